@@ -1,0 +1,53 @@
+#!/bin/sh
+# install-deps.sh - install everything swerver needs to build, test and package
+# on Debian 12 (bookworm): toolchain, libraries (QUIC ones from
+# bookworm-backports), test clients and packaging tools. Idempotent.
+#
+#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh --bench    also the peers bench/ measures against
+set -eu
+
+want_bench=0
+[ "${1:-}" = "--bench" ] && want_bench=1
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+
+# The QUIC stack (ngtcp2 >= 1.x, nghttp3 >= 1.x, GnuTLS libcurl with HTTP/3)
+# is only in bookworm-backports.
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+bp=/etc/apt/sources.list.d/swerver-backports.list
+if ! grep -rqs "${codename}-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	echo "deb http://deb.debian.org/debian ${codename}-backports main" | $SUDO tee "$bp" >/dev/null
+fi
+
+$SUDO apt-get update -qq
+
+base="build-essential autoconf automake libtool pkg-config
+ libssl-dev libnghttp2-dev libjson-c-dev libsystemd-dev liburing-dev check
+ curl openssl nghttp2-client python3 iproute2 procps psmisc
+ clang libclang-rt-14-dev
+ groff-base man-db debhelper dpkg-dev devscripts lintian fakeroot
+ systemd wrk"
+backports="libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
+ libgnutls28-dev libcurl4-gnutls-dev ngtcp2-client"
+bench="nginx-light h2o haproxy caddy"
+
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $base
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends -t "${codename}-backports" $backports
+
+# ngtcp2-client may pull ngtcp2-server, whose unit listens on :7777; keep it off.
+if systemctl list-unit-files ngtcp2d.service >/dev/null 2>&1; then
+	$SUDO systemctl mask --now ngtcp2d.service >/dev/null 2>&1 || true
+fi
+
+if [ "$want_bench" -eq 1 ]; then
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $bench
+	for s in nginx h2o haproxy caddy; do
+		$SUDO systemctl disable --now "$s" >/dev/null 2>&1 || true
+	done
+fi

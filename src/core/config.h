@@ -1,0 +1,265 @@
+/* config.h - the typed swerver configuration, its defaults and its loader. */
+#ifndef SW_CORE_CONFIG_H
+#define SW_CORE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include "core/common.h"
+
+struct sw_diag;
+
+/* A CIDR block from server.trusted_proxies, e.g. "10.0.0.0/8", "::1". */
+struct sw_cidr {
+	int family;               /* AF_INET or AF_INET6 */
+	uint8_t addr[16];         /* network byte order; first 4 bytes for v4 */
+	uint8_t prefix;           /* 0-32 or 0-128 */
+};
+
+struct sw_listener_cfg {
+	char *address;            /* "0.0.0.0", "::", "127.0.0.1" */
+	uint16_t port;            /* 0 = kernel-chosen (logged at start-up) */
+	bool use_tls;
+	bool h2c_only;            /* cleartext HTTP/2 only; refuses HTTP/1.1 */
+	bool quic_enabled;
+	uint16_t quic_port;       /* 0 = same as port */
+};
+
+enum sw_io_backend { SW_IO_AUTO, SW_IO_EPOLL, SW_IO_URING };
+
+struct sw_server_cfg {
+	char *address;            /* "0.0.0.0" */
+	uint16_t port;            /* 8080 */
+	unsigned workers;         /* 0 = CPUs this process may run on */
+	unsigned max_connections; /* 2048, per worker */
+	char *static_root;        /* NULL = off */
+	bool cache_static_files;  /* false */
+	bool server_header;       /* true: send "Server: swerver" */
+	char **allowed_hosts;     /* empty = all */
+	size_t allowed_hosts_count;
+	struct sw_cidr *trusted_proxies;
+	size_t trusted_proxies_count;
+	enum sw_io_backend io_backend; /* auto */
+	/*
+	 * The listeners actually used.  When the file has no listeners[], the
+	 * loader makes one from address/port, so consumers only read this.
+	 */
+	struct sw_listener_cfg *listeners;
+	size_t listeners_count;
+};
+
+struct sw_timeouts_cfg {
+	uint32_t idle_ms;         /* 60000 */
+	uint32_t header_ms;       /* 10000 */
+	uint32_t body_ms;         /* 30000 */
+	uint32_t write_ms;        /* 30000 */
+	uint32_t drain_ms;        /* 30000 */
+};
+
+struct sw_limits_cfg {
+	uint32_t max_header_bytes;  /* 32768 */
+	uint32_t max_header_count;  /* 128 */
+	uint64_t max_body_bytes;    /* 32 MiB */
+};
+
+struct sw_tls_cert_cfg {
+	char **hostnames;         /* "example.com", "*.example.com" */
+	size_t hostnames_count;
+	char *cert_path;
+	char *key_path;
+};
+
+struct sw_tls_cfg {
+	char *cert_path;          /* NULL = no TLS unless listeners say so */
+	char *key_path;
+	struct sw_tls_cert_cfg *certificates;
+	size_t certificates_count;
+	char *client_ca_path;     /* NULL = no mTLS */
+	bool client_cert_required; /* true */
+};
+
+struct sw_http2_cfg {
+	uint32_t max_streams;          /* 128 */
+	uint32_t initial_window_size;  /* 1 MiB */
+	uint32_t max_frame_size;       /* 16384 (16384..16777215) */
+	uint32_t max_header_list_size; /* 8192 */
+	bool h2c_only;                 /* false */
+};
+
+enum sw_quic_retry { SW_QUIC_RETRY_OFF, SW_QUIC_RETRY_ALWAYS, SW_QUIC_RETRY_AUTO };
+enum sw_quic_cc { SW_QUIC_CC_CUBIC, SW_QUIC_CC_BBR, SW_QUIC_CC_RENO };
+
+struct sw_quic_cfg {
+	bool enabled;                  /* false */
+	uint16_t port;                 /* 443 */
+	char *cert_path;               /* NULL = tls.cert_path */
+	char *key_path;
+	uint32_t max_idle_timeout_ms;  /* 30000 */
+	uint32_t max_streams_bidi;     /* 100 */
+	uint32_t max_streams_uni;      /* 100 (>= 3) */
+	enum sw_quic_retry retry;      /* "off" | "always" | "auto" (under load) */
+	enum sw_quic_cc congestion_control; /* "cubic" | "bbr" | "reno" */
+	uint32_t max_connections;      /* per worker, 4096 */
+};
+
+struct sw_upstream_server_cfg {
+	char *address;            /* host name or IP; NULL when unix is set */
+	uint16_t port;
+	char *unix_path;          /* "unix": "/run/app.sock" */
+	uint32_t weight;          /* 1 (1-1000) */
+	uint32_t max_fails;       /* 1; 0 disables passive health */
+	uint32_t fail_timeout_ms; /* 10000 */
+	bool backup;              /* false */
+};
+
+enum sw_lb { SW_LB_ROUND_ROBIN, SW_LB_LEAST_CONN, SW_LB_IP_HASH, SW_LB_RANDOM,
+	     SW_LB_WEIGHTED_ROUND_ROBIN };
+
+struct sw_health_check_cfg {
+	bool enabled;             /* true when the object is present */
+	uint32_t interval_ms;     /* 5000 */
+	uint32_t timeout_ms;      /* 2000 */
+	char *path;               /* "/" */
+	uint16_t expected_status; /* 200 */
+	uint32_t healthy_threshold;   /* 2 */
+	uint32_t unhealthy_threshold; /* 3 */
+};
+
+struct sw_pool_cfg {
+	uint32_t max_connections;     /* 64 */
+	uint32_t max_idle;            /* 16 */
+	uint32_t idle_timeout_ms;     /* 60000 */
+	uint32_t connect_timeout_ms;  /* 5000 */
+};
+
+struct sw_upstream_cfg {
+	char *name;
+	struct sw_upstream_server_cfg *servers;
+	size_t servers_count;
+	enum sw_lb load_balancer;     /* round_robin */
+	struct sw_health_check_cfg health_check;
+	struct sw_pool_cfg connection_pool;
+};
+
+struct sw_header_cfg {
+	char *name;
+	char *value;
+};
+
+enum sw_rate_key { SW_RATE_KEY_IP, SW_RATE_KEY_CONSUMER };
+
+struct sw_rate_limit_cfg {
+	bool enabled;                 /* true when the object is present */
+	double requests_per_second;   /* > 0 */
+	uint32_t burst_size;          /* >= 1, default max(1, rps) */
+	enum sw_rate_key key;         /* "ip" | "consumer" */
+	char *consumer_header;        /* "X-API-Key" */
+};
+
+struct sw_route_cfg {
+	char *path_prefix;            /* required, starts with '/' */
+	char *host;                   /* NULL = any */
+	char *upstream;               /* required; names an upstreams[] entry */
+	char *rewrite_pattern;        /* a prefix to replace; NULL = none */
+	char *rewrite_replacement;
+	uint32_t connect_timeout_ms;  /* 5000 */
+	uint32_t send_timeout_ms;     /* 30000 */
+	uint32_t read_timeout_ms;     /* 30000 */
+	uint32_t total_timeout_ms;    /* 0 = none */
+	uint64_t max_response_bytes;  /* 0 = unlimited */
+	struct sw_header_cfg *upstream_headers;
+	size_t upstream_headers_count;
+	uint32_t max_retries;         /* retry.max_retries, 1 */
+	struct sw_rate_limit_cfg rate_limit;
+};
+
+struct sw_admin_cfg {
+	bool enabled;                 /* false */
+	char *address;                /* "127.0.0.1" */
+	uint16_t port;                /* 9180 */
+	char *api_key;                /* required when enabled */
+};
+
+enum sw_log_level { SW_LOG_ERROR, SW_LOG_WARN, SW_LOG_INFO, SW_LOG_DEBUG };
+
+struct sw_log_cfg {
+	/* "auto" (journal when JOURNAL_STREAM is set, else stderr), "stderr",
+	 * "syslog", "journal", or an absolute file path. */
+	char *target;
+	enum sw_log_level level;      /* "info" */
+};
+
+enum sw_access_format { SW_ACCESS_OFF, SW_ACCESS_COMBINED, SW_ACCESS_JSON };
+
+struct sw_access_log_cfg {
+	enum sw_access_format format; /* off */
+	char *target;                 /* "stderr" | "syslog" | absolute path */
+};
+
+struct sw_config {
+	char *path;                   /* the file it came from, NULL for defaults */
+	struct sw_server_cfg server;
+	struct sw_timeouts_cfg timeouts;
+	struct sw_limits_cfg limits;
+	struct sw_tls_cfg tls;
+	struct sw_http2_cfg http2;
+	struct sw_quic_cfg quic;
+	struct sw_upstream_cfg *upstreams;
+	size_t upstreams_count;
+	struct sw_route_cfg *routes;
+	size_t routes_count;
+	struct sw_admin_cfg admin;
+	struct sw_log_cfg log;
+	struct sw_access_log_cfg access_log;
+};
+
+/* Fills every field with its default (one listener 0.0.0.0:8080). */
+void sw_config_init(struct sw_config *cfg);
+void sw_config_deinit(struct sw_config *cfg);
+
+/*
+ * Parses JSON text into cfg (which the call initializes) and validates it.
+ * Syntax errors name line and column; type and value errors the key path
+ * ("upstreams[2].servers[0].port: must be 1-65535"); unknown keys are
+ * warnings with their path; cross-references ("routes[3].upstream: no
+ * upstream named \"api\"") and features compiled out ("quic.enabled
+ * requires a build with --enable-http3") are errors.  Returns SW_OK when
+ * diag has no errors; SW_ERROR otherwise (cfg is then deinitialized).
+ */
+int sw_config_parse(struct sw_config *cfg, const char *text, size_t len,
+		    struct sw_diag *diag);
+/* Reads and parses a file; an unreadable file is an error naming it. */
+int sw_config_load(struct sw_config *cfg, const char *path, struct sw_diag *diag);
+
+/*
+ * Re-runs the semantic checks (after CLI overrides or an admin change):
+ * cross-references, features, listener conflicts.  SW_OK or SW_ERROR.
+ */
+int sw_config_validate(const struct sw_config *cfg, struct sw_diag *diag);
+
+/* Deep copy; dst is initialized by the call. */
+void sw_config_copy(struct sw_config *dst, const struct sw_config *src);
+
+/* What a reload from `old` to `new` must do. */
+enum {
+	SW_CFG_SAME = 0,
+	SW_CFG_VALUES = 1 << 0,      /* timeouts, limits, log level, ...: in place */
+	SW_CFG_STRUCTURAL = 1 << 1,  /* listeners, workers, certificates, io_backend,
+					quic socket, access log target: replace workers */
+};
+unsigned sw_config_compare(const struct sw_config *old_cfg,
+			   const struct sw_config *new_cfg);
+
+/*
+ * Serializes to JSON (for the admin API's GET /v1/config and persist).
+ * With redact, secrets (admin.api_key) are replaced by "<redacted>".
+ * Returns a malloc'ed NUL-terminated string.
+ */
+char *sw_config_to_json(const struct sw_config *cfg, bool redact);
+
+const char *sw_io_backend_name(enum sw_io_backend b);
+const char *sw_log_level_name(enum sw_log_level l);
+
+#endif
