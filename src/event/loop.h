@@ -26,7 +26,13 @@
  *  - a handle has at most one read-side (accept, recv, poll-in) and one
  *    write-side (writev, sendfile, poll-out) operation pending at once;
  *  - memory an operation refers to (buffers, iovecs) must stay valid until
- *    its callback runs, or, after a cancel or close, until on_closed.
+ *    its callback runs, or, after a cancel or close, until on_closed;
+ *  - a cancelled io may be started again at once on the same handle (the
+ *    loop tells a late completion of the old operation apart); on another
+ *    handle only after the first handle's on_closed;
+ *  - recv is for stream sockets (a short read is taken to drain the socket);
+ *    read datagrams yourself after a poll-in, until EAGAIN;
+ *  - the process ignores SIGPIPE (writev and sendfile to a reset peer).
  */
 
 struct sw_loop;
@@ -55,6 +61,11 @@ struct sw_io {
 	struct sw_handle *handle;
 	uint8_t op;       /* enum sw_io_op */
 	uint8_t state;    /* enum sw_io_state */
+	/* loop state, fits in the padding before the union */
+	uint8_t queued;   /* in the completion queue, callback not yet run */
+	uint8_t gen;      /* io_uring: tells a cancelled SQE's CQE from a new one's */
+	uint8_t inflight; /* io_uring: SQEs in the kernel that name this io */
+	uint8_t stage;    /* io_uring: waiting for readiness before a retry */
 	union {
 		struct { struct sockaddr_storage addr; socklen_t addrlen; } accept;
 		struct { void *buf; size_t len; } recv;
@@ -73,6 +84,7 @@ struct sw_handle {
 	/* backend state */
 	uint32_t pending;       /* io_uring: SQEs in flight for this handle */
 	bool readable, writable;/* epoll: readiness not yet consumed (ET) */
+	bool hup;               /* epoll: peer shut down; reads never block again */
 	bool closing;
 	sw_handle_cb on_closed;
 	struct sw_handle *next_closed;

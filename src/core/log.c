@@ -1,0 +1,190 @@
+/* log.c - the error log: one formatted line per event, to the chosen target. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include "core/log.h"
+#include "daemon/notify.h"
+
+enum target { T_STDERR, T_SYSLOG, T_JOURNAL, T_FILE };
+
+static struct {
+	enum target target;
+	enum sw_log_level level;
+	int fd;                 /* stderr or the file */
+	char *path;             /* file target */
+	char role[32];
+} L = { T_STDERR, SW_LOG_INFO, STDERR_FILENO, NULL, "master" };
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+static int open_file(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0)
+		fprintf(stderr, "swerver: cannot open log file %s: %s\n", path,
+			strerror(errno));
+	return fd;
+}
+
+static void close_target(void)
+{
+	if (L.target == T_FILE && L.fd > STDERR_FILENO)
+		close(L.fd);
+	if (L.target == T_SYSLOG)
+		closelog();
+	free(L.path);
+	L.path = NULL;
+	L.fd = STDERR_FILENO;
+	L.target = T_STDERR;
+}
+
+int sw_log_open(const struct sw_log_cfg *cfg)
+{
+	const char *t = cfg->target ? cfg->target : "auto";
+	int fd;
+
+	L.level = cfg->level;
+	if (strcmp(t, "auto") == 0)
+		t = sw_journal_available() ? "journal" : "stderr";
+	if (strcmp(t, "stderr") == 0) {
+		close_target();
+	} else if (strcmp(t, "syslog") == 0) {
+		close_target();
+		openlog("swerver", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		L.target = T_SYSLOG;
+	} else if (strcmp(t, "journal") == 0) {
+		close_target();
+		L.target = T_JOURNAL;
+	} else {
+		fd = open_file(t);
+		if (fd < 0)
+			return SW_ERROR;
+		close_target();
+		L.target = T_FILE;
+		L.fd = fd;
+		L.path = strdup(t);
+	}
+	return SW_OK;
+}
+
+int sw_log_reconfigure(const struct sw_log_cfg *cfg)
+{
+	return sw_log_open(cfg);
+}
+
+int sw_log_reopen(void)
+{
+	int fd;
+
+	if (L.target != T_FILE)
+		return SW_OK;
+	fd = open_file(L.path);
+	if (fd < 0)
+		return SW_ERROR;
+	dup2(fd, L.fd);  /* atomic swap: no moment without a log fd */
+	close(fd);
+	return SW_OK;
+}
+
+void sw_log_close(void)
+{
+	close_target();
+}
+
+void sw_log_set_role(const char *role)
+{
+	snprintf(L.role, sizeof(L.role), "%s", role);
+}
+
+void sw_log_set_level(enum sw_log_level level)
+{
+	L.level = level;
+}
+
+bool sw_log_enabled(enum sw_log_level level)
+{
+	return level <= L.level;
+}
+
+/* One write(2) per line so lines from several processes never interleave. */
+static void write_line(enum sw_log_level level, const char *msg)
+{
+	char line[2048];
+	struct timespec ts;
+	struct tm tm;
+	int n;
+	ssize_t w;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = snprintf(line, sizeof(line),
+		     "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ swerver[%d] %s %s: %s\n",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, (int)getpid(),
+		     level_names[level], L.role, msg);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	w = write(L.fd, line, (size_t)n);
+	(void)w;
+}
+
+void sw_logv(enum sw_log_level level, int err, const char *fmt, va_list ap)
+{
+	char msg[1536];
+	size_t n;
+
+	if (!sw_log_enabled(level))
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (err) {
+		n = strlen(msg);
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(err));
+	}
+	switch (L.target) {
+	case T_SYSLOG:
+		syslog(syslog_prio[level], "%s: %s", L.role, msg);
+		break;
+	case T_JOURNAL:
+		if (sw_journal_write(syslog_prio[level], L.role, msg) == SW_OK)
+			break;
+		/* the journal is gone: do not lose the line */
+		write_line(level, msg);
+		break;
+	default:
+		write_line(level, msg);
+	}
+}
+
+void sw_log(enum sw_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	sw_logv(level, 0, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}
+
+void sw_log_errno(enum sw_log_level level, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	sw_logv(level, err, fmt, ap);
+	va_end(ap);
+	errno = saved;
+}

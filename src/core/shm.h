@@ -1,0 +1,55 @@
+/* shm.h - counters in shared memory, written per worker slot, summed by readers. */
+#ifndef SW_CORE_SHM_H
+#define SW_CORE_SHM_H
+
+#include <stdint.h>
+#include "core/common.h"
+
+#define SW_MAX_SLOTS 256
+
+enum sw_proto { SW_PROTO_HTTP1, SW_PROTO_HTTP2, SW_PROTO_HTTP3, SW_PROTO_COUNT };
+
+/*
+ * One block per worker slot.  During a reload the old and the new worker of
+ * a slot overlap, so updates are relaxed atomic adds (an uncontended
+ * `lock xadd` on x86) rather than plain stores.
+ */
+struct sw_slot_stats {
+	uint64_t pid;                   /* current worker of this slot */
+	uint64_t cpu;                   /* CPU it is pinned to */
+	uint64_t connections_accepted;
+	uint64_t connections_open;      /* gauge: add 1 on open, sub 1 on close */
+	uint64_t requests[SW_PROTO_COUNT][6]; /* by status class 1xx..5xx, [0] unused */
+	uint64_t bytes_in, bytes_out;
+} __attribute__((aligned(64)));
+
+struct sw_shm {
+	uint64_t started_at;            /* realtime seconds */
+	uint64_t generation;            /* config generation, 1 at start */
+	uint64_t reloads;               /* successful */
+	uint64_t reload_failures;
+	uint64_t worker_restarts;
+	uint64_t workers;               /* slots in use */
+	struct sw_slot_stats slots[SW_MAX_SLOTS];
+};
+
+/* Maps the block before fork so every worker shares it.  NULL on failure. */
+struct sw_shm *sw_shm_create(void);
+void sw_shm_destroy(struct sw_shm *shm);
+
+static inline void sw_stat_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+static inline void sw_stat_sub(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_sub(counter, n, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t sw_stat_get(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+#endif

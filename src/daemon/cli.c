@@ -1,0 +1,201 @@
+/* cli.c - getopt_long parsing, CLI overrides, and the validated config load. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/diag.h"
+#include "core/module.h"
+#include "daemon/cli.h"
+
+enum { OPT_STATIC_ROOT = 256, OPT_CERT, OPT_KEY, OPT_RUN_FOR_MS };
+
+static const struct option long_opts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "static-root", required_argument, NULL, OPT_STATIC_ROOT },
+	{ "cert", required_argument, NULL, OPT_CERT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "run-for-ms", required_argument, NULL, OPT_RUN_FOR_MS },
+	{ "test-config", no_argument, NULL, 't' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+void sw_cli_usage(FILE *out)
+{
+	fputs("Usage: swerver [options]\n"
+	      "\n"
+	      "  -c, --config PATH      load the JSON config file PATH\n"
+	      "  -w, --workers N        worker processes (0 = one per usable CPU,\n"
+	      "                         1 = single process, no fork)\n"
+	      "      --static-root DIR  serve static files from DIR\n"
+	      "      --cert PATH        TLS certificate chain (PEM)\n"
+	      "      --key PATH         TLS private key (PEM)\n"
+	      "      --run-for-ms MS    exit cleanly after MS milliseconds\n"
+	      "  -t, --test-config      validate the config and exit (0 ok, 78 invalid)\n"
+	      "  -V, --version          print version, build switches and libraries\n"
+	      "  -h, --help             print this help\n"
+	      "\n"
+	      "Signals: TERM/INT drain and exit, HUP reload, USR1 reopen logs, QUIT stop now.\n"
+	      "See swerver(8) and swerver.json(5).\n", out);
+}
+
+/* A whole decimal number in [min, max]; anything else is a usage error. */
+static int parse_number(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	/* strtoll would accept " 5", "+5" and "-0"; a flag value must not. */
+	if (*s < '0' || *s > '9')
+		return SW_ERROR;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return SW_ERROR;
+	*out = v;
+	return SW_OK;
+}
+
+static int take_path(const char *opt, const char *arg, const char **dst,
+		     char *err, size_t err_size)
+{
+	if (*arg == '\0') {
+		snprintf(err, err_size, "%s: the path must not be empty", opt);
+		return SW_ERROR;
+	}
+	*dst = arg;
+	return SW_OK;
+}
+
+static int take_option(struct sw_cli *cli, int c, const char *arg, char *err, size_t err_size)
+{
+	long long v;
+
+	switch (c) {
+	case 'c':
+		return take_path("--config", arg, &cli->config_path, err, err_size);
+	case 'w':
+		if (parse_number(arg, 0, 1024, &v) != SW_OK) {
+			snprintf(err, err_size, "--workers: \"%s\" is not a number 0-1024", arg);
+			return SW_ERROR;
+		}
+		cli->workers = (long)v;
+		return SW_OK;
+	case OPT_STATIC_ROOT:
+		return take_path("--static-root", arg, &cli->static_root, err, err_size);
+	case OPT_CERT:
+		return take_path("--cert", arg, &cli->cert_path, err, err_size);
+	case OPT_KEY:
+		return take_path("--key", arg, &cli->key_path, err, err_size);
+	case OPT_RUN_FOR_MS:
+		if (parse_number(arg, 1, INT64_MAX / 1000000, &v) != SW_OK) {
+			snprintf(err, err_size, "--run-for-ms: \"%s\" is not a positive number", arg);
+			return SW_ERROR;
+		}
+		cli->run_for_ms = v;
+		return SW_OK;
+	case 't':
+		cli->test_config = true;
+		return SW_OK;
+	case 'V':
+		cli->version = true;
+		return SW_OK;
+	case 'h':
+		cli->help = true;
+		return SW_OK;
+	default:
+		return SW_ERROR;
+	}
+}
+
+int sw_cli_parse(struct sw_cli *cli, int argc, char **argv, char *err, size_t err_size)
+{
+	int c;
+
+	memset(cli, 0, sizeof(*cli));
+	cli->workers = -1;
+	cli->run_for_ms = -1;
+	err[0] = '\0';
+	optind = 0;     /* full reset, so tests may parse several times */
+	opterr = 0;     /* we word the message ourselves */
+	while ((c = getopt_long(argc, argv, ":c:w:tVh", long_opts, NULL)) != -1) {
+		if (c == '?') {
+			if (optopt)
+				snprintf(err, err_size, "unknown option -%c", optopt);
+			else
+				snprintf(err, err_size, "unknown option %s", argv[optind - 1]);
+			return SW_ERROR;
+		}
+		if (c == ':') {
+			snprintf(err, err_size, "option %s needs a value", argv[optind - 1]);
+			return SW_ERROR;
+		}
+		if (take_option(cli, c, optarg, err, err_size) != SW_OK) {
+			if (!err[0])
+				snprintf(err, err_size, "bad option");
+			return SW_ERROR;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, err_size, "unexpected argument \"%s\"", argv[optind]);
+		return SW_ERROR;
+	}
+	if ((cli->cert_path == NULL) != (cli->key_path == NULL)) {
+		snprintf(err, err_size, "--cert and --key go together");
+		return SW_ERROR;
+	}
+	return SW_OK;
+}
+
+static void replace(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = sw_strdup(src);
+}
+
+void sw_cli_apply(const struct sw_cli *cli, struct sw_config *cfg)
+{
+	if (cli->workers >= 0)
+		cfg->server.workers = (unsigned)cli->workers;
+	if (cli->static_root)
+		replace(&cfg->server.static_root, cli->static_root);
+	if (cli->cert_path) {
+		replace(&cfg->tls.cert_path, cli->cert_path);
+		replace(&cfg->tls.key_path, cli->key_path);
+	}
+}
+
+static int check_modules(const struct sw_config *cfg, struct sw_diag *diag)
+{
+	int rc = SW_OK;
+
+	for (const struct sw_module *const *m = sw_modules; *m; m++)
+		if ((*m)->check_config && (*m)->check_config(cfg, diag) != SW_OK)
+			rc = SW_ERROR;
+	return rc;
+}
+
+int sw_cli_load_config(const struct sw_cli *cli, struct sw_config *cfg,
+		       struct sw_diag *diag)
+{
+	int rc;
+
+	if (cli->config_path)
+		rc = sw_config_load(cfg, cli->config_path, diag);
+	else {
+		rc = sw_config_parse(cfg, "{}", 2, diag);
+	}
+	if (rc != SW_OK)
+		return SW_ERROR;
+	sw_cli_apply(cli, cfg);
+	if (sw_config_validate(cfg, diag) != SW_OK || check_modules(cfg, diag) != SW_OK) {
+		sw_config_deinit(cfg);
+		return SW_ERROR;
+	}
+	return SW_OK;
+}

@@ -1,0 +1,36 @@
+/* control.h - the message channel between the master and each worker. */
+#ifndef SW_DAEMON_CONTROL_H
+#define SW_DAEMON_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * A SOCK_SEQPACKET socketpair per worker: message boundaries are kept, and
+ * EOF tells a worker its master is gone.  Each message is a header and an
+ * optional payload in one datagram.
+ */
+enum sw_ctl_type {
+	SW_CTL_READY = 1,    /* worker -> master: every listener is accepting */
+	SW_CTL_DRAIN,        /* master -> worker: stop accepting, finish, exit 0 */
+	SW_CTL_STOP,         /* master -> worker: exit now */
+	SW_CTL_REOPEN_LOGS,  /* master -> worker: reopen log files */
+	SW_CTL_CONFIG,       /* master -> worker: payload is the new config (JSON) */
+};
+
+struct sw_ctl_msg {
+	uint32_t type;
+	uint32_t len;        /* payload bytes */
+	char *payload;       /* malloc'ed, NUL-terminated; NULL when len == 0 */
+};
+
+/* A non-blocking, close-on-exec pair: fds[0] for the master, fds[1] for the worker. */
+int sw_ctl_pair(int fds[2]);
+/* Sends one message; SW_OK, SW_AGAIN (peer's queue is full) or SW_ERROR. */
+int sw_ctl_send(int fd, enum sw_ctl_type type, const void *payload, size_t len);
+/* Receives one message: SW_OK, SW_AGAIN (none queued), SW_DONE (peer closed), SW_ERROR. */
+int sw_ctl_recv(int fd, struct sw_ctl_msg *msg);
+void sw_ctl_msg_free(struct sw_ctl_msg *msg);
+
+#endif

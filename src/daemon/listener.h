@@ -1,0 +1,46 @@
+/* listener.h - the listening sockets the master owns, one per worker slot. */
+#ifndef SW_DAEMON_LISTENER_H
+#define SW_DAEMON_LISTENER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include "core/config.h"
+#include "core/shm.h"
+
+/*
+ * One configured listener: an SO_REUSEPORT group of TCP sockets, one per
+ * worker slot.  The master creates them before fork and keeps them for as
+ * long as the listener is configured, so connections queued on the socket
+ * of a worker that dies or is replaced wait for its successor.
+ */
+struct sw_listen {
+	struct sw_listener_cfg cfg;      /* own copy; cfg.port as configured */
+	struct sockaddr_storage addr;    /* with the bound port */
+	socklen_t addrlen;
+	uint16_t port;                   /* bound port (resolved when cfg.port is 0) */
+	char name[64];                   /* "127.0.0.1:8080", "[::1]:8080" */
+	int fds[SW_MAX_SLOTS];           /* -1 where closed */
+	unsigned nslots;
+};
+
+struct sw_listen_set {
+	struct sw_listen *v;
+	size_t n;
+};
+
+/*
+ * Opens the listeners of cfg with nslots sockets each.  A listener that is
+ * also in `reuse` (same address, port and kind) shares its sockets (dup),
+ * so their accept queues carry over; slots are added to match nslots.  On
+ * failure (the reason, naming address:port and errno text, is in err)
+ * nothing new stays open.  `reuse` is never changed.
+ */
+int sw_listen_set_open(struct sw_listen_set *set, const struct sw_config *cfg,
+		       unsigned nslots, const struct sw_listen_set *reuse,
+		       char *err, size_t err_size);
+void sw_listen_set_close(struct sw_listen_set *set);
+/* In a worker after fork: close every socket that is not its slot's. */
+void sw_listen_set_keep_slot(struct sw_listen_set *set, unsigned slot);
+
+#endif

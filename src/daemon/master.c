@@ -1,0 +1,653 @@
+/* master.c - supervise workers: fork, pin, restart, reload, drain, notify. */
+#include <config.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "core/diag.h"
+#include "core/log.h"
+#include "core/shm.h"
+#include "core/version.h"
+#include "daemon/control.h"
+#include "daemon/cpu.h"
+#include "daemon/listener.h"
+#include "daemon/master.h"
+#include "daemon/notify.h"
+#include "daemon/worker.h"
+#include "event/loop.h"
+
+#define HEALTHY_AFTER_MS 10000   /* a worker that lived this long was not crash-looping */
+#define BACKOFF_MAX_MS 30000
+#define CRASH_LOOP_DEATHS 5
+#define STOP_GRACE_MS 2000       /* after drain_ms, before SIGKILL */
+
+struct master;
+
+struct wproc {
+	struct master *m;
+	struct wproc *next;
+	pid_t pid;
+	unsigned slot;
+	unsigned gen;
+	int ctl_fd;
+	struct sw_handle h;
+	struct sw_io io;
+	bool ready;
+	bool draining;
+	uint64_t started_ms;
+};
+
+struct slot {
+	struct master *m;
+	unsigned index;
+	unsigned failures;         /* quick deaths in a row */
+	struct sw_timer restart;
+};
+
+struct master {
+	const struct sw_cli *cli;
+	struct sw_config cfg;
+	struct sw_loop *loop;
+	struct sw_shm *shm;
+	struct sw_listen_set ls;       /* the current generation's sockets */
+	struct sw_listen_set old_ls;   /* the previous one's, until it is drained */
+	unsigned nslots;
+	unsigned gen;
+	struct wproc *procs;
+	struct slot slots[SW_MAX_SLOTS];
+	int sig_fd;
+	struct sw_handle sig_h;
+	struct sw_io sig_io;
+	bool stopping;
+	bool reloading;            /* new workers starting, old ones still serving */
+	bool reload_pending;
+	bool announced_ready;
+	struct sw_timer stop_timer;
+	struct sw_timer run_timer;
+	struct sw_timer watchdog;
+	uint64_t watchdog_ms;
+};
+
+unsigned sw_master_worker_count(const struct sw_config *cfg)
+{
+	unsigned n = cfg->server.workers ? cfg->server.workers : sw_cpu_count();
+	return SW_MIN(n, SW_MAX_SLOTS);
+}
+
+/* ---- status ---- */
+
+static void listeners_summary(const struct master *m, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < m->ls.n && used < size; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i ? " " : "", m->ls.v[i].name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+static void announce_ready(struct master *m, const char *what)
+{
+	char where[512];
+
+	listeners_summary(m, where, sizeof(where));
+	sw_notify_printf("READY=1\nSTATUS=%s; serving on %s with %u workers; generation %llu",
+			 what, where, m->nslots,
+			 (unsigned long long)sw_stat_get(&m->shm->generation));
+}
+
+/* ---- workers ---- */
+
+static void watch_worker(struct wproc *p);
+
+static unsigned live_workers(const struct master *m)
+{
+	unsigned n = 0;
+	for (const struct wproc *p = m->procs; p; p = p->next)
+		n++;
+	return n;
+}
+
+/* In the child: drop what belongs to the master or to other workers. */
+static void child_cleanup(struct master *m, unsigned slot)
+{
+	for (struct wproc *p = m->procs; p; p = p->next)
+		close(p->ctl_fd);
+	close(m->sig_fd);
+	sw_loop_close(m->loop);
+	sw_listen_set_close(&m->old_ls);
+	sw_listen_set_keep_slot(&m->ls, slot);
+}
+
+static __attribute__((noreturn)) void run_child(struct master *m, unsigned slot, int ctl_fd)
+{
+	struct sw_worker_params params = {
+		.slot = slot,
+		.generation = m->gen,
+		.cfg = &m->cfg,
+		.shm = m->shm,
+		.listens = &m->ls,
+		.ctl_fd = ctl_fd,
+		.cli = m->cli,
+		.cpu = sw_cpu_for_slot(slot),
+	};
+
+	child_cleanup(m, slot);
+	exit(sw_worker_run(&params));
+}
+
+static int spawn(struct master *m, unsigned slot)
+{
+	struct wproc *p;
+	int fds[2];
+	pid_t pid;
+
+	if (sw_ctl_pair(fds) != SW_OK) {
+		sw_log_errno(SW_LOG_ERROR, errno, "socketpair for worker %u", slot);
+		return SW_ERROR;
+	}
+	pid = fork();
+	if (pid < 0) {
+		sw_log_errno(SW_LOG_ERROR, errno, "fork for worker %u", slot);
+		close(fds[0]);
+		close(fds[1]);
+		return SW_ERROR;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		run_child(m, slot, fds[1]);
+	}
+	close(fds[1]);
+	p = sw_calloc(1, sizeof(*p));
+	p->m = m;
+	p->pid = pid;
+	p->slot = slot;
+	p->gen = m->gen;
+	p->ctl_fd = fds[0];
+	p->started_ms = sw_loop_now(m->loop);
+	p->next = m->procs;
+	m->procs = p;
+	sw_loop_add(m->loop, &p->h, p->ctl_fd, p);
+	watch_worker(p);
+	sw_info("worker %u (pid %d) started, pinned to CPU %d", slot, (int)pid,
+		sw_cpu_for_slot(slot));
+	return SW_OK;
+}
+
+static void send_all(struct master *m, enum sw_ctl_type type, const char *payload,
+		     size_t len, int only_gen)
+{
+	for (struct wproc *p = m->procs; p; p = p->next) {
+		if (only_gen >= 0 && p->gen != (unsigned)only_gen)
+			continue;
+		if (sw_ctl_send(p->ctl_fd, type, payload, len) != SW_OK)
+			sw_warn("cannot reach worker %u (pid %d)", p->slot, (int)p->pid);
+		if (type == SW_CTL_DRAIN || type == SW_CTL_STOP)
+			p->draining = true;
+	}
+}
+
+/* Every slot of the current generation has a worker that accepts. */
+static bool generation_ready(const struct master *m)
+{
+	unsigned ready = 0;
+
+	for (const struct wproc *p = m->procs; p; p = p->next)
+		if (p->gen == m->gen && p->ready && !p->draining)
+			ready++;
+	return ready >= m->nslots;
+}
+
+static void finish_reload(struct master *m);
+
+static void check_ready(struct master *m)
+{
+	if (m->stopping || !generation_ready(m))
+		return;
+	if (m->reloading) {
+		finish_reload(m);
+	} else if (!m->announced_ready) {
+		m->announced_ready = true;
+		sw_info("ready: %u workers accepting", m->nslots);
+		announce_ready(m, "ready");
+	}
+}
+
+static void on_worker_msg(struct sw_io *io, ssize_t res)
+{
+	struct wproc *p = io->data;
+	struct sw_ctl_msg msg;
+	int rc;
+
+	(void)res;
+	while ((rc = sw_ctl_recv(p->ctl_fd, &msg)) == SW_OK) {
+		if (msg.type == SW_CTL_READY)
+			p->ready = true;
+		sw_ctl_msg_free(&msg);
+	}
+	if (rc == SW_AGAIN)
+		watch_worker(p);
+	/* EOF: the worker is exiting; SIGCHLD does the bookkeeping. */
+	check_ready(p->m);
+}
+
+static void watch_worker(struct wproc *p)
+{
+	p->io.data = p;
+	p->io.cb = on_worker_msg;
+	sw_loop_poll(p->m->loop, &p->h, &p->io, false);
+}
+
+static void on_restart(struct sw_timer *t)
+{
+	struct slot *s = t->data;
+	struct master *m = s->m;
+
+	if (m->stopping || s->index >= m->nslots)
+		return;
+	if (spawn(m, s->index) != SW_OK) {
+		s->failures++;
+		sw_timer_add(m->loop, &s->restart, BACKOFF_MAX_MS);
+	}
+}
+
+/*
+ * The first death restarts at once; quick deaths after it back off
+ * exponentially so a crash loop is logged, not spun.
+ */
+static void schedule_restart(struct master *m, const struct wproc *p)
+{
+	struct slot *s = &m->slots[p->slot];
+	uint64_t lived = sw_loop_now(m->loop) - p->started_ms;
+	uint64_t delay;
+
+	if (lived >= HEALTHY_AFTER_MS)
+		s->failures = 0;
+	delay = s->failures ? SW_MIN((uint64_t)100 << SW_MIN(s->failures - 1, 16), BACKOFF_MAX_MS) : 0;
+	s->failures++;
+	if (s->failures >= CRASH_LOOP_DEATHS)
+		sw_error("worker %u is crash-looping (%u quick deaths); next restart in %llu ms",
+			 p->slot, s->failures, (unsigned long long)delay);
+	else
+		sw_warn("restarting worker %u in %llu ms", p->slot, (unsigned long long)delay);
+	sw_stat_add(&m->shm->worker_restarts, 1);
+	sw_timer_add(m->loop, &s->restart, delay);
+}
+
+static void describe_exit(int status, char *buf, size_t size)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by signal %d (%s)%s", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)), WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, size, "stopped (status %#x)", status);
+}
+
+static struct wproc *unlink_proc(struct master *m, pid_t pid)
+{
+	for (struct wproc **pp = &m->procs; *pp; pp = &(*pp)->next) {
+		if ((*pp)->pid == pid) {
+			struct wproc *p = *pp;
+			*pp = p->next;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void on_proc_closed(struct sw_handle *h)
+{
+	free(h->data);
+}
+
+static void reap(struct master *m)
+{
+	char why[128];
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct wproc *p = unlink_proc(m, pid);
+		bool expected;
+
+		if (!p)
+			continue;
+		describe_exit(status, why, sizeof(why));
+		expected = p->draining || m->stopping;
+		if (expected)
+			sw_info("worker %u (pid %d) %s", p->slot, (int)pid, why);
+		else
+			sw_error("worker %u (pid %d) %s", p->slot, (int)pid, why);
+		if (!expected && p->gen == m->gen)
+			schedule_restart(m, p);
+		sw_loop_close_handle(m->loop, &p->h, on_proc_closed);
+	}
+	if (m->stopping && m->procs == NULL)
+		sw_loop_stop(m->loop);
+	else
+		check_ready(m);
+}
+
+/* ---- drain, stop, reload ---- */
+
+static void on_stop_timeout(struct sw_timer *t)
+{
+	struct master *m = t->data;
+
+	for (struct wproc *p = m->procs; p; p = p->next) {
+		sw_warn("worker %u (pid %d) did not finish in time; killing it", p->slot, (int)p->pid);
+		kill(p->pid, SIGKILL);
+	}
+}
+
+static void begin_stop(struct master *m, bool drain)
+{
+	if (m->stopping && drain)
+		return;
+	m->stopping = true;
+	sw_notify("STOPPING=1");
+	sw_info("%s: %u worker(s)", drain ? "draining" : "stopping now", live_workers(m));
+	for (unsigned i = 0; i < SW_MAX_SLOTS; i++)
+		sw_timer_del(m->loop, &m->slots[i].restart);
+	send_all(m, drain ? SW_CTL_DRAIN : SW_CTL_STOP, NULL, 0, -1);
+	sw_timer_add(m->loop, &m->stop_timer,
+		     (drain ? m->cfg.timeouts.drain_ms : 0) + STOP_GRACE_MS);
+	if (m->procs == NULL)
+		sw_loop_stop(m->loop);
+}
+
+static void reload(struct master *m);
+
+static void finish_reload(struct master *m)
+{
+	m->reloading = false;
+	send_all(m, SW_CTL_DRAIN, NULL, 0, (int)m->gen - 1);
+	/* The old workers hold their own copies; queued connections are theirs. */
+	sw_listen_set_close(&m->old_ls);
+	sw_info("reload complete: generation %u serving", m->gen);
+	announce_ready(m, "reloaded");
+	if (m->reload_pending) {
+		m->reload_pending = false;
+		reload(m);
+	}
+}
+
+static void log_listeners(const struct master *m)
+{
+	for (size_t i = 0; i < m->ls.n; i++)
+		sw_info("listening on %s", m->ls.v[i].name);
+}
+
+/* Listeners, worker count, certificates...: new workers first, then drain. */
+static int replace_workers(struct master *m, struct sw_config *next)
+{
+	unsigned nslots = sw_master_worker_count(next);
+	struct sw_listen_set set;
+	char err[256];
+
+	if (sw_listen_set_open(&set, next, nslots, &m->ls, err, sizeof(err)) != SW_OK) {
+		sw_error("reload failed: %s; keeping the running configuration", err);
+		return SW_ERROR;
+	}
+	m->old_ls = m->ls;
+	m->ls = set;
+	m->nslots = nslots;
+	m->gen++;
+	m->reloading = true;
+	__atomic_store_n(&m->shm->workers, (uint64_t)nslots, __ATOMIC_RELAXED);
+	log_listeners(m);
+	for (unsigned s = 0; s < nslots; s++) {
+		m->slots[s].failures = 0;
+		sw_timer_del(m->loop, &m->slots[s].restart);
+		if (spawn(m, s) != SW_OK)
+			schedule_restart(m, &(struct wproc){ .slot = s, .started_ms = sw_loop_now(m->loop) });
+	}
+	return SW_OK;
+}
+
+static void reload_failed(struct master *m, const char *why)
+{
+	sw_stat_add(&m->shm->reload_failures, 1);
+	sw_error("reload failed (%s); keeping the running configuration", why);
+	sw_notify_printf("READY=1\nSTATUS=reload failed (%s); running generation %llu",
+			 why, (unsigned long long)sw_stat_get(&m->shm->generation));
+}
+
+static void send_values(struct master *m, const struct sw_config *next)
+{
+	char *json = sw_config_to_json(next, false);
+
+	send_all(m, SW_CTL_CONFIG, json, strlen(json), -1);
+	free(json);
+}
+
+static void reload(struct master *m)
+{
+	struct sw_config next;
+	struct sw_diag d;
+	unsigned what;
+
+	if (m->stopping)
+		return;
+	if (m->reloading) {
+		m->reload_pending = true;
+		return;
+	}
+	sw_info("reloading %s", m->cli->config_path ? m->cli->config_path : "(built-in defaults)");
+	sw_notify_reloading();
+	sw_diag_init(&d, m->cli->config_path ? m->cli->config_path : "(defaults)");
+	if (sw_cli_load_config(m->cli, &next, &d) != SW_OK) {
+		sw_diag_log(&d);
+		reload_failed(m, sw_diag_first_error(&d) ? sw_diag_first_error(&d) : "invalid");
+		sw_diag_deinit(&d);
+		return;
+	}
+	sw_diag_log(&d);
+	sw_diag_deinit(&d);
+	what = sw_config_compare(&m->cfg, &next);
+	if ((what & SW_CFG_STRUCTURAL) && replace_workers(m, &next) != SW_OK) {
+		sw_config_deinit(&next);
+		reload_failed(m, "cannot open the new listeners");
+		return;
+	}
+	if (!(what & SW_CFG_STRUCTURAL) && what != SW_CFG_SAME)
+		send_values(m, &next);
+	sw_log_reconfigure(&next.log);
+	sw_config_deinit(&m->cfg);
+	m->cfg = next;
+	sw_stat_add(&m->shm->reloads, 1);
+	sw_stat_add(&m->shm->generation, 1);
+	if (what == SW_CFG_SAME)
+		sw_info("reload: configuration unchanged");
+	if (!m->reloading)
+		announce_ready(m, what == SW_CFG_SAME ? "unchanged" : "reloaded in place");
+}
+
+/* ---- signals and timers ---- */
+
+static void watch_signals(struct master *m);
+
+static void on_signal(struct sw_io *io, ssize_t res)
+{
+	struct master *m = io->data;
+	struct signalfd_siginfo si;
+
+	(void)res;
+	while (read(m->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGCHLD:
+			reap(m);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			begin_stop(m, true);
+			break;
+		case SIGQUIT:
+			begin_stop(m, false);
+			break;
+		case SIGHUP:
+			reload(m);
+			break;
+		case SIGUSR1:
+			sw_info("reopening log files");
+			sw_log_reopen();
+			send_all(m, SW_CTL_REOPEN_LOGS, NULL, 0, -1);
+			break;
+		}
+	}
+	watch_signals(m);
+}
+
+static void watch_signals(struct master *m)
+{
+	m->sig_io.data = m;
+	m->sig_io.cb = on_signal;
+	sw_loop_poll(m->loop, &m->sig_h, &m->sig_io, false);
+}
+
+static int open_signals(struct master *m)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	m->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (m->sig_fd < 0) {
+		sw_log_errno(SW_LOG_ERROR, errno, "signalfd");
+		return SW_ERROR;
+	}
+	sw_loop_add(m->loop, &m->sig_h, m->sig_fd, m);
+	watch_signals(m);
+	return SW_OK;
+}
+
+static void on_run_timeout(struct sw_timer *t)
+{
+	struct master *m = t->data;
+
+	sw_info("--run-for-ms elapsed");
+	begin_stop(m, true);
+}
+
+static void on_watchdog(struct sw_timer *t)
+{
+	struct master *m = t->data;
+
+	sw_notify("WATCHDOG=1");
+	sw_timer_add(m->loop, &m->watchdog, m->watchdog_ms);
+}
+
+static void init_timers(struct master *m)
+{
+	uint64_t wd = sw_notify_watchdog_usec();
+
+	for (unsigned i = 0; i < SW_MAX_SLOTS; i++) {
+		m->slots[i].m = m;
+		m->slots[i].index = i;
+		sw_timer_init(&m->slots[i].restart, on_restart, &m->slots[i]);
+	}
+	sw_timer_init(&m->stop_timer, on_stop_timeout, m);
+	sw_timer_init(&m->run_timer, on_run_timeout, m);
+	sw_timer_init(&m->watchdog, on_watchdog, m);
+	if (m->cli->run_for_ms > 0)
+		sw_timer_add(m->loop, &m->run_timer, (uint64_t)m->cli->run_for_ms);
+	if (wd) {
+		/* Ping at half the period, as sd_watchdog_enabled(3) advises. */
+		m->watchdog_ms = SW_MAX(wd / 2000, 1);
+		sw_timer_add(m->loop, &m->watchdog, m->watchdog_ms);
+	}
+}
+
+/* ---- start ---- */
+
+static void log_start(const struct master *m)
+{
+	char features[256];
+
+	sw_version_features(features, sizeof(features));
+	sw_info("%s starting: features %s; config %s; io backend %s; %u worker%s",
+		sw_version_string(), features,
+		m->cli->config_path ? m->cli->config_path : "(built-in defaults)",
+		sw_io_backend_name(m->cfg.server.io_backend), m->nslots,
+		m->nslots == 1 ? " (single process)" : "s");
+}
+
+static int run_single(struct master *m)
+{
+	struct sw_worker_params params = {
+		.slot = 0, .generation = 1, .cfg = &m->cfg, .shm = m->shm,
+		.listens = &m->ls, .ctl_fd = -1, .cli = m->cli, .cpu = -1,
+	};
+
+	return sw_worker_run(&params);
+}
+
+static int run_master(struct master *m)
+{
+	char why[256] = "";
+
+	if (sw_loop_open(&m->loop, SW_IO_EPOLL, 64, why, sizeof(why)) != SW_OK) {
+		sw_error("cannot create the master's event loop: %s", why);
+		return SW_EXIT_FAILURE;
+	}
+	init_timers(m);
+	if (open_signals(m) != SW_OK)
+		return SW_EXIT_FAILURE;
+	for (unsigned s = 0; s < m->nslots; s++)
+		if (spawn(m, s) != SW_OK)
+			return SW_EXIT_FAILURE;
+	if (sw_loop_run(m->loop) != SW_OK)
+		return SW_EXIT_FAILURE;
+	sw_info("exiting");
+	return SW_EXIT_OK;
+}
+
+int sw_master_run(const struct sw_cli *cli, struct sw_config *cfg)
+{
+	struct master *m = sw_calloc(1, sizeof(*m));
+	char err[256];
+	int rc;
+
+	m->cli = cli;
+	m->cfg = *cfg;
+	m->gen = 1;
+	m->sig_fd = -1;
+	m->nslots = sw_master_worker_count(&m->cfg);
+	log_start(m);
+	m->shm = sw_shm_create();
+	if (!m->shm) {
+		sw_log_errno(SW_LOG_ERROR, errno, "cannot map shared memory");
+		return SW_EXIT_FAILURE;
+	}
+	m->shm->workers = m->nslots;
+	if (sw_listen_set_open(&m->ls, &m->cfg, m->nslots, NULL, err, sizeof(err)) != SW_OK) {
+		sw_error("%s", err);
+		return SW_EXIT_FAILURE;
+	}
+	log_listeners(m);
+	rc = m->nslots == 1 ? run_single(m) : run_master(m);
+	sw_listen_set_close(&m->ls);
+	sw_listen_set_close(&m->old_ls);
+	sw_config_deinit(&m->cfg);
+	if (m->loop)
+		sw_loop_close(m->loop);
+	sw_shm_destroy(m->shm);
+	free(m);
+	return rc;
+}

@@ -1,0 +1,448 @@
+/* worker.c - a worker process: accept, serve, obey the master, drain. */
+#include <config.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include "core/diag.h"
+#include "core/log.h"
+#include "daemon/cli.h"
+#include "daemon/control.h"
+#include "daemon/cpu.h"
+#include "daemon/notify.h"
+#include "daemon/worker.h"
+#include "http/conn.h"
+
+static void start_accept(struct sw_acceptor *a);
+
+/* ---- accepting ---- */
+
+static void on_accept(struct sw_io *io, ssize_t res)
+{
+	struct sw_acceptor *a = io->data;
+	struct sw_worker *w = a->w;
+
+	a->active = false;
+	if (res >= 0) {
+		sw_conn_open(w, (int)res, (struct sockaddr *)&io->u.accept.addr,
+			     io->u.accept.addrlen, a->listen);
+	} else if (res == -EMFILE || res == -ENFILE) {
+		/* Out of descriptors: pause like at max_connections, not spin. */
+		sw_log_errno(SW_LOG_WARN, (int)-res, "accept on %s", a->listen->name);
+		w->paused = true;
+		return;
+	} else if (res != -ECONNABORTED && res != -EINTR) {
+		sw_log_errno(SW_LOG_WARN, (int)-res, "accept on %s", a->listen->name);
+	}
+	start_accept(a);
+}
+
+static void start_accept(struct sw_acceptor *a)
+{
+	struct sw_worker *w = a->w;
+
+	if (a->active || !a->open || w->draining)
+		return;
+	if (w->conn_count >= w->cfg->server.max_connections) {
+		/* Leave new connections in the kernel's queue until one closes. */
+		w->paused = true;
+		return;
+	}
+	a->io.data = a;
+	a->io.cb = on_accept;
+	if (sw_loop_accept(w->loop, &a->h, &a->io) == SW_OK)
+		a->active = true;
+}
+
+static void resume_accepting(struct sw_worker *w)
+{
+	w->paused = false;
+	for (size_t i = 0; i < w->acceptor_count; i++)
+		start_accept(&w->acceptors[i]);
+}
+
+static int open_acceptors(struct sw_worker *w)
+{
+	size_t n = w->listens->n;
+
+	w->acceptors = sw_calloc(n ? n : 1, sizeof(*w->acceptors));
+	for (size_t i = 0; i < n; i++) {
+		struct sw_acceptor *a = &w->acceptors[i];
+		const struct sw_listen *l = &w->listens->v[i];
+
+		a->w = w;
+		a->listen = l;
+		if (sw_loop_add(w->loop, &a->h, l->fds[w->slot], a) != SW_OK) {
+			sw_error("cannot watch listener %s", l->name);
+			return SW_ERROR;
+		}
+		/* The loop closes the fd with the handle; the set must not again. */
+		w->listens->v[i].fds[w->slot] = -1;
+		a->open = true;
+		w->acceptor_count = i + 1;
+		start_accept(a);
+	}
+	return SW_OK;
+}
+
+/*
+ * Closing this worker's copy of the listening sockets: the kernel socket
+ * lives on in the master (and in the new generation), so nothing queued on
+ * it is lost; a removed listener's queue was accepted below before this.
+ */
+static void close_acceptors(struct sw_worker *w)
+{
+	for (size_t i = 0; i < w->acceptor_count; i++) {
+		struct sw_acceptor *a = &w->acceptors[i];
+		if (a->open) {
+			a->open = false;
+			sw_loop_close_handle(w->loop, &a->h, NULL);
+		}
+	}
+}
+
+/* Takes what is already queued, so a drained listener drops nothing. */
+static void accept_backlog(struct sw_worker *w)
+{
+	for (size_t i = 0; i < w->acceptor_count; i++) {
+		struct sw_acceptor *a = &w->acceptors[i];
+		struct sockaddr_storage ss;
+		socklen_t len;
+		int fd;
+
+		if (!a->open)
+			continue;
+		for (;;) {
+			len = sizeof(ss);
+			fd = accept4(a->h.fd, (struct sockaddr *)&ss, &len,
+				     SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if (fd < 0)
+				break;
+			sw_conn_open(w, fd, (struct sockaddr *)&ss, len, a->listen);
+		}
+	}
+}
+
+/* ---- drain and stop ---- */
+
+static void maybe_exit(struct sw_worker *w)
+{
+	if (w->draining && w->conn_count == 0)
+		sw_loop_stop(w->loop);
+}
+
+void sw_worker_conn_closed(struct sw_worker *w)
+{
+	if (w->draining) {
+		maybe_exit(w);
+		return;
+	}
+	if (w->paused && w->conn_count < w->cfg->server.max_connections)
+		resume_accepting(w);
+}
+
+static void on_drain_timeout(struct sw_timer *t)
+{
+	struct sw_worker *w = t->data;
+
+	sw_warn("drain timeout: closing %u connection(s) still open", w->conn_count);
+	while (w->conns)
+		sw_conn_abort(w->conns);
+	sw_loop_stop(w->loop);
+}
+
+static void worker_drain(struct sw_worker *w)
+{
+	if (w->draining)
+		return;
+	sw_info("draining %u connection(s)", w->conn_count);
+	if (w->ctl_fd < 0)
+		sw_notify("STOPPING=1");
+	accept_backlog(w);
+	w->draining = true;
+	close_acceptors(w);
+	sw_conn_drain_all(w);
+	sw_timer_add(w->loop, &w->drain_timer, w->cfg->timeouts.drain_ms);
+	maybe_exit(w);
+}
+
+static void worker_stop(struct sw_worker *w)
+{
+	w->draining = true;
+	close_acceptors(w);
+	sw_conn_abort_all(w);
+	sw_loop_stop(w->loop);
+}
+
+/* ---- reload (value fields in place) ---- */
+
+static void apply_config(struct sw_worker *w, struct sw_config *next)
+{
+	/*
+	 * Connections read limits and timeouts through w->cfg at each step and
+	 * keep no pointer into it across events, so the swap is safe here.
+	 */
+	sw_log_reconfigure(&next->log);
+	sw_config_deinit(w->cfg);
+	*w->cfg = *next;
+	sw_info("configuration applied in place");
+}
+
+static void apply_config_text(struct sw_worker *w, const char *json, size_t len)
+{
+	struct sw_config next;
+	struct sw_diag d;
+
+	sw_diag_init(&d, "reload");
+	if (sw_config_parse(&next, json, len, &d) != SW_OK) {
+		sw_diag_log(&d);
+		sw_error("reload: the master sent a config that does not parse");
+	} else {
+		apply_config(w, &next);
+	}
+	sw_diag_deinit(&d);
+}
+
+/* ---- the master's messages ---- */
+
+static void watch_ctl(struct sw_worker *w);
+
+static void handle_ctl(struct sw_worker *w, struct sw_ctl_msg *m)
+{
+	switch (m->type) {
+	case SW_CTL_DRAIN:
+		worker_drain(w);
+		break;
+	case SW_CTL_STOP:
+		worker_stop(w);
+		break;
+	case SW_CTL_REOPEN_LOGS:
+		sw_log_reopen();
+		break;
+	case SW_CTL_CONFIG:
+		apply_config_text(w, m->payload ? m->payload : "{}", m->len);
+		break;
+	default:
+		sw_warn("unknown control message %u", m->type);
+	}
+}
+
+static void on_ctl(struct sw_io *io, ssize_t res)
+{
+	struct sw_worker *w = io->data;
+	struct sw_ctl_msg m;
+	int rc;
+
+	(void)res;
+	while ((rc = sw_ctl_recv(w->ctl_fd, &m)) == SW_OK) {
+		handle_ctl(w, &m);
+		sw_ctl_msg_free(&m);
+	}
+	if (rc == SW_DONE || rc == SW_ERROR) {
+		/* The master is gone: nobody will restart or stop us; drain out. */
+		sw_warn("master went away; draining");
+		worker_drain(w);
+		return;
+	}
+	watch_ctl(w);
+}
+
+static void watch_ctl(struct sw_worker *w)
+{
+	w->ctl_io.data = w;
+	w->ctl_io.cb = on_ctl;
+	sw_loop_poll(w->loop, &w->ctl_h, &w->ctl_io, false);
+}
+
+/* ---- signals ---- */
+
+static void reload_single(struct sw_worker *w);
+static void watch_signals(struct sw_worker *w);
+
+static void on_signal(struct sw_io *io, ssize_t res)
+{
+	struct sw_worker *w = io->data;
+	struct signalfd_siginfo si;
+
+	(void)res;
+	while (read(w->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			worker_drain(w);
+			break;
+		case SIGQUIT:
+			worker_stop(w);
+			break;
+		case SIGHUP:
+			if (w->ctl_fd < 0)
+				reload_single(w);
+			break;
+		case SIGUSR1:
+			sw_log_reopen();
+			break;
+		default:
+			break;
+		}
+	}
+	watch_signals(w);
+}
+
+static void watch_signals(struct sw_worker *w)
+{
+	w->sig_io.data = w;
+	w->sig_io.cb = on_signal;
+	sw_loop_poll(w->loop, &w->sig_h, &w->sig_io, false);
+}
+
+static int open_signals(struct sw_worker *w)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	w->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w->sig_fd < 0 || sw_loop_add(w->loop, &w->sig_h, w->sig_fd, w) != SW_OK) {
+		sw_log_errno(SW_LOG_ERROR, errno, "signalfd");
+		return SW_ERROR;
+	}
+	watch_signals(w);
+	return SW_OK;
+}
+
+/*
+ * Single-process mode (workers = 1) has no master to replace it, so a
+ * reload applies values in place and rebuilds changed listeners here.
+ */
+static void reload_single(struct sw_worker *w)
+{
+	struct sw_config next;
+	struct sw_diag d;
+	struct sw_listen_set set;
+	char err[256];
+	unsigned what;
+
+	sw_notify_reloading();
+	sw_diag_init(&d, w->cli->config_path ? w->cli->config_path : "(defaults)");
+	if (sw_cli_load_config(w->cli, &next, &d) != SW_OK) {
+		sw_diag_log(&d);
+		sw_error("reload failed; keeping the running configuration");
+		sw_stat_add(&w->shm->reload_failures, 1);
+		sw_diag_deinit(&d);
+		sw_notify("READY=1\nSTATUS=reload failed; running the previous configuration");
+		return;
+	}
+	sw_diag_log(&d);
+	sw_diag_deinit(&d);
+	what = sw_config_compare(w->cfg, &next);
+	if (next.server.workers != 1)
+		sw_warn("reload: changing the worker count from 1 needs a restart");
+	if (what & SW_CFG_STRUCTURAL) {
+		if (sw_listen_set_open(&set, &next, 1, NULL, err, sizeof(err)) != SW_OK) {
+			sw_error("reload failed: %s; keeping the running configuration", err);
+			sw_config_deinit(&next);
+			sw_notify("READY=1\nSTATUS=reload failed; running the previous configuration");
+			return;
+		}
+		close_acceptors(w);
+		free(w->acceptors);
+		w->acceptors = NULL;
+		w->acceptor_count = 0;
+		sw_listen_set_close(w->listens);
+		*w->listens = set;
+		for (size_t i = 0; i < set.n; i++)
+			sw_info("listening on %s", set.v[i].name);
+		open_acceptors(w);
+	}
+	apply_config(w, &next);
+	sw_stat_add(&w->shm->reloads, 1);
+	sw_stat_add(&w->shm->generation, 1);
+	sw_notify_printf("READY=1\nSTATUS=serving; generation %llu",
+			 (unsigned long long)sw_stat_get(&w->shm->generation));
+}
+
+/* ---- set-up ---- */
+
+static int open_loop(struct sw_worker *w)
+{
+	char why[256] = "";
+	enum sw_io_backend want = w->cfg->server.io_backend;
+
+	if (sw_loop_open(&w->loop, want, 0, why, sizeof(why)) != SW_OK) {
+		sw_error("cannot start the %s I/O backend: %s", sw_io_backend_name(want), why);
+		return SW_ERROR;
+	}
+	if (want == SW_IO_AUTO && why[0])
+		sw_info("io_uring unavailable (%s); using epoll", why);
+	return SW_OK;
+}
+
+static void on_run_timeout(struct sw_timer *t)
+{
+	worker_drain(t->data);
+}
+
+static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
+{
+	char role[32];
+
+	memset(w, 0, sizeof(*w));
+	w->slot = p->slot;
+	w->generation = p->generation;
+	w->cfg = p->cfg;
+	w->shm = p->shm;
+	w->stats = &p->shm->slots[p->slot];
+	w->listens = p->listens;
+	w->ctl_fd = p->ctl_fd;
+	w->cli = p->cli;
+	w->sig_fd = -1;
+	snprintf(role, sizeof(role), "worker %u", p->slot);
+	if (p->ctl_fd >= 0)
+		sw_log_set_role(role);
+	if (p->cpu >= 0 && sw_cpu_pin(p->cpu) == SW_OK)
+		__atomic_store_n(&w->stats->cpu, (uint64_t)p->cpu, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->stats->pid, (uint64_t)getpid(), __ATOMIC_RELAXED);
+	sw_timer_init(&w->drain_timer, on_drain_timeout, w);
+	sw_timer_init(&w->run_timer, on_run_timeout, w);
+	if (open_loop(w) != SW_OK || open_signals(w) != SW_OK)
+		return SW_ERROR;
+	if (w->ctl_fd >= 0) {
+		if (sw_loop_add(w->loop, &w->ctl_h, w->ctl_fd, w) != SW_OK)
+			return SW_ERROR;
+		watch_ctl(w);
+	}
+	return open_acceptors(w);
+}
+
+int sw_worker_run(const struct sw_worker_params *p)
+{
+	struct sw_worker w;
+
+	if (worker_init(&w, p) != SW_OK)
+		return SW_EXIT_FAILURE;
+	w.ready = true;
+	sw_info("serving on the %s backend%s", sw_loop_backend_name(w.loop),
+		p->cpu >= 0 ? "" : " (not pinned)");
+	if (w.ctl_fd >= 0) {
+		sw_ctl_send(w.ctl_fd, SW_CTL_READY, NULL, 0);
+	} else {
+		sw_notify("READY=1\nSTATUS=serving; single process");
+		if (p->cli && p->cli->run_for_ms > 0)
+			sw_timer_add(w.loop, &w.run_timer, (uint64_t)p->cli->run_for_ms);
+	}
+	if (sw_loop_run(w.loop) != SW_OK)
+		w.exit_code = SW_EXIT_FAILURE;
+	sw_conn_free_list(&w);
+	free(w.acceptors);
+	sw_loop_close(w.loop);
+	return w.exit_code;
+}

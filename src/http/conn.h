@@ -1,0 +1,28 @@
+/* conn.h - an HTTP/1.1 connection: read, parse, dispatch, write, keep alive. */
+#ifndef SW_HTTP_CONN_H
+#define SW_HTTP_CONN_H
+
+#include <sys/socket.h>
+
+struct sw_worker;
+struct sw_listen;
+struct sw_conn;
+
+/* Takes over an accepted fd.  SW_OK, or SW_ERROR (the fd is then closed). */
+int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
+		 socklen_t peer_len, const struct sw_listen *listen);
+/*
+ * Worker drain: an idle keep-alive connection closes now; one with a
+ * request in progress finishes it and closes after the response.
+ */
+void sw_conn_drain(struct sw_conn *c);
+/* sw_conn_drain for every connection of the worker. */
+void sw_conn_drain_all(struct sw_worker *w);
+/* Closes every connection of the worker now. */
+void sw_conn_abort_all(struct sw_worker *w);
+/* Quick stop: close now, whatever it is doing. */
+void sw_conn_abort(struct sw_conn *c);
+/* Frees recycled connection memory (worker exit). */
+void sw_conn_free_list(struct sw_worker *w);
+
+#endif

@@ -1,0 +1,106 @@
+/* exchange.h - the protocol-neutral request/response every handler sees. */
+#ifndef SW_HTTP_EXCHANGE_H
+#define SW_HTTP_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "core/common.h"
+#include "core/shm.h"
+
+/* A view into a buffer the codec owns; not NUL-terminated. */
+struct sw_str {
+	const char *p;
+	size_t len;
+};
+
+#define SW_STR(lit) ((struct sw_str){ (lit), sizeof(lit) - 1 })
+
+struct sw_header {
+	struct sw_str name;
+	struct sw_str value;
+};
+
+enum sw_method {
+	SW_METHOD_OTHER = 0,
+	SW_METHOD_GET,
+	SW_METHOD_HEAD,
+	SW_METHOD_POST,
+	SW_METHOD_PUT,
+	SW_METHOD_DELETE,
+	SW_METHOD_OPTIONS,
+	SW_METHOD_PATCH,
+	SW_METHOD_CONNECT,
+	SW_METHOD_TRACE,
+};
+
+struct sw_request {
+	enum sw_method method;
+	struct sw_str method_name;
+	struct sw_str target;        /* as received */
+	struct sw_str path;          /* origin-form path (from absolute-form too) */
+	struct sw_str query;         /* after '?', without it */
+	struct sw_str authority;     /* Host header or absolute-form authority */
+	uint8_t version;             /* 10, 11, 20, 30 */
+	struct sw_header *headers;
+	unsigned header_count;
+	int64_t content_length;      /* -1 when absent */
+	bool chunked;
+	bool keep_alive;             /* what the client asked for */
+	bool expect_continue;
+};
+
+/* How the response body is produced. */
+enum sw_body_kind { SW_BODY_NONE, SW_BODY_MEMORY, SW_BODY_FILE };
+
+#define SW_RESPONSE_MAX_HEADERS 24
+
+struct sw_response {
+	int status;
+	struct sw_header headers[SW_RESPONSE_MAX_HEADERS];
+	unsigned header_count;
+	enum sw_body_kind body_kind;
+	struct sw_str body;          /* SW_BODY_MEMORY: must outlive the send */
+	int file_fd;                 /* SW_BODY_FILE: closed by the codec */
+	off_t file_offset;
+	uint64_t content_length;     /* body bytes */
+	bool close;                  /* handler wants the connection closed */
+};
+
+struct sw_exchange;
+
+/* What a codec (http1, http2, http3) implements for the exchange. */
+struct sw_exchange_ops {
+	/* Sends x->resp; the codec owns the exchange again afterwards. */
+	void (*respond)(struct sw_exchange *x);
+};
+
+struct sw_worker;
+
+struct sw_exchange {
+	const struct sw_exchange_ops *ops;
+	void *codec;                 /* the connection or stream */
+	struct sw_worker *worker;
+	enum sw_proto proto;
+	bool tls;
+	struct sw_request req;
+	struct sw_response resp;
+	uint64_t started_ms;
+};
+
+/* Adds a response header; the strings must outlive the send.  SW_ERROR when full. */
+int sw_response_add_header(struct sw_response *r, struct sw_str name, struct sw_str value);
+/* Finishes with a short text body for an error status ("404 Not Found\n"). */
+void sw_exchange_error(struct sw_exchange *x, int status);
+/* Finishes with an empty-bodied status (probes, 304, ...). */
+void sw_exchange_empty(struct sw_exchange *x, int status);
+/* The reason phrase for a status ("Not Found"); "Unknown" for others. */
+const char *sw_status_reason(int status);
+/* Case-insensitive header lookup; NULL when absent. */
+const struct sw_header *sw_request_header(const struct sw_request *req, const char *name);
+/* Compares a sw_str with a NUL-terminated literal, case-insensitively. */
+bool sw_str_ieq(struct sw_str s, const char *lit);
+bool sw_str_eq(struct sw_str s, const char *lit);
+
+#endif

@@ -1,0 +1,39 @@
+/* http1.h - the strict, in-place HTTP/1.1 request-head parser (RFC 9112). */
+#ifndef SW_HTTP_HTTP1_H
+#define SW_HTTP_HTTP1_H
+
+#include <stddef.h>
+#include "core/config.h"
+#include "http/exchange.h"
+
+/*
+ * Incremental state: how far the buffer has been checked, so a client that
+ * trickles its head costs linear work, not quadratic.
+ */
+struct sw_http1_parser {
+	size_t scanned;   /* bytes before this have had their line ends checked */
+	size_t lines;     /* header lines seen so far (for the count limit) */
+};
+
+static inline void sw_http1_parser_reset(struct sw_http1_parser *p)
+{
+	p->scanned = 0;
+	p->lines = 0;
+}
+
+/*
+ * Parses a request head at buf[0..len).  Views in req point into buf, and
+ * req->headers must have room for limits->max_header_count entries.
+ *
+ * Returns 0 with *head_len set when the head is complete; SW_AGAIN when
+ * more bytes are needed; or the HTTP status to refuse the request with
+ * (400 malformed or smuggling-prone framing, 431 head too large or too
+ * many fields, 501 unsupported transfer coding, 505 unsupported version,
+ * 417 unsupported expectation).  Any refusal means the connection's
+ * framing is in doubt and it must be closed after the answer.
+ */
+int sw_http1_parse(struct sw_http1_parser *p, const char *buf, size_t len,
+		   const struct sw_limits_cfg *limits, struct sw_request *req,
+		   size_t *head_len);
+
+#endif
