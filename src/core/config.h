@@ -48,6 +48,11 @@ struct sw_server_cfg {
 	 */
 	struct sw_listener_cfg *listeners;
 	size_t listeners_count;
+	/*
+	 * True when listeners[] was derived from address/port (and tls, quic)
+	 * rather than given; sw_config_derive() redoes it after overrides.
+	 */
+	bool listeners_implicit;
 };
 
 struct sw_timeouts_cfg {
@@ -238,6 +243,14 @@ int sw_config_load(struct sw_config *cfg, const char *path, struct sw_diag *diag
  * cross-references, features, listener conflicts.  SW_OK or SW_ERROR.
  */
 int sw_config_validate(const struct sw_config *cfg, struct sw_diag *diag);
+
+/*
+ * Redoes what the loader derives from other keys after a caller changed
+ * them (CLI --cert/--key, admin edits): without listeners[] in the file,
+ * the one listener is address:port, with TLS when tls has a certificate
+ * and QUIC as quic.enabled/quic.port say.  Call before sw_config_validate.
+ */
+void sw_config_derive(struct sw_config *cfg);
 
 /* Deep copy; dst is initialized by the call. */
 void sw_config_copy(struct sw_config *dst, const struct sw_config *src);

@@ -1,4 +1,4 @@
-/* epoll.c - the epoll backend: completion-style ops emulated on edge-triggered readiness. */
+/* epoll.c - the epoll backend: completions emulated on edge-triggered readiness. */
 #include <config.h>
 
 #include <errno.h>
@@ -106,7 +106,7 @@ static ssize_t attempt(struct sw_io *io)
 	return n < 0 ? -errno : n;
 }
 
-/* EWOULDBLOCK is EAGAIN on Linux; ECONNABORTED etc. are real results. */
+/* EINTR is no result for the owner; ECONNABORTED and the like are. */
 static ssize_t attempt_nointr(struct sw_io *io)
 {
 	ssize_t res;
@@ -138,10 +138,9 @@ static void try_io(struct sw_loop *loop, struct sw_io *io)
 {
 	struct sw_handle *h = io->handle;
 	ssize_t res = attempt_nointr(io);
-	bool write = sw_io_is_write(io);
 
 	if (res == -EAGAIN) {
-		if (write)
+		if (sw_io_is_write(io))
 			h->writable = false;
 		else
 			h->readable = false;

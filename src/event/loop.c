@@ -63,8 +63,14 @@ int sw_loop_open(struct sw_loop **out, enum sw_io_backend want,
 		 unsigned entries, char *why, size_t why_size)
 {
 	struct sw_loop *loop = sw_calloc(1, sizeof(*loop));
+	char scratch[160];
 
-	set_why(why, why_size, "");
+	/* The backends always get a buffer for their reason. */
+	if (!why || !why_size) {
+		why = scratch;
+		why_size = sizeof(scratch);
+	}
+	why[0] = '\0';
 	loop->now = monotonic_ms();
 	if (want != SW_IO_EPOLL && open_uring(loop, entries, why, why_size) == SW_OK)
 		goto done;
@@ -108,7 +114,7 @@ bool sw_loop_uring_available(char *why, size_t why_size)
 
 		probed = sw_loop_open(&loop, SW_IO_URING, 8, reason,
 				      sizeof(reason)) == SW_OK;
-		sw_loop_close(probed ? loop : NULL);
+		sw_loop_close(loop);
 	}
 	set_why(why, why_size, probed ? "" : reason);
 	return probed;
@@ -200,10 +206,10 @@ static int start(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io,
 	/* A cancelled io the kernel still names belongs to its old handle. */
 	if (sw_unlikely(io->state == SW_IO_CANCELLED && io->handle != h))
 		return SW_ERROR;
-	io->op = op;
-	slot = sw_io_is_write(io) ? &h->wr : &h->rd;
+	slot = op >= SW_OP_WRITEV ? &h->wr : &h->rd;
 	if (sw_unlikely(*slot != NULL))
 		return SW_ERROR;
+	io->op = op;
 	io->handle = h;
 	io->state = SW_IO_PENDING;
 	io->res = 0;

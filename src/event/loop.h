@@ -134,7 +134,13 @@ int sw_loop_add(struct sw_loop *loop, struct sw_handle *h, int fd, void *data);
  */
 void sw_loop_close_handle(struct sw_loop *loop, struct sw_handle *h,
 			  sw_handle_cb on_closed);
-/* Cancels one pending operation; its callback will not be invoked. */
+/*
+ * Cancels one pending operation; its callback will not be invoked.  On
+ * epoll nothing is consumed.  On io_uring the kernel may have finished the
+ * op before the cancel reached it: a cancelled recv may have eaten data
+ * (and a cancelled accept's connection is closed), so cancel a read only
+ * before closing the handle, or wait with poll-in where you may cancel.
+ */
 void sw_loop_cancel(struct sw_loop *loop, struct sw_io *io);
 
 /* Starting operations: SW_OK, or SW_ERROR if the handle is closing or busy. */

@@ -1,4 +1,4 @@
-/* uring.c - the io_uring backend: native accept/recv/writev/poll, one batched submit per iteration. */
+/* uring.c - the io_uring backend: native ops, one batched submit per iteration. */
 #include "config.h"
 
 #include <errno.h>
@@ -109,8 +109,9 @@ static int submit(struct sw_loop *loop, struct sw_io *io, int stage)
 }
 
 /*
- * sendfile has no io_uring opcode before splice pairs, and a page-cache
- * hit is the common case: try it here and wait for POLLOUT on EAGAIN.
+ * io_uring has no sendfile, and splice would need a pipe per connection.
+ * A page-cache hit is the common case, so sendfile(2) runs here and only
+ * an EAGAIN costs a POLLOUT wait and another try.
  */
 static int sendfile_step(struct sw_loop *loop, struct sw_io *io)
 {
@@ -192,6 +193,30 @@ static void retry(struct sw_loop *loop, struct sw_io *io)
 		sw_backend_complete(loop, io, -ENOMEM);
 }
 
+/* The op itself saw EAGAIN (kernels that honour O_NONBLOCK): poll first. */
+static void retry_after_poll(struct sw_loop *loop, struct sw_io *io)
+{
+	if (submit(loop, io, STAGE_POLL) != SW_OK)
+		sw_backend_complete(loop, io, -ENOMEM);
+}
+
+static void on_result(struct sw_loop *loop, struct sw_io *io, int res)
+{
+	if (io->stage == STAGE_POLL) {
+		if (res < 0)
+			sw_backend_complete(loop, io, res);
+		else
+			retry(loop, io);
+	} else if (sw_unlikely(res == -EAGAIN)) {
+		retry_after_poll(loop, io);
+	} else if (io->op == SW_OP_POLL_IN || io->op == SW_OP_POLL_OUT) {
+		/* The event mask is of no use to the owner: ready is 0. */
+		sw_backend_complete(loop, io, res < 0 ? res : 0);
+	} else {
+		sw_backend_complete(loop, io, res);
+	}
+}
+
 static void on_cqe(struct sw_loop *loop, uint64_t ud, int res)
 {
 	struct sw_io *io;
@@ -204,20 +229,147 @@ static void on_cqe(struct sw_loop *loop, uint64_t ud, int res)
 	h = io->handle;
 	io->inflight--;
 	h->pending--;
-	if (io->state != SW_IO_PENDING || tag != io->gen)
-		on_stale(io, tag, res);
-	else if (io->stage == STAGE_POLL)
-		if (res < 0)
-			sw_backend_complete(loop, io, res);
-		else
-			retry(loop, io);
-	else if (sw_unlikely(res == -EAGAIN))
-		/* Older kernels return EAGAIN for O_NONBLOCK files. */
-		retry_after_poll(loop, io);
-	else if (io->op == SW_OP_POLL_IN || io->op == SW_OP_POLL_OUT)
-		sw_backend_complete(loop, io, res < 0 ? res : 0);
+	if (io->state == SW_IO_PENDING && tag == io->gen)
+		on_result(loop, io, res);
 	else
-		sw_backend_complete(loop, io, res);
+		on_stale(io, tag, res);
 	if (h->closing && h->pending == 0)
 		finish_close(loop, h);
 }
+
+static void reap(struct sw_loop *loop)
+{
+	struct io_uring *ring = ring_of(loop);
+	struct io_uring_cqe *cqes[CQE_BATCH];
+	/* CQEs posted while we reap wait for the next iteration. */
+	unsigned limit = ring->cq.ring_entries;
+	unsigned n;
+
+	while (limit && (n = io_uring_peek_batch_cqe(ring, cqes, CQE_BATCH))) {
+		for (unsigned i = 0; i < n; i++)
+			on_cqe(loop, cqes[i]->user_data, cqes[i]->res);
+		io_uring_cq_advance(ring, n);
+		limit = n < limit ? limit - n : 0;
+	}
+}
+
+/* The one io_uring_enter of the iteration: submit the batch, then wait. */
+static int ur_wait(struct sw_loop *loop, int timeout_ms)
+{
+	struct io_uring *ring = ring_of(loop);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (timeout_ms == 0) {
+		ret = io_uring_submit_and_get_events(ring);
+	} else if (timeout_ms < 0) {
+		ret = io_uring_submit_and_wait(ring, 1);
+	} else {
+		struct __kernel_timespec ts = {
+			.tv_sec = timeout_ms / 1000,
+			.tv_nsec = (long long)(timeout_ms % 1000) * 1000000,
+		};
+		ret = io_uring_submit_and_wait_timeout(ring, &cqe, 1, &ts, NULL);
+	}
+	if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EAGAIN &&
+	    ret != -EBUSY) {
+		sw_log_errno(SW_LOG_ERROR, -ret, "io_uring_enter");
+		return SW_ERROR;
+	}
+	reap(loop);
+	return SW_OK;
+}
+
+static int ur_add(struct sw_loop *loop, struct sw_handle *h)
+{
+	return SW_OK;
+}
+
+/* The opcodes this backend issues; a kernel lacking one gets epoll. */
+static int check_ops(struct io_uring *ring, char *why, size_t why_size)
+{
+	static const struct { int op; const char *name; } need[] = {
+		{ IORING_OP_ACCEPT, "ACCEPT" }, { IORING_OP_RECV, "RECV" },
+		{ IORING_OP_WRITEV, "WRITEV" }, { IORING_OP_POLL_ADD, "POLL_ADD" },
+		{ IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" },
+	};
+	struct io_uring_probe *probe = io_uring_get_probe_ring(ring);
+	int rc = SW_OK;
+
+	if (!probe) {
+		snprintf(why, why_size, "io_uring: cannot probe opcodes");
+		return SW_ERROR;
+	}
+	for (size_t i = 0; i < SW_ARRAY_SIZE(need) && rc == SW_OK; i++) {
+		if (!io_uring_opcode_supported(probe, need[i].op)) {
+			snprintf(why, why_size, "io_uring: kernel lacks IORING_OP_%s",
+				 need[i].name);
+			rc = SW_ERROR;
+		}
+	}
+	io_uring_free_probe(probe);
+	return rc;
+}
+
+static int ur_init(struct sw_loop *loop, unsigned entries, char *why,
+		   size_t why_size)
+{
+	struct uring_state *st = sw_calloc(1, sizeof(*st));
+	/* COOP_TASKRUN: completions are run when we enter anyway, no IPI. */
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+	};
+	unsigned n = entries ? entries : DEFAULT_ENTRIES;
+	int ret = io_uring_queue_init_params(n, &st->ring, &p);
+
+	if (ret == -EINVAL) {
+		/* Kernels before 5.19 know neither flag. */
+		memset(&p, 0, sizeof(p));
+		ret = io_uring_queue_init_params(n, &st->ring, &p);
+	}
+	if (ret < 0) {
+		snprintf(why, why_size, "io_uring_queue_init: %s", strerror(-ret));
+		free(st);
+		return SW_ERROR;
+	}
+	if (check_ops(&st->ring, why, why_size) != SW_OK) {
+		io_uring_queue_exit(&st->ring);
+		free(st);
+		return SW_ERROR;
+	}
+	loop->backend = st;
+	return SW_OK;
+}
+
+static void ur_deinit(struct sw_loop *loop)
+{
+	struct uring_state *st = loop->backend;
+
+	io_uring_queue_exit(&st->ring);
+	free(st);
+	loop->backend = NULL;
+}
+
+static const struct sw_backend_ops uring_ops = {
+	.name = "io_uring",
+	.init = ur_init,
+	.deinit = ur_deinit,
+	.add = ur_add,
+	.start = ur_start,
+	.cancel = ur_cancel,
+	.close = ur_close,
+	.wait = ur_wait,
+};
+
+static void uring_versions(char *buf, size_t size)
+{
+	snprintf(buf, size, "liburing " SW_LIBURING_VERSION);
+}
+
+const struct sw_module sw_module_io_uring = {
+	.name = "io_uring",
+	.summary = "io_uring I/O backend (liburing)",
+	.versions = uring_versions,
+	.check_config = NULL,
+	.impl = &uring_ops,
+};
