@@ -1,4 +1,6 @@
 /* config.c - the JSON config: defaults, parsing, validation, reload comparison, serialization. */
+#include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -469,7 +471,8 @@ static void copy_fields(const struct table *t, void *dst, const void *src)
 {
 	for (size_t i = 0; i < t->count; i++) {
 		const struct field *f = &t->fields[i];
-		size_t n = f->count_off ? CCOUNT(src, f) : 0;
+		bool array = f->type == T_STRV || f->type == T_CIDRS || f->type == T_ARR;
+		size_t n = array ? CCOUNT(src, f) : 0;
 		if (f->flags & F_ALIAS)
 			continue;
 		switch (f->type) {
@@ -855,6 +858,7 @@ static void require_key(struct parser *p, json_object *obj, const char *key)
 /* A listener without a port is almost certainly a mistake, not "8080". */
 static void finish_listener(struct parser *p, void *st, json_object *obj)
 {
+	(void)st;
 	require_key(p, obj, "port");
 }
 

@@ -1,4 +1,6 @@
 /* diag.c - collected errors and warnings about a config, with their location. */
+#include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

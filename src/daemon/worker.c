@@ -94,13 +94,24 @@ static int open_acceptors(struct sw_worker *w)
  * lives on in the master (and in the new generation), so nothing queued on
  * it is lost; a removed listener's queue was accepted below before this.
  */
+static void maybe_exit(struct sw_worker *w);
+
+static void on_acceptor_closed(struct sw_handle *h)
+{
+	struct sw_acceptor *a = h->data;
+
+	a->w->acceptors_closing--;
+	maybe_exit(a->w);
+}
+
 static void close_acceptors(struct sw_worker *w)
 {
 	for (size_t i = 0; i < w->acceptor_count; i++) {
 		struct sw_acceptor *a = &w->acceptors[i];
 		if (a->open) {
 			a->open = false;
-			sw_loop_close_handle(w->loop, &a->h, NULL);
+			w->acceptors_closing++;
+			sw_loop_close_handle(w->loop, &a->h, on_acceptor_closed);
 		}
 	}
 }
@@ -129,9 +140,14 @@ static void accept_backlog(struct sw_worker *w)
 
 /* ---- drain and stop ---- */
 
+/*
+ * Done when no connection is left and every listener handle is fully
+ * closed: until then an accept the kernel already completed may still
+ * hand us a client, who must be served, not reset.
+ */
 static void maybe_exit(struct sw_worker *w)
 {
-	if (w->draining && w->conn_count == 0)
+	if (w->draining && w->conn_count == 0 && w->acceptors_closing == 0)
 		sw_loop_stop(w->loop);
 }
 
@@ -354,7 +370,9 @@ static void reload_single(struct sw_worker *w)
 			return;
 		}
 		close_acceptors(w);
-		free(w->acceptors);
+		/* Their handles close asynchronously: keep the memory till exit. */
+		w->retired = sw_realloc(w->retired, (w->retired_count + 1) * sizeof(*w->retired));
+		w->retired[w->retired_count++] = w->acceptors;
 		w->acceptors = NULL;
 		w->acceptor_count = 0;
 		sw_listen_set_close(w->listens);
@@ -443,6 +461,9 @@ int sw_worker_run(const struct sw_worker_params *p)
 		w.exit_code = SW_EXIT_FAILURE;
 	sw_conn_free_list(&w);
 	free(w.acceptors);
+	for (size_t i = 0; i < w.retired_count; i++)
+		free(w.retired[i]);
+	free(w.retired);
 	sw_loop_close(w.loop);
 	return w.exit_code;
 }

@@ -31,6 +31,9 @@ struct sw_worker {
 	struct sw_listen_set *listens;
 	struct sw_acceptor *acceptors;
 	size_t acceptor_count;
+	unsigned acceptors_closing;   /* closed, on_closed not yet called */
+	struct sw_acceptor **retired; /* replaced by a single-process reload */
+	size_t retired_count;
 	struct sw_conn *conns;        /* live connections (for drain) */
 	struct sw_conn *free_conns;   /* recycled, so accept does not malloc */
 	unsigned conn_count;

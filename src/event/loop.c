@@ -173,6 +173,12 @@ void sw_loop_cancel(struct sw_loop *loop, struct sw_io *io)
 	else if (h->wr == io)
 		h->wr = NULL;
 	if (io->queued) {
+		/*
+		 * An accept that already took a connection off the queue is
+		 * delivered anyway: dropping it would reset a client's request.
+		 */
+		if (io->op == SW_OP_ACCEPT && io->res >= 0)
+			return;
 		/* Done already, only the callback was due: nothing in the kernel. */
 		cq_unlink(loop, io);
 		io->state = SW_IO_IDLE;

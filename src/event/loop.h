@@ -32,7 +32,11 @@
  *    handle only after the first handle's on_closed;
  *  - recv is for stream sockets (a short read is taken to drain the socket);
  *    read datagrams yourself after a poll-in, until EAGAIN;
- *  - the process ignores SIGPIPE (writev and sendfile to a reset peer).
+ *  - the process ignores SIGPIPE (writev and sendfile to a reset peer);
+ *  - one exception to "cancelled means no callback": an accept that had
+ *    already taken a connection when it was cancelled (or its handle
+ *    closed) still delivers the new fd to its callback, before on_closed,
+ *    so no queued client is ever reset.  Accept owners must expect it.
  */
 
 struct sw_loop;
@@ -138,7 +142,7 @@ void sw_loop_close_handle(struct sw_loop *loop, struct sw_handle *h,
  * Cancels one pending operation; its callback will not be invoked.  On
  * epoll nothing is consumed.  On io_uring the kernel may have finished the
  * op before the cancel reached it: a cancelled recv may have eaten data
- * (and a cancelled accept's connection is closed), so cancel a read only
+ * (an accept's connection is still delivered, see above), so cancel a read only
  * before closing the handle, or wait with poll-in where you may cancel.
  */
 void sw_loop_cancel(struct sw_loop *loop, struct sw_io *io);

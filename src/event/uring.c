@@ -170,14 +170,20 @@ static void ur_close(struct sw_loop *loop, struct sw_handle *h)
 }
 
 /* The CQE of an op that was cancelled: nobody wants it any more. */
-static void on_stale(struct sw_io *io, uint64_t tag, int res)
+static void on_stale(struct sw_loop *loop, struct sw_io *io, uint64_t tag, int res)
 {
+	/*
+	 * An accept the cancel came too late for has taken a client off the
+	 * queue; like loop.c's queued accepts, it is delivered, not dropped.
+	 */
+	if (res >= 0 && tag == io->gen && io->op == SW_OP_ACCEPT &&
+	    io->stage == STAGE_OP && io->state == SW_IO_CANCELLED) {
+		io->state = SW_IO_PENDING;
+		sw_backend_complete(loop, io, res);
+		return;
+	}
 	if (io->state == SW_IO_CANCELLED && io->inflight == 0)
 		io->state = SW_IO_IDLE;
-	/* An accept the cancel came too late for made an fd nobody owns. */
-	if (res >= 0 && tag == io->gen && io->op == SW_OP_ACCEPT &&
-	    io->stage == STAGE_OP)
-		close(res);
 }
 
 /* io's fd was reported ready (or the op saw EAGAIN): try the op again. */
@@ -232,7 +238,7 @@ static void on_cqe(struct sw_loop *loop, uint64_t ud, int res)
 	if (io->state == SW_IO_PENDING && tag == io->gen)
 		on_result(loop, io, res);
 	else
-		on_stale(io, tag, res);
+		on_stale(loop, io, tag, res);
 	if (h->closing && h->pending == 0)
 		finish_close(loop, h);
 }

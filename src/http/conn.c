@@ -60,6 +60,14 @@ static void respond(struct sw_exchange *x);
 
 static const struct sw_exchange_ops http1_ops = { .respond = respond };
 
+/* Has the client sent bytes we have not read yet? */
+static bool input_waiting(const struct sw_conn *c)
+{
+	char b;
+
+	return c->len > 0 || recv(c->h.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 static void set_timer(struct sw_conn *c, uint32_t ms)
 {
 	sw_timer_add(c->w->loop, &c->timer, ms);
@@ -107,6 +115,12 @@ static void on_timer(struct sw_timer *t)
 	struct sw_conn *c = t->data;
 
 	switch (c->state) {
+	case C_IDLE:
+		if (c->w->draining && input_waiting(c))
+			set_timer(c, c->w->cfg->timeouts.header_ms);
+		else
+			conn_close(c);
+		break;
 	case C_HEAD:
 		/* A client trickling its head is cut at the deadline, with an answer. */
 		c->keep_alive = false;
@@ -177,11 +191,19 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	return SW_OK;
 }
 
+/*
+ * An idle connection is closed on drain only once the loop has looked for
+ * input again: a request that already arrived (in the socket, or in a
+ * completed io_uring recv not yet reaped) is in flight and gets answered.
+ * The 1 ms timer fires after the next wait for I/O, never in this pass.
+ */
+#define DRAIN_RECHECK_MS 1
+
 void sw_conn_drain(struct sw_conn *c)
 {
 	c->keep_alive = false;
-	if (c->state == C_IDLE)
-		conn_close(c);
+	if (c->state == C_IDLE && !input_waiting(c))
+		set_timer(c, DRAIN_RECHECK_MS);
 }
 
 void sw_conn_drain_all(struct sw_worker *w)

@@ -1,0 +1,166 @@
+/* test_notify.c - sd_notify datagrams on a test NOTIFY_SOCKET: READY, RELOADING, READY, STOPPING. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "harness.h"
+
+/* What one datagram said (only the assignments the test cares about). */
+struct note {
+	bool ready, reloading, stopping, has_mono;
+	long long mono;
+	int64_t at_us;                /* when we received it */
+	char raw[1024];
+};
+
+static int notify_socket(char path[IT_PATH_MAX])
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	it_path(path, "notify.sock");
+	ck_assert_uint_lt(strlen(path), sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	ck_assert_msg(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "bind %s: %s",
+		      path, strerror(errno));
+	return fd;
+}
+
+static void parse_note(struct note *n)
+{
+	char copy[sizeof(n->raw)], *save = NULL;
+
+	snprintf(copy, sizeof(copy), "%s", n->raw);
+	for (char *a = strtok_r(copy, "\n", &save); a; a = strtok_r(NULL, "\n", &save)) {
+		if (strcmp(a, "READY=1") == 0)
+			n->ready = true;
+		else if (strcmp(a, "RELOADING=1") == 0)
+			n->reloading = true;
+		else if (strcmp(a, "STOPPING=1") == 0)
+			n->stopping = true;
+		else if (strncmp(a, "MONOTONIC_USEC=", 15) == 0)
+			n->has_mono = sscanf(a + 15, "%lld", &n->mono) == 1;
+	}
+}
+
+/*
+ * The next datagram with READY, RELOADING or STOPPING; false after
+ * timeout_ms, or once p has exited and nothing more is queued.
+ */
+static bool next_note(int fd, struct it_proc *p, struct note *n, int timeout_ms)
+{
+	int64_t end = it_now_ms() + timeout_ms;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		bool gone = it_poll_exit(p) != IT_TIMEOUT;
+		int left = (int)(end - it_now_ms());
+		ssize_t len;
+
+		if (left <= 0)
+			return false;
+		if (poll(&pfd, 1, left < 50 ? left : 50) <= 0) {
+			if (gone)
+				return false;
+			continue;
+		}
+		memset(n, 0, sizeof(*n));
+		len = recv(fd, n->raw, sizeof(n->raw) - 1, 0);
+		if (len < 0)
+			continue;
+		n->raw[len] = '\0';
+		n->at_us = it_now_us();
+		parse_note(n);
+		if (n->ready || n->reloading || n->stopping)
+			return true;
+	}
+}
+
+static void expect_note(int fd, struct it_proc *p, struct note *n, const char *what,
+			int timeout_ms)
+{
+	IT_ASSERT(next_note(fd, p, n, timeout_ms), "no %s datagram within %d ms (swerver: %s)",
+		  what, timeout_ms, it_code_str(it_poll_exit(p)));
+}
+
+/* READY means every worker accepts: fresh connections all get /.ready 200 at once. */
+static void assert_all_ready(int port)
+{
+	for (int k = 0; k < 8; k++) {
+		int st = it_http_get("127.0.0.1", port, "/.ready", 2000);
+
+		IT_ASSERT(st == 200, "READY=1 sent, but /.ready request %d gave %d", k, st);
+	}
+}
+
+static void expect_reload(int fd, struct it_proc *p)
+{
+	int64_t before = it_now_us();
+	struct note n;
+
+	ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+	expect_note(fd, p, &n, "RELOADING=1", 5000);
+	IT_ASSERT(n.reloading && !n.ready && !n.stopping,
+		  "after HUP the first state datagram must be RELOADING=1 alone, got \"%s\"", n.raw);
+	IT_ASSERT(n.has_mono, "RELOADING=1 without MONOTONIC_USEC: \"%s\"", n.raw);
+	IT_ASSERT(n.mono >= before && n.mono <= n.at_us,
+		  "MONOTONIC_USEC=%lld is not CLOCK_MONOTONIC between HUP (%lld) and receipt (%lld)",
+		  n.mono, (long long)before, (long long)n.at_us);
+	expect_note(fd, p, &n, "READY=1 after reload", 5000);
+	IT_ASSERT(n.ready && !n.reloading && !n.stopping,
+		  "after RELOADING=1 want READY=1, got \"%s\"", n.raw);
+}
+
+START_TEST(notify_sequence)
+{
+	const char *backend = it_backend(_i);
+	char sock[IT_PATH_MAX], env[IT_PATH_MAX + 16], cfg[IT_PATH_MAX];
+	const char *envv[] = { env, NULL };
+	struct note n;
+	int fd, port, code;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	fd = notify_socket(sock);
+	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", sock);
+	it_config_simple(cfg, "swerver.json", "127.0.0.1", 0, 2, backend);
+	p = it_start(cfg, envv);
+	expect_note(fd, p, &n, "READY=1", IT_WAIT_MS);
+	IT_ASSERT(n.ready && !n.reloading && !n.stopping, "first state datagram: \"%s\"", n.raw);
+	port = it_wait_port(p, "127.0.0.1", 1000);
+	IT_ASSERT(port > 0, "READY=1 sent before the \"listening on\" line");
+	assert_all_ready(port);
+	expect_reload(fd, p);
+	assert_all_ready(port);
+	ck_assert_int_eq(it_signal(p, SIGTERM), 0);
+	expect_note(fd, p, &n, "STOPPING=1", 5000);
+	IT_ASSERT(n.stopping && !n.ready, "after TERM want STOPPING=1, got \"%s\"", n.raw);
+	code = it_wait_exit(p, 4500);
+	IT_ASSERT(code == 0, "after STOPPING=1 want exit 0, got %s", it_code_str(code));
+	close(fd);
+}
+END_TEST
+
+static Suite *notify_suite(void)
+{
+	Suite *s = suite_create("notify");
+	TCase *tc = it_tcase("notify");
+
+	tcase_add_loop_test(tc, notify_sequence, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return it_run_suite(notify_suite());
+}
