@@ -193,6 +193,7 @@ int sw_cli_load_config(const struct sw_cli *cli, struct sw_config *cfg,
 	if (rc != SW_OK)
 		return SW_ERROR;
 	sw_cli_apply(cli, cfg);
+	sw_config_derive(cfg);   /* e.g. --cert turns the default listener to TLS */
 	if (sw_config_validate(cfg, diag) != SW_OK || check_modules(cfg, diag) != SW_OK) {
 		sw_config_deinit(cfg);
 		return SW_ERROR;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/socket.h>
 #include "core/common.h"
 #include "core/shm.h"
 
@@ -74,9 +75,16 @@ struct sw_exchange;
 struct sw_exchange_ops {
 	/* Sends x->resp; the codec owns the exchange again afterwards. */
 	void (*respond)(struct sw_exchange *x);
+	/*
+	 * Memory for a generated body (metrics, JSON): valid until the
+	 * response has been sent; reused by the next exchange.
+	 */
+	char *(*buffer)(struct sw_exchange *x, size_t size);
 };
 
 struct sw_worker;
+
+#define SW_REQUEST_ID_LEN 16   /* hex digits */
 
 struct sw_exchange {
 	const struct sw_exchange_ops *ops;
@@ -86,8 +94,27 @@ struct sw_exchange {
 	bool tls;
 	struct sw_request req;
 	struct sw_response resp;
-	uint64_t started_ms;
+	const struct sockaddr *peer; /* the connection's peer (TCP or UDP) */
+	socklen_t peer_len;
+	char request_id[SW_REQUEST_ID_LEN + 1];  /* also sent as X-Request-Id */
+	uint64_t started_ms;         /* monotonic, when the head was complete */
+	uint64_t bytes_in;           /* request head + body bytes */
+	uint64_t bytes_out;          /* response head + body bytes sent */
 };
+
+/* Codecs call this when a request head is complete: id, clock. */
+void sw_exchange_begin(struct sw_exchange *x);
+/*
+ * Codecs call this once the response is sent, or the exchange is
+ * abandoned (then resp.status says what was meant): the access log and
+ * the metrics see every exchange exactly once, on every protocol.
+ */
+void sw_exchange_finish(struct sw_exchange *x);
+/* Memory for a generated body; see sw_exchange_ops.buffer. */
+static inline char *sw_exchange_buffer(struct sw_exchange *x, size_t size)
+{
+	return x->ops->buffer(x, size);
+}
 
 /* Adds a response header; the strings must outlive the send.  SW_ERROR when full. */
 int sw_response_add_header(struct sw_response *r, struct sw_str name, struct sw_str value);

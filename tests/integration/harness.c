@@ -665,6 +665,17 @@ int it_free_port(void)
 	return port;
 }
 
+void it_free_ports(int *out, int n)
+{
+	int fds[8];
+
+	ck_assert_int_le(n, 8);
+	for (int i = 0; i < n; i++)
+		fds[i] = bind_loopback(&out[i], false);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+
 int it_hold_port(int *port)
 {
 	return bind_loopback(port, true);

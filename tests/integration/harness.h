@@ -133,6 +133,8 @@ void it_dump_logs(void);
 
 /* Sockets: a free 127.0.0.1 port (bound then closed), and a held one. */
 int it_free_port(void);
+/* n distinct free ports (all held while choosing, then released). */
+void it_free_ports(int *out, int n);
 /* Binds and listens on 127.0.0.1:0 without SO_REUSEPORT; returns the fd. */
 int it_hold_port(int *port);
 /* Monotonic clock in milliseconds / microseconds. */

@@ -292,14 +292,18 @@ static void check_hammer(const struct hammer *h)
 START_TEST(hup_port_change)
 {
 	const char *backend = it_backend(_i);
-	int p1 = it_free_port(), p2 = it_free_port(), p3 = it_free_port(), st;
-	struct hammer h = { .port = p2 };
+	int ports[3], p1, p2, p3, st;
+	struct hammer h = { .port = 0 };
 	char cfg[IT_PATH_MAX];
 	pthread_t th;
 	struct it_proc *p;
 
 	if (!backend)
 		return;
+	it_free_ports(ports, 3);
+	p1 = ports[0];
+	p2 = h.port = ports[1];
+	p3 = ports[2];
 	it_path(cfg, "swerver.json");
 	write_two_listeners(cfg, backend, p1, p2);
 	p = it_start(cfg, NULL);

@@ -1,0 +1,389 @@
+/* config_check.c - semantic validation of a parsed config: cross-references, conflicts, features. */
+#include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/config.h"
+#include "core/diag.h"
+#include "core/module.h"
+
+struct ipaddr {
+	int family;
+	uint8_t a[16];
+};
+
+static bool parse_ip(const char *s, struct ipaddr *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (!s)
+		return false;
+	ip->family = strchr(s, ':') ? AF_INET6 : AF_INET;
+	return inet_pton(ip->family, s, ip->a) == 1;
+}
+
+static bool ip_is_any(const struct ipaddr *ip)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(ip->a, zero, ip->family == AF_INET ? 4 : 16) == 0;
+}
+
+static bool ip_is_loopback(const struct ipaddr *ip)
+{
+	static const uint8_t v6_loop[16] = { [15] = 1 };
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (ip->family == AF_INET)
+		return ip->a[0] == 127;
+	if (memcmp(ip->a, v6_loop, 16) == 0)
+		return true;
+	return memcmp(ip->a, v4_mapped, 12) == 0 && ip->a[12] == 127;
+}
+
+static bool ip_equal(const struct ipaddr *a, const struct ipaddr *b)
+{
+	return a->family == b->family && memcmp(a->a, b->a, 16) == 0;
+}
+
+static void format_hostport(char *buf, size_t size, const char *addr, unsigned port)
+{
+	snprintf(buf, size, strchr(addr, ':') ? "[%s]:%u" : "%s:%u", addr, port);
+}
+
+static bool have(const char *module)
+{
+	return sw_module_find(module) != NULL;
+}
+
+static void need(struct sw_diag *d, const char *path, const char *module, const char *sw)
+{
+	if (!have(module))
+		sw_diag_error(d, path, "requires a build with %s", sw);
+}
+
+static void check_listener_pair(struct sw_diag *d, const struct sw_server_cfg *s, size_t i)
+{
+	const struct sw_listener_cfg *l = &s->listeners[i];
+	struct ipaddr a, b;
+	char path[64], hp[80];
+
+	if (l->port == 0 || !parse_ip(l->address, &a))
+		return;         /* port 0: the kernel picks distinct ports */
+	for (size_t j = 0; j < i; j++) {
+		const struct sw_listener_cfg *o = &s->listeners[j];
+		if (o->port != l->port || !parse_ip(o->address, &b) || !ip_equal(&a, &b))
+			continue;
+		snprintf(path, sizeof(path), "server.listeners[%zu]", i);
+		format_hostport(hp, sizeof(hp), l->address, l->port);
+		sw_diag_error(d, path, "%s duplicates server.listeners[%zu]", hp, j);
+		return;
+	}
+}
+
+static void check_listeners(const struct sw_config *cfg, struct sw_diag *d)
+{
+	const struct sw_server_cfg *s = &cfg->server;
+	struct ipaddr ip;
+	char path[80];
+
+	if (s->listeners_count == 0)
+		sw_diag_error(d, "server.listeners", "must not be empty");
+	for (size_t i = 0; i < s->listeners_count; i++) {
+		const struct sw_listener_cfg *l = &s->listeners[i];
+		if (!parse_ip(l->address, &ip)) {
+			snprintf(path, sizeof(path), "server.listeners[%zu].address", i);
+			sw_diag_error(d, path, "must be an IPv4 or IPv6 address");
+		}
+		if (l->h2c_only && l->use_tls) {
+			snprintf(path, sizeof(path), "server.listeners[%zu].h2c_only", i);
+			sw_diag_error(d, path, "cannot be combined with use_tls");
+		}
+		check_listener_pair(d, s, i);
+	}
+}
+
+/* Counts the listeners whose flag at off is set; with d, reports `key` of each. */
+static size_t listeners_with(const struct sw_config *cfg, size_t off, const char *key,
+			     struct sw_diag *d, const char *msg)
+{
+	size_t n = 0;
+	char path[80];
+
+	for (size_t i = 0; i < cfg->server.listeners_count; i++) {
+		if (!*(const bool *)((const char *)&cfg->server.listeners[i] + off))
+			continue;
+		n++;
+		if (!d)
+			continue;
+		snprintf(path, sizeof(path), "server.listeners[%zu].%s", i, key);
+		sw_diag_error(d, path, "%s", msg);
+	}
+	return n;
+}
+
+static void check_tls_certs(const struct sw_tls_cfg *t, struct sw_diag *d)
+{
+	char path[80];
+
+	for (size_t i = 0; i < t->certificates_count; i++) {
+		const struct sw_tls_cert_cfg *c = &t->certificates[i];
+		if (c->hostnames_count == 0) {
+			snprintf(path, sizeof(path), "tls.certificates[%zu].hostnames", i);
+			sw_diag_error(d, path, "must not be empty");
+		}
+		if (!c->cert_path) {
+			snprintf(path, sizeof(path), "tls.certificates[%zu].cert_path", i);
+			sw_diag_error(d, path, "required");
+		}
+		if (!c->key_path) {
+			snprintf(path, sizeof(path), "tls.certificates[%zu].key_path", i);
+			sw_diag_error(d, path, "required");
+		}
+	}
+	if (t->cert_path && !t->key_path)
+		sw_diag_error(d, "tls.key_path", "required when tls.cert_path is set");
+	if (t->key_path && !t->cert_path)
+		sw_diag_error(d, "tls.cert_path", "required when tls.key_path is set");
+}
+
+static void check_tls(const struct sw_config *cfg, struct sw_diag *d)
+{
+	const struct sw_tls_cfg *t = &cfg->tls;
+	const size_t use_tls = offsetof(struct sw_listener_cfg, use_tls);
+	const char *key = t->cert_path ? "tls.cert_path" : t->key_path ? "tls.key_path"
+			: t->certificates_count ? "tls.certificates"
+			: t->client_ca_path ? "tls.client_ca_path" : NULL;
+
+	check_tls_certs(t, d);
+	if (!have("tls")) {
+		/* Name what the user wrote: the tls key, else the listener flag. */
+		if (key)
+			need(d, key, "tls", "--enable-tls");
+		else
+			listeners_with(cfg, use_tls, "use_tls", d, "requires a build with --enable-tls");
+		return;
+	}
+	if (!t->cert_path && !t->certificates_count)
+		listeners_with(cfg, use_tls, "use_tls", d, "requires tls.cert_path or tls.certificates");
+}
+
+static void check_quic(const struct sw_config *cfg, struct sw_diag *d)
+{
+	const struct sw_quic_cfg *q = &cfg->quic;
+	const size_t off = offsetof(struct sw_listener_cfg, quic_enabled);
+
+	if (!have("http3")) {
+		if (q->enabled)
+			need(d, "quic.enabled", "http3", "--enable-http3");
+		else
+			listeners_with(cfg, off, "quic_enabled", d,
+				       "requires a build with --enable-http3");
+		return;
+	}
+	if (!q->enabled && listeners_with(cfg, off, "quic_enabled", NULL, NULL) == 0)
+		return;
+	/* NULL falls back to the TCP certificate, as the QUIC unit does. */
+	if (!q->cert_path && !cfg->tls.cert_path)
+		sw_diag_error(d, "quic.cert_path", "required when QUIC is enabled (or set tls.cert_path)");
+	if (!q->key_path && !cfg->tls.key_path)
+		sw_diag_error(d, "quic.key_path", "required when QUIC is enabled (or set tls.key_path)");
+}
+
+static void check_features(const struct sw_config *cfg, struct sw_diag *d)
+{
+	if (cfg->http2.h2c_only)
+		need(d, "http2.h2c_only", "http2", "--enable-http2");
+	if (!have("http2"))
+		listeners_with(cfg, offsetof(struct sw_listener_cfg, h2c_only), "h2c_only", d,
+			       "requires a build with --enable-http2");
+	if (cfg->upstreams_count)
+		need(d, "upstreams", "proxy", "--enable-proxy");
+	if (cfg->routes_count)
+		need(d, "routes", "proxy", "--enable-proxy");
+	if (cfg->server.io_backend == SW_IO_URING)
+		need(d, "server.io_backend", "io_uring", "--enable-io-uring");
+	if (cfg->log.target && strcmp(cfg->log.target, "journal") == 0)
+		need(d, "log.target", "systemd", "--with-systemd");
+}
+
+static void check_upstream_server(const struct sw_upstream_server_cfg *sv, const char *path,
+				  struct sw_diag *d)
+{
+	char sub[160];
+
+	if (sv->address && sv->unix_path) {
+		sw_diag_error(d, path, "set either address and port, or unix, not both");
+	} else if (!sv->address && !sv->unix_path) {
+		sw_diag_error(d, path, "needs address and port, or unix");
+	} else if (sv->address && sv->port == 0) {
+		snprintf(sub, sizeof(sub), "%s.port", path);
+		sw_diag_error(d, sub, "must be 1-65535");
+	} else if (sv->unix_path && sv->unix_path[0] != '/') {
+		snprintf(sub, sizeof(sub), "%s.unix", path);
+		sw_diag_error(d, sub, "must be an absolute path");
+	}
+}
+
+static void check_upstream(const struct sw_config *cfg, size_t i, struct sw_diag *d)
+{
+	const struct sw_upstream_cfg *u = &cfg->upstreams[i];
+	char path[128];
+
+	snprintf(path, sizeof(path), "upstreams[%zu].name", i);
+	if (!u->name || !*u->name)
+		sw_diag_error(d, path, "required");
+	for (size_t j = 0; u->name && j < i; j++) {
+		if (cfg->upstreams[j].name && strcmp(cfg->upstreams[j].name, u->name) == 0) {
+			sw_diag_error(d, path, "\"%s\" is already used by upstreams[%zu]", u->name, j);
+			break;
+		}
+	}
+	snprintf(path, sizeof(path), "upstreams[%zu].servers", i);
+	if (u->servers_count == 0)
+		sw_diag_error(d, path, "must not be empty");
+	for (size_t j = 0; j < u->servers_count; j++) {
+		snprintf(path, sizeof(path), "upstreams[%zu].servers[%zu]", i, j);
+		check_upstream_server(&u->servers[j], path, d);
+	}
+	if (u->health_check.path && u->health_check.path[0] != '/') {
+		snprintf(path, sizeof(path), "upstreams[%zu].health_check.path", i);
+		sw_diag_error(d, path, "must start with '/'");
+	}
+}
+
+static const struct sw_upstream_cfg *find_upstream(const struct sw_config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->upstreams_count; i++)
+		if (cfg->upstreams[i].name && strcmp(cfg->upstreams[i].name, name) == 0)
+			return &cfg->upstreams[i];
+	return NULL;
+}
+
+/* RFC 9110 token: what a header field name may contain. */
+static bool is_token(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if (!((*c | 0x20u) - 'a' < 26 || (unsigned)(*c - '0') < 10 || strchr("!#$%&'*+-.^_`|~", *c)))
+			return false;
+	return true;
+}
+
+sw_printf(4, 5)
+static void route_error(struct sw_diag *d, size_t i, const char *key, const char *fmt, ...)
+{
+	char path[160], msg[512];
+	va_list ap;
+
+	snprintf(path, sizeof(path), "routes[%zu]%s%s", i, *key ? "." : "", key);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sw_diag_error(d, path, "%s", msg);
+}
+
+static void check_route_headers(const struct sw_route_cfg *r, size_t i, struct sw_diag *d)
+{
+	char key[96];
+
+	for (size_t j = 0; j < r->upstream_headers_count; j++) {
+		const struct sw_header_cfg *h = &r->upstream_headers[j];
+		snprintf(key, sizeof(key), "upstream_headers[%zu].name", j);
+		if (!h->name)
+			route_error(d, i, key, "required");
+		else if (!is_token(h->name))
+			route_error(d, i, key, "\"%s\" is not a valid header name", h->name);
+		snprintf(key, sizeof(key), "upstream_headers[%zu].value", j);
+		if (!h->value)
+			route_error(d, i, key, "required");
+		else if (strpbrk(h->value, "\r\n"))
+			route_error(d, i, key, "must not contain CR or LF");
+	}
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static void check_route(const struct sw_config *cfg, size_t i, struct sw_diag *d)
+{
+	const struct sw_route_cfg *r = &cfg->routes[i];
+	const struct sw_rate_limit_cfg *rl = &r->rate_limit;
+
+	if (!r->path_prefix)
+		route_error(d, i, "path_prefix", "required");
+	else if (r->path_prefix[0] != '/')
+		route_error(d, i, "path_prefix", "must start with '/'");
+	if (!r->upstream)
+		route_error(d, i, "upstream", "required");
+	else if (!find_upstream(cfg, r->upstream))
+		route_error(d, i, "upstream", "no upstream named \"%s\"", r->upstream);
+	if (r->rewrite_pattern && !r->rewrite_replacement)
+		route_error(d, i, "rewrite_replacement", "required when rewrite_pattern is set");
+	if (r->rewrite_replacement && !r->rewrite_pattern)
+		route_error(d, i, "rewrite_pattern", "required when rewrite_replacement is set");
+	check_route_headers(r, i, d);
+	if (rl->enabled && !(rl->requests_per_second > 0))
+		route_error(d, i, "rate_limit.requests_per_second", "must be a number > 0");
+	if (rl->enabled && rl->key == SW_RATE_KEY_CONSUMER && !is_token(rl->consumer_header))
+		route_error(d, i, "rate_limit.consumer_header", "must be a valid header name");
+	for (size_t j = 0; r->path_prefix && j < i; j++) {
+		const struct sw_route_cfg *o = &cfg->routes[j];
+		if (same_str(o->path_prefix, r->path_prefix) && same_str(o->host, r->host)) {
+			route_error(d, i, "", "same path_prefix and host as routes[%zu]", j);
+			break;
+		}
+	}
+}
+
+static void check_admin(const struct sw_config *cfg, struct sw_diag *d)
+{
+	const struct sw_admin_cfg *a = &cfg->admin;
+	struct ipaddr ip, lip;
+	bool ip_ok = parse_ip(a->address, &ip);
+
+	if (a->enabled && !a->api_key)
+		sw_diag_error(d, "admin.api_key", "required when admin.enabled is true");
+	if (a->api_key && strlen(a->api_key) < 16)
+		sw_diag_error(d, "admin.api_key", "must be at least 16 characters");
+	if (!ip_ok)
+		sw_diag_error(d, "admin.address", "must be an IPv4 or IPv6 address");
+	if (!a->enabled || !ip_ok)
+		return;
+	if (!ip_is_loopback(&ip))
+		sw_diag_warn(d, "admin.address", "%s is not a loopback address; "
+			     "the admin API is reachable from the network", a->address);
+	for (size_t i = 0; a->port && i < cfg->server.listeners_count; i++) {
+		const struct sw_listener_cfg *l = &cfg->server.listeners[i];
+		if (l->port != a->port || !parse_ip(l->address, &lip))
+			continue;
+		/* A wildcard bind overlaps every address of the port. */
+		if (ip_equal(&ip, &lip) || ip_is_any(&ip) || ip_is_any(&lip)) {
+			sw_diag_error(d, "admin.port", "%u is also used by server.listeners[%zu]",
+				      a->port, i);
+			break;
+		}
+	}
+}
+
+int sw_config_validate(const struct sw_config *cfg, struct sw_diag *d)
+{
+	size_t errors = d->errors;
+
+	check_listeners(cfg, d);
+	check_tls(cfg, d);
+	check_quic(cfg, d);
+	check_features(cfg, d);
+	for (size_t i = 0; i < cfg->upstreams_count; i++)
+		check_upstream(cfg, i, d);
+	for (size_t i = 0; i < cfg->routes_count; i++)
+		check_route(cfg, i, d);
+	check_admin(cfg, d);
+	return d->errors == errors ? SW_OK : SW_ERROR;
+}
+
