@@ -9,6 +9,10 @@
 
 enum sw_proto { SW_PROTO_HTTP1, SW_PROTO_HTTP2, SW_PROTO_HTTP3, SW_PROTO_COUNT };
 
+/* Request duration histogram: upper bounds in ms, then one +Inf bucket. */
+#define SW_DURATION_BOUNDS_MS 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000
+#define SW_DURATION_BUCKETS 13
+
 /*
  * One block per worker slot.  During a reload the old and the new worker of
  * a slot overlap, so updates are relaxed atomic adds (an uncontended
@@ -21,6 +25,15 @@ struct sw_slot_stats {
 	uint64_t connections_open;      /* gauge: add 1 on open, sub 1 on close */
 	uint64_t requests[SW_PROTO_COUNT][6]; /* by status class 1xx..5xx, [0] unused */
 	uint64_t bytes_in, bytes_out;
+	/*
+	 * Written by sw_metrics_observe once per finished exchange.  Bucket
+	 * counts are per bucket, not cumulative, so one add records a request;
+	 * readers accumulate, which keeps +Inf equal to _count by construction.
+	 */
+	uint64_t xfer_in[SW_PROTO_COUNT];   /* request head + body bytes */
+	uint64_t xfer_out[SW_PROTO_COUNT];  /* response head + body bytes */
+	uint64_t duration[SW_PROTO_COUNT][SW_DURATION_BUCKETS];
+	uint64_t duration_sum_ms[SW_PROTO_COUNT];
 } __attribute__((aligned(64)));
 
 struct sw_shm {

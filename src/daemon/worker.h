@@ -49,6 +49,10 @@ struct sw_worker {
 	struct sw_timer drain_timer;
 	struct sw_timer run_timer;    /* --run-for-ms in single-process mode */
 	const struct sw_cli *cli;     /* single-process mode reloads itself */
+	/* Per-worker state of the request-path features (owned by their units). */
+	struct sw_static_state *statics;
+	struct sw_access_log *access_log;
+	uint64_t request_seq;         /* for request ids */
 	int exit_code;
 };
 

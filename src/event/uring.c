@@ -1,5 +1,5 @@
 /* uring.c - the io_uring backend: native ops, one batched submit per iteration. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <liburing.h>
@@ -66,12 +66,6 @@ static void prep_op(struct io_uring_sqe *sqe, struct sw_io *io)
 	int fd = io->handle->fd;
 
 	switch (io->op) {
-	case SW_OP_ACCEPT:
-		io->u.accept.addrlen = sizeof(io->u.accept.addr);
-		io_uring_prep_accept(sqe, fd, (struct sockaddr *)&io->u.accept.addr,
-				     &io->u.accept.addrlen,
-				     SOCK_NONBLOCK | SOCK_CLOEXEC);
-		break;
 	case SW_OP_RECV:
 		io_uring_prep_recv(sqe, fd, io->u.recv.buf, io->u.recv.len, 0);
 		break;
@@ -128,12 +122,41 @@ static int sendfile_step(struct sw_loop *loop, struct sw_io *io)
 	return SW_OK;
 }
 
+/*
+ * Accept runs as accept4(2) after a POLLIN, not as IORING_OP_ACCEPT: the
+ * kernel arms io_uring accepts with an exclusive wake-up, and when a
+ * draining worker cancels one that had just been woken, the connection
+ * stays queued while the other workers on the socket sleep on.  Poll
+ * wake-ups reach every waiter, so nothing is stranded; under load the
+ * first accept4 succeeds and no poll is needed at all.
+ */
+static int accept_step(struct sw_loop *loop, struct sw_io *io)
+{
+	int fd;
+
+	io->u.accept.addrlen = sizeof(io->u.accept.addr);
+	fd = accept4(io->handle->fd, (struct sockaddr *)&io->u.accept.addr,
+		     &io->u.accept.addrlen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0 && (errno == EAGAIN || errno == EINTR))
+		return submit(loop, io, STAGE_POLL);
+	sw_backend_complete(loop, io, fd < 0 ? -errno : fd);
+	return SW_OK;
+}
+
+/* The ops io_uring has no native form for run as a syscall plus a poll. */
+static int step(struct sw_loop *loop, struct sw_io *io)
+{
+	if (io->op == SW_OP_SENDFILE)
+		return sendfile_step(loop, io);
+	if (io->op == SW_OP_ACCEPT)
+		return accept_step(loop, io);
+	return submit(loop, io, STAGE_OP);
+}
+
 static int ur_start(struct sw_loop *loop, struct sw_io *io)
 {
 	io->gen = (uint8_t)((io->gen + 1) & UD_GEN_MASK);
-	if (io->op == SW_OP_SENDFILE)
-		return sendfile_step(loop, io);
-	return submit(loop, io, STAGE_OP);
+	return step(loop, io);
 }
 
 static void ur_cancel(struct sw_loop *loop, struct sw_io *io)
@@ -170,18 +193,9 @@ static void ur_close(struct sw_loop *loop, struct sw_handle *h)
 }
 
 /* The CQE of an op that was cancelled: nobody wants it any more. */
-static void on_stale(struct sw_loop *loop, struct sw_io *io, uint64_t tag, int res)
+static void on_stale(struct sw_io *io)
 {
-	/*
-	 * An accept the cancel came too late for has taken a client off the
-	 * queue; like loop.c's queued accepts, it is delivered, not dropped.
-	 */
-	if (res >= 0 && tag == io->gen && io->op == SW_OP_ACCEPT &&
-	    io->stage == STAGE_OP && io->state == SW_IO_CANCELLED) {
-		io->state = SW_IO_PENDING;
-		sw_backend_complete(loop, io, res);
-		return;
-	}
+	/* No accept runs inside the kernel (see accept_step): nothing to hand on. */
 	if (io->state == SW_IO_CANCELLED && io->inflight == 0)
 		io->state = SW_IO_IDLE;
 }
@@ -189,13 +203,7 @@ static void on_stale(struct sw_loop *loop, struct sw_io *io, uint64_t tag, int r
 /* io's fd was reported ready (or the op saw EAGAIN): try the op again. */
 static void retry(struct sw_loop *loop, struct sw_io *io)
 {
-	int rc;
-
-	if (io->op == SW_OP_SENDFILE)
-		rc = sendfile_step(loop, io);
-	else
-		rc = submit(loop, io, STAGE_OP);
-	if (rc != SW_OK)
+	if (step(loop, io) != SW_OK)
 		sw_backend_complete(loop, io, -ENOMEM);
 }
 
@@ -238,7 +246,7 @@ static void on_cqe(struct sw_loop *loop, uint64_t ud, int res)
 	if (io->state == SW_IO_PENDING && tag == io->gen)
 		on_result(loop, io, res);
 	else
-		on_stale(loop, io, tag, res);
+		on_stale(io);
 	if (h->closing && h->pending == 0)
 		finish_close(loop, h);
 }

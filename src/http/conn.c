@@ -1,4 +1,4 @@
-/* conn.c - the HTTP/1.1 connection engine: one state machine per client socket. */
+/* conn.c - the HTTP/1.1 connection: life cycle, reading, parsing, request bodies. */
 #include <config.h>
 
 #include <errno.h>
@@ -9,56 +9,28 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "core/clock.h"
 #include "core/log.h"
 #include "daemon/worker.h"
 #include "http/conn.h"
-#include "http/http1.h"
+#include "http/conn_impl.h"
 #include "http/router.h"
 
 #define CONN_BUF_INITIAL 4096
-#define CONN_HEAD_MAX 2048    /* status line + our headers */
 #define LINGER_MS 1000
+/*
+ * An idle connection is closed on drain only once the loop has looked for
+ * input again: a request that already arrived (in the socket, or in a
+ * completed io_uring recv not yet reaped) is in flight and gets answered.
+ * The 1 ms timer fires after the next wait for I/O, never in this pass.
+ */
+#define DRAIN_RECHECK_MS 1
 
-enum conn_state {
-	C_IDLE,      /* waiting for the first byte of a request */
-	C_HEAD,      /* a request head has started arriving */
-	C_HANDLER,   /* a handler owns the exchange */
-	C_WRITE,     /* sending a response */
-	C_LINGER,    /* write side shut; reading until EOF so our answer is not reset */
-	C_CLOSED,
-};
-
-struct sw_conn {
-	struct sw_worker *w;
-	struct sw_conn *prev, *next;
-	struct sw_handle h;
-	struct sw_io rio, wio;
-	struct sw_timer timer;
-	struct sockaddr_storage peer;
-	const struct sw_listen *listen;
-	enum conn_state state;
-	bool keep_alive;
-	bool recv_pending;
-	char *buf;
-	size_t cap, len;        /* receive buffer and bytes in it */
-	size_t head_len;        /* current request head (plus skipped body) */
-	struct sw_http1_parser parser;
-	struct sw_exchange x;
-	struct sw_header *req_headers;
-	unsigned req_headers_cap;
-	char head[CONN_HEAD_MAX];
-	struct iovec iov[2];
-	int iovcnt;
-	uint64_t out_total;
-};
-
-static void conn_read(struct sw_conn *c);
 static void conn_process(struct sw_conn *c);
-static void conn_close(struct sw_conn *c);
-static void respond(struct sw_exchange *x);
 
-static const struct sw_exchange_ops http1_ops = { .respond = respond };
+void sw_conn_set_timer(struct sw_conn *c, uint32_t ms)
+{
+	sw_timer_add(c->w->loop, &c->timer, ms);
+}
 
 /* Has the client sent bytes we have not read yet? */
 static bool input_waiting(const struct sw_conn *c)
@@ -66,11 +38,6 @@ static bool input_waiting(const struct sw_conn *c)
 	char b;
 
 	return c->len > 0 || recv(c->h.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
-}
-
-static void set_timer(struct sw_conn *c, uint32_t ms)
-{
-	sw_timer_add(c->w->loop, &c->timer, ms);
 }
 
 /* ---- life cycle ---- */
@@ -100,15 +67,25 @@ static void unlink_conn(struct sw_conn *c)
 	sw_stat_sub(&w->stats->connections_open, 1);
 }
 
-static void conn_close(struct sw_conn *c)
+void sw_conn_close(struct sw_conn *c)
 {
 	if (c->state == C_CLOSED)
 		return;
+	if (c->state == C_WRITE || c->state == C_HANDLER) {
+		/* Abandoned mid-response: the log still sees it, once. */
+		sw_exchange_finish(&c->x);
+	}
+	if (c->x.resp.file_fd >= 0) {
+		close(c->x.resp.file_fd);
+		c->x.resp.file_fd = -1;
+	}
 	c->state = C_CLOSED;
 	sw_timer_del(c->w->loop, &c->timer);
 	unlink_conn(c);
 	sw_loop_close_handle(c->w->loop, &c->h, on_closed);
 }
+
+static void refuse(struct sw_conn *c, int status);
 
 static void on_timer(struct sw_timer *t)
 {
@@ -116,20 +93,18 @@ static void on_timer(struct sw_timer *t)
 
 	switch (c->state) {
 	case C_IDLE:
-		if (c->w->draining && input_waiting(c))
-			set_timer(c, c->w->cfg->timeouts.header_ms);
+		if (c->w->draining && c->requests > 0 && input_waiting(c))
+			sw_conn_set_timer(c, c->w->cfg->timeouts.header_ms);
 		else
-			conn_close(c);
+			sw_conn_close(c);
 		break;
 	case C_HEAD:
 		/* A client trickling its head is cut at the deadline, with an answer. */
-		c->keep_alive = false;
-		c->x.resp = (struct sw_response){ 0 };
-		c->state = C_HANDLER;
-		sw_exchange_error(&c->x, 408);
+		refuse(c, 408);
 		break;
 	default:
-		conn_close(c);
+		/* write_ms, body_ms, linger: the peer stopped taking part. */
+		sw_conn_close(c);
 	}
 }
 
@@ -153,6 +128,18 @@ static struct sw_conn *conn_alloc(struct sw_worker *w)
 	return c;
 }
 
+static void link_conn(struct sw_worker *w, struct sw_conn *c)
+{
+	c->prev = NULL;
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->conn_count++;
+	sw_stat_add(&w->stats->connections_open, 1);
+	sw_stat_add(&w->stats->connections_accepted, 1);
+}
+
 int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 		 socklen_t peer_len, const struct sw_listen *listen)
 {
@@ -164,11 +151,14 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	c->w = w;
 	c->listen = listen;
 	c->state = C_IDLE;
-	c->len = 0;
+	c->len = c->used = 0;
 	c->keep_alive = true;
 	c->recv_pending = false;
-	memset(&c->peer, 0, sizeof(c->peer));
-	memcpy(&c->peer, peer, SW_MIN((size_t)peer_len, sizeof(c->peer)));
+	c->requests = 0;
+	c->body_pending = false;
+	c->x.resp.file_fd = -1;
+	c->peer_len = SW_MIN(peer_len, (socklen_t)sizeof(c->peer));
+	memcpy(&c->peer, peer, c->peer_len);
 	sw_http1_parser_reset(&c->parser);
 	sw_timer_init(&c->timer, on_timer, c);
 	if (sw_loop_add(w->loop, &c->h, fd, c) != SW_OK) {
@@ -177,33 +167,24 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 		w->free_conns = c;
 		return SW_ERROR;
 	}
-	c->prev = NULL;
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
-	w->conn_count++;
-	sw_stat_add(&w->stats->connections_open, 1);
-	sw_stat_add(&w->stats->connections_accepted, 1);
+	link_conn(w, c);
 	/* The first request gets the header timeout; later ones idle_ms first. */
-	set_timer(c, w->cfg->timeouts.header_ms);
-	conn_read(c);
+	sw_conn_set_timer(c, w->cfg->timeouts.header_ms);
+	sw_conn_read(c);
 	return SW_OK;
 }
 
 /*
- * An idle connection is closed on drain only once the loop has looked for
- * input again: a request that already arrived (in the socket, or in a
- * completed io_uring recv not yet reaped) is in flight and gets answered.
- * The 1 ms timer fires after the next wait for I/O, never in this pass.
+ * A connection that has not sent its first request yet is not idle: its
+ * client is about to send one, so it keeps header_ms (within drain_ms).
+ * Only a keep-alive connection between requests is closed, as RFC 9112 9.8
+ * allows; its client retries an idempotent request on a new connection.
  */
-#define DRAIN_RECHECK_MS 1
-
 void sw_conn_drain(struct sw_conn *c)
 {
 	c->keep_alive = false;
-	if (c->state == C_IDLE && !input_waiting(c))
-		set_timer(c, DRAIN_RECHECK_MS);
+	if (c->state == C_IDLE && c->requests > 0 && !input_waiting(c))
+		sw_conn_set_timer(c, DRAIN_RECHECK_MS);
 }
 
 void sw_conn_drain_all(struct sw_worker *w)
@@ -219,12 +200,12 @@ void sw_conn_drain_all(struct sw_worker *w)
 void sw_conn_abort_all(struct sw_worker *w)
 {
 	while (w->conns)
-		conn_close(w->conns);
+		sw_conn_close(w->conns);
 }
 
 void sw_conn_abort(struct sw_conn *c)
 {
-	conn_close(c);
+	sw_conn_close(c);
 }
 
 void sw_conn_free_list(struct sw_worker *w)
@@ -234,6 +215,7 @@ void sw_conn_free_list(struct sw_worker *w)
 		w->free_conns = c->next;
 		free(c->buf);
 		free(c->req_headers);
+		free(c->scratch);
 		free(c);
 	}
 }
@@ -247,15 +229,15 @@ static void on_recv(struct sw_io *io, ssize_t res)
 	c->recv_pending = false;
 	if (c->state == C_LINGER) {
 		if (res <= 0)
-			conn_close(c);
+			sw_conn_close(c);
 		else
-			conn_read(c);   /* discard what the client still sends */
+			sw_conn_read(c);   /* discard what the client still sends */
 		return;
 	}
 	if (res <= 0) {
 		if (res < 0 && res != -ECONNRESET)
 			sw_debug("recv: %s", strerror((int)-res));
-		conn_close(c);
+		sw_conn_close(c);
 		return;
 	}
 	c->len += (size_t)res;
@@ -277,21 +259,18 @@ static int grow_buffer(struct sw_conn *c)
 	return SW_OK;
 }
 
-static void conn_read(struct sw_conn *c)
+void sw_conn_read(struct sw_conn *c)
 {
-	size_t room;
-
 	if (c->recv_pending)
 		return;
-	if (c->state == C_LINGER) {
+	if (c->state == C_LINGER || c->state == C_DISCARD) {
 		/* Whatever arrives now is thrown away: reuse the whole buffer. */
-		c->len = 0;
+		c->len = c->used = 0;
 	}
-	room = c->cap - c->len;
 	c->rio.data = c;
 	c->rio.cb = on_recv;
-	if (sw_loop_recv(c->w->loop, &c->h, &c->rio, c->buf + c->len, room) != SW_OK) {
-		conn_close(c);
+	if (sw_loop_recv(c->w->loop, &c->h, &c->rio, c->buf + c->len, c->cap - c->len) != SW_OK) {
+		sw_conn_close(c);
 		return;
 	}
 	c->recv_pending = true;
@@ -306,44 +285,28 @@ static void start_exchange(struct sw_conn *c)
 
 	memset(x, 0, sizeof(*x));
 	x->req = req;
-	x->ops = &http1_ops;
+	x->ops = &sw_http1_exchange_ops;
 	x->codec = c;
 	x->worker = c->w;
 	x->proto = SW_PROTO_HTTP1;
-	x->started_ms = sw_loop_now(c->w->loop);
+	x->peer = (const struct sockaddr *)&c->peer;
+	x->peer_len = c->peer_len;
 	x->resp.file_fd = -1;
+	x->bytes_in = c->used;
+	sw_exchange_begin(x);
 }
 
-/*
- * Request bodies are the next layer's job (streaming with limits); until a
- * handler consumes them, a body that is already fully buffered is skipped
- * and any other body ends keep-alive, so framing can never be confused.
- */
-static void skip_body(struct sw_conn *c)
-{
-	const struct sw_request *req = &c->x.req;
-
-	if (req->chunked) {
-		c->keep_alive = false;
-		return;
-	}
-	if (req->content_length > 0) {
-		if ((uint64_t)req->content_length <= c->len - c->head_len)
-			c->head_len += (size_t)req->content_length;
-		else
-			c->keep_alive = false;
-	}
-}
-
+/* Answers a request that cannot be served; the connection closes after it. */
 static void refuse(struct sw_conn *c, int status)
 {
 	c->keep_alive = false;
+	c->body_pending = false;
 	memset(&c->x.req, 0, sizeof(c->x.req));
 	c->x.req.version = 11;
 	c->x.req.method = SW_METHOD_OTHER;
+	c->used = c->len;
 	start_exchange(c);
 	c->state = C_HANDLER;
-	c->head_len = c->len;
 	sw_exchange_error(&c->x, status);
 }
 
@@ -360,28 +323,49 @@ static void skip_leading_crlf(struct sw_conn *c)
 	}
 }
 
-static void conn_process(struct sw_conn *c)
+/*
+ * Notes the body that follows the head.  Handlers that do not read it
+ * (probes, static files, metrics) are answered first; the body is then
+ * read and dropped so keep-alive goes on.  Returns 0 or a refusal status.
+ */
+static int take_body(struct sw_conn *c)
 {
+	const struct sw_request *req = &c->x.req;
+	uint64_t max = c->w->cfg->limits.max_body_bytes;
+
+	if (req->content_length > 0 && (uint64_t)req->content_length > max)
+		return 413;   /* refused before a byte of it is read */
+	c->body_left = req->content_length > 0 ? (uint64_t)req->content_length : 0;
+	c->body_pending = req->chunked || c->body_left > 0;
+	if (req->chunked)
+		sw_chunked_init(&c->chunked);
+	/*
+	 * A client that asked "100-continue" and gets a final answer may never
+	 * send the body: waiting for it to discard would hang, so close.
+	 */
+	if (c->body_pending && req->expect_continue)
+		c->keep_alive = false;
+	return 0;
+}
+
+static void parse_head(struct sw_conn *c)
+{
+	size_t head_len;
 	int rc;
 
-	if (c->state == C_IDLE) {
-		skip_leading_crlf(c);
-		if (c->len == 0) {
-			conn_read(c);
-			return;
-		}
-		c->state = C_HEAD;
-		set_timer(c, c->w->cfg->timeouts.header_ms);
-	}
 	c->x.req.headers = c->req_headers;
 	rc = sw_http1_parse(&c->parser, c->buf, c->len, &c->w->cfg->limits,
-			    &c->x.req, &c->head_len);
+			    &c->x.req, &head_len);
 	if (rc == SW_AGAIN) {
 		if (grow_buffer(c) != SW_OK)
 			refuse(c, 431);
 		else
-			conn_read(c);
+			sw_conn_read(c);
 		return;
+	}
+	if (rc == 0) {
+		c->used = head_len;
+		rc = take_body(c);
 	}
 	if (rc != 0) {
 		refuse(c, rc);
@@ -391,156 +375,100 @@ static void conn_process(struct sw_conn *c)
 	if (!c->x.req.keep_alive || c->w->draining)
 		c->keep_alive = false;
 	start_exchange(c);
-	skip_body(c);
 	c->state = C_HANDLER;
 	sw_router_dispatch(&c->x);
 }
 
-/* ---- responding ---- */
-
-static size_t append(char *dst, size_t at, size_t cap, const char *s, size_t n)
+/*
+ * Drops body bytes from buf[used..len).  Returns SW_DONE when the body is
+ * complete, SW_AGAIN when more must be read, SW_ERROR when framing is bad
+ * or the body is too large (the connection then closes).
+ */
+static int discard_body(struct sw_conn *c)
 {
-	if (at + n > cap)
-		return cap + 1;   /* poisons the length: caller checks */
-	memcpy(dst + at, s, n);
-	return at + n;
-}
+	uint64_t max = c->w->cfg->limits.max_body_bytes;
 
-#define APPEND_LIT(buf, at, lit) append(buf, at, sizeof(buf), lit, sizeof(lit) - 1)
-
-static size_t format_head(struct sw_conn *c, const struct sw_response *r)
-{
-	char num[64];
-	size_t n = 0;
-	int k;
-
-	k = snprintf(num, sizeof(num), "HTTP/1.1 %d ", r->status);
-	n = append(c->head, n, sizeof(c->head), num, (size_t)k);
-	n = append(c->head, n, sizeof(c->head), sw_status_reason(r->status),
-		   strlen(sw_status_reason(r->status)));
-	n = APPEND_LIT(c->head, n, "\r\nDate: ");
-	n = append(c->head, n, sizeof(c->head), sw_clock_http_date(), SW_HTTP_DATE_LEN);
-	if (c->w->cfg->server.server_header)
-		n = APPEND_LIT(c->head, n, "\r\nServer: swerver");
-	for (unsigned i = 0; i < r->header_count; i++) {
-		n = APPEND_LIT(c->head, n, "\r\n");
-		n = append(c->head, n, sizeof(c->head), r->headers[i].name.p, r->headers[i].name.len);
-		n = APPEND_LIT(c->head, n, ": ");
-		n = append(c->head, n, sizeof(c->head), r->headers[i].value.p, r->headers[i].value.len);
+	if (!c->x.req.chunked) {
+		size_t n = (size_t)SW_MIN((uint64_t)(c->len - c->used), c->body_left);
+		c->used += n;
+		c->body_left -= n;
+		return c->body_left == 0 ? SW_DONE : SW_AGAIN;
 	}
-	/* 1xx, 204 and 304 carry no Content-Length (RFC 9110 8.6). */
-	if (r->status >= 200 && r->status != 204 && r->status != 304) {
-		k = snprintf(num, sizeof(num), "\r\nContent-Length: %llu",
-			     (unsigned long long)r->content_length);
-		n = append(c->head, n, sizeof(c->head), num, (size_t)k);
+	for (;;) {
+		const char *data;
+		size_t consumed, dlen;
+		int rc = sw_chunked_decode(&c->chunked, c->buf + c->used, c->len - c->used,
+					   max, &consumed, &data, &dlen);
+		c->used += consumed;
+		if (rc == SW_DONE || rc == SW_AGAIN)
+			return rc;
+		if (rc != SW_OK)
+			return SW_ERROR;
 	}
-	if (!c->keep_alive)
-		n = APPEND_LIT(c->head, n, "\r\nConnection: close");
-	else if (c->x.req.version == 10)
-		n = APPEND_LIT(c->head, n, "\r\nConnection: keep-alive");
-	n = APPEND_LIT(c->head, n, "\r\n\r\n");
-	return n;
 }
 
-static void count_response(struct sw_conn *c)
+/* Continues dropping the body; then the next request on the connection. */
+static void continue_discard(struct sw_conn *c)
 {
-	int cls = c->x.resp.status / 100;
+	int rc = discard_body(c);
 
-	if (cls >= 1 && cls <= 5)
-		sw_stat_add(&c->w->stats->requests[SW_PROTO_HTTP1][cls], 1);
+	if (rc == SW_ERROR) {
+		sw_conn_close(c);
+	} else if (rc == SW_DONE) {
+		c->body_pending = false;
+		sw_conn_next(c);
+	} else {
+		c->state = C_DISCARD;
+		sw_conn_read(c);
+	}
 }
 
-static void start_write(struct sw_conn *c);
+static void conn_process(struct sw_conn *c)
+{
+	if (c->state == C_DISCARD) {
+		continue_discard(c);
+		return;
+	}
+	if (c->state == C_IDLE) {
+		skip_leading_crlf(c);
+		if (c->len == 0) {
+			sw_conn_read(c);
+			return;
+		}
+		c->state = C_HEAD;
+		sw_conn_set_timer(c, c->w->cfg->timeouts.header_ms);
+	}
+	parse_head(c);
+}
 
-static void finish_request(struct sw_conn *c)
+void sw_conn_next(struct sw_conn *c)
 {
 	struct sw_worker *w = c->w;
 
-	if (c->x.resp.file_fd >= 0) {
-		close(c->x.resp.file_fd);
-		c->x.resp.file_fd = -1;
-	}
+	c->requests++;
 	if (!c->keep_alive || w->draining) {
 		/* Shut our side and read until EOF, so unread input cannot turn
 		 * our close into a reset that destroys the response in flight. */
 		shutdown(c->h.fd, SHUT_WR);
 		c->state = C_LINGER;
-		set_timer(c, LINGER_MS);
-		conn_read(c);
+		sw_conn_set_timer(c, LINGER_MS);
+		sw_conn_read(c);
+		return;
+	}
+	if (c->body_pending) {
+		sw_conn_set_timer(c, w->cfg->timeouts.body_ms);
+		continue_discard(c);
 		return;
 	}
 	/* Keep the pipelined bytes that followed this request. */
-	memmove(c->buf, c->buf + c->head_len, c->len - c->head_len);
-	c->len -= c->head_len;
-	c->head_len = 0;
+	memmove(c->buf, c->buf + c->used, c->len - c->used);
+	c->len -= c->used;
+	c->used = 0;
 	sw_http1_parser_reset(&c->parser);
 	c->state = C_IDLE;
-	set_timer(c, w->cfg->timeouts.idle_ms);
+	sw_conn_set_timer(c, w->cfg->timeouts.idle_ms);
 	if (c->len)
 		conn_process(c);
 	else
-		conn_read(c);
-}
-
-static void on_write(struct sw_io *io, ssize_t res)
-{
-	struct sw_conn *c = io->data;
-	size_t done;
-
-	if (res < 0) {
-		conn_close(c);
-		return;
-	}
-	sw_stat_add(&c->w->stats->bytes_out, (uint64_t)res);
-	done = (size_t)res;
-	while (c->iovcnt && done >= c->iov[0].iov_len) {
-		done -= c->iov[0].iov_len;
-		c->iov[0] = c->iov[1];
-		c->iovcnt--;
-	}
-	if (c->iovcnt) {
-		c->iov[0].iov_base = (char *)c->iov[0].iov_base + done;
-		c->iov[0].iov_len -= done;
-		start_write(c);
-		return;
-	}
-	sw_timer_del(c->w->loop, &c->timer);
-	finish_request(c);
-}
-
-static void start_write(struct sw_conn *c)
-{
-	c->wio.data = c;
-	c->wio.cb = on_write;
-	if (sw_loop_writev(c->w->loop, &c->h, &c->wio, c->iov, c->iovcnt) != SW_OK)
-		conn_close(c);
-}
-
-static void respond(struct sw_exchange *x)
-{
-	struct sw_conn *c = x->codec;
-	struct sw_response *r = &x->resp;
-	size_t n;
-
-	if (r->close)
-		c->keep_alive = false;
-	n = format_head(c, r);
-	if (n > sizeof(c->head)) {
-		sw_error("response head for status %d does not fit in %zu bytes",
-			 r->status, sizeof(c->head));
-		conn_close(c);
-		return;
-	}
-	count_response(c);
-	c->iov[0].iov_base = c->head;
-	c->iov[0].iov_len = n;
-	c->iovcnt = 1;
-	if (r->body_kind == SW_BODY_MEMORY && x->req.method != SW_METHOD_HEAD && r->body.len) {
-		c->iov[1].iov_base = (void *)r->body.p;
-		c->iov[1].iov_len = r->body.len;
-		c->iovcnt = 2;
-	}
-	c->state = C_WRITE;
-	set_timer(c, c->w->cfg->timeouts.write_ms);
-	start_write(c);
+		sw_conn_read(c);
 }

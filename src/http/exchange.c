@@ -3,6 +3,10 @@
 
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include "daemon/worker.h"
 #include "http/exchange.h"
 
 bool sw_str_ieq(struct sw_str s, const char *lit)
@@ -107,4 +111,31 @@ void sw_exchange_error(struct sw_exchange *x, int status)
 				       SW_STR("text/plain; charset=utf-8"));
 	}
 	x->ops->respond(x);
+}
+
+/*
+ * A request id unique across workers and restarts without coordination:
+ * a random per-process base plus a counter, as 16 hex digits.
+ */
+void sw_exchange_begin(struct sw_exchange *x)
+{
+	static uint64_t base;
+	static const char hex[] = "0123456789abcdef";
+	uint64_t id;
+
+	if (base == 0 && getrandom(&base, sizeof(base), 0) != (ssize_t)sizeof(base))
+		base = (uint64_t)getpid() << 32 | (uint64_t)time(NULL);
+	id = base + ++x->worker->request_seq;
+	for (int i = SW_REQUEST_ID_LEN - 1; i >= 0; i--, id >>= 4)
+		x->request_id[i] = hex[id & 15];
+	x->request_id[SW_REQUEST_ID_LEN] = '\0';
+	x->started_ms = sw_loop_now(x->worker->loop);
+}
+
+void sw_exchange_finish(struct sw_exchange *x)
+{
+	if (x->resp.release) {
+		x->resp.release(x->resp.owner);
+		x->resp.release = NULL;
+	}
 }

@@ -67,6 +67,12 @@ struct sw_response {
 	off_t file_offset;
 	uint64_t content_length;     /* body bytes */
 	bool close;                  /* handler wants the connection closed */
+	/*
+	 * Called by sw_exchange_finish when the body memory (e.g. a cache
+	 * entry) is no longer needed by the codec; NULL for static memory.
+	 */
+	void (*release)(void *owner);
+	void *owner;
 };
 
 struct sw_exchange;

@@ -1,16 +1,91 @@
 /* router.c - the handler chain every protocol's exchanges go through. */
 #include <config.h>
 
+#include <string.h>
+#include <strings.h>
+#include "daemon/worker.h"
 #include "http/router.h"
 
-static const sw_handler_fn chain[] = {
+/* Answered before routing, whatever the Host: orchestrators probe by IP. */
+static const sw_handler_fn early[] = {
 	sw_probes_handle,
 };
 
+static const sw_handler_fn chain[] = {
+	NULL,   /* keeps the array non-empty until the first routed handler */
+};
+
+/* The host part of an authority: "[::1]:8080" → "[::1]", "a.b:80" → "a.b". */
+static struct sw_str host_of(struct sw_str a)
+{
+	const char *end = a.p + a.len;
+
+	if (a.len && a.p[0] == '[') {
+		const char *rb = memchr(a.p, ']', a.len);
+		if (rb)
+			end = rb + 1;
+	} else {
+		const char *colon = memchr(a.p, ':', a.len);
+		if (colon)
+			end = colon;
+	}
+	return (struct sw_str){ a.p, (size_t)(end - a.p) };
+}
+
+/* "*.example.com" matches one or more labels before ".example.com". */
+static bool host_matches(struct sw_str host, const char *pattern)
+{
+	size_t pl = strlen(pattern);
+
+	if (pl > 2 && pattern[0] == '*' && pattern[1] == '.') {
+		size_t sl = pl - 1;   /* ".example.com" */
+		return host.len > sl && strncasecmp(host.p + host.len - sl, pattern + 1, sl) == 0;
+	}
+	return host.len == pl && strncasecmp(host.p, pattern, pl) == 0;
+}
+
+static bool host_allowed(const struct sw_exchange *x)
+{
+	const struct sw_server_cfg *s = &x->worker->cfg->server;
+	struct sw_str host = host_of(x->req.authority);
+
+	if (s->allowed_hosts_count == 0)
+		return true;
+	for (size_t i = 0; i < s->allowed_hosts_count; i++)
+		if (host_matches(host, s->allowed_hosts[i]))
+			return true;
+	return false;
+}
+
+/* OPTIONS * asks about the server as a whole. */
+static bool options_star(struct sw_exchange *x)
+{
+	if (x->req.method != SW_METHOD_OPTIONS || !sw_str_eq(x->req.target, "*"))
+		return false;
+	sw_response_add_header(&x->resp, SW_STR("Allow"), SW_STR("GET, HEAD, OPTIONS"));
+	sw_exchange_empty(x, 204);
+	return true;
+}
+
+static bool run(const sw_handler_fn *fns, size_t n, struct sw_exchange *x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fns[i] && fns[i](x) != SW_DECLINED)
+			return true;
+	return false;
+}
+
 void sw_router_dispatch(struct sw_exchange *x)
 {
-	for (size_t i = 0; i < SW_ARRAY_SIZE(chain); i++)
-		if (chain[i](x) != SW_DECLINED)
-			return;
+	if (run(early, SW_ARRAY_SIZE(early), x))
+		return;
+	/* A name we do not serve: another server's request (RFC 9110 15.5.20). */
+	if (!host_allowed(x)) {
+		x->resp.close = true;
+		sw_exchange_error(x, 421);
+		return;
+	}
+	if (options_star(x) || run(chain, SW_ARRAY_SIZE(chain), x))
+		return;
 	sw_exchange_error(x, 404);
 }

@@ -232,16 +232,15 @@ static void exec_child(struct it_proc *p, const char *bin, const char *const *ar
 	_exit(127);
 }
 
-static void register_proc(struct it_proc *p)
+/* Before the first fork of a test process: cleanup at exit, adopt orphans. */
+static void arm_cleanup(void)
 {
-	if (!atexit_done) {
-		atexit(it_cleanup);
-		/* Not inherited over fork: a test process adopts its own orphans. */
-		prctl(PR_SET_CHILD_SUBREAPER, 1);
-		atexit_done = true;
-	}
-	ck_assert_msg(nprocs < MAX_PROCS, "too many processes in one test");
-	procs[nprocs++] = p;
+	if (atexit_done)
+		return;
+	atexit(it_cleanup);
+	/* Not inherited over fork: each test process adopts its own orphans. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	atexit_done = true;
 }
 
 struct it_proc *it_spawn(const char *const *args, const char *const *env)
@@ -256,12 +255,14 @@ struct it_proc *it_spawn(const char *const *args, const char *const *env)
 	snprintf(name, sizeof(name), "swerver-%d.out", nprocs);
 	it_path(p->out_path, name);
 	ck_assert_msg(access(bin, X_OK) == 0, "%s is not executable: %s", bin, strerror(errno));
+	ck_assert_msg(nprocs < MAX_PROCS, "too many processes in one test");
+	arm_cleanup();
 	fflush(NULL);
 	p->pid = fork();
 	ck_assert_msg(p->pid >= 0, "fork: %s", strerror(errno));
 	if (p->pid == 0)
 		exec_child(p, bin, args, env);
-	register_proc(p);
+	procs[nprocs++] = p;
 	return p;
 }
 

@@ -1,5 +1,5 @@
 /* test_cli.c - the binary's command line: exit codes, -t, -V, --run-for-ms, bind failure. */
-#include "config.h"
+#include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>

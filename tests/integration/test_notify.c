@@ -1,5 +1,5 @@
 /* test_notify.c - sd_notify datagrams on a test NOTIFY_SOCKET: READY, RELOADING, READY, STOPPING. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <poll.h>

@@ -1,5 +1,5 @@
 /* test_signals.c - TERM/INT drain, HUP reload (bad file, port change), USR1 reopen, QUIT stop. */
-#include "config.h"
+#include <config.h>
 
 #include <errno.h>
 #include <pthread.h>

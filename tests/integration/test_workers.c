@@ -127,6 +127,7 @@ START_TEST(killed_worker_restarted)
 	pid_t kids[8], now[8], fresh, survivor;
 	char cpu_dead[64] = "", cpu_new[64];
 	int port, n;
+	int64_t t0, took;
 	bool served;
 	struct it_proc *p;
 
@@ -136,9 +137,13 @@ START_TEST(killed_worker_restarted)
 	n = it_wait_children(p->pid, 2, kids, 8, 5000);
 	IT_ASSERT(n == 2, "workers=2 but the master has %d live children", n);
 	cpu_of(kids[0], cpu_dead, sizeof(cpu_dead));
+	t0 = it_now_ms();
 	ck_assert_int_eq(kill(kids[0], SIGKILL), 0);
 	IT_ASSERT(wait_replacement(p->pid, kids[0], now, 5000),
 		  "no replacement for killed worker %d within 5 s", (int)kids[0]);
+	took = it_now_ms() - t0;
+	IT_ASSERT(took < 2000, "first death: back-off should be 0, replacement took %lld ms",
+		  (long long)took);
 	survivor = kids[1];
 	fresh = now[0] == survivor ? now[1] : now[0];
 	IT_ASSERT(now[0] == survivor || now[1] == survivor,

@@ -1,5 +1,5 @@
 /* test_loop.c - the event loop's contract, run once on epoll and once on io_uring. */
-#include "config.h"
+#include <config.h>
 
 #include <check.h>
 #include <errno.h>

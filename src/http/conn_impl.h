@@ -1,0 +1,70 @@
+/* conn_impl.h - the HTTP/1.1 connection's state, shared by conn.c and conn_send.c only. */
+#ifndef SW_HTTP_CONN_IMPL_H
+#define SW_HTTP_CONN_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include "event/loop.h"
+#include "http/chunked.h"
+#include "http/exchange.h"
+#include "http/http1.h"
+
+#define CONN_HEAD_MAX 2048    /* status line + response headers */
+
+enum conn_state {
+	C_IDLE,      /* waiting for the first byte of a request */
+	C_HEAD,      /* a request head has started arriving */
+	C_HANDLER,   /* a handler owns the exchange */
+	C_WRITE,     /* sending a response */
+	C_DISCARD,   /* answered; reading and dropping the rest of the request body */
+	C_LINGER,    /* write side shut; reading until EOF so our answer is not reset */
+	C_CLOSED,
+};
+
+struct sw_conn {
+	struct sw_worker *w;
+	struct sw_conn *prev, *next;
+	struct sw_handle h;
+	struct sw_io rio, wio;
+	struct sw_timer timer;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	const struct sw_listen *listen;
+	enum conn_state state;
+	bool keep_alive;
+	bool recv_pending;
+	unsigned requests;        /* answered on this connection so far */
+	/* receive side */
+	char *buf;
+	size_t cap, len;          /* receive buffer and bytes in it */
+	size_t used;              /* bytes of buf the current request has consumed */
+	struct sw_http1_parser parser;
+	struct sw_header *req_headers;
+	unsigned req_headers_cap;
+	/* request body not consumed by the handler */
+	bool body_pending;
+	uint64_t body_left;       /* Content-Length bytes still to come */
+	struct sw_chunked chunked;
+	/* the exchange and its response */
+	struct sw_exchange x;
+	char head[CONN_HEAD_MAX];
+	struct iovec iov[2];
+	int iovcnt;
+	uint64_t file_left;       /* SW_BODY_FILE bytes still to sendfile */
+	char *scratch;            /* sw_exchange_buffer memory */
+	size_t scratch_cap;
+};
+
+/* conn.c */
+void sw_conn_set_timer(struct sw_conn *c, uint32_t ms);
+void sw_conn_close(struct sw_conn *c);
+void sw_conn_read(struct sw_conn *c);
+/* After a response: next request, body discard, or linger and close. */
+void sw_conn_next(struct sw_conn *c);
+
+/* conn_send.c */
+extern const struct sw_exchange_ops sw_http1_exchange_ops;
+
+#endif

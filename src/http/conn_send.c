@@ -1,0 +1,225 @@
+/* conn_send.c - HTTP/1.1 responses: the head, writev, sendfile, then what comes next. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/clock.h"
+#include "core/log.h"
+#include "daemon/worker.h"
+#include "http/conn_impl.h"
+
+static void respond(struct sw_exchange *x);
+static char *scratch(struct sw_exchange *x, size_t size);
+
+const struct sw_exchange_ops sw_http1_exchange_ops = {
+	.respond = respond,
+	.buffer = scratch,
+};
+
+static char *scratch(struct sw_exchange *x, size_t size)
+{
+	struct sw_conn *c = x->codec;
+
+	if (c->scratch_cap < size) {
+		free(c->scratch);
+		c->scratch = sw_malloc(size);
+		c->scratch_cap = size;
+	}
+	return c->scratch;
+}
+
+/* ---- the head ---- */
+
+struct out {
+	char *p;
+	size_t n, cap;
+	bool overflow;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (o->n + n > o->cap) {
+		o->overflow = true;
+		return;
+	}
+	memcpy(o->p + o->n, s, n);
+	o->n += n;
+}
+
+#define PUT_LIT(o, lit) put(o, lit, sizeof(lit) - 1)
+
+static void put_str(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void put_u64(struct out *o, uint64_t v)
+{
+	char num[24];
+	int k = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	put(o, num, (size_t)k);
+}
+
+/* 1xx, 204 and 304 carry no Content-Length (RFC 9110 8.6). */
+static bool has_length(int status)
+{
+	return status >= 200 && status != 204 && status != 304;
+}
+
+static size_t format_head(struct sw_conn *c, const struct sw_response *r)
+{
+	struct out o = { .p = c->head, .cap = sizeof(c->head) };
+
+	PUT_LIT(&o, "HTTP/1.1 ");
+	put_u64(&o, (uint64_t)r->status);
+	PUT_LIT(&o, " ");
+	put_str(&o, sw_status_reason(r->status));
+	PUT_LIT(&o, "\r\nDate: ");
+	put(&o, sw_clock_http_date(), SW_HTTP_DATE_LEN);
+	if (c->w->cfg->server.server_header)
+		PUT_LIT(&o, "\r\nServer: swerver");
+	for (unsigned i = 0; i < r->header_count; i++) {
+		PUT_LIT(&o, "\r\n");
+		put(&o, r->headers[i].name.p, r->headers[i].name.len);
+		PUT_LIT(&o, ": ");
+		put(&o, r->headers[i].value.p, r->headers[i].value.len);
+	}
+	if (has_length(r->status)) {
+		PUT_LIT(&o, "\r\nContent-Length: ");
+		put_u64(&o, r->content_length);
+	}
+	PUT_LIT(&o, "\r\nX-Request-Id: ");
+	put(&o, c->x.request_id, SW_REQUEST_ID_LEN);
+	if (!c->keep_alive)
+		PUT_LIT(&o, "\r\nConnection: close");
+	else if (c->x.req.version == 10)
+		PUT_LIT(&o, "\r\nConnection: keep-alive");
+	PUT_LIT(&o, "\r\n\r\n");
+	return o.overflow ? 0 : o.n;
+}
+
+/* ---- sending ---- */
+
+static void start_write(struct sw_conn *c);
+static void start_sendfile(struct sw_conn *c);
+
+static void response_done(struct sw_conn *c)
+{
+	sw_timer_del(c->w->loop, &c->timer);
+	sw_exchange_finish(&c->x);
+	if (c->x.resp.file_fd >= 0) {
+		close(c->x.resp.file_fd);
+		c->x.resp.file_fd = -1;
+	}
+	sw_conn_next(c);
+}
+
+/* Progress resets write_ms: the timeout is for a client that stops reading. */
+static void progress(struct sw_conn *c, size_t n)
+{
+	c->x.bytes_out += n;
+	sw_stat_add(&c->w->stats->bytes_out, n);
+	sw_conn_set_timer(c, c->w->cfg->timeouts.write_ms);
+}
+
+static void on_sendfile(struct sw_io *io, ssize_t res)
+{
+	struct sw_conn *c = io->data;
+
+	if (res <= 0) {
+		/* 0: the file shrank under us; the promised length cannot be kept. */
+		if (res == 0)
+			sw_warn("static file shrank while being sent; closing the connection");
+		sw_conn_close(c);
+		return;
+	}
+	progress(c, (size_t)res);
+	c->x.resp.file_offset += res;
+	c->file_left -= (uint64_t)res;
+	if (c->file_left)
+		start_sendfile(c);
+	else
+		response_done(c);
+}
+
+static void start_sendfile(struct sw_conn *c)
+{
+	/* sendfile(2) moves at most ~2 GiB a call; larger files take several. */
+	size_t chunk = (size_t)SW_MIN(c->file_left, (uint64_t)1 << 30);
+
+	c->wio.data = c;
+	c->wio.cb = on_sendfile;
+	if (sw_loop_sendfile(c->w->loop, &c->h, &c->wio, c->x.resp.file_fd,
+			     c->x.resp.file_offset, chunk) != SW_OK)
+		sw_conn_close(c);
+}
+
+static void on_write(struct sw_io *io, ssize_t res)
+{
+	struct sw_conn *c = io->data;
+	size_t done;
+
+	if (res < 0) {
+		sw_conn_close(c);
+		return;
+	}
+	progress(c, (size_t)res);
+	done = (size_t)res;
+	while (c->iovcnt && done >= c->iov[0].iov_len) {
+		done -= c->iov[0].iov_len;
+		c->iov[0] = c->iov[1];
+		c->iovcnt--;
+	}
+	if (c->iovcnt) {
+		c->iov[0].iov_base = (char *)c->iov[0].iov_base + done;
+		c->iov[0].iov_len -= done;
+		start_write(c);
+	} else if (c->file_left) {
+		start_sendfile(c);
+	} else {
+		response_done(c);
+	}
+}
+
+static void start_write(struct sw_conn *c)
+{
+	c->wio.data = c;
+	c->wio.cb = on_write;
+	if (sw_loop_writev(c->w->loop, &c->h, &c->wio, c->iov, c->iovcnt) != SW_OK)
+		sw_conn_close(c);
+}
+
+static void respond(struct sw_exchange *x)
+{
+	struct sw_conn *c = x->codec;
+	struct sw_response *r = &x->resp;
+	bool body = x->req.method != SW_METHOD_HEAD && has_length(r->status);
+	size_t n;
+
+	if (r->close)
+		c->keep_alive = false;
+	n = format_head(c, r);
+	if (n == 0) {
+		sw_error("the response head for status %d does not fit in %zu bytes",
+			 r->status, sizeof(c->head));
+		sw_conn_close(c);
+		return;
+	}
+	c->iov[0].iov_base = c->head;
+	c->iov[0].iov_len = n;
+	c->iovcnt = 1;
+	c->file_left = 0;
+	if (body && r->body_kind == SW_BODY_MEMORY && r->body.len) {
+		c->iov[1].iov_base = (void *)r->body.p;
+		c->iov[1].iov_len = r->body.len;
+		c->iovcnt = 2;
+	} else if (body && r->body_kind == SW_BODY_FILE) {
+		c->file_left = r->content_length;
+	}
+	c->state = C_WRITE;
+	sw_conn_set_timer(c, c->w->cfg->timeouts.write_ms);
+	start_write(c);
+}

@@ -1,0 +1,327 @@
+/* metrics.c - /metrics in the Prometheus text format, summed over every worker slot. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "core/version.h"
+#include "daemon/worker.h"
+#include "http/metrics.h"
+
+static const uint64_t bounds_ms[] = { SW_DURATION_BOUNDS_MS };
+static const char *const bound_text[] = {
+	"0.001", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5",
+	"1", "2.5", "5", "10", "+Inf",
+};
+static const char *const proto_label[SW_PROTO_COUNT] = { "http1", "h2", "h3" };
+
+_Static_assert(SW_ARRAY_SIZE(bounds_ms) + 1 == SW_DURATION_BUCKETS, "one +Inf bucket");
+_Static_assert(SW_ARRAY_SIZE(bound_text) == SW_DURATION_BUCKETS, "a label per bucket");
+
+/* ---- accounting (the hot path: a handful of uncontended atomic adds) ---- */
+
+static unsigned duration_bucket(uint64_t ms)
+{
+	unsigned b = 0;
+
+	while (b < SW_ARRAY_SIZE(bounds_ms) && ms > bounds_ms[b])
+		b++;
+	return b;
+}
+
+void sw_metrics_observe(const struct sw_exchange *x)
+{
+	struct sw_worker *w = x->worker;
+	struct sw_slot_stats *st = w ? w->stats : NULL;
+	unsigned p = (unsigned)x->proto;
+	int cls = x->resp.status / 100;
+	uint64_t now, ms;
+
+	if (!st || p >= SW_PROTO_COUNT)
+		return;
+	sw_stat_add(&st->xfer_in[p], x->bytes_in);
+	sw_stat_add(&st->xfer_out[p], x->bytes_out);
+	/* An exchange abandoned before any status was meant is not a request. */
+	if (cls < 1 || cls > 5)
+		return;
+	now = w->loop ? sw_loop_now(w->loop) : x->started_ms;
+	ms = now > x->started_ms ? now - x->started_ms : 0;
+	sw_stat_add(&st->requests[p][cls], 1);
+	sw_stat_add(&st->duration[p][duration_bucket(ms)], 1);
+	sw_stat_add(&st->duration_sum_ms[p], ms);
+}
+
+/* ---- a consistent snapshot, so the sizing pass and the writing pass agree ---- */
+
+struct slot_snap {
+	unsigned slot;
+	uint64_t open, accepted, requests;
+};
+
+struct snap {
+	uint64_t requests[SW_PROTO_COUNT][6];
+	uint64_t xfer_in[SW_PROTO_COUNT], xfer_out[SW_PROTO_COUNT];
+	uint64_t hist[SW_PROTO_COUNT][SW_DURATION_BUCKETS];
+	uint64_t sum_ms[SW_PROTO_COUNT];
+	int64_t open;
+	uint64_t accepted;
+	uint64_t started_at, generation, reloads, reload_failures, restarts, workers;
+	uint64_t now;
+	unsigned nslots;
+	struct slot_snap slots[SW_MAX_SLOTS];
+};
+
+static uint64_t slot_requests(const struct sw_slot_stats *st)
+{
+	uint64_t n = 0;
+
+	for (unsigned p = 0; p < SW_PROTO_COUNT; p++)
+		for (unsigned c = 1; c <= 5; c++)
+			n += sw_stat_get(&st->requests[p][c]);
+	return n;
+}
+
+static void add_slot(struct snap *s, const struct sw_slot_stats *st)
+{
+	for (unsigned p = 0; p < SW_PROTO_COUNT; p++) {
+		for (unsigned c = 1; c <= 5; c++)
+			s->requests[p][c] += sw_stat_get(&st->requests[p][c]);
+		for (unsigned b = 0; b < SW_DURATION_BUCKETS; b++)
+			s->hist[p][b] += sw_stat_get(&st->duration[p][b]);
+		s->xfer_in[p] += sw_stat_get(&st->xfer_in[p]);
+		s->xfer_out[p] += sw_stat_get(&st->xfer_out[p]);
+		s->sum_ms[p] += sw_stat_get(&st->duration_sum_ms[p]);
+	}
+	s->open += (int64_t)sw_stat_get(&st->connections_open);
+	s->accepted += sw_stat_get(&st->connections_accepted);
+}
+
+/*
+ * Every slot is summed, not only those in use: after a reload to fewer
+ * workers the retired slots' counts must stay in the totals, or the
+ * counters would go backwards.  Per-slot series list slots ever used.
+ */
+static void take_snapshot(struct snap *s, const struct sw_shm *shm)
+{
+	memset(s, 0, offsetof(struct snap, slots));
+	for (unsigned i = 0; i < SW_MAX_SLOTS; i++) {
+		const struct sw_slot_stats *st = &shm->slots[i];
+
+		add_slot(s, st);
+		if (sw_stat_get(&st->pid) == 0)
+			continue;
+		s->slots[s->nslots++] = (struct slot_snap){
+			.slot = i,
+			.open = sw_stat_get(&st->connections_open),
+			.accepted = sw_stat_get(&st->connections_accepted),
+			.requests = slot_requests(st),
+		};
+	}
+	s->started_at = sw_stat_get(&shm->started_at);
+	s->generation = sw_stat_get(&shm->generation);
+	s->reloads = sw_stat_get(&shm->reloads);
+	s->reload_failures = sw_stat_get(&shm->reload_failures);
+	s->restarts = sw_stat_get(&shm->worker_restarts);
+	s->workers = sw_stat_get(&shm->workers);
+	s->now = (uint64_t)time(NULL);
+}
+
+/* ---- text output: counts its length when buf is NULL ---- */
+
+struct out {
+	char *buf;
+	size_t cap, len;
+};
+
+static sw_printf(2, 3) void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = o->len < o->cap ? o->cap - o->len : 0;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->buf ? o->buf + o->len : NULL, o->buf ? room : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n;
+}
+
+static void family(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A label value: backslash, double quote and newline escaped (format 0.0.4). */
+static void put_label_value(struct out *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			put(o, "\\%c", *v);
+		else if (*v == '\n')
+			put(o, "\\n");
+		else
+			put(o, "%c", *v);
+	}
+}
+
+static void put_u(struct out *o, const char *name, uint64_t v)
+{
+	put(o, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void put_proto_u(struct out *o, const char *name, const uint64_t *v)
+{
+	for (unsigned p = 0; p < SW_PROTO_COUNT; p++)
+		put(o, "%s{protocol=\"%s\"} %llu\n", name, proto_label[p],
+		    (unsigned long long)v[p]);
+}
+
+static void emit_requests(struct out *o, const struct snap *s)
+{
+	family(o, "swerver_requests_total", "counter",
+	       "Requests answered, by protocol and status class.");
+	for (unsigned p = 0; p < SW_PROTO_COUNT; p++)
+		for (unsigned c = 1; c <= 5; c++)
+			put(o, "swerver_requests_total{protocol=\"%s\",code=\"%uxx\"} %llu\n",
+			    proto_label[p], c, (unsigned long long)s->requests[p][c]);
+	family(o, "swerver_bytes_received_total", "counter",
+	       "Request bytes (head and body) received, by protocol.");
+	put_proto_u(o, "swerver_bytes_received_total", s->xfer_in);
+	family(o, "swerver_bytes_sent_total", "counter",
+	       "Response bytes (head and body) sent, by protocol.");
+	put_proto_u(o, "swerver_bytes_sent_total", s->xfer_out);
+}
+
+static void emit_histogram(struct out *o, const struct snap *s)
+{
+	static const char name[] = "swerver_request_duration_seconds";
+
+	family(o, name, "histogram",
+	       "Time from a complete request head to the end of the response.");
+	for (unsigned p = 0; p < SW_PROTO_COUNT; p++) {
+		uint64_t cum = 0;
+
+		for (unsigned b = 0; b < SW_DURATION_BUCKETS; b++) {
+			cum += s->hist[p][b];
+			put(o, "%s_bucket{protocol=\"%s\",le=\"%s\"} %llu\n", name,
+			    proto_label[p], bound_text[b], (unsigned long long)cum);
+		}
+		put(o, "%s_sum{protocol=\"%s\"} %llu.%03u\n", name, proto_label[p],
+		    (unsigned long long)(s->sum_ms[p] / 1000), (unsigned)(s->sum_ms[p] % 1000));
+		put(o, "%s_count{protocol=\"%s\"} %llu\n", name, proto_label[p],
+		    (unsigned long long)cum);
+	}
+}
+
+static void emit_connections(struct out *o, const struct snap *s)
+{
+	family(o, "swerver_connections_open", "gauge", "Client connections open now.");
+	put(o, "swerver_connections_open %lld\n", (long long)(s->open > 0 ? s->open : 0));
+	family(o, "swerver_connections_accepted_total", "counter",
+	       "Client connections accepted.");
+	put_u(o, "swerver_connections_accepted_total", s->accepted);
+}
+
+static void emit_daemon(struct out *o, const struct snap *s)
+{
+	family(o, "swerver_worker_restarts_total", "counter",
+	       "Workers restarted after they died.");
+	put_u(o, "swerver_worker_restarts_total", s->restarts);
+	family(o, "swerver_reloads_total", "counter", "Configuration reloads applied.");
+	put_u(o, "swerver_reloads_total", s->reloads);
+	family(o, "swerver_reload_failures_total", "counter",
+	       "Configuration reloads refused (the running configuration was kept).");
+	put_u(o, "swerver_reload_failures_total", s->reload_failures);
+	family(o, "swerver_config_generation", "gauge", "Generation of the running configuration.");
+	put_u(o, "swerver_config_generation", s->generation);
+	family(o, "swerver_workers", "gauge", "Worker processes configured.");
+	put_u(o, "swerver_workers", s->workers);
+	family(o, "swerver_start_time_seconds", "gauge", "Start time of the server, Unix seconds.");
+	put_u(o, "swerver_start_time_seconds", s->started_at);
+	family(o, "swerver_uptime_seconds", "gauge", "Seconds since the server started.");
+	put_u(o, "swerver_uptime_seconds", s->now > s->started_at ? s->now - s->started_at : 0);
+}
+
+static void emit_build(struct out *o)
+{
+	char features[256] = "";
+
+	sw_version_features(features, sizeof(features));
+	family(o, "swerver_build_info", "gauge", "Always 1; the labels describe the build.");
+	put(o, "swerver_build_info{version=\"");
+	put_label_value(o, PACKAGE_VERSION);
+	put(o, "\",features=\"");
+	put_label_value(o, features);
+	put(o, "\"} 1\n");
+}
+
+static void emit_slots(struct out *o, const struct snap *s)
+{
+	family(o, "swerver_worker_connections_open", "gauge",
+	       "Client connections open now, by worker slot.");
+	for (unsigned i = 0; i < s->nslots; i++)
+		put(o, "swerver_worker_connections_open{worker=\"%u\"} %lld\n", s->slots[i].slot,
+		    (long long)((int64_t)s->slots[i].open > 0 ? (int64_t)s->slots[i].open : 0));
+	family(o, "swerver_worker_connections_accepted_total", "counter",
+	       "Client connections accepted, by worker slot.");
+	for (unsigned i = 0; i < s->nslots; i++)
+		put(o, "swerver_worker_connections_accepted_total{worker=\"%u\"} %llu\n",
+		    s->slots[i].slot, (unsigned long long)s->slots[i].accepted);
+	family(o, "swerver_worker_requests_total", "counter", "Requests answered, by worker slot.");
+	for (unsigned i = 0; i < s->nslots; i++)
+		put(o, "swerver_worker_requests_total{worker=\"%u\"} %llu\n",
+		    s->slots[i].slot, (unsigned long long)s->slots[i].requests);
+}
+
+static size_t render(const struct snap *s, char *buf, size_t cap)
+{
+	struct out o = { buf, cap, 0 };
+
+	emit_requests(&o, s);
+	emit_histogram(&o, s);
+	emit_connections(&o, s);
+	emit_slots(&o, s);
+	emit_daemon(&o, s);
+	emit_build(&o);
+	return o.len;
+}
+
+/* ---- the handler ---- */
+
+static void respond_metrics(struct sw_exchange *x)
+{
+	struct snap s;
+	size_t n;
+	char *buf;
+
+	take_snapshot(&s, x->worker->shm);
+	n = render(&s, NULL, 0);
+	buf = x->ops->buffer ? sw_exchange_buffer(x, n + 1) : NULL;
+	if (!buf) {
+		sw_exchange_error(x, 500);
+		return;
+	}
+	render(&s, buf, n + 1);
+	x->resp.status = 200;
+	x->resp.body_kind = SW_BODY_MEMORY;
+	x->resp.body = (struct sw_str){ buf, n };
+	x->resp.content_length = n;
+	sw_response_add_header(&x->resp, SW_STR("Content-Type"),
+			       SW_STR("text/plain; version=0.0.4; charset=utf-8"));
+	sw_response_add_header(&x->resp, SW_STR("Cache-Control"), SW_STR("no-store"));
+	x->ops->respond(x);
+}
+
+int sw_metrics_handle(struct sw_exchange *x)
+{
+	if (!sw_str_eq(x->req.path, "/metrics"))
+		return SW_DECLINED;
+	if (x->req.method != SW_METHOD_GET && x->req.method != SW_METHOD_HEAD) {
+		sw_response_add_header(&x->resp, SW_STR("Allow"), SW_STR("GET, HEAD"));
+		sw_exchange_error(x, 405);
+		return SW_OK;
+	}
+	respond_metrics(x);
+	return SW_OK;
+}

@@ -1,0 +1,21 @@
+/* metrics.h - Prometheus exposition of the shared counters, and per-exchange accounting. */
+#ifndef SW_HTTP_METRICS_H
+#define SW_HTTP_METRICS_H
+
+#include "http/exchange.h"
+
+/*
+ * GET or HEAD /metrics: 200 with the whole server's counters (every
+ * worker slot summed) in the Prometheus text format 0.0.4.  Other methods
+ * get 405 with Allow: GET, HEAD; other paths SW_DECLINED.
+ */
+int sw_metrics_handle(struct sw_exchange *x);
+
+/*
+ * Accounts one finished exchange in this worker's slot: requests by
+ * protocol and status class, bytes in and out, the duration histogram.
+ * Called exactly once per exchange (sw_exchange_finish), on every protocol.
+ */
+void sw_metrics_observe(const struct sw_exchange *x);
+
+#endif
