@@ -618,6 +618,24 @@ static int run_master(struct master *m)
 	return SW_EXIT_OK;
 }
 
+/* Whatever is left when the loop ends (or never started). */
+static void release_master(struct master *m)
+{
+	while (m->procs) {
+		struct wproc *p = m->procs;
+		m->procs = p->next;
+		close(p->ctl_fd);
+		free(p);
+	}
+	if (m->sig_fd >= 0)
+		close(m->sig_fd);
+	sw_listen_set_close(&m->ls);
+	sw_listen_set_close(&m->old_ls);
+	sw_config_deinit(&m->cfg);
+	if (m->loop)
+		sw_loop_close(m->loop);
+}
+
 int sw_master_run(const struct sw_cli *cli, struct sw_config *cfg)
 {
 	struct master *m = sw_calloc(1, sizeof(*m));
@@ -633,20 +651,17 @@ int sw_master_run(const struct sw_cli *cli, struct sw_config *cfg)
 	m->shm = sw_shm_create();
 	if (!m->shm) {
 		sw_log_errno(SW_LOG_ERROR, errno, "cannot map shared memory");
-		return SW_EXIT_FAILURE;
-	}
-	m->shm->workers = m->nslots;
-	if (sw_listen_set_open(&m->ls, &m->cfg, m->nslots, NULL, err, sizeof(err)) != SW_OK) {
+		rc = SW_EXIT_FAILURE;
+	} else if (sw_listen_set_open(&m->ls, &m->cfg, m->nslots, NULL, err,
+				      sizeof(err)) != SW_OK) {
 		sw_error("%s", err);
-		return SW_EXIT_FAILURE;
+		rc = SW_EXIT_FAILURE;
+	} else {
+		m->shm->workers = m->nslots;
+		log_listeners(m);
+		rc = m->nslots == 1 ? run_single(m) : run_master(m);
 	}
-	log_listeners(m);
-	rc = m->nslots == 1 ? run_single(m) : run_master(m);
-	sw_listen_set_close(&m->ls);
-	sw_listen_set_close(&m->old_ls);
-	sw_config_deinit(&m->cfg);
-	if (m->loop)
-		sw_loop_close(m->loop);
+	release_master(m);
 	sw_shm_destroy(m->shm);
 	free(m);
 	return rc;
