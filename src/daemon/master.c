@@ -415,6 +415,21 @@ static int replace_workers(struct master *m, struct sw_config *next)
 	return SW_OK;
 }
 
+/*
+ * An explicit io_backend "io_uring" that this kernel or sandbox refuses is
+ * an error here, in the master, not a crash loop of workers ("auto" falls
+ * back to epoll instead, and says why).
+ */
+static int check_backend(const struct sw_config *cfg)
+{
+	char why[160];
+
+	if (cfg->server.io_backend != SW_IO_URING || sw_loop_uring_available(why, sizeof(why)))
+		return SW_OK;
+	sw_error("server.io_backend is \"io_uring\", but io_uring cannot start here: %s", why);
+	return SW_ERROR;
+}
+
 static void reload_failed(struct master *m, const char *why)
 {
 	sw_stat_add(&m->shm->reload_failures, 1);
@@ -455,6 +470,11 @@ static void reload(struct master *m)
 	sw_diag_log(&d);
 	sw_diag_deinit(&d);
 	what = sw_config_compare(&m->cfg, &next);
+	if (check_backend(&next) != SW_OK) {
+		sw_config_deinit(&next);
+		reload_failed(m, "io_uring cannot start");
+		return;
+	}
 	if ((what & SW_CFG_STRUCTURAL) && replace_workers(m, &next) != SW_OK) {
 		sw_config_deinit(&next);
 		reload_failed(m, "cannot open the new listeners");
@@ -649,7 +669,9 @@ int sw_master_run(const struct sw_cli *cli, struct sw_config *cfg)
 	m->nslots = sw_master_worker_count(&m->cfg);
 	log_start(m);
 	m->shm = sw_shm_create();
-	if (!m->shm) {
+	if (check_backend(&m->cfg) != SW_OK) {
+		rc = SW_EXIT_FAILURE;
+	} else if (!m->shm) {
 		sw_log_errno(SW_LOG_ERROR, errno, "cannot map shared memory");
 		rc = SW_EXIT_FAILURE;
 	} else if (sw_listen_set_open(&m->ls, &m->cfg, m->nslots, NULL, err,

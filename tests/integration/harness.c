@@ -207,6 +207,8 @@ static void redirect(int target_fd, const char *path)
 	close(fd);
 }
 
+void (*it_pre_exec)(void);
+
 static void exec_child(struct it_proc *p, const char *bin, const char *const *args,
 		       const char *const *env)
 {
@@ -227,6 +229,8 @@ static void exec_child(struct it_proc *p, const char *bin, const char *const *ar
 	for (; args && *args && n < 63; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
+	if (it_pre_exec)
+		it_pre_exec();
 	execv(bin, (char *const *)argv);
 	fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 	_exit(127);

@@ -82,6 +82,8 @@ void it_config_simple(char out[IT_PATH_MAX], const char *name, const char *host,
  * stderr go to files in the temp dir.  Never returns NULL (aborts the test).
  */
 struct it_proc *it_spawn(const char *const *args, const char *const *env);
+/* When set, runs in the child just before exec (e.g. to install a seccomp filter). */
+extern void (*it_pre_exec)(void);
 /* it_spawn("-c", config). */
 struct it_proc *it_start(const char *config, const char *const *env);
 /*

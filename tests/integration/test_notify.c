@@ -150,12 +150,88 @@ START_TEST(notify_sequence)
 }
 END_TEST
 
+/* Counts WATCHDOG=1 datagrams arriving within ms. */
+static int count_watchdog(int fd, int ms)
+{
+	int64_t end = it_now_ms() + ms;
+	int seen = 0;
+	char buf[1024];
+
+	for (int left; (left = (int)(end - it_now_ms())) > 0;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t len;
+
+		if (poll(&pfd, 1, left) <= 0)
+			break;
+		len = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (len <= 0)
+			continue;
+		buf[len] = '\0';
+		if (strstr(buf, "WATCHDOG=1"))
+			seen++;
+	}
+	return seen;
+}
+
+/* With WATCHDOG_USEC set, the master pings at half the period. */
+START_TEST(watchdog_pings)
+{
+	const char *backend = it_backend(_i);
+	char sock[IT_PATH_MAX], env[IT_PATH_MAX + 16], cfg[IT_PATH_MAX];
+	const char *envv[] = { env, "WATCHDOG_USEC=200000", NULL };
+	struct note n;
+	int fd, pings;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	fd = notify_socket(sock);
+	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", sock);
+	it_config_simple(cfg, "swerver.json", "127.0.0.1", 0, 2, backend);
+	p = it_start(cfg, envv);
+	expect_note(fd, p, &n, "READY=1", IT_WAIT_MS);
+	/* 100 ms period: about 10 in a second; a generous floor, no ceiling. */
+	pings = count_watchdog(fd, 1000);
+	IT_ASSERT(pings >= 3, "WATCHDOG_USEC=200000 but only %d WATCHDOG=1 in 1 s", pings);
+	ck_assert_int_eq(it_signal(p, SIGTERM), 0);
+	IT_ASSERT(it_wait_exit(p, 4500) == 0, "exit after TERM");
+	close(fd);
+}
+END_TEST
+
+/* Without WATCHDOG_USEC, no pings. */
+START_TEST(no_watchdog_without_env)
+{
+	const char *backend = it_backend(_i);
+	char sock[IT_PATH_MAX], env[IT_PATH_MAX + 16], cfg[IT_PATH_MAX];
+	const char *envv[] = { env, NULL };
+	struct note n;
+	int fd, pings;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	fd = notify_socket(sock);
+	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", sock);
+	it_config_simple(cfg, "swerver.json", "127.0.0.1", 0, 2, backend);
+	p = it_start(cfg, envv);
+	expect_note(fd, p, &n, "READY=1", IT_WAIT_MS);
+	pings = count_watchdog(fd, 500);
+	IT_ASSERT(pings == 0, "no WATCHDOG_USEC, yet %d WATCHDOG=1 datagrams", pings);
+	ck_assert_int_eq(it_signal(p, SIGTERM), 0);
+	IT_ASSERT(it_wait_exit(p, 4500) == 0, "exit after TERM");
+	close(fd);
+}
+END_TEST
+
 static Suite *notify_suite(void)
 {
 	Suite *s = suite_create("notify");
 	TCase *tc = it_tcase("notify");
 
 	tcase_add_loop_test(tc, notify_sequence, 0, 2);
+	tcase_add_loop_test(tc, watchdog_pings, 0, 2);
+	tcase_add_loop_test(tc, no_watchdog_without_env, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -198,6 +198,64 @@ START_TEST(hup_bad_file_keeps_serving)
 }
 END_TEST
 
+/* Status of GET /.healthz carrying one header of `size` bytes, on a fresh connection. */
+static int get_with_big_header(int port, size_t size)
+{
+	struct it_response r;
+	struct it_conn c;
+	char *req = malloc(size + 128);
+	int rc;
+
+	snprintf(req, size + 128, "GET /.healthz HTTP/1.1\r\nHost: a\r\nX-Big: ");
+	memset(req + strlen(req), 'b', size);
+	strcpy(req + strlen("GET /.healthz HTTP/1.1\r\nHost: a\r\nX-Big: ") + size,
+	       "\r\nConnection: close\r\n\r\n");
+	rc = it_conn_open(&c, "127.0.0.1", port);
+	if (rc == 0)
+		rc = it_conn_send(&c, req);
+	if (rc == 0)
+		rc = it_conn_read(&c, &r, IT_IO_MS);
+	it_conn_close(&c);
+	free(req);
+	return rc == 0 ? r.status : rc;
+}
+
+/* HUP with a changed limit: applied by the same workers, no new processes. */
+START_TEST(hup_values_in_place)
+{
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX];
+	pid_t kids[2], after[2];
+	size_t from;
+	int port, n;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	p = start2(backend, &port, kids);
+	IT_ASSERT(get_with_big_header(port, 2000) == 200, "a 2000-byte header under the default limit");
+	it_path(cfg, "swerver.json");
+	it_write_filef(cfg,
+		"{\"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 0}],\n"
+		" \"workers\": 2, \"io_backend\": \"%s\"},\n"
+		" \"timeouts\": {\"drain_ms\": 5000},\n"
+		" \"limits\": {\"max_header_bytes\": 1024}}\n", backend);
+	from = it_log_size(p);
+	ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+	IT_ASSERT(it_wait_log(p, from, "configuration applied in place", 3000),
+		  "no worker applied the new values");
+	/* Both workers must have it: ask enough times to reach each. */
+	for (int k = 0; k < 8; k++) {
+		int st = get_with_big_header(port, 2000);
+		IT_ASSERT(st == 431, "request %d after lowering max_header_bytes: got %d, want 431", k, st);
+	}
+	n = it_children(p->pid, after, 2);
+	IT_ASSERT(n == 2 && ((after[0] == kids[0] && after[1] == kids[1]) ||
+			     (after[0] == kids[1] && after[1] == kids[0])),
+		  "a value-only reload replaced the workers");
+}
+END_TEST
+
 /* ---- HUP: a listener's port changes, the other stays ---------------------------- */
 
 struct hammer {
@@ -429,6 +487,7 @@ static Suite *signals_suite(void)
 	tcase_add_loop_test(tc, term_serves_queued_request, 0, 2);
 	tcase_add_loop_test(tc, int_exits_zero, 0, 2);
 	tcase_add_loop_test(tc, hup_bad_file_keeps_serving, 0, 2);
+	tcase_add_loop_test(tc, hup_values_in_place, 0, 2);
 	tcase_add_loop_test(tc, hup_port_change, 0, 2);
 	tcase_add_loop_test(tc, usr1_survives, 0, 2);
 	tcase_add_loop_test(tc, usr1_reopens_log_file, 0, 2);

@@ -163,6 +163,40 @@ START_TEST(killed_worker_restarted)
 }
 END_TEST
 
+/*
+ * A worker killed again and again is restarted with growing delays and the
+ * master says it is crash-looping, rather than forking in a tight loop.
+ */
+START_TEST(crash_loop_backs_off)
+{
+	const char *backend = it_backend(_i);
+	pid_t kids[8], now[8], victim;
+	int port, n;
+	int64_t t0, gap = 0;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	p = start_tree(backend, 2, &port);
+	n = it_wait_children(p->pid, 2, kids, 8, 5000);
+	IT_ASSERT(n == 2, "workers=2 but the master has %d live children", n);
+	victim = kids[0];
+	for (int round = 0; round < 5; round++) {
+		t0 = it_now_ms();
+		ck_assert_int_eq(kill(victim, SIGKILL), 0);
+		IT_ASSERT(wait_replacement(p->pid, victim, now, 8000),
+			  "round %d: no replacement for worker %d", round, (int)victim);
+		gap = it_now_ms() - t0;
+		victim = now[0] == kids[1] ? now[1] : now[0];
+	}
+	/* Deaths 2..5 wait 100, 200, 400, 800 ms: the last restart was not immediate. */
+	IT_ASSERT(gap >= 400, "fifth restart after %lld ms: no back-off", (long long)gap);
+	IT_ASSERT(it_log_has(p, "crash-looping"), "five quick deaths, no crash-loop line in the log");
+	IT_ASSERT(it_wait_status("127.0.0.1", port, "/.healthz", 200, 3000) == 200,
+		  "not serving after the crash loop");
+}
+END_TEST
+
 static Suite *workers_suite(void)
 {
 	Suite *s = suite_create("workers");
@@ -172,6 +206,7 @@ static Suite *workers_suite(void)
 	tcase_add_loop_test(tc, workers_zero_means_cpus, 0, 2);
 	tcase_add_loop_test(tc, single_process, 0, 2);
 	tcase_add_loop_test(tc, killed_worker_restarted, 0, 2);
+	tcase_add_loop_test(tc, crash_loop_backs_off, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
