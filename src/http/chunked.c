@@ -1,6 +1,7 @@
 /* chunked.c - chunked transfer coding: sizes, extensions, data, trailers. */
 #include <config.h>
 
+#include <string.h>
 #include "core/common.h"
 #include "http/chunked.h"
 
@@ -17,7 +18,8 @@ enum {
 	S_DATA_CR,       /* CRLF after data */
 	S_DATA_LF,
 	S_TRAILER,       /* start of a trailer line (or the final CRLF) */
-	S_TRAILER_LINE,  /* inside a trailer field line */
+	S_TRAILER_NAME,  /* a trailer field's name, up to its colon */
+	S_TRAILER_LINE,  /* a trailer field's value */
 	S_TRAILER_LF,    /* LF after a trailer field line */
 	S_FINAL_LF,      /* LF of the empty line that ends the body */
 	S_DONE,
@@ -26,6 +28,13 @@ enum {
 void sw_chunked_init(struct sw_chunked *c)
 {
 	*c = (struct sw_chunked){ .state = S_SIZE };
+}
+
+/* RFC 9110 tchar, for trailer field names. */
+static bool is_tchar(char ch)
+{
+	return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
 static int hexval(char ch)
@@ -55,6 +64,8 @@ static int size_byte(struct sw_chunked *c, char ch)
 	if (c->line_bytes == 1)
 		return 400;       /* a size line must start with a digit */
 	if (ch == '\r') {
+		if (c->state == S_SIZE_BWS)
+			return 400;   /* whitespace must lead to ';' (RFC 9112 7.1.1) */
 		c->state = S_SIZE_LF;
 		return 0;
 	}
@@ -83,9 +94,15 @@ static int trailer_byte(struct sw_chunked *c, char ch)
 			c->state = S_FINAL_LF;
 			return 0;
 		}
-		if (ch == ' ' || ch == '\t' || ch == ':' || ch == '\n')
-			return 400;   /* obs-fold or an empty field name */
-		c->state = S_TRAILER_LINE;
+		if (!is_tchar(ch))
+			return 400;   /* obs-fold, an empty field name, a bare LF */
+		c->state = S_TRAILER_NAME;
+		return 0;
+	case S_TRAILER_NAME:
+		if (ch == ':')
+			c->state = S_TRAILER_LINE;
+		else if (!is_tchar(ch))
+			return 400;   /* a field line needs "name:" */
 		return 0;
 	case S_TRAILER_LINE:
 		if (ch == '\r')

@@ -310,8 +310,12 @@ static void refuse(struct sw_conn *c, int status)
 	sw_exchange_error(&c->x, status);
 }
 
-/* Before a request line, RFC 9112 2.2 lets a server ignore stray CRLFs. */
-static void skip_leading_crlf(struct sw_conn *c)
+/*
+ * Before a request line, RFC 9112 2.2 lets a server ignore stray CRLFs (a
+ * client may send one after a body, in its own packet).  Returns false
+ * while only a lone CR has arrived: its LF is still on the way.
+ */
+static bool skip_leading_crlf(struct sw_conn *c)
 {
 	size_t i = 0;
 
@@ -321,6 +325,7 @@ static void skip_leading_crlf(struct sw_conn *c)
 		memmove(c->buf, c->buf + i, c->len - i);
 		c->len -= i;
 	}
+	return !(c->len == 1 && c->buf[0] == '\r');
 }
 
 /*
@@ -430,8 +435,7 @@ static void conn_process(struct sw_conn *c)
 		return;
 	}
 	if (c->state == C_IDLE) {
-		skip_leading_crlf(c);
-		if (c->len == 0) {
+		if (!skip_leading_crlf(c) || c->len == 0) {
 			sw_conn_read(c);
 			return;
 		}
@@ -445,7 +449,6 @@ void sw_conn_next(struct sw_conn *c)
 {
 	struct sw_worker *w = c->w;
 
-	c->requests++;
 	if (!c->keep_alive || w->draining) {
 		/* Shut our side and read until EOF, so unread input cannot turn
 		 * our close into a reset that destroys the response in flight. */

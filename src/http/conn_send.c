@@ -108,6 +108,7 @@ static void start_sendfile(struct sw_conn *c);
 
 static void response_done(struct sw_conn *c)
 {
+	c->requests++;
 	sw_timer_del(c->w->loop, &c->timer);
 	sw_exchange_finish(&c->x);
 	if (c->x.resp.file_fd >= 0) {

@@ -316,6 +316,37 @@ static int parse_fields(const char *p, const char *end, const struct sw_limits_c
 	return 0;
 }
 
+/* A reg-name or IP literal, then an optional port (RFC 9110 7.2, 3986 3.2). */
+static bool valid_host(struct sw_str v)
+{
+	size_t i = 0;
+
+	if (v.len && v.p[0] == '[') {
+		for (i = 1; i < v.len && v.p[i] != ']'; i++)
+			if (!((v.p[i] >= '0' && v.p[i] <= '9') || (v.p[i] >= 'a' && v.p[i] <= 'f') ||
+			      (v.p[i] >= 'A' && v.p[i] <= 'F') || v.p[i] == ':' || v.p[i] == '.'))
+				return false;
+		if (i == v.len)
+			return false;   /* no closing bracket */
+		i++;
+	} else {
+		/* Letters, digits and "-._~": a name can smuggle nothing else. */
+		for (; i < v.len && v.p[i] != ':'; i++)
+			if (!((v.p[i] >= 'a' && v.p[i] <= 'z') || (v.p[i] >= 'A' && v.p[i] <= 'Z') ||
+			      (v.p[i] >= '0' && v.p[i] <= '9') || v.p[i] == '-' || v.p[i] == '.' ||
+			      v.p[i] == '_' || v.p[i] == '~'))
+				return false;
+	}
+	if (i < v.len) {
+		if (v.p[i++] != ':')
+			return false;
+		for (; i < v.len; i++)
+			if (v.p[i] < '0' || v.p[i] > '9')
+				return false;
+	}
+	return true;
+}
+
 int sw_http1_parse(struct sw_http1_parser *p, const char *buf, size_t len,
 		   const struct sw_limits_cfg *limits, struct sw_request *req,
 		   size_t *head_len)
@@ -345,6 +376,11 @@ int sw_http1_parse(struct sw_http1_parser *p, const char *buf, size_t len,
 	req->keep_alive = req->version == 11;
 	if ((rc = parse_fields(eol + 2, buf + end, limits, req)) != 0)
 		return rc;
+	if (req->authority.len && !valid_host(req->authority))
+		return 400;
+	/* HTTP/1.0 has no chunked framing: process, then close (RFC 9112 6.1). */
+	if (req->chunked && req->version == 10)
+		req->keep_alive = false;
 	*head_len = (size_t)end;
 	return 0;
 }

@@ -56,6 +56,14 @@ static const struct vector vectors[] = {
 	{ "asterisk with GET", "GET * HTTP/1.1\r\nHost: a\r\n\r\n", 400, 0 },
 	{ "relative target", "GET abc HTTP/1.1\r\nHost: a\r\n\r\n", 400, 0 },
 	{ "Expect other", "GET / HTTP/1.1\r\nHost: a\r\nExpect: x\r\n\r\n", 417, 0 },
+	{ "Host with space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400, 0 },
+	{ "Host with slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400, 0 },
+	{ "Host with userinfo", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", 400, 0 },
+	{ "Host list", "GET / HTTP/1.1\r\nHost: a,b\r\n\r\n", 400, 0 },
+	{ "Host bad port", "GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n", 400, 0 },
+	{ "Host open bracket", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400, 0 },
+	{ "Host IPv6 and port", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 0, 0 },
+	{ "Host name and port", "GET / HTTP/1.1\r\nHost: www.example.com:80\r\n\r\n", 0, 0 },
 	{ "too many fields", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\nF: 1\r\nG: 1\r\nH: 1\r\n\r\n", 431, 0 },
 };
 
@@ -137,6 +145,20 @@ START_TEST(test_keep_alive_rules)
 }
 END_TEST
 
+/* HTTP/1.0 has no chunked framing: such a request is served, then the connection closes. */
+START_TEST(test_http10_chunked_closes)
+{
+	struct sw_header headers[8];
+	struct sw_request req = { .headers = headers };
+	size_t head;
+	const char *t = "POST / HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+	ck_assert_int_eq(parse_whole(t, strlen(t), &req, &head), 0);
+	ck_assert(req.chunked);
+	ck_assert(!req.keep_alive);
+}
+END_TEST
+
 START_TEST(test_head_too_large)
 {
 	char big[2048];
@@ -173,6 +195,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_vector, 0, (int)(sizeof(vectors) / sizeof(vectors[0])));
 	tcase_add_test(tc, test_fields);
 	tcase_add_test(tc, test_keep_alive_rules);
+	tcase_add_test(tc, test_http10_chunked_closes);
 	tcase_add_test(tc, test_head_too_large);
 	tcase_add_test(tc, test_pipelined_head_stops_at_boundary);
 	suite_add_tcase(s, tc);
