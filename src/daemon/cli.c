@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "core/diag.h"
 #include "core/module.h"
 #include "daemon/cli.h"
@@ -180,6 +181,25 @@ static int check_modules(const struct sw_config *cfg, struct sw_diag *diag)
 	return rc;
 }
 
+/* The static root must exist now: a worker cannot serve from nothing. */
+static int check_static_root(const struct sw_config *cfg, struct sw_diag *diag)
+{
+	const char *root = cfg->server.static_root;
+	struct stat st;
+
+	if (!root)
+		return SW_OK;
+	if (stat(root, &st) != 0) {
+		sw_diag_error(diag, "server.static_root", "%s: %s", root, strerror(errno));
+		return SW_ERROR;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		sw_diag_error(diag, "server.static_root", "%s: not a directory", root);
+		return SW_ERROR;
+	}
+	return SW_OK;
+}
+
 int sw_cli_load_config(const struct sw_cli *cli, struct sw_config *cfg,
 		       struct sw_diag *diag)
 {
@@ -194,7 +214,8 @@ int sw_cli_load_config(const struct sw_cli *cli, struct sw_config *cfg,
 		return SW_ERROR;
 	sw_cli_apply(cli, cfg);
 	sw_config_derive(cfg);   /* e.g. --cert turns the default listener to TLS */
-	if (sw_config_validate(cfg, diag) != SW_OK || check_modules(cfg, diag) != SW_OK) {
+	if (sw_config_validate(cfg, diag) != SW_OK || check_modules(cfg, diag) != SW_OK ||
+	    check_static_root(cfg, diag) != SW_OK) {
 		sw_config_deinit(cfg);
 		return SW_ERROR;
 	}

@@ -310,6 +310,19 @@ static void on_proc_closed(struct sw_handle *h)
 	free(h->data);
 }
 
+/*
+ * A crashed worker never closed its connections: its slot's open-connection
+ * gauge would stay high forever.  Zero it, unless another worker (an old
+ * generation draining) still shares the slot.
+ */
+static void forget_connections(struct master *m, unsigned slot)
+{
+	for (const struct wproc *p = m->procs; p; p = p->next)
+		if (p->slot == slot)
+			return;
+	__atomic_store_n(&m->shm->slots[slot].connections_open, 0, __ATOMIC_RELAXED);
+}
+
 static void reap(struct master *m)
 {
 	char why[128];
@@ -328,8 +341,10 @@ static void reap(struct master *m)
 			sw_info("worker %u (pid %d) %s", p->slot, (int)pid, why);
 		else
 			sw_error("worker %u (pid %d) %s", p->slot, (int)pid, why);
-		if (!expected && p->gen == m->gen)
+		if (!expected && p->gen == m->gen) {
+			forget_connections(m, p->slot);
 			schedule_restart(m, p);
+		}
 		sw_loop_close_handle(m->loop, &p->h, on_proc_closed);
 	}
 	if (m->stopping && m->procs == NULL)

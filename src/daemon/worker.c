@@ -15,7 +15,9 @@
 #include "daemon/cpu.h"
 #include "daemon/notify.h"
 #include "daemon/worker.h"
+#include "http/access_log.h"
 #include "http/conn.h"
+#include "http/static.h"
 
 static void start_accept(struct sw_acceptor *a);
 
@@ -205,6 +207,8 @@ static void apply_config(struct sw_worker *w, struct sw_config *next)
 	sw_log_reconfigure(&next->log);
 	sw_config_deinit(w->cfg);
 	*w->cfg = *next;
+	sw_static_reconfigure(w);
+	sw_access_log_reconfigure(w);
 	sw_info("configuration applied in place");
 }
 
@@ -238,6 +242,7 @@ static void handle_ctl(struct sw_worker *w, struct sw_ctl_msg *m)
 		break;
 	case SW_CTL_REOPEN_LOGS:
 		sw_log_reopen();
+		sw_access_log_reopen(w);
 		break;
 	case SW_CTL_CONFIG:
 		apply_config_text(w, m->payload ? m->payload : "{}", m->len);
@@ -300,6 +305,7 @@ static void on_signal(struct sw_io *io, ssize_t res)
 			break;
 		case SIGUSR1:
 			sw_log_reopen();
+			sw_access_log_reopen(w);
 			break;
 		default:
 			break;
@@ -433,6 +439,11 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	sw_timer_init(&w->run_timer, on_run_timeout, w);
 	if (open_loop(w) != SW_OK || open_signals(w) != SW_OK)
 		return SW_ERROR;
+	/* A root that vanished since start-up costs 404s (logged), not a crash loop. */
+	if (sw_static_init(w) != SW_OK)
+		sw_error("static files are off until the root can be opened (reload to retry)");
+	if (sw_access_log_open(w) != SW_OK)
+		return SW_ERROR;
 	if (w->ctl_fd >= 0) {
 		if (sw_loop_add(w->loop, &w->ctl_h, w->ctl_fd, w) != SW_OK)
 			return SW_ERROR;
@@ -459,6 +470,8 @@ int sw_worker_run(const struct sw_worker_params *p)
 	}
 	if (sw_loop_run(w.loop) != SW_OK)
 		w.exit_code = SW_EXIT_FAILURE;
+	sw_access_log_close(&w);
+	sw_static_deinit(&w);
 	sw_conn_free_list(&w);
 	free(w.acceptors);
 	for (size_t i = 0; i < w.retired_count; i++)

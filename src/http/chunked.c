@@ -144,6 +144,7 @@ int sw_chunked_decode(struct sw_chunked *c, const char *in, size_t len, uint64_t
 
 	*data = NULL;
 	*data_len = 0;
+	*consumed = 0;
 	while (i < len && c->state != S_DONE) {
 		char ch = in[i];
 

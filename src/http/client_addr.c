@@ -142,6 +142,16 @@ static void ip_format(const struct ip *ip, char *buf, size_t size)
 	snprintf(buf, size, "%s", text);
 }
 
+void sw_addr_format(const struct sockaddr *sa, char *buf, size_t size)
+{
+	struct ip ip;
+
+	if (ip_from_sockaddr(sa, &ip))
+		ip_format(&ip, buf, size);
+	else
+		snprintf(buf, size, "-");
+}
+
 /* The list element left of *end in v (a field value), or false when none is left. */
 static bool prev_entry(const char *v, size_t *end, struct sw_str *entry)
 {
@@ -190,7 +200,7 @@ void sw_client_addr(const struct sw_exchange *x, char *buf, size_t size)
 	struct ip cur;
 
 	if (!ip_from_sockaddr(x->peer, &cur)) {
-		snprintf(buf, size, "-");
+		sw_addr_format(NULL, buf, size);
 		return;
 	}
 	if (srv->trusted_proxies_count && trusted(srv->trusted_proxies, srv->trusted_proxies_count, &cur)) {

@@ -22,6 +22,9 @@
  */
 void sw_client_addr(const struct sw_exchange *x, char *buf, size_t size);
 
+/* A socket address as text, without port; IPv4-mapped IPv6 as IPv4; "-" for others. */
+void sw_addr_format(const struct sockaddr *sa, char *buf, size_t size);
+
 /* True when sa (AF_INET or AF_INET6, mapped IPv4 included) is in a block of list. */
 bool sw_cidr_match(const struct sw_cidr *list, size_t n, const struct sockaddr *sa);
 

@@ -241,7 +241,6 @@ static void on_recv(struct sw_io *io, ssize_t res)
 		return;
 	}
 	c->len += (size_t)res;
-	sw_stat_add(&c->w->stats->bytes_in, (uint64_t)res);
 	conn_process(c);
 }
 
@@ -404,11 +403,11 @@ static int discard_body(struct sw_conn *c)
 		size_t consumed, dlen;
 		int rc = sw_chunked_decode(&c->chunked, c->buf + c->used, c->len - c->used,
 					   max, &consumed, &data, &dlen);
-		c->used += consumed;
-		if (rc == SW_DONE || rc == SW_AGAIN)
-			return rc;
-		if (rc != SW_OK)
+		if (rc != SW_OK && rc != SW_DONE && rc != SW_AGAIN)
 			return SW_ERROR;
+		c->used += consumed;
+		if (rc != SW_OK)
+			return rc;
 	}
 }
 

@@ -122,7 +122,6 @@ static void response_done(struct sw_conn *c)
 static void progress(struct sw_conn *c, size_t n)
 {
 	c->x.bytes_out += n;
-	sw_stat_add(&c->w->stats->bytes_out, n);
 	sw_conn_set_timer(c, c->w->cfg->timeouts.write_ms);
 }
 

@@ -7,17 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "daemon/worker.h"
+#include "http/access_log.h"
 #include "http/exchange.h"
-
-bool sw_str_ieq(struct sw_str s, const char *lit)
-{
-	return strlen(lit) == s.len && strncasecmp(s.p, lit, s.len) == 0;
-}
-
-bool sw_str_eq(struct sw_str s, const char *lit)
-{
-	return strlen(lit) == s.len && memcmp(s.p, lit, s.len) == 0;
-}
+#include "http/metrics.h"
 
 int sw_response_add_header(struct sw_response *r, struct sw_str name, struct sw_str value)
 {
@@ -134,6 +126,8 @@ void sw_exchange_begin(struct sw_exchange *x)
 
 void sw_exchange_finish(struct sw_exchange *x)
 {
+	sw_metrics_observe(x);
+	sw_access_log_write(x);
 	if (x->resp.release) {
 		x->resp.release(x->resp.owner);
 		x->resp.release = NULL;

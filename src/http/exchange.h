@@ -9,14 +9,8 @@
 #include <sys/socket.h>
 #include "core/common.h"
 #include "core/shm.h"
+#include "core/str.h"
 
-/* A view into a buffer the codec owns; not NUL-terminated. */
-struct sw_str {
-	const char *p;
-	size_t len;
-};
-
-#define SW_STR(lit) ((struct sw_str){ (lit), sizeof(lit) - 1 })
 
 struct sw_header {
 	struct sw_str name;
@@ -132,8 +126,5 @@ void sw_exchange_empty(struct sw_exchange *x, int status);
 const char *sw_status_reason(int status);
 /* Case-insensitive header lookup; NULL when absent. */
 const struct sw_header *sw_request_header(const struct sw_request *req, const char *name);
-/* Compares a sw_str with a NUL-terminated literal, case-insensitively. */
-bool sw_str_ieq(struct sw_str s, const char *lit);
-bool sw_str_eq(struct sw_str s, const char *lit);
 
 #endif

@@ -127,8 +127,14 @@ static int split_target(struct sw_request *req)
 		t = slash ? slash : end;
 	}
 	q = memchr(t, '?', (size_t)(end - t));
-	req->path.p = t == end ? "/" : t;
-	req->path.len = t == end ? 1 : (size_t)((q ? q : end) - t);
+	/* "http://a" and "http://a?x" have no path: it is "/" (RFC 9112 3.2.2). */
+	if (t == end || t == q) {
+		req->path.p = "/";
+		req->path.len = 1;
+	} else {
+		req->path.p = t;
+		req->path.len = (size_t)((q ? q : end) - t);
+	}
 	if (q) {
 		req->query.p = q + 1;
 		req->query.len = (size_t)(end - q - 1);
@@ -208,10 +214,8 @@ static bool list_has(struct sw_str v, const char *token)
  */
 static int parse_transfer_encoding(struct sw_str v, struct sw_request *req)
 {
-	size_t end = v.len, start;
+	size_t end = v.len, start;   /* parse_field trimmed the OWS around v */
 
-	while (end > 0 && (v.p[end - 1] == ' ' || v.p[end - 1] == '\t'))
-		end--;
 	start = end;
 	while (start > 0 && v.p[start - 1] != ',')
 		start--;
@@ -326,8 +330,8 @@ static bool valid_host(struct sw_str v)
 			if (!((v.p[i] >= '0' && v.p[i] <= '9') || (v.p[i] >= 'a' && v.p[i] <= 'f') ||
 			      (v.p[i] >= 'A' && v.p[i] <= 'F') || v.p[i] == ':' || v.p[i] == '.'))
 				return false;
-		if (i == v.len)
-			return false;   /* no closing bracket */
+		if (i == v.len || i == 1)
+			return false;   /* no closing bracket, or "[]" */
 		i++;
 	} else {
 		/* Letters, digits and "-._~": a name can smuggle nothing else. */
@@ -336,6 +340,8 @@ static bool valid_host(struct sw_str v)
 			      (v.p[i] >= '0' && v.p[i] <= '9') || v.p[i] == '-' || v.p[i] == '.' ||
 			      v.p[i] == '_' || v.p[i] == '~'))
 				return false;
+		if (i == 0)
+			return false;   /* an empty host (":80") names nobody */
 	}
 	if (i < v.len) {
 		if (v.p[i++] != ':')

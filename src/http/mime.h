@@ -35,7 +35,7 @@ void sw_mime_close(struct sw_mime *m);
  */
 const struct sw_mime_type *sw_mime_lookup(const struct sw_mime *m, const char *name, size_t len);
 
-/* Whether a type from the system file is worth compressing (text/*, +json, +xml, ...). */
+/* Whether a type from the system file is worth compressing (text types, +json, +xml, ...). */
 bool sw_mime_is_compressible(const char *type, size_t len);
 
 /* For tests: the built-in table is sorted by extension with no duplicates. */

@@ -4,15 +4,19 @@
 #include <string.h>
 #include <strings.h>
 #include "daemon/worker.h"
+#include "http/metrics.h"
 #include "http/router.h"
+#include "http/static.h"
 
 /* Answered before routing, whatever the Host: orchestrators probe by IP. */
 static const sw_handler_fn early[] = {
 	sw_probes_handle,
+	sw_metrics_handle,
 };
 
+/* Then, as they land: admin, proxy routes; static files last. */
 static const sw_handler_fn chain[] = {
-	NULL,   /* keeps the array non-empty until the first routed handler */
+	sw_static_handle,
 };
 
 /* The host part of an authority: "[::1]:8080" → "[::1]", "a.b:80" → "a.b". */
@@ -20,7 +24,9 @@ static struct sw_str host_of(struct sw_str a)
 {
 	const char *end = a.p + a.len;
 
-	if (a.len && a.p[0] == '[') {
+	if (a.len == 0)
+		return a;   /* HTTP/1.0 without Host */
+	if (a.p[0] == '[') {
 		const char *rb = memchr(a.p, ']', a.len);
 		if (rb)
 			end = rb + 1;
@@ -70,7 +76,7 @@ static bool options_star(struct sw_exchange *x)
 static bool run(const sw_handler_fn *fns, size_t n, struct sw_exchange *x)
 {
 	for (size_t i = 0; i < n; i++)
-		if (fns[i] && fns[i](x) != SW_DECLINED)
+		if (fns[i](x) != SW_DECLINED)
 			return true;
 	return false;
 }

@@ -116,6 +116,14 @@ START_TEST(backend_in_use)
 	p = it_start_ready(cfg, "127.0.0.1", &port);
 	n = it_wait_children(p->pid, 2, kids, 8, 5000);
 	IT_ASSERT(n == 2, "workers=2 but the master has %d children", n);
+	/* /.ready proved one worker up; give the other a moment to open its loop. */
+	for (int64_t end = it_now_ms() + 3000; it_now_ms() < end; it_sleep_ms(20)) {
+		bool all = true;
+		for (int k = 0; k < n; k++)
+			all = all && it_has_fd_kind(kids[k], uring ? "[io_uring]" : "[eventpoll]");
+		if (all)
+			break;
+	}
 	for (int k = 0; k < n; k++) {
 		IT_ASSERT(it_has_fd_kind(kids[k], "[io_uring]") == uring,
 			  "worker pid %d: io_uring fd %s, but io_backend is %s", (int)kids[k],

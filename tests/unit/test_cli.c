@@ -115,6 +115,31 @@ START_TEST(test_load_defaults_without_file)
 }
 END_TEST
 
+START_TEST(test_static_root_must_exist)
+{
+	struct sw_config cfg;
+	struct sw_diag d;
+	struct sw_cli cli;
+	char err[256];
+
+	ck_assert_int_eq(parse(&cli, ARGC("--static-root=/nonexistent/www"),
+			       ARGV("--static-root=/nonexistent/www"), err), SW_OK);
+	sw_diag_init(&d, "(defaults)");
+	ck_assert_int_eq(sw_cli_load_config(&cli, &cfg, &d), SW_ERROR);
+	ck_assert_str_eq(sw_diag_first_error(&d),
+			 "(defaults): server.static_root: /nonexistent/www: No such file or directory");
+	sw_diag_deinit(&d);
+
+	ck_assert_int_eq(parse(&cli, ARGC("--static-root=/etc/passwd"),
+			       ARGV("--static-root=/etc/passwd"), err), SW_OK);
+	sw_diag_init(&d, "(defaults)");
+	ck_assert_int_eq(sw_cli_load_config(&cli, &cfg, &d), SW_ERROR);
+	ck_assert_str_eq(sw_diag_first_error(&d),
+			 "(defaults): server.static_root: /etc/passwd: not a directory");
+	sw_diag_deinit(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -125,6 +150,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_cli_wins_over_file);
 	tcase_add_test(tc, test_load_defaults_without_file);
+	tcase_add_test(tc, test_static_root_must_exist);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -64,6 +64,9 @@ static const struct vector vectors[] = {
 	{ "Host open bracket", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400, 0 },
 	{ "Host IPv6 and port", "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n", 0, 0 },
 	{ "Host name and port", "GET / HTTP/1.1\r\nHost: www.example.com:80\r\n\r\n", 0, 0 },
+	{ "empty host with port", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400, 0 },
+	{ "empty IP literal", "GET / HTTP/1.1\r\nHost: []\r\n\r\n", 400, 0 },
+	{ "absolute form, empty host", "GET http://:80/x HTTP/1.1\r\nHost: a\r\n\r\n", 400, 0 },
 	{ "too many fields", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\nF: 1\r\nG: 1\r\nH: 1\r\n\r\n", 431, 0 },
 };
 
@@ -124,6 +127,21 @@ START_TEST(test_fields)
 	ck_assert(!req.keep_alive);
 	ck_assert_uint_eq(req.header_count, 3);
 	ck_assert(sw_str_eq(sw_request_header(&req, "content-length")->value, "12"));
+}
+END_TEST
+
+/* Found by fuzz_http1: a query with no path still has the path "/". */
+START_TEST(test_absolute_form_query_without_path)
+{
+	const char *t = "GET http://a?x HTTP/1.1\r\nHost: a\r\n\r\n";
+	struct sw_header headers[8];
+	struct sw_request req = { .headers = headers };
+	size_t head;
+
+	ck_assert_int_eq(parse_whole(t, strlen(t), &req, &head), 0);
+	ck_assert(sw_str_eq(req.path, "/"));
+	ck_assert(sw_str_eq(req.query, "x"));
+	ck_assert(sw_str_eq(req.authority, "a"));
 }
 END_TEST
 
@@ -195,6 +213,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_vector, 0, (int)(sizeof(vectors) / sizeof(vectors[0])));
 	tcase_add_test(tc, test_fields);
 	tcase_add_test(tc, test_keep_alive_rules);
+	tcase_add_test(tc, test_absolute_form_query_without_path);
 	tcase_add_test(tc, test_http10_chunked_closes);
 	tcase_add_test(tc, test_head_too_large);
 	tcase_add_test(tc, test_pipelined_head_stops_at_boundary);

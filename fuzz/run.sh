@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# fuzz/run.sh [SECONDS] - builds the libFuzzer targets if needed and runs each
+# on a scratch copy of its seed corpus, SECONDS in all (default 60) split
+# evenly between the targets.  Exits non-zero when a target crashes or breaks
+# an invariant; the reproducer is kept (see "artifact" in the output).
+#
+# Environment:
+#   SW_BUILDDIR     configured build tree (default: the source tree); when it
+#                   has no Makefile the targets are built standalone with clang
+#   FUZZ_CC         the clang to use (default: clang)
+#   SW_FUZZ_OUT     where reproducers are kept (default: ./fuzz-artifacts)
+#   SW_FUZZ_FLAGS   extra libFuzzer flags, e.g. "-jobs=2 -workers=2"
+set -euo pipefail
+
+total=${1:-60}
+case $total in ''|*[!0-9]*) echo "usage: $0 [SECONDS]" >&2; exit 64 ;; esac
+
+srcdir=$(cd "$(dirname "$0")/.." && pwd)
+builddir=$(cd "${SW_BUILDDIR:-$srcdir}" && pwd)
+fuzz_cc=${FUZZ_CC:-clang}
+out=${SW_FUZZ_OUT:-$PWD/fuzz-artifacts}
+targets=(http1 chunked)
+
+command -v "$fuzz_cc" >/dev/null ||
+	{ echo "fuzz: $fuzz_cc not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/swerver-fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# --- build ---------------------------------------------------------------
+bindir=$builddir/fuzz
+if [ -f "$builddir/Makefile" ]; then
+	make -s -C "$builddir" fuzz FUZZ_CC="$fuzz_cc" >&2
+else
+	# Unconfigured tree: the parser needs only _GNU_SOURCE from config.h.
+	echo "fuzz: $builddir is not configured; building standalone" >&2
+	bindir=$work/bin
+	mkdir -p "$bindir"
+	printf '#define _GNU_SOURCE 1\n#define _FILE_OFFSET_BITS 64\n' > "$bindir/config.h"
+	for t in "${targets[@]}"; do
+		"$fuzz_cc" -I"$srcdir/src" -I"$bindir" -g -O1 -fno-omit-frame-pointer \
+			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+			-o "$bindir/fuzz_$t" "$srcdir/fuzz/fuzz_$t.c" "$srcdir/src/http/$t.c" \
+			"$srcdir/src/core/str.c"
+	done
+fi
+
+# --- libFuzzer dictionary: the tokens the parsers branch on ----------------
+cat > "$work/http.dict" <<'EOF'
+"\x0d\x0a"
+"\x0d\x0a\x0d\x0a"
+" HTTP/1.1\x0d\x0a"
+" HTTP/1.0\x0d\x0a"
+"HTTP/2.0"
+"GET"
+"HEAD"
+"POST"
+"OPTIONS"
+"CONNECT"
+"Host: "
+"Content-Length: "
+"Transfer-Encoding: "
+"chunked"
+"gzip, chunked"
+"Connection: "
+"close"
+"keep-alive"
+"Expect: "
+"100-continue"
+"http://"
+"://"
+"*"
+"0\x0d\x0a\x0d\x0a"
+";ext=v"
+"ffffffffffffffff"
+EOF
+
+# --- run -------------------------------------------------------------------
+per=$(( total / ${#targets[@]} ))
+[ "$per" -ge 1 ] || per=1
+summary=""
+failed=0
+start=$(date +%s)
+for t in "${targets[@]}"; do
+	bin=$bindir/fuzz_$t
+	corpus=$work/corpus-$t
+	mkdir -p "$corpus" "$work/art-$t"
+	cp "$srcdir/fuzz/corpus/$t/"* "$corpus/"
+	seeds=$(find "$corpus" -type f | wc -l)
+	log=$work/$t.log
+	rc=0
+	# shellcheck disable=SC2086
+	"$bin" -max_len=16384 -max_total_time="$per" -timeout=10 -rss_limit_mb=2048 \
+		-print_final_stats=1 -dict="$work/http.dict" \
+		-artifact_prefix="$work/art-$t/" ${SW_FUZZ_FLAGS:-} "$corpus" >"$log" 2>&1 || rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	cov=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' "$log" | tail -n 1)
+	found=$(find "$corpus" -type f | wc -l)
+	if [ "$rc" -ne 0 ] || ls "$work/art-$t/"* >/dev/null 2>&1; then
+		failed=1
+		mkdir -p "$out"
+		echo "==== fuzz_$t FAILED (exit $rc) ====" >&2
+		# The message, and the stack frames in our own sources.
+		grep -E 'invariant failed|^  [^ ]|ERROR:|SUMMARY|(src|fuzz)/[A-Za-z0-9_]+\.c:[0-9]' "$log" |
+			head -n 40 >&2 || tail -n 40 "$log" >&2
+		case $bin in "$work"/*) cp "$bin" "$out/" && bin=$out/fuzz_$t ;; esac   # standalone build
+		for a in "$work/art-$t/"*; do
+			[ -e "$a" ] || continue
+			cp "$a" "$out/fuzz_$t-$(basename "$a")"
+			echo "artifact: $out/fuzz_$t-$(basename "$a") (reproduce: $bin $out/fuzz_$t-$(basename "$a"))" >&2
+			od -A d -c "$a" | head -n 20 >&2
+		done
+		summary="$summary $t=FAIL(${runs:-?} runs)"
+	else
+		summary="$summary $t=ok(${runs:-?} runs, cov ${cov:-?}, corpus $seeds->$found)"
+	fi
+done
+elapsed=$(( $(date +%s) - start ))
+if [ "$failed" -eq 0 ]; then
+	echo "fuzz: PASS in ${elapsed}s:$summary"
+else
+	echo "fuzz: FAIL in ${elapsed}s:$summary"
+fi
+exit "$failed"

@@ -1,0 +1,20 @@
+/* str.h - length-delimited views into buffers the caller owns. */
+#ifndef SW_CORE_STR_H
+#define SW_CORE_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A view into a buffer someone else owns; not NUL-terminated. */
+struct sw_str {
+	const char *p;
+	size_t len;
+};
+
+#define SW_STR(lit) ((struct sw_str){ (lit), sizeof(lit) - 1 })
+
+/* Compares a view with a NUL-terminated literal, exactly or case-insensitively. */
+bool sw_str_eq(struct sw_str s, const char *lit);
+bool sw_str_ieq(struct sw_str s, const char *lit);
+
+#endif
