@@ -181,7 +181,9 @@ static void ep_close(struct sw_loop *loop, struct sw_handle *h)
 {
 	struct epoll_state *st = loop->backend;
 
-	epoll_ctl(st->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+	/* A copy of the fd in another process would keep the registration alive. */
+	if (!h->private_fd)
+		epoll_ctl(st->epfd, EPOLL_CTL_DEL, h->fd, NULL);
 	close(h->fd);
 	h->fd = -1;
 	sw_backend_closed(loop, h);

@@ -132,14 +132,21 @@ void sw_loop_update_time(struct sw_loop *loop)
 
 /* ---- handles and operations ---- */
 
-int sw_loop_add(struct sw_loop *loop, struct sw_handle *h, int fd, void *data)
+int sw_loop_add_flags(struct sw_loop *loop, struct sw_handle *h, int fd, void *data,
+		      unsigned flags)
 {
 	memset(h, 0, sizeof(*h));
 	h->fd = fd;
 	h->data = data;
-	h->readable = true;
+	h->readable = !(flags & SW_HANDLE_FRESH);
 	h->writable = true;
+	h->private_fd = flags & SW_HANDLE_PRIVATE;
 	return loop->ops->add(loop, h);
+}
+
+int sw_loop_add(struct sw_loop *loop, struct sw_handle *h, int fd, void *data)
+{
+	return sw_loop_add_flags(loop, h, fd, data, 0);
 }
 
 static void cq_unlink(struct sw_loop *loop, struct sw_io *io)

@@ -88,6 +88,7 @@ struct sw_handle {
 	/* backend state */
 	uint32_t pending;       /* io_uring: SQEs in flight for this handle */
 	bool readable, writable;/* epoll: readiness not yet consumed (ET) */
+	bool private_fd;        /* SW_HANDLE_PRIVATE */
 	bool hup;               /* epoll: peer shut down; reads never block again */
 	bool closing;
 	sw_handle_cb on_closed;
@@ -130,6 +131,17 @@ void sw_loop_update_time(struct sw_loop *loop);
 
 /* Registers fd (non-blocking, owned by the caller until close). */
 int sw_loop_add(struct sw_loop *loop, struct sw_handle *h, int fd, void *data);
+
+enum {
+	/* A just-accepted socket: nothing to read yet, so the first recv
+	 * waits for readiness instead of trying (and failing) at once. */
+	SW_HANDLE_FRESH = 1 << 0,
+	/* No other process holds this fd: closing it is enough to leave epoll. */
+	SW_HANDLE_PRIVATE = 1 << 1,
+};
+/* sw_loop_add with hints (SW_HANDLE_*) that save syscalls on the hot path. */
+int sw_loop_add_flags(struct sw_loop *loop, struct sw_handle *h, int fd, void *data,
+		      unsigned flags);
 /*
  * Cancels the handle's pending operations (their callbacks are not
  * invoked), closes the fd, and calls on_closed (may be NULL) from the loop

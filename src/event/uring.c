@@ -329,16 +329,24 @@ static int ur_init(struct sw_loop *loop, unsigned entries, char *why,
 		   size_t why_size)
 {
 	struct uring_state *st = sw_calloc(1, sizeof(*st));
-	/* COOP_TASKRUN: completions are run when we enter anyway, no IPI. */
-	struct io_uring_params p = {
-		.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+	/*
+	 * Newest first: DEFER_TASKRUN (6.1) runs completion work only when we
+	 * wait for events, once per loop iteration, which is exactly when we
+	 * want it (one worker thread is the only issuer); COOP_TASKRUN (5.19)
+	 * at least spares the IPI; older kernels know neither.
+	 */
+	static const unsigned flag_sets[] = {
+		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+		0,
 	};
 	unsigned n = entries ? entries : DEFAULT_ENTRIES;
-	int ret = io_uring_queue_init_params(n, &st->ring, &p);
+	struct io_uring_params p;
+	int ret = -EINVAL;
 
-	if (ret == -EINVAL) {
-		/* Kernels before 5.19 know neither flag. */
+	for (size_t i = 0; i < SW_ARRAY_SIZE(flag_sets) && ret == -EINVAL; i++) {
 		memset(&p, 0, sizeof(p));
+		p.flags = flag_sets[i];
 		ret = io_uring_queue_init_params(n, &st->ring, &p);
 	}
 	if (ret < 0) {

@@ -27,6 +27,21 @@
 
 static void conn_process(struct sw_conn *c);
 
+/*
+ * Nagle would hold a file body's first segment until the head is acked,
+ * and a keep-alive response behind an unacked one; a single close-bound
+ * writev needs nothing, so the syscall is made only when it matters.
+ */
+void sw_conn_nodelay(struct sw_conn *c)
+{
+	int one = 1;
+
+	if (c->nodelay)
+		return;
+	setsockopt(c->h.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->nodelay = true;
+}
+
 void sw_conn_set_timer(struct sw_conn *c, uint32_t ms)
 {
 	sw_timer_add(c->w->loop, &c->timer, ms);
@@ -144,10 +159,7 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 		 socklen_t peer_len, const struct sw_listen *listen)
 {
 	struct sw_conn *c = conn_alloc(w);
-	int one = 1;
 
-	/* Responses are batched into one writev: Nagle would only add delay. */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->w = w;
 	c->listen = listen;
 	c->state = C_IDLE;
@@ -155,13 +167,15 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	c->keep_alive = true;
 	c->recv_pending = false;
 	c->requests = 0;
+	c->nodelay = false;
+	c->refused = false;
 	c->body_pending = false;
 	c->x.resp.file_fd = -1;
 	c->peer_len = SW_MIN(peer_len, (socklen_t)sizeof(c->peer));
 	memcpy(&c->peer, peer, c->peer_len);
 	sw_http1_parser_reset(&c->parser);
 	sw_timer_init(&c->timer, on_timer, c);
-	if (sw_loop_add(w->loop, &c->h, fd, c) != SW_OK) {
+	if (sw_loop_add_flags(w->loop, &c->h, fd, c, SW_HANDLE_FRESH | SW_HANDLE_PRIVATE) != SW_OK) {
 		close(fd);
 		c->next = w->free_conns;
 		w->free_conns = c;
@@ -299,6 +313,7 @@ static void start_exchange(struct sw_conn *c)
 static void refuse(struct sw_conn *c, int status)
 {
 	c->keep_alive = false;
+	c->refused = true;
 	c->body_pending = false;
 	memset(&c->x.req, 0, sizeof(c->x.req));
 	c->x.req.version = 11;
@@ -449,6 +464,11 @@ void sw_conn_next(struct sw_conn *c)
 	struct sw_worker *w = c->w;
 
 	if (!c->keep_alive || w->draining) {
+		/* The client asked to close and sent nothing more: just close. */
+		if (!c->refused && !c->x.req.keep_alive && !c->body_pending && c->len == c->used) {
+			sw_conn_close(c);
+			return;
+		}
 		/* Shut our side and read until EOF, so unread input cannot turn
 		 * our close into a reset that destroys the response in flight. */
 		shutdown(c->h.fd, SHUT_WR);

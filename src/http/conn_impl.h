@@ -36,6 +36,8 @@ struct sw_conn {
 	bool keep_alive;
 	bool recv_pending;
 	unsigned requests;        /* answered on this connection so far */
+	bool nodelay;             /* TCP_NODELAY is set */
+	bool refused;             /* framing in doubt: linger before closing */
 	/* receive side */
 	char *buf;
 	size_t cap, len;          /* receive buffer and bytes in it */
@@ -58,6 +60,7 @@ struct sw_conn {
 };
 
 /* conn.c */
+void sw_conn_nodelay(struct sw_conn *c);
 void sw_conn_set_timer(struct sw_conn *c, uint32_t ms);
 void sw_conn_close(struct sw_conn *c);
 void sw_conn_read(struct sw_conn *c);

@@ -56,11 +56,17 @@ static void put_str(struct out *o, const char *s)
 	put(o, s, strlen(s));
 }
 
+/* Digits by hand: snprintf was a third of the instructions of a small response. */
 static void put_u64(struct out *o, uint64_t v)
 {
-	char num[24];
-	int k = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-	put(o, num, (size_t)k);
+	char num[20];
+	size_t i = sizeof(num);
+
+	do {
+		num[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(o, num + i, sizeof(num) - i);
 }
 
 /* 1xx, 204 and 304 carry no Content-Length (RFC 9110 8.6). */
@@ -219,6 +225,8 @@ static void respond(struct sw_exchange *x)
 	} else if (body && r->body_kind == SW_BODY_FILE) {
 		c->file_left = r->content_length;
 	}
+	if (c->file_left || c->keep_alive)
+		sw_conn_nodelay(c);
 	c->state = C_WRITE;
 	sw_conn_set_timer(c, c->w->cfg->timeouts.write_ms);
 	start_write(c);
