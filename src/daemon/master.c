@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "core/diag.h"
@@ -18,6 +17,7 @@
 #include "daemon/listener.h"
 #include "daemon/master.h"
 #include "daemon/notify.h"
+#include "daemon/signals.h"
 #include "daemon/worker.h"
 #include "event/loop.h"
 
@@ -60,9 +60,7 @@ struct master {
 	unsigned gen;
 	struct wproc *procs;
 	struct slot slots[SW_MAX_SLOTS];
-	int sig_fd;
-	struct sw_handle sig_h;
-	struct sw_io sig_io;
+	struct sw_signals sigs;
 	bool stopping;
 	bool reloading;            /* new workers starting, old ones still serving */
 	bool reload_pending;
@@ -121,7 +119,7 @@ static void child_cleanup(struct master *m, unsigned slot)
 {
 	for (struct wproc *p = m->procs; p; p = p->next)
 		close(p->ctl_fd);
-	close(m->sig_fd);
+	close(m->sigs.fd);
 	sw_loop_close(m->loop);
 	sw_listen_set_close(&m->old_ls);
 	sw_listen_set_keep_slot(&m->ls, slot);
@@ -510,66 +508,37 @@ static void reload(struct master *m)
 
 /* ---- signals and timers ---- */
 
-static void watch_signals(struct master *m);
-
-static void on_signal(struct sw_io *io, ssize_t res)
+static void on_signal(void *data, int signo)
 {
-	struct master *m = io->data;
-	struct signalfd_siginfo si;
+	struct master *m = data;
 
-	(void)res;
-	while (read(m->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGCHLD:
-			reap(m);
-			break;
-		case SIGTERM:
-		case SIGINT:
-			begin_stop(m, true);
-			break;
-		case SIGQUIT:
-			begin_stop(m, false);
-			break;
-		case SIGHUP:
-			reload(m);
-			break;
-		case SIGUSR1:
-			sw_info("reopening log files");
-			sw_log_reopen();
-			send_all(m, SW_CTL_REOPEN_LOGS, NULL, 0, -1);
-			break;
-		}
+	switch (signo) {
+	case SIGCHLD:
+		reap(m);
+		break;
+	case SIGTERM:
+	case SIGINT:
+		begin_stop(m, true);
+		break;
+	case SIGQUIT:
+		begin_stop(m, false);
+		break;
+	case SIGHUP:
+		reload(m);
+		break;
+	case SIGUSR1:
+		sw_info("reopening log files");
+		sw_log_reopen();
+		send_all(m, SW_CTL_REOPEN_LOGS, NULL, 0, -1);
+		break;
 	}
-	watch_signals(m);
-}
-
-static void watch_signals(struct master *m)
-{
-	m->sig_io.data = m;
-	m->sig_io.cb = on_signal;
-	sw_loop_poll(m->loop, &m->sig_h, &m->sig_io, false);
 }
 
 static int open_signals(struct master *m)
 {
-	sigset_t set;
+	static const int signos[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, 0 };
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	m->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (m->sig_fd < 0) {
-		sw_log_errno(SW_LOG_ERROR, errno, "signalfd");
-		return SW_ERROR;
-	}
-	sw_loop_add(m->loop, &m->sig_h, m->sig_fd, m);
-	watch_signals(m);
-	return SW_OK;
+	return sw_signals_open(&m->sigs, m->loop, signos, on_signal, m);
 }
 
 static void on_run_timeout(struct sw_timer *t)
@@ -662,8 +631,8 @@ static void release_master(struct master *m)
 		close(p->ctl_fd);
 		free(p);
 	}
-	if (m->sig_fd >= 0)
-		close(m->sig_fd);
+	if (m->sigs.fd >= 0)
+		close(m->sigs.fd);
 	sw_listen_set_close(&m->ls);
 	sw_listen_set_close(&m->old_ls);
 	sw_config_deinit(&m->cfg);
@@ -680,7 +649,7 @@ int sw_master_run(const struct sw_cli *cli, struct sw_config *cfg)
 	m->cli = cli;
 	m->cfg = *cfg;
 	m->gen = 1;
-	m->sig_fd = -1;
+	m->sigs.fd = -1;
 	m->nslots = sw_master_worker_count(&m->cfg);
 	log_start(m);
 	m->shm = sw_shm_create();

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 #include "core/diag.h"
 #include "core/log.h"
@@ -14,6 +13,7 @@
 #include "daemon/control.h"
 #include "daemon/cpu.h"
 #include "daemon/notify.h"
+#include "daemon/signals.h"
 #include "daemon/worker.h"
 #include "http/access_log.h"
 #include "http/conn.h"
@@ -282,63 +282,36 @@ static void watch_ctl(struct sw_worker *w)
 /* ---- signals ---- */
 
 static void reload_single(struct sw_worker *w);
-static void watch_signals(struct sw_worker *w);
 
-static void on_signal(struct sw_io *io, ssize_t res)
+static void on_signal(void *data, int signo)
 {
-	struct sw_worker *w = io->data;
-	struct signalfd_siginfo si;
+	struct sw_worker *w = data;
 
-	(void)res;
-	while (read(w->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGTERM:
-		case SIGINT:
-			worker_drain(w);
-			break;
-		case SIGQUIT:
-			worker_stop(w);
-			break;
-		case SIGHUP:
-			if (w->ctl_fd < 0)
-				reload_single(w);
-			break;
-		case SIGUSR1:
-			sw_log_reopen();
-			sw_access_log_reopen(w);
-			break;
-		default:
-			break;
-		}
+	switch (signo) {
+	case SIGTERM:
+	case SIGINT:
+		worker_drain(w);
+		break;
+	case SIGQUIT:
+		worker_stop(w);
+		break;
+	case SIGHUP:
+		/* Only a single process reloads itself; a master tells its workers. */
+		if (w->ctl_fd < 0)
+			reload_single(w);
+		break;
+	case SIGUSR1:
+		sw_log_reopen();
+		sw_access_log_reopen(w);
+		break;
 	}
-	watch_signals(w);
-}
-
-static void watch_signals(struct sw_worker *w)
-{
-	w->sig_io.data = w;
-	w->sig_io.cb = on_signal;
-	sw_loop_poll(w->loop, &w->sig_h, &w->sig_io, false);
 }
 
 static int open_signals(struct sw_worker *w)
 {
-	sigset_t set;
+	static const int signos[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, 0 };
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGQUIT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	w->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (w->sig_fd < 0 || sw_loop_add(w->loop, &w->sig_h, w->sig_fd, w) != SW_OK) {
-		sw_log_errno(SW_LOG_ERROR, errno, "signalfd");
-		return SW_ERROR;
-	}
-	watch_signals(w);
-	return SW_OK;
+	return sw_signals_open(&w->sigs, w->loop, signos, on_signal, w);
 }
 
 /*
@@ -428,7 +401,7 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	w->listens = p->listens;
 	w->ctl_fd = p->ctl_fd;
 	w->cli = p->cli;
-	w->sig_fd = -1;
+	w->sigs.fd = -1;
 	snprintf(role, sizeof(role), "worker %u", p->slot);
 	if (p->ctl_fd >= 0)
 		sw_log_set_role(role);

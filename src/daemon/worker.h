@@ -6,6 +6,7 @@
 #include "core/config.h"
 #include "core/shm.h"
 #include "daemon/listener.h"
+#include "daemon/signals.h"
 #include "event/loop.h"
 
 struct sw_conn;
@@ -43,9 +44,7 @@ struct sw_worker {
 	int ctl_fd;                   /* -1 in single-process mode */
 	struct sw_handle ctl_h;
 	struct sw_io ctl_io;
-	int sig_fd;
-	struct sw_handle sig_h;
-	struct sw_io sig_io;
+	struct sw_signals sigs;
 	struct sw_timer drain_timer;
 	struct sw_timer run_timer;    /* --run-for-ms in single-process mode */
 	const struct sw_cli *cli;     /* single-process mode reloads itself */
