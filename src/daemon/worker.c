@@ -14,10 +14,12 @@
 #include "daemon/cpu.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
+#include "core/module.h"
 #include "daemon/worker.h"
 #include "http/access_log.h"
 #include "http/conn.h"
 #include "http/static.h"
+#include "tls/tls.h"
 
 static void start_accept(struct sw_acceptor *a);
 
@@ -383,6 +385,30 @@ static int open_loop(struct sw_worker *w)
 	return SW_OK;
 }
 
+/* TLS contexts for the listeners that use TLS (certificates were checked at load). */
+static int open_tls(struct sw_worker *w)
+{
+	const struct sw_module *m = sw_module_find("tls");
+	char err[256] = "";
+	bool wanted = false;
+
+	for (size_t i = 0; i < w->listens->n; i++)
+		wanted = wanted || w->listens->v[i].cfg.use_tls;
+	if (!wanted)
+		return SW_OK;
+	if (!m) {
+		sw_error("a listener uses TLS, but this build has no --enable-tls");
+		return SW_ERROR;
+	}
+	w->tls_api = m->impl;
+	w->tls_ctx = w->tls_api->ctx_open(w->cfg, err, sizeof(err));
+	if (!w->tls_ctx) {
+		sw_error("TLS: %s", err);
+		return SW_ERROR;
+	}
+	return SW_OK;
+}
+
 static void on_run_timeout(struct sw_timer *t)
 {
 	worker_drain(t->data);
@@ -411,6 +437,8 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	sw_timer_init(&w->drain_timer, on_drain_timeout, w);
 	sw_timer_init(&w->run_timer, on_run_timeout, w);
 	if (open_loop(w) != SW_OK || open_signals(w) != SW_OK)
+		return SW_ERROR;
+	if (open_tls(w) != SW_OK)
 		return SW_ERROR;
 	/* A root that vanished since start-up costs 404s (logged), not a crash loop. */
 	if (sw_static_init(w) != SW_OK)
@@ -445,6 +473,8 @@ int sw_worker_run(const struct sw_worker_params *p)
 		w.exit_code = SW_EXIT_FAILURE;
 	sw_access_log_close(&w);
 	sw_static_deinit(&w);
+	if (w.tls_ctx)
+		w.tls_api->ctx_close(w.tls_ctx);
 	sw_conn_free_list(&w);
 	free(w.acceptors);
 	for (size_t i = 0; i < w.retired_count; i++)

@@ -10,6 +10,7 @@
 #include "event/loop.h"
 
 struct sw_conn;
+struct sw_tls_api;
 struct sw_cli;
 
 /* A listening socket as one worker accepts on it. */
@@ -52,6 +53,8 @@ struct sw_worker {
 	struct sw_static_state *statics;
 	struct sw_access_log *access_log;
 	uint64_t request_seq;         /* for request ids */
+	const struct sw_tls_api *tls_api; /* NULL when TLS is compiled out */
+	void *tls_ctx;                /* when a listener uses TLS */
 	int exit_code;
 };
 

@@ -235,6 +235,21 @@ static int start(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io,
 	return SW_OK;
 }
 
+int sw_loop_post(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io,
+		 bool write_side, ssize_t res)
+{
+	struct sw_io **slot = write_side ? &h->wr : &h->rd;
+
+	if (sw_unlikely(h->closing || io->state == SW_IO_PENDING || *slot != NULL))
+		return SW_ERROR;
+	io->op = write_side ? SW_OP_POLL_OUT : SW_OP_POLL_IN;
+	io->handle = h;
+	io->state = SW_IO_PENDING;
+	*slot = io;
+	sw_backend_complete(loop, io, res);
+	return SW_OK;
+}
+
 int sw_loop_accept(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io)
 {
 	return start(loop, h, io, SW_OP_ACCEPT);

@@ -170,6 +170,14 @@ int sw_loop_sendfile(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io
 int sw_loop_poll(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io,
 		 bool out);
 
+/*
+ * Completes io with res from the loop as if an operation had run: for work
+ * done in user space (TLS) that must keep the callback contract.  The io
+ * takes the read or the write slot of h until its callback runs.
+ */
+int sw_loop_post(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io,
+		 bool write_side, ssize_t res);
+
 void sw_timer_init(struct sw_timer *t, sw_timer_cb cb, void *data);
 /* Arms (or re-arms) the timer to fire after `ms` milliseconds. */
 void sw_timer_add(struct sw_loop *loop, struct sw_timer *t, uint64_t ms);

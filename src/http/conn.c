@@ -14,6 +14,7 @@
 #include "http/conn.h"
 #include "http/conn_impl.h"
 #include "http/router.h"
+#include "tls/tls.h"
 
 #define CONN_BUF_INITIAL 4096
 #define LINGER_MS 1000
@@ -26,6 +27,7 @@
 #define DRAIN_RECHECK_MS 1
 
 static void conn_process(struct sw_conn *c);
+static void on_recv(struct sw_io *io, ssize_t res);
 
 /*
  * Nagle would hold a file body's first segment until the head is acked,
@@ -94,6 +96,7 @@ void sw_conn_close(struct sw_conn *c)
 		close(c->x.resp.file_fd);
 		c->x.resp.file_fd = -1;
 	}
+	sw_conn_tls_close(c);
 	c->state = C_CLOSED;
 	sw_timer_del(c->w->loop, &c->timer);
 	unlink_conn(c);
@@ -169,6 +172,8 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	c->requests = 0;
 	c->nodelay = false;
 	c->refused = false;
+	c->tls = NULL;
+	c->read_done = on_recv;
 	c->body_pending = false;
 	c->x.resp.file_fd = -1;
 	c->peer_len = SW_MIN(peer_len, (socklen_t)sizeof(c->peer));
@@ -182,9 +187,18 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 		return SW_ERROR;
 	}
 	link_conn(w, c);
-	/* The first request gets the header timeout; later ones idle_ms first. */
+	/* The first request (and a TLS handshake) gets header_ms; later ones idle_ms. */
 	sw_conn_set_timer(c, w->cfg->timeouts.header_ms);
-	sw_conn_read(c);
+	if (listen->cfg.use_tls) {
+		c->tls = w->tls_ctx ? w->tls_api->session_new(w->tls_ctx, fd) : NULL;
+		if (!c->tls) {
+			sw_conn_close(c);
+			return SW_ERROR;
+		}
+		sw_conn_tls_handshake(c);
+	} else {
+		sw_conn_read(c);
+	}
 	return SW_OK;
 }
 
@@ -230,6 +244,7 @@ void sw_conn_free_list(struct sw_worker *w)
 		free(c->buf);
 		free(c->req_headers);
 		free(c->scratch);
+		free(c->tls_buf);
 		free(c);
 	}
 }
@@ -280,6 +295,12 @@ void sw_conn_read(struct sw_conn *c)
 		/* Whatever arrives now is thrown away: reuse the whole buffer. */
 		c->len = c->used = 0;
 	}
+	c->recv_pending = true;
+	if (c->tls && c->state != C_LINGER) {
+		sw_conn_tls_read(c);   /* a lingering close drains raw bytes */
+		return;
+	}
+	c->recv_pending = false;
 	c->rio.data = c;
 	c->rio.cb = on_recv;
 	if (sw_loop_recv(c->w->loop, &c->h, &c->rio, c->buf + c->len, c->cap - c->len) != SW_OK) {
@@ -305,6 +326,7 @@ static void start_exchange(struct sw_conn *c)
 	x->peer = (const struct sockaddr *)&c->peer;
 	x->peer_len = c->peer_len;
 	x->resp.file_fd = -1;
+	x->tls = c->tls != NULL;
 	x->bytes_in = c->used;
 	sw_exchange_begin(x);
 }

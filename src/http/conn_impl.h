@@ -57,6 +57,12 @@ struct sw_conn {
 	uint64_t file_left;       /* SW_BODY_FILE bytes still to sendfile */
 	char *scratch;            /* sw_exchange_buffer memory */
 	size_t scratch_cap;
+	/* TLS (conn_tls.c): the session does its own socket I/O */
+	void *tls;
+	char *tls_buf;            /* plaintext staged for one SSL_write */
+	size_t tls_staged;        /* bytes in tls_buf awaiting the write */
+	sw_io_cb read_done;       /* where a TLS read or write result goes */
+	sw_io_cb write_done;
 };
 
 /* conn.c */
@@ -66,6 +72,13 @@ void sw_conn_close(struct sw_conn *c);
 void sw_conn_read(struct sw_conn *c);
 /* After a response: next request, body discard, or linger and close. */
 void sw_conn_next(struct sw_conn *c);
+
+/* conn_tls.c */
+void sw_conn_tls_handshake(struct sw_conn *c);
+void sw_conn_tls_read(struct sw_conn *c);
+/* Writes c->iov (or, with file, the next piece of the file body) through TLS. */
+void sw_conn_tls_write(struct sw_conn *c, bool file);
+void sw_conn_tls_close(struct sw_conn *c);
 
 /* conn_send.c */
 extern const struct sw_exchange_ops sw_http1_exchange_ops;

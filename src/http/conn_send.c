@@ -153,6 +153,11 @@ static void on_sendfile(struct sw_io *io, ssize_t res)
 
 static void start_sendfile(struct sw_conn *c)
 {
+	if (c->tls) {
+		c->write_done = on_sendfile;
+		sw_conn_tls_write(c, true);
+		return;
+	}
 	/* sendfile(2) moves at most ~2 GiB a call; larger files take several. */
 	size_t chunk = (size_t)SW_MIN(c->file_left, (uint64_t)1 << 30);
 
@@ -192,6 +197,11 @@ static void on_write(struct sw_io *io, ssize_t res)
 
 static void start_write(struct sw_conn *c)
 {
+	if (c->tls) {
+		c->write_done = on_write;
+		sw_conn_tls_write(c, false);
+		return;
+	}
 	c->wio.data = c;
 	c->wio.cb = on_write;
 	if (sw_loop_writev(c->w->loop, &c->h, &c->wio, c->iov, c->iovcnt) != SW_OK)

@@ -2,6 +2,9 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -101,6 +104,276 @@ static int check_config(const struct sw_config *cfg, struct sw_diag *diag)
 	return rc;
 }
 
+/* ---- server contexts ---- */
+
+/* One certificate group: the names it serves and the context holding it. */
+struct sni_entry {
+	char **hostnames;
+	size_t count;
+	SSL_CTX *ctx;
+};
+
+struct tls_ctx {
+	SSL_CTX *def;              /* unknown or missing SNI names */
+	struct sni_entry *sni;
+	size_t sni_count;
+};
+
+/* Forward secrecy only; TLS 1.3 suites are OpenSSL's (all forward secret). */
+#define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+
+/* HTTP/1.1 only until the HTTP/2 codec lands; never answer what we cannot serve. */
+static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		       const unsigned char *in, unsigned int inlen, void *arg)
+{
+	static const unsigned char ours[] = "\x08http/1.1";
+	unsigned char *sel;
+
+	(void)ssl;
+	(void)arg;
+	if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;   /* no_application_protocol */
+	*out = sel;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* "*.example.com" stands for exactly one label before ".example.com". */
+static int name_matches(const char *pattern, const char *name)
+{
+	const char *dot;
+
+	if (strcasecmp(pattern, name) == 0)
+		return 1;
+	if (pattern[0] != '*' || pattern[1] != '.')
+		return 0;
+	dot = strchr(name, '.');
+	return dot && dot != name && strcasecmp(dot, pattern + 1) == 0;
+}
+
+static int on_servername(SSL *ssl, int *alert, void *arg)
+{
+	const struct tls_ctx *t = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	(void)alert;
+	if (!name)
+		return SSL_TLSEXT_ERR_NOACK;
+	/* Exact names first, so a.example.com beats *.example.com. */
+	for (int wild = 0; wild < 2; wild++)
+		for (size_t i = 0; i < t->sni_count; i++)
+			for (size_t k = 0; k < t->sni[i].count; k++) {
+				const char *p = t->sni[i].hostnames[k];
+				if ((p[0] == '*') == wild && name_matches(p, name)) {
+					SSL_set_SSL_CTX(ssl, t->sni[i].ctx);
+					return SSL_TLSEXT_ERR_OK;
+				}
+			}
+	return SSL_TLSEXT_ERR_OK;   /* the default certificate */
+}
+
+static int load_pair(SSL_CTX *ctx, const char *cert, const char *key, char *err, size_t n)
+{
+	char why[256];
+
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(err, n, "%s: %s", cert, ssl_reason(why, sizeof(why)));
+		return SW_ERROR;
+	}
+	return SW_OK;
+}
+
+static SSL_CTX *new_ctx(const struct sw_tls_cfg *cfg, char *err, size_t n)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char why[256];
+
+	if (!ctx) {
+		snprintf(err, n, "SSL_CTX_new: %s", ssl_reason(why, sizeof(why)));
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+			    SSL_OP_NO_COMPRESSION);
+	/* We retry a WANT_WRITE with the same bytes, maybe from a moved buffer. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+	if (cfg->client_ca_path) {
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->client_ca_path);
+		if (!names || SSL_CTX_load_verify_locations(ctx, cfg->client_ca_path, NULL) != 1) {
+			snprintf(err, n, "%s: %s", cfg->client_ca_path, ssl_reason(why, sizeof(why)));
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+		SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | (cfg->client_cert_required ?
+					SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+	}
+	return ctx;
+}
+
+static void ctx_close(void *p)
+{
+	struct tls_ctx *t = p;
+
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->sni_count; i++)
+		SSL_CTX_free(t->sni[i].ctx);
+	free(t->sni);
+	SSL_CTX_free(t->def);
+	free(t);
+}
+
+static int open_sni(struct tls_ctx *t, const struct sw_tls_cfg *cfg, char *err, size_t n)
+{
+	t->sni = calloc(cfg->certificates_count ? cfg->certificates_count : 1, sizeof(*t->sni));
+	if (!t->sni)
+		return SW_ERROR;
+	for (size_t i = 0; i < cfg->certificates_count; i++) {
+		const struct sw_tls_cert_cfg *c = &cfg->certificates[i];
+		struct sni_entry *e = &t->sni[t->sni_count++];
+
+		e->hostnames = c->hostnames;
+		e->count = c->hostnames_count;
+		e->ctx = new_ctx(cfg, err, n);
+		if (!e->ctx || load_pair(e->ctx, c->cert_path, c->key_path, err, n) != SW_OK)
+			return SW_ERROR;
+	}
+	return SW_OK;
+}
+
+/*
+ * The default context serves tls.cert_path, or else the first SNI
+ * certificate; every context answers the servername callback, since
+ * OpenSSL calls the one the handshake started on.
+ */
+static void *ctx_open(const struct sw_config *cfg, char *err, size_t n)
+{
+	const struct sw_tls_cfg *tc = &cfg->tls;
+	struct tls_ctx *t = calloc(1, sizeof(*t));
+	const char *cert = tc->cert_path, *key = tc->key_path;
+
+	if (!t || open_sni(t, tc, err, n) != SW_OK)
+		goto fail;
+	if (!cert && tc->certificates_count) {
+		cert = tc->certificates[0].cert_path;
+		key = tc->certificates[0].key_path;
+	}
+	t->def = new_ctx(tc, err, n);
+	if (!t->def || !cert || load_pair(t->def, cert, key, err, n) != SW_OK)
+		goto fail;
+	SSL_CTX_set_tlsext_servername_callback(t->def, on_servername);
+	SSL_CTX_set_tlsext_servername_arg(t->def, t);
+	return t;
+fail:
+	if (!cert && !err[0])
+		snprintf(err, n, "no certificate configured");
+	ctx_close(t);
+	return NULL;
+}
+
+/* ---- sessions ---- */
+
+static void *session_new(void *ctx, int fd)
+{
+	struct tls_ctx *t = ctx;
+	SSL *ssl = SSL_new(t->def);
+
+	if (!ssl)
+		return NULL;
+	if (SSL_set_fd(ssl, fd) != 1) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	SSL_set_accept_state(ssl);
+	return ssl;
+}
+
+static void session_free(void *s)
+{
+	SSL_free(s);
+}
+
+/* Maps an OpenSSL result to bytes, 0 (closed), WANT_* or SW_ERROR. */
+static ssize_t result(SSL *ssl, int rc)
+{
+	switch (SSL_get_error(ssl, rc)) {
+	case SSL_ERROR_NONE:
+		return rc;
+	case SSL_ERROR_WANT_READ:
+		return SW_TLS_WANT_READ;
+	case SSL_ERROR_WANT_WRITE:
+		return SW_TLS_WANT_WRITE;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	default:
+		ERR_clear_error();
+		return SW_ERROR;
+	}
+}
+
+static int handshake(void *s)
+{
+	int rc = SSL_do_handshake(s);
+
+	return rc == 1 ? SW_OK : (int)result(s, rc);
+}
+
+static ssize_t tls_read(void *s, void *buf, size_t len)
+{
+	size_t n = 0;
+	int rc = SSL_read_ex(s, buf, len, &n);
+
+	return rc == 1 ? (ssize_t)n : result(s, rc);
+}
+
+static ssize_t tls_write(void *s, const void *buf, size_t len)
+{
+	size_t n = 0;
+	int rc = SSL_write_ex(s, buf, len, &n);
+
+	return rc == 1 ? (ssize_t)n : result(s, rc);
+}
+
+static void tls_shutdown(void *s)
+{
+	/* One non-blocking try: a peer that does not read gets no close_notify. */
+	if (SSL_is_init_finished((SSL *)s))
+		SSL_shutdown(s);
+	ERR_clear_error();
+}
+
+static const char *alpn(void *s)
+{
+	static char proto[32];
+	const unsigned char *p;
+	unsigned int n;
+
+	SSL_get0_alpn_selected(s, &p, &n);
+	if (!p || n >= sizeof(proto))
+		return "";
+	memcpy(proto, p, n);
+	proto[n] = '\0';
+	return proto;
+}
+
+static const struct sw_tls_api api = {
+	.ctx_open = ctx_open,
+	.ctx_close = ctx_close,
+	.session_new = session_new,
+	.session_free = session_free,
+	.handshake = handshake,
+	.read = tls_read,
+	.write = tls_write,
+	.shutdown = tls_shutdown,
+	.alpn = alpn,
+};
+
 static void versions(char *buf, size_t size)
 {
 	snprintf(buf, size, "%s", OpenSSL_version(OPENSSL_VERSION));
@@ -111,4 +384,5 @@ const struct sw_module sw_module_tls = {
 	.summary = "TLS 1.2/1.3 over TCP with OpenSSL",
 	.versions = versions,
 	.check_config = check_config,
+	.impl = &api,
 };

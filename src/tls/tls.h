@@ -1,8 +1,37 @@
-/* tls.h - TLS over TCP with OpenSSL. */
+/* tls.h - TLS over TCP with OpenSSL: contexts with SNI, sessions, certificate checks. */
 #ifndef SW_TLS_TLS_H
 #define SW_TLS_TLS_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 struct sw_diag;
+struct sw_config;
+
+/* Results of the session calls besides byte counts, SW_OK and SW_ERROR. */
+enum { SW_TLS_WANT_READ = -10, SW_TLS_WANT_WRITE = -11 };
+
+/*
+ * What the connection engine uses, found as sw_module_find("tls")->impl so
+ * that core code links without OpenSSL when the unit is compiled out.  The
+ * session does its own socket I/O (non-blocking); WANT_READ / WANT_WRITE
+ * ask the caller to wait for readiness and call again.
+ */
+struct sw_tls_api {
+	/* Server contexts for cfg: default certificate, SNI certificates, mTLS. */
+	void *(*ctx_open)(const struct sw_config *cfg, char *err, size_t err_size);
+	void (*ctx_close)(void *ctx);
+	void *(*session_new)(void *ctx, int fd);
+	void (*session_free)(void *session);
+	int (*handshake)(void *session);
+	/* Bytes, 0 at the peer's close_notify or EOF, WANT_*, or SW_ERROR. */
+	ssize_t (*read)(void *session, void *buf, size_t len);
+	ssize_t (*write)(void *session, const void *buf, size_t len);
+	/* Sends close_notify if it can without blocking. */
+	void (*shutdown)(void *session);
+	/* The negotiated ALPN protocol ("http/1.1"), or "" when none. */
+	const char *(*alpn)(void *session);
+};
 
 /*
  * Loads a certificate chain and its key the way the server will, and

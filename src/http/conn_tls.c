@@ -1,0 +1,185 @@
+/* conn_tls.c - the HTTP/1.1 connection over TLS: handshake, reads and writes by readiness. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "core/log.h"
+#include "daemon/worker.h"
+#include "http/conn_impl.h"
+#include "tls/tls.h"
+
+/*
+ * OpenSSL reads and writes the socket itself, so TLS connections use the
+ * loop for readiness (poll ops) rather than for the I/O; results reach the
+ * connection through sw_loop_post, keeping "never a callback inside the
+ * call" for both backends.  One TLS record's worth of plaintext is staged
+ * per write, so a small response is one record and one send.
+ */
+#define TLS_STAGE 16384
+
+static void handshake_step(struct sw_conn *c);
+static void read_step(struct sw_conn *c);
+static void write_step(struct sw_conn *c);
+
+static const struct sw_tls_api *api(const struct sw_conn *c)
+{
+	return c->w->tls_api;
+}
+
+/* Waits for the socket to be ready in the direction OpenSSL asked for. */
+static int wait_for(struct sw_conn *c, ssize_t want, sw_io_cb cb)
+{
+	bool out = want == SW_TLS_WANT_WRITE;
+	struct sw_io *io = out ? &c->wio : &c->rio;
+
+	io->data = c;
+	io->cb = cb;
+	return sw_loop_poll(c->w->loop, &c->h, io, out);
+}
+
+/* ---- handshake ---- */
+
+static void on_handshake_ready(struct sw_io *io, ssize_t res)
+{
+	struct sw_conn *c = io->data;
+
+	if (res < 0)
+		sw_conn_close(c);
+	else
+		handshake_step(c);
+}
+
+static void handshake_step(struct sw_conn *c)
+{
+	int rc = api(c)->handshake(c->tls);
+
+	if (rc == SW_OK) {
+		sw_conn_read(c);   /* ALPN can only have chosen http/1.1 for now */
+	} else if (rc == SW_TLS_WANT_READ || rc == SW_TLS_WANT_WRITE) {
+		if (wait_for(c, rc, on_handshake_ready) != SW_OK)
+			sw_conn_close(c);
+	} else {
+		sw_debug("TLS handshake failed");
+		sw_conn_close(c);
+	}
+}
+
+void sw_conn_tls_handshake(struct sw_conn *c)
+{
+	if (!c->tls_buf)
+		c->tls_buf = sw_malloc(TLS_STAGE);
+	c->tls_staged = 0;
+	handshake_step(c);
+}
+
+/* ---- reading ---- */
+
+static void on_read_ready(struct sw_io *io, ssize_t res)
+{
+	struct sw_conn *c = io->data;
+
+	if (res < 0)
+		sw_conn_close(c);
+	else
+		read_step(c);
+}
+
+static void read_step(struct sw_conn *c)
+{
+	ssize_t n = api(c)->read(c->tls, c->buf + c->len, c->cap - c->len);
+
+	if (n == SW_TLS_WANT_READ || n == SW_TLS_WANT_WRITE) {
+		if (wait_for(c, n, on_read_ready) != SW_OK)
+			sw_conn_close(c);
+		return;
+	}
+	c->rio.data = c;
+	c->rio.cb = c->read_done;
+	if (sw_loop_post(c->w->loop, &c->h, &c->rio, false, n >= 0 ? n : -EPROTO) != SW_OK)
+		sw_conn_close(c);
+}
+
+void sw_conn_tls_read(struct sw_conn *c)
+{
+	read_step(c);
+}
+
+/* ---- writing ---- */
+
+/* Copies as much of the iovecs as one record holds. */
+static size_t stage_iov(struct sw_conn *c)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < c->iovcnt && n < TLS_STAGE; i++) {
+		size_t k = SW_MIN(c->iov[i].iov_len, TLS_STAGE - n);
+		memcpy(c->tls_buf + n, c->iov[i].iov_base, k);
+		n += k;
+	}
+	return n;
+}
+
+/* The next piece of a file body: TLS cannot use sendfile. */
+static ssize_t stage_file(struct sw_conn *c)
+{
+	size_t want = (size_t)SW_MIN(c->file_left, (uint64_t)TLS_STAGE);
+	ssize_t n = pread(c->x.resp.file_fd, c->tls_buf, want, c->x.resp.file_offset);
+
+	return n < 0 ? -errno : n;
+}
+
+static void on_write_ready(struct sw_io *io, ssize_t res)
+{
+	struct sw_conn *c = io->data;
+
+	if (res < 0)
+		sw_conn_close(c);
+	else
+		write_step(c);
+}
+
+static void post_write(struct sw_conn *c, ssize_t res)
+{
+	c->wio.data = c;
+	c->wio.cb = c->write_done;
+	if (sw_loop_post(c->w->loop, &c->h, &c->wio, true, res) != SW_OK)
+		sw_conn_close(c);
+}
+
+static void write_step(struct sw_conn *c)
+{
+	ssize_t n = api(c)->write(c->tls, c->tls_buf, c->tls_staged);
+
+	if (n == SW_TLS_WANT_READ || n == SW_TLS_WANT_WRITE) {
+		/* OpenSSL wants the same bytes again: they stay staged. */
+		if (wait_for(c, n, on_write_ready) != SW_OK)
+			sw_conn_close(c);
+		return;
+	}
+	n = n > 0 ? (ssize_t)c->tls_staged : -EPIPE;
+	c->tls_staged = 0;
+	post_write(c, n);
+}
+
+void sw_conn_tls_write(struct sw_conn *c, bool file)
+{
+	ssize_t n = file ? stage_file(c) : (ssize_t)stage_iov(c);
+
+	if (n <= 0) {
+		post_write(c, n < 0 ? n : 0);   /* 0: the file shrank; the caller closes */
+		return;
+	}
+	c->tls_staged = (size_t)n;
+	write_step(c);
+}
+
+void sw_conn_tls_close(struct sw_conn *c)
+{
+	if (!c->tls)
+		return;
+	api(c)->shutdown(c->tls);
+	api(c)->session_free(c->tls);
+	c->tls = NULL;
+}

@@ -1,0 +1,237 @@
+/* test_tls.c - HTTP/1.1 over TLS: handshake, SNI, protocol floor, ALPN, mTLS, files, keep-alive. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include "core/module.h"
+#include "harness.h"
+
+/* Runs a shell command; returns its whole output (caller frees) and exit status. */
+static char *run(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *run(int *status, const char *fmt, ...)
+{
+	char cmd[4096], *out = NULL;
+	size_t len = 0;
+	va_list ap;
+	FILE *f;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	out = calloc(1, 1);
+	for (char buf[4096]; fgets(buf, sizeof(buf), f);) {
+		size_t n = strlen(buf);
+		out = realloc(out, len + n + 1);
+		memcpy(out + len, buf, n + 1);
+		len += n;
+	}
+	rc = pclose(f);
+	if (status)
+		*status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+	return out;
+}
+
+static void must(const char *what, int status)
+{
+	IT_ASSERT(status == 0, "%s failed (exit %d)", what, status);
+}
+
+/* A CA, a default certificate for 127.0.0.1, a.test (RSA), *.b.test (ECDSA), a client. */
+static void make_certs(const char *d)
+{
+	int st;
+	char *o;
+
+	o = run(&st,
+		"cd %s && "
+		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+		"  -keyout ca.key -out ca.pem -subj /CN=test-ca && "
+		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+		"  -keyout def.key -out def.pem -subj /CN=default.test "
+		"  -addext subjectAltName=DNS:default.test,IP:127.0.0.1 && "
+		"openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout a.key -out a.pem -subj /CN=a.test && "
+		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+		"  -keyout w.key -out w.pem -subj '/CN=*.b.test' && "
+		"openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key "
+		"  -out client.csr -subj /CN=client.test && "
+		"openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+		"  -out client.pem 2>&1", d);
+	free(o);
+	must("openssl: making test certificates", st);
+}
+
+/* A TLS listener and a plaintext one; mtls adds a client CA. */
+static struct it_proc *start_tls(int backend, const char *mtls, int *tls_port, int *plain_port)
+{
+	char cfg[IT_PATH_MAX], www[IT_PATH_MAX];
+	const char *d = it_tmpdir();
+	struct it_proc *p;
+	int st;
+	char *o;
+
+	make_certs(d);
+	it_path(www, "www");
+	o = run(&st, "mkdir -p %s && head -c 1048576 /dev/urandom > %s/big.bin && echo hi > %s/index.html",
+		www, www, www);
+	free(o);
+	it_free_ports(tls_port, 1);
+	it_path(cfg, "swerver.json");
+	it_write_filef(cfg,
+		/* plaintext first: its "listening on" line is the one the harness reads */
+		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": 0},\n"
+		"                                 {\"address\": \"127.0.0.1\", \"port\": %d, \"use_tls\": true} ],\n"
+		"              \"workers\": 2, \"io_backend\": \"%s\", \"static_root\": \"%s\" },\n"
+		"  \"tls\": { \"cert_path\": \"%s/def.pem\", \"key_path\": \"%s/def.key\", %s\n"
+		"           \"certificates\": [\n"
+		"             {\"hostnames\": [\"a.test\"], \"cert_path\": \"%s/a.pem\", \"key_path\": \"%s/a.key\"},\n"
+		"             {\"hostnames\": [\"*.b.test\"], \"cert_path\": \"%s/w.pem\", \"key_path\": \"%s/w.key\"} ] },\n"
+		"  \"timeouts\": {\"drain_ms\": 3000} }\n",
+		*tls_port, it_backend(backend), www, d, d, mtls ? mtls : "", d, d, d, d);
+	p = it_start(cfg, NULL);
+	*plain_port = it_wait_port(p, "127.0.0.1", IT_WAIT_MS);
+	IT_ASSERT(*plain_port > 0, "no listening line (swerver: %s)", it_code_str(it_poll_exit(p)));
+	IT_ASSERT(it_wait_ready(p, "127.0.0.1", *plain_port, IT_WAIT_MS) == 200, "not ready");
+	return p;
+}
+
+static bool have_tls(int i)
+{
+	return it_backend(i) && sw_module_find("tls") != NULL;
+}
+
+START_TEST(https_get_and_file)
+{
+	int tport, pport, st;
+	char *o;
+
+	if (!have_tls(_i))
+		return;
+	start_tls(_i, NULL, &tport, &pport);
+	o = run(&st, "curl -sk -o /dev/null -w '%%{http_code} %%{scheme}' https://127.0.0.1:%d/.healthz", tport);
+	IT_ASSERT(strcasecmp(o, "200 https") == 0, "GET /.healthz over TLS: \"%s\"", o);
+	free(o);
+	o = run(&st, "curl -sk https://127.0.0.1:%d/big.bin | cmp - %s/www/big.bin && echo same",
+		tport, it_tmpdir());
+	IT_ASSERT(strstr(o, "same") != NULL, "1 MiB file over TLS differs: %s", o);
+	free(o);
+	/* Keep-alive: two requests, one connection. */
+	o = run(&st, "curl -skv https://127.0.0.1:%d/.healthz https://127.0.0.1:%d/index.html 2>&1",
+		tport, tport);
+	IT_ASSERT(strstr(o, "Re-using existing") || strstr(o, "Reusing existing"),
+		  "second request did not reuse the TLS connection");
+	free(o);
+	IT_ASSERT(it_http_get("127.0.0.1", pport, "/.healthz", IT_IO_MS) == 200,
+		  "the plaintext listener beside the TLS one");
+}
+END_TEST
+
+/* The subject the server presents for a given SNI name. */
+static char *subject_for(int port, const char *name)
+{
+	return run(NULL, "echo | openssl s_client -connect 127.0.0.1:%d %s%s 2>/dev/null | "
+		   "sed -n 's/^subject=//p'", port, name ? "-servername " : "", name ? name : "");
+}
+
+START_TEST(sni_picks_certificate)
+{
+	int tport, pport;
+	char *o;
+
+	if (!have_tls(_i))
+		return;
+	start_tls(_i, NULL, &tport, &pport);
+	o = subject_for(tport, "a.test");
+	IT_ASSERT(strstr(o, "CN = a.test") != NULL, "SNI a.test got \"%s\"", o);
+	free(o);
+	o = subject_for(tport, "x.b.test");
+	IT_ASSERT(strstr(o, "CN = *.b.test") != NULL, "SNI x.b.test got \"%s\"", o);
+	free(o);
+	o = subject_for(tport, "y.x.b.test");   /* a wildcard covers one label only */
+	IT_ASSERT(strstr(o, "CN = default.test") != NULL, "SNI y.x.b.test got \"%s\"", o);
+	free(o);
+	o = subject_for(tport, "unknown.test");
+	IT_ASSERT(strstr(o, "CN = default.test") != NULL, "unknown SNI got \"%s\"", o);
+	free(o);
+	o = subject_for(tport, NULL);
+	IT_ASSERT(strstr(o, "CN = default.test") != NULL, "no SNI got \"%s\"", o);
+	free(o);
+}
+END_TEST
+
+START_TEST(protocols_and_alpn)
+{
+	int tport, pport, st;
+	char *o;
+
+	if (!have_tls(_i))
+		return;
+	start_tls(_i, NULL, &tport, &pport);
+	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -tls1_1 2>&1", tport);
+	IT_ASSERT(st != 0 && !strstr(o, "Cipher is ECDHE"), "TLS 1.1 was accepted");
+	free(o);
+	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -tls1_2 2>&1 | grep '^New, '", tport);
+	IT_ASSERT(strstr(o, "New, TLSv1.2, Cipher is ECDHE") != NULL, "TLS 1.2 refused: \"%s\"", o);
+	free(o);
+	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -tls1_3 2>&1 | grep '^New, '", tport);
+	IT_ASSERT(strstr(o, "New, TLSv1.3") != NULL, "TLS 1.3 refused: \"%s\"", o);
+	free(o);
+	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn h2,http/1.1 2>&1 | grep ALPN", tport);
+	IT_ASSERT(strstr(o, "ALPN protocol: http/1.1") != NULL, "ALPN: \"%s\"", o);
+	free(o);
+	/* A client that speaks only protocols we do not serve is told so. */
+	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn spdy/1 2>&1", tport);
+	IT_ASSERT(strstr(o, "no application protocol") != NULL, "unknown ALPN accepted: %.300s", o);
+	free(o);
+}
+END_TEST
+
+START_TEST(mtls_required)
+{
+	char mtls[IT_PATH_MAX + 64];
+	int tport, pport, st;
+	char *o;
+
+	if (!have_tls(_i))
+		return;
+	snprintf(mtls, sizeof(mtls), "\"client_ca_path\": \"%s/ca.pem\", \"client_cert_required\": true,",
+		 it_tmpdir());
+	start_tls(_i, mtls, &tport, &pport);
+	o = run(&st, "curl -sk -o /dev/null -w '%%{http_code}' https://127.0.0.1:%d/.healthz", tport);
+	IT_ASSERT(strcmp(o, "000") == 0 && st != 0, "no client certificate, yet got \"%s\"", o);
+	free(o);
+	o = run(&st, "curl -sk --cert %s/client.pem --key %s/client.key -o /dev/null -w '%%{http_code}' "
+		"https://127.0.0.1:%d/.healthz", it_tmpdir(), it_tmpdir(), tport);
+	IT_ASSERT(strcmp(o, "200") == 0, "with a client certificate: \"%s\"", o);
+	free(o);
+	/* A certificate the CA did not sign is refused too. */
+	o = run(&st, "curl -sk --cert %s/a.pem --key %s/a.key -o /dev/null -w '%%{http_code}' "
+		"https://127.0.0.1:%d/.healthz", it_tmpdir(), it_tmpdir(), tport);
+	IT_ASSERT(strcmp(o, "000") == 0, "a foreign client certificate got \"%s\"", o);
+	free(o);
+}
+END_TEST
+
+static Suite *tls_suite(void)
+{
+	Suite *s = suite_create("tls");
+	TCase *tc = it_tcase("tls");
+
+	tcase_add_loop_test(tc, https_get_and_file, 0, 2);
+	tcase_add_loop_test(tc, sni_picks_certificate, 0, 2);
+	tcase_add_loop_test(tc, protocols_and_alpn, 0, 2);
+	tcase_add_loop_test(tc, mtls_required, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return it_run_suite(tls_suite());
+}
