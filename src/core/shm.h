@@ -36,6 +36,24 @@ struct sw_slot_stats {
 	uint64_t duration_sum_ms[SW_PROTO_COUNT];
 } __attribute__((aligned(64)));
 
+/*
+ * TLS session-ticket keys, made and rotated by the master, so a client
+ * resumes on whichever worker its next connection lands on.  A seqlock:
+ * the master makes seq odd while it writes; readers retry on odd or change.
+ */
+#define SW_TICKET_KEY_LEN 80            /* name 16, HMAC 32, AES-256 32 */
+struct sw_ticket_keys {
+	uint64_t seq;
+	uint8_t current[SW_TICKET_KEY_LEN];
+	uint8_t previous[SW_TICKET_KEY_LEN]; /* still accepted, renewed on use */
+};
+
+/* New random current key; the old current becomes previous. */
+void sw_ticket_keys_rotate(struct sw_ticket_keys *k);
+/* A consistent copy of both keys. */
+void sw_ticket_keys_read(const struct sw_ticket_keys *k, uint8_t current[SW_TICKET_KEY_LEN],
+			 uint8_t previous[SW_TICKET_KEY_LEN]);
+
 struct sw_shm {
 	uint64_t started_at;            /* realtime seconds */
 	uint64_t generation;            /* config generation, 1 at start */
@@ -43,6 +61,7 @@ struct sw_shm {
 	uint64_t reload_failures;
 	uint64_t worker_restarts;
 	uint64_t workers;               /* slots in use */
+	struct sw_ticket_keys tickets;
 	struct sw_slot_stats slots[SW_MAX_SLOTS];
 };
 

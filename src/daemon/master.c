@@ -25,6 +25,7 @@
 #define BACKOFF_MAX_MS 30000
 #define CRASH_LOOP_DEATHS 5
 #define STOP_GRACE_MS 2000       /* after drain_ms, before SIGKILL */
+#define TICKET_ROTATION_MS (12ULL * 3600 * 1000)
 
 struct master;
 
@@ -68,6 +69,7 @@ struct master {
 	struct sw_timer stop_timer;
 	struct sw_timer run_timer;
 	struct sw_timer watchdog;
+	struct sw_timer ticket_timer;
 	uint64_t watchdog_ms;
 };
 
@@ -557,6 +559,19 @@ static void on_watchdog(struct sw_timer *t)
 	sw_timer_add(m->loop, &m->watchdog, m->watchdog_ms);
 }
 
+/*
+ * New session-ticket key every 12 hours; the previous one stays valid for
+ * another period, so a ticket lives at most a day (forward secrecy for
+ * resumed sessions is bounded by that).
+ */
+static void on_ticket_rotation(struct sw_timer *t)
+{
+	struct master *m = t->data;
+
+	sw_ticket_keys_rotate(&m->shm->tickets);
+	sw_timer_add(m->loop, &m->ticket_timer, TICKET_ROTATION_MS);
+}
+
 static void init_timers(struct master *m)
 {
 	uint64_t wd = sw_notify_watchdog_usec();
@@ -569,6 +584,8 @@ static void init_timers(struct master *m)
 	sw_timer_init(&m->stop_timer, on_stop_timeout, m);
 	sw_timer_init(&m->run_timer, on_run_timeout, m);
 	sw_timer_init(&m->watchdog, on_watchdog, m);
+	sw_timer_init(&m->ticket_timer, on_ticket_rotation, m);
+	sw_timer_add(m->loop, &m->ticket_timer, TICKET_ROTATION_MS);
 	if (m->cli->run_for_ms > 0)
 		sw_timer_add(m->loop, &m->run_timer, (uint64_t)m->cli->run_for_ms);
 	if (wd) {

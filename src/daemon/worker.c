@@ -401,7 +401,7 @@ static int open_tls(struct sw_worker *w)
 		return SW_ERROR;
 	}
 	w->tls_api = m->impl;
-	w->tls_ctx = w->tls_api->ctx_open(w->cfg, err, sizeof(err));
+	w->tls_ctx = w->tls_api->ctx_open(w->cfg, &w->shm->tickets, err, sizeof(err));
 	if (!w->tls_ctx) {
 		sw_error("TLS: %s", err);
 		return SW_ERROR;

@@ -5,12 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include "core/config.h"
 #include "core/diag.h"
 #include "core/module.h"
+#include "core/shm.h"
 #include "tls/tls.h"
 
 /* The most specific OpenSSL reason for the last failure, then clear the queue. */
@@ -138,6 +142,53 @@ static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outle
 	return SSL_TLSEXT_ERR_OK;
 }
 
+/* ---- session tickets sealed with the master's shared keys ---- */
+
+static const struct sw_ticket_keys *ticket_keys;   /* in shared memory */
+
+static int ticket_mac(EVP_MAC_CTX *hctx, const uint8_t *key)
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)(key + 16), 32),
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	return EVP_MAC_CTX_set_params(hctx, params);
+}
+
+/*
+ * enc: seal a new ticket with the current key.  !enc: open one sealed with
+ * the current key (1) or the previous one (2: OpenSSL then issues a fresh
+ * ticket), or refuse (0: a full handshake) for an unknown key name.
+ */
+static int on_ticket(SSL *ssl, unsigned char name[16], unsigned char *iv,
+		     EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	uint8_t cur[SW_TICKET_KEY_LEN], prev[SW_TICKET_KEY_LEN];
+	const uint8_t *key = cur;
+
+	(void)ssl;
+	sw_ticket_keys_read(ticket_keys, cur, prev);
+	if (enc) {
+		memcpy(name, cur, 16);
+		if (RAND_bytes(iv, 16) != 1 ||
+		    EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, cur + 48, iv) != 1 ||
+		    ticket_mac(hctx, cur) != 1)
+			return -1;
+		return 1;
+	}
+	if (memcmp(name, cur, 16) != 0) {
+		if (memcmp(name, prev, 16) != 0)
+			return 0;
+		key = prev;
+	}
+	if (ticket_mac(hctx, key) != 1 ||
+	    EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, key + 48, iv) != 1)
+		return -1;
+	return key == cur ? 1 : 2;
+}
+
 /* "*.example.com" stands for exactly one label before ".example.com". */
 static int name_matches(const char *pattern, const char *name)
 {
@@ -201,6 +252,8 @@ static SSL_CTX *new_ctx(const struct sw_tls_cfg *cfg, char *err, size_t n)
 	/* We retry a WANT_WRITE with the same bytes, maybe from a moved buffer. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+	if (ticket_keys)
+		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, on_ticket);
 	if (cfg->client_ca_path) {
 		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->client_ca_path);
 		if (!names || SSL_CTX_load_verify_locations(ctx, cfg->client_ca_path, NULL) != 1) {
@@ -229,6 +282,24 @@ static void ctx_close(void *p)
 	free(t);
 }
 
+static bool same_names(const struct sni_entry *e, const struct sw_tls_cert_cfg *c)
+{
+	if (e->count != c->hostnames_count)
+		return false;
+	for (size_t i = 0; i < e->count; i++)
+		if (strcasecmp(e->hostnames[i], c->hostnames[i]) != 0)
+			return false;
+	return true;
+}
+
+static struct sni_entry *find_group(struct tls_ctx *t, const struct sw_tls_cert_cfg *c)
+{
+	for (size_t i = 0; i < t->sni_count; i++)
+		if (same_names(&t->sni[i], c))
+			return &t->sni[i];
+	return NULL;
+}
+
 static int open_sni(struct tls_ctx *t, const struct sw_tls_cfg *cfg, char *err, size_t n)
 {
 	t->sni = calloc(cfg->certificates_count ? cfg->certificates_count : 1, sizeof(*t->sni));
@@ -236,12 +307,22 @@ static int open_sni(struct tls_ctx *t, const struct sw_tls_cfg *cfg, char *err, 
 		return SW_ERROR;
 	for (size_t i = 0; i < cfg->certificates_count; i++) {
 		const struct sw_tls_cert_cfg *c = &cfg->certificates[i];
-		struct sni_entry *e = &t->sni[t->sni_count++];
+		struct sni_entry *e = find_group(t, c);
 
-		e->hostnames = c->hostnames;
-		e->count = c->hostnames_count;
-		e->ctx = new_ctx(cfg, err, n);
-		if (!e->ctx || load_pair(e->ctx, c->cert_path, c->key_path, err, n) != SW_OK)
+		/*
+		 * Entries for the same names share a context: OpenSSL keeps one
+		 * certificate per key type, so an RSA and an ECDSA one coexist
+		 * and each client gets the kind it can verify.
+		 */
+		if (!e) {
+			e = &t->sni[t->sni_count++];
+			e->hostnames = c->hostnames;
+			e->count = c->hostnames_count;
+			e->ctx = new_ctx(cfg, err, n);
+			if (!e->ctx)
+				return SW_ERROR;
+		}
+		if (load_pair(e->ctx, c->cert_path, c->key_path, err, n) != SW_OK)
 			return SW_ERROR;
 	}
 	return SW_OK;
@@ -252,12 +333,14 @@ static int open_sni(struct tls_ctx *t, const struct sw_tls_cfg *cfg, char *err, 
  * certificate; every context answers the servername callback, since
  * OpenSSL calls the one the handshake started on.
  */
-static void *ctx_open(const struct sw_config *cfg, char *err, size_t n)
+static void *ctx_open(const struct sw_config *cfg, const struct sw_ticket_keys *keys,
+		      char *err, size_t n)
 {
 	const struct sw_tls_cfg *tc = &cfg->tls;
 	struct tls_ctx *t = calloc(1, sizeof(*t));
 	const char *cert = tc->cert_path, *key = tc->key_path;
 
+	ticket_keys = keys;
 	if (!t || open_sni(t, tc, err, n) != SW_OK)
 		goto fail;
 	if (!cert && tc->certificates_count) {

@@ -7,6 +7,7 @@
 
 struct sw_diag;
 struct sw_config;
+struct sw_ticket_keys;
 
 /* Results of the session calls besides byte counts, SW_OK and SW_ERROR. */
 enum { SW_TLS_WANT_READ = -10, SW_TLS_WANT_WRITE = -11 };
@@ -18,8 +19,12 @@ enum { SW_TLS_WANT_READ = -10, SW_TLS_WANT_WRITE = -11 };
  * ask the caller to wait for readiness and call again.
  */
 struct sw_tls_api {
-	/* Server contexts for cfg: default certificate, SNI certificates, mTLS. */
-	void *(*ctx_open)(const struct sw_config *cfg, char *err, size_t err_size);
+	/*
+	 * Server contexts for cfg: default certificate, SNI certificates, mTLS;
+	 * session tickets sealed with the shared keys (may be NULL: per-process).
+	 */
+	void *(*ctx_open)(const struct sw_config *cfg, const struct sw_ticket_keys *keys,
+			  char *err, size_t err_size);
 	void (*ctx_close)(void *ctx);
 	void *(*session_new)(void *ctx, int fd);
 	void (*session_free)(void *session);

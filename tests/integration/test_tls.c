@@ -59,6 +59,9 @@ static void make_certs(const char *d)
 		"openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout a.key -out a.pem -subj /CN=a.test && "
 		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
 		"  -keyout w.key -out w.pem -subj '/CN=*.b.test' && "
+		"openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout drsa.key -out drsa.pem -subj /CN=dual.test && "
+		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+		"  -keyout dec.key -out dec.pem -subj /CN=dual.test && "
 		"openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key "
 		"  -out client.csr -subj /CN=client.test && "
 		"openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
@@ -91,9 +94,11 @@ static struct it_proc *start_tls(int backend, const char *mtls, int *tls_port, i
 		"  \"tls\": { \"cert_path\": \"%s/def.pem\", \"key_path\": \"%s/def.key\", %s\n"
 		"           \"certificates\": [\n"
 		"             {\"hostnames\": [\"a.test\"], \"cert_path\": \"%s/a.pem\", \"key_path\": \"%s/a.key\"},\n"
-		"             {\"hostnames\": [\"*.b.test\"], \"cert_path\": \"%s/w.pem\", \"key_path\": \"%s/w.key\"} ] },\n"
+		"             {\"hostnames\": [\"*.b.test\"], \"cert_path\": \"%s/w.pem\", \"key_path\": \"%s/w.key\"},\n"
+		"             {\"hostnames\": [\"dual.test\"], \"cert_path\": \"%s/drsa.pem\", \"key_path\": \"%s/drsa.key\"},\n"
+		"             {\"hostnames\": [\"dual.test\"], \"cert_path\": \"%s/dec.pem\", \"key_path\": \"%s/dec.key\"} ] },\n"
 		"  \"timeouts\": {\"drain_ms\": 3000} }\n",
-		*tls_port, it_backend(backend), www, d, d, mtls ? mtls : "", d, d, d, d);
+		*tls_port, it_backend(backend), www, d, d, mtls ? mtls : "", d, d, d, d, d, d, d, d);
 	p = it_start(cfg, NULL);
 	*plain_port = it_wait_port(p, "127.0.0.1", IT_WAIT_MS);
 	IT_ASSERT(*plain_port > 0, "no listening line (swerver: %s)", it_code_str(it_poll_exit(p)));
@@ -218,6 +223,59 @@ START_TEST(mtls_required)
 }
 END_TEST
 
+/* An RSA and an ECDSA certificate for one name: each client gets what it asks for. */
+START_TEST(rsa_and_ecdsa_for_one_name)
+{
+	int tport, pport;
+	char *o;
+
+	if (!have_tls(_i))
+		return;
+	start_tls(_i, NULL, &tport, &pport);
+	o = run(NULL, "echo | openssl s_client -connect 127.0.0.1:%d -servername dual.test -tls1_2 "
+		"-cipher ECDHE-RSA-AES128-GCM-SHA256 2>/dev/null | grep 'Server public key'", tport);
+	IT_ASSERT(strstr(o, "2048 bit") != NULL, "RSA suite for dual.test: \"%s\"", o);
+	free(o);
+	o = run(NULL, "echo | openssl s_client -connect 127.0.0.1:%d -servername dual.test -tls1_2 "
+		"-cipher ECDHE-ECDSA-AES128-GCM-SHA256 2>/dev/null | grep 'Server public key'", tport);
+	IT_ASSERT(strstr(o, "256 bit") != NULL, "ECDSA suite for dual.test: \"%s\"", o);
+	free(o);
+}
+END_TEST
+
+/*
+ * A ticket from one connection resumes the next ones whichever of the two
+ * workers takes them: the keys come from the master through shared memory.
+ */
+START_TEST(tickets_resume_on_any_worker)
+{
+	const char *vers[] = { "-tls1_3", "-tls1_2" };
+	char sess[IT_PATH_MAX];
+	int tport, pport, st;
+	char *o;
+
+	if (!have_tls(_i))
+		return;
+	start_tls(_i, NULL, &tport, &pport);
+	it_path(sess, "session.pem");
+	for (size_t v = 0; v < 2; v++) {
+		/* -ign_eof waits for the response, so the TLS 1.3 ticket arrives first. */
+		o = run(&st, "printf 'GET /.healthz HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n' | "
+			"openssl s_client -connect 127.0.0.1:%d %s -ign_eof -sess_out %s 2>&1 | grep -c '^New,'",
+			tport, vers[v], sess);
+		free(o);
+		for (int k = 0; k < 8; k++) {
+			o = run(&st, "printf 'GET /.healthz HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n' | "
+				"openssl s_client -connect 127.0.0.1:%d %s -ign_eof -sess_in %s 2>&1 | "
+				"grep -E '^(New|Reused),'", tport, vers[v], sess);
+			IT_ASSERT(strncmp(o, "Reused,", 7) == 0,
+				  "%s connection %d was not resumed: \"%s\"", vers[v], k, o);
+			free(o);
+		}
+	}
+}
+END_TEST
+
 static Suite *tls_suite(void)
 {
 	Suite *s = suite_create("tls");
@@ -227,6 +285,8 @@ static Suite *tls_suite(void)
 	tcase_add_loop_test(tc, sni_picks_certificate, 0, 2);
 	tcase_add_loop_test(tc, protocols_and_alpn, 0, 2);
 	tcase_add_loop_test(tc, mtls_required, 0, 2);
+	tcase_add_loop_test(tc, rsa_and_ecdsa_for_one_name, 0, 2);
+	tcase_add_loop_test(tc, tickets_resume_on_any_worker, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
