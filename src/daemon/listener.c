@@ -81,15 +81,12 @@ fail:
 	return -1;
 }
 
-static void close_slots(struct sw_listen *l, unsigned from)
+static void close_slots(struct sw_listen *l)
 {
-	for (unsigned i = from; i < l->nslots; i++) {
+	for (unsigned i = 0; i < l->nslots; i++)
 		if (l->fds[i] >= 0)
 			close(l->fds[i]);
-		l->fds[i] = -1;
-	}
-	if (from < l->nslots)
-		l->nslots = from;
+	l->nslots = 0;
 }
 
 static bool same_listener(const struct sw_listener_cfg *a, const struct sw_listener_cfg *b)
@@ -189,7 +186,7 @@ int sw_listen_set_open(struct sw_listen_set *set, const struct sw_config *cfg,
 void sw_listen_set_close(struct sw_listen_set *set)
 {
 	for (size_t i = 0; i < set->n; i++) {
-		close_slots(&set->v[i], 0);
+		close_slots(&set->v[i]);
 		free(set->v[i].cfg.address);
 	}
 	free(set->v);

@@ -977,3 +977,20 @@ int it_run_suite(Suite *s)
 	it_suite_fini();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+struct it_conn *it_conn_new(int port)
+{
+	struct it_conn *c = malloc(sizeof(*c));
+	int rc;
+
+	ck_assert_ptr_nonnull(c);
+	rc = it_conn_open(c, "127.0.0.1", port);
+	IT_ASSERT(rc == 0, "connect 127.0.0.1:%d: %s", port, strerror(-rc));
+	return c;
+}
+
+void it_conn_free(struct it_conn *c)
+{
+	it_conn_close(c);
+	free(c);
+}

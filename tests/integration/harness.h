@@ -146,6 +146,10 @@ void it_sleep_ms(int ms);
 
 /* HTTP client.  Functions return 0 or -errno (-ECONNREFUSED, -ETIMEDOUT, -EPROTO). */
 int it_conn_open(struct it_conn *c, const char *host, int port);
+/* A heap connection to 127.0.0.1:port; fails the test when connect fails. */
+struct it_conn *it_conn_new(int port);
+/* it_conn_close, then free. */
+void it_conn_free(struct it_conn *c);
 void it_conn_close(struct it_conn *c);
 int it_conn_send(struct it_conn *c, const char *bytes);
 int it_conn_read(struct it_conn *c, struct it_response *r, int timeout_ms);

@@ -62,23 +62,6 @@ static struct it_proc *start(const char *backend, const char *server, const char
 
 /* ---- client ------------------------------------------------------------- */
 
-static struct it_conn *conn_open(int port)
-{
-	struct it_conn *c = malloc(sizeof(*c));
-	int rc;
-
-	ck_assert_ptr_nonnull(c);
-	rc = it_conn_open(c, "127.0.0.1", port);
-	IT_ASSERT(rc == 0, "connect 127.0.0.1:%d: %s", port, strerror(-rc));
-	return c;
-}
-
-static void conn_free(struct it_conn *c)
-{
-	it_conn_close(c);
-	free(c);
-}
-
 /* Sends len bytes (NULs included). */
 static void send_bytes(struct it_conn *c, const char *bytes, size_t len, const char *what)
 {
@@ -317,7 +300,7 @@ static const struct refusal refusals[] = {
 /* One refused request on a fresh connection: status, Connection: close, EOF. */
 static void expect_refusal(int port, const char *name, const char *req, size_t len, int status)
 {
-	struct it_conn *c = conn_open(port);
+	struct it_conn *c = it_conn_new(port);
 	struct it_response r;
 
 	send_bytes(c, req, len, name);
@@ -325,7 +308,7 @@ static void expect_refusal(int port, const char *name, const char *req, size_t l
 	IT_ASSERT(r.status == status, "%s: status %d, want %d\n%s", name, r.status, status, r.head);
 	IT_ASSERT(r.conn_close, "%s: refusal without \"Connection: close\"\n%s", name, r.head);
 	expect_close(c, T_IO, name);
-	conn_free(c);
+	it_conn_free(c);
 }
 
 /* Small limits, allowed_hosts "a" (and "localhost" for the harness). */
@@ -385,7 +368,7 @@ START_TEST(refusals_limits)
 	expect_refusal(port, "100 fields", req, strlen(req), 431);
 
 	/* Positive controls: 8 fields (Host + 7), a head just under 1024 bytes, CL == max. */
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, "GET /.healthz HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\n"
 		  "E: 1\r\nF: 1\r\nG: 1\r\n\r\n", 200, &r, "max_header_count fields");
 	n = (size_t)snprintf(req, sizeof(req), "GET /.healthz HTTP/1.1\r\nHost: a\r\nX-Big: ");
@@ -399,7 +382,7 @@ START_TEST(refusals_limits)
 	req[n + LIM_BODY] = '\0';
 	roundtrip(c, req, 404, &r, "Content-Length == max_body_bytes");
 	roundtrip(c, "GET /.healthz HTTP/1.1\r\nHost: a\r\n\r\n", 200, &r, "after the controls");
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -416,7 +399,7 @@ START_TEST(refusal_413_does_not_wait)
 		return;
 	/* body_ms and header_ms far beyond T_IO: only an early answer passes. */
 	start(backend, "", "\"header_ms\": 20000, \"body_ms\": 20000", LIMITS_SMALL, &port);
-	c = conn_open(port);
+	c = it_conn_new(port);
 	t0 = it_now_ms();
 	send_str(c, "POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 1048576\r\n\r\n", "413");
 	read_final(c, &r, "CL 1 MiB over max 1 KiB");
@@ -424,7 +407,7 @@ START_TEST(refusal_413_does_not_wait)
 	IT_ASSERT(r.conn_close, "413 without Connection: close");
 	expect_close(c, T_IO, "after 413");
 	IT_ASSERT(it_now_ms() - t0 < T_IO, "413 took %lld ms", (long long)(it_now_ms() - t0));
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -449,7 +432,7 @@ START_TEST(hosts_and_methods)
 		       "GET http://evil.example/x HTTP/1.1\r\nHost: a\r\n\r\n",
 		       strlen("GET http://evil.example/x HTTP/1.1\r\nHost: a\r\n\r\n"), 421);
 
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, "GET /.healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n", 200, &r,
 		  "probe with another Host");
 	IT_ASSERT(!r.conn_close, "probe with another Host closes the connection");
@@ -473,7 +456,7 @@ START_TEST(hosts_and_methods)
 	IT_ASSERT(!hdr(&r, "Content-Length", allow, sizeof(allow)),
 		  "204 with Content-Length (RFC 9110 8.6)\n%s", r.head);
 	roundtrip(c, "GET /.healthz HTTP/1.1\r\nHost: a\r\n\r\n", 200, &r, "after 405 and 204");
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -496,7 +479,7 @@ START_TEST(smuggling)
 		return;
 	start(backend, "", "\"header_ms\": 10000", "", &port);
 	for (size_t k = 0; k < sizeof(attempts) / sizeof(attempts[0]); k++) {
-		struct it_conn *c = conn_open(port);
+		struct it_conn *c = it_conn_new(port);
 		struct it_response r;
 		char what[64];
 
@@ -505,7 +488,7 @@ START_TEST(smuggling)
 		read_final(c, &r, what);
 		IT_ASSERT(r.status == 400, "%s: status %d, want 400\n%s", what, r.status, r.head);
 		expect_close(c, T_IO, what);
-		conn_free(c);
+		it_conn_free(c);
 	}
 }
 END_TEST
@@ -523,14 +506,14 @@ START_TEST(http10_transfer_encoding)
 	if (!backend)
 		return;
 	start(backend, "", "\"header_ms\": 10000, \"body_ms\": 10000", "", &port);
-	c = conn_open(port);
+	c = it_conn_new(port);
 	send_str(c, "POST /nope HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n"
 		 "\r\n0\r\n\r\nGET /.healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
 		 "HTTP/1.0 with Transfer-Encoding");
 	IT_ASSERT(read_to_close(c, T_IO) && count_str(c->buf, "HTTP/1.1 ") <= 1,
 		  "HTTP/1.0 + Transfer-Encoding (RFC 9112 6.1: close after processing it): "
 		  "want at most one response and then EOF; got:\n%s", c->buf);
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -548,7 +531,7 @@ START_TEST(invalid_host_value)
 		return;
 	start(backend, "", "\"header_ms\": 10000", "", &port);
 	for (size_t k = 0; k < sizeof(hosts) / sizeof(hosts[0]); k++) {
-		struct it_conn *c = conn_open(port);
+		struct it_conn *c = it_conn_new(port);
 		struct it_response r;
 		char req[256];
 		size_t n = strlen(bad);
@@ -559,7 +542,7 @@ START_TEST(invalid_host_value)
 		if (r.status != 400 || !r.conn_close || !read_to_close(c, T_IO) || c->len)
 			snprintf(bad + n, sizeof(bad) - n, "\n  Host: \"%s\" -> %d%s", hosts[k], r.status,
 				 r.conn_close ? ", closed" : ", kept open");
-		conn_free(c);
+		it_conn_free(c);
 	}
 	IT_ASSERT(bad[0] == '\0', "invalid Host values not refused with 400 and a close:%s", bad);
 }
@@ -575,14 +558,14 @@ START_TEST(pipelined_refusal)
 	if (!backend)
 		return;
 	start(backend, "", "\"header_ms\": 10000", "", &port);
-	c = conn_open(port);
+	c = it_conn_new(port);
 	send_str(c, PROBE "GET /nope HTTP/1.1\r\nHost: a\r\n\r\n"
 		 "GET / HTTP/1.1\r\nHost: a\r\nX-A : b\r\n\r\n" PROBE, "pipelined refusal");
 	expect_status(c, 200, "pipelined 1");
 	expect_status(c, 404, "pipelined 2");
 	expect_status(c, 400, "pipelined 3 (space before colon)");
 	expect_close(c, T_IO, "after the pipelined refusal");
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -599,7 +582,7 @@ START_TEST(bodies_then_pipelined)
 	if (!backend)
 		return;
 	start(backend, "", "\"header_ms\": 10000, \"body_ms\": 10000", LIMITS_SMALL, &port);
-	c = conn_open(port);
+	c = it_conn_new(port);
 
 	/* Content-Length body that looks like a request, then a probe, in one write. */
 	snprintf(req, sizeof(req), "POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length: %zu\r\n\r\n"
@@ -643,7 +626,7 @@ START_TEST(bodies_then_pipelined)
 
 	roundtrip(c, PROBE, 200, &r, "connection still usable");
 	IT_ASSERT(!r.conn_close, "connection: close after bodies");
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -659,7 +642,7 @@ START_TEST(bad_chunk_sizes)
 		return;
 	start(backend, "", "\"header_ms\": 10000, \"body_ms\": 10000", LIMITS_SMALL, &port);
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		struct it_conn *c = conn_open(port);
+		struct it_conn *c = it_conn_new(port);
 		char what[64];
 
 		snprintf(what, sizeof(what), "chunk size \"%s\"", sizes[k]);
@@ -670,7 +653,7 @@ START_TEST(bad_chunk_sizes)
 			  what, T_IO, c->buf);
 		IT_ASSERT(count_str(c->buf, "HTTP/1.1 ") <= 1 && !strstr(c->buf, "HTTP/1.1 200"),
 			  "%s: the request behind a broken body was answered:\n%s", what, c->buf);
-		conn_free(c);
+		it_conn_free(c);
 	}
 }
 END_TEST
@@ -689,15 +672,15 @@ START_TEST(chunked_over_max)
 	memset(chunk, 'y', 500);
 
 	/* One chunk of 1 MiB: closed on its size line; its data is never sent. */
-	c = conn_open(port);
+	c = it_conn_new(port);
 	send_str(c, "POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n",
 		 "1 MiB chunk");
 	IT_ASSERT(read_to_close(c, T_IO), "1 MiB chunk (max 1 KiB): still open after %d ms", T_IO);
 	IT_ASSERT(!strstr(c->buf, "HTTP/1.1 2"), "1 MiB chunk: %s", c->buf);
-	conn_free(c);
+	it_conn_free(c);
 
 	/* 500 + 500 are fine, the third 500 is over 1024: closed before its data. */
-	c = conn_open(port);
+	c = it_conn_new(port);
 	send_str(c, "POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1f4\r\n",
 		 "3 x 500");
 	send_bytes(c, chunk, 500, "3 x 500");
@@ -706,17 +689,17 @@ START_TEST(chunked_over_max)
 	send_str(c, "\r\n1f4\r\n", "3 x 500");
 	IT_ASSERT(read_to_close(c, T_IO), "3 x 500 (max 1024): still open after %d ms", T_IO);
 	IT_ASSERT(!strstr(c->buf, "HTTP/1.1 2"), "3 x 500: %s", c->buf);
-	conn_free(c);
+	it_conn_free(c);
 
 	/* Many small chunks add up too. */
-	c = conn_open(port);
+	c = it_conn_new(port);
 	send_str(c, "POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", "small");
 	for (int k = 0; k < 200; k++)
 		if (send(c->fd, "8\r\n12345678\r\n", 13, MSG_NOSIGNAL) != 13)
 			break;   /* already closed: fine */
 	IT_ASSERT(read_to_close(c, T_IO), "200 x 8 bytes (max 1024): still open after %d ms", T_IO);
 	IT_ASSERT(!strstr(c->buf, "HTTP/1.1 2"), "200 x 8: %s", c->buf);
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -736,7 +719,7 @@ START_TEST(expect_continue)
 		return;
 	start(backend, "", "\"header_ms\": 10000, \"body_ms\": 10000", "", &port);
 	for (size_t k = 0; k < sizeof(reqs) / sizeof(reqs[0]); k++) {
-		struct it_conn *c = conn_open(port);
+		struct it_conn *c = it_conn_new(port);
 		struct it_response r;
 		char what[64];
 
@@ -747,7 +730,7 @@ START_TEST(expect_continue)
 			  r.head);
 		IT_ASSERT(r.conn_close, "%s: no Connection: close\n%s", what, r.head);
 		expect_close(c, T_IO, what);
-		conn_free(c);
+		it_conn_free(c);
 	}
 }
 END_TEST
@@ -766,14 +749,14 @@ START_TEST(keep_alive_rules)
 		return;
 	start(backend, "", "\"header_ms\": 10000", "", &port);
 
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, "GET /.healthz HTTP/1.0\r\n\r\n", 200, &r, "HTTP/1.0");
 	IT_ASSERT(!(hdr(&r, "Connection", val, sizeof(val)) && strcasecmp(val, "keep-alive") == 0),
 		  "HTTP/1.0 without keep-alive answered keep-alive\n%s", r.head);
 	expect_close(c, T_IO, "HTTP/1.0 without keep-alive");
-	conn_free(c);
+	it_conn_free(c);
 
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, "GET /.healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 200, &r,
 		  "HTTP/1.0 keep-alive");
 	IT_ASSERT(hdr(&r, "Connection", val, sizeof(val)) && strcasecmp(val, "keep-alive") == 0,
@@ -785,24 +768,24 @@ START_TEST(keep_alive_rules)
 		  "second HTTP/1.0 keep-alive: no \"Connection: keep-alive\"\n%s", r.head);
 	roundtrip(c, "GET /.healthz HTTP/1.0\r\n\r\n", 200, &r, "HTTP/1.0 ending keep-alive");
 	expect_close(c, T_IO, "HTTP/1.0 after a keep-alive one");
-	conn_free(c);
+	it_conn_free(c);
 
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, "GET /.healthz HTTP/1.1\r\nHost: a\r\n\r\n", 200, &r, "HTTP/1.1");
 	IT_ASSERT(!r.conn_close, "HTTP/1.1 default: Connection: close");
 	roundtrip(c, "GET /.healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 200, &r,
 		  "HTTP/1.1 Connection: close");
 	IT_ASSERT(r.conn_close, "HTTP/1.1 Connection: close not echoed\n%s", r.head);
 	expect_close(c, T_IO, "HTTP/1.1 Connection: close");
-	conn_free(c);
+	it_conn_free(c);
 
 	/* Pipelined behind a Connection: close: never answered. */
-	c = conn_open(port);
+	c = it_conn_new(port);
 	send_str(c, "GET /.healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n" PROBE,
 		 "pipelined after close");
 	expect_status(c, 200, "pipelined after close");
 	expect_close(c, T_IO, "request behind Connection: close");
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -816,7 +799,7 @@ START_TEST(leading_crlf)
 	if (!backend)
 		return;
 	start(backend, "", "\"header_ms\": 10000", "", &port);
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, "\r\n\r\nGET /.healthz HTTP/1.1\r\nHost: a\r\n\r\n", 200, &r,
 		  "two CRLFs before the first request");
 	roundtrip(c, "\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n", 404, &r,
@@ -832,14 +815,14 @@ START_TEST(leading_crlf)
 	it_sleep_ms(50);
 	roundtrip(c, "\nGET /.healthz HTTP/1.1\r\nHost: a\r\n\r\n", 200, &r,
 		  "a CRLF split as CR, then LF + request");
-	conn_free(c);
+	it_conn_free(c);
 	/* The same at the very start of a connection. */
-	c = conn_open(port);
+	c = it_conn_new(port);
 	send_str(c, "\r", "CR alone at the start");
 	it_sleep_ms(50);
 	roundtrip(c, "\nGET /.healthz HTTP/1.1\r\nHost: a\r\n\r\n", 200, &r,
 		  "first CRLF split as CR, then LF + request");
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -857,7 +840,7 @@ START_TEST(pipelining_ten)
 	for (int k = 0; k < 10; k++)
 		p += k % 3 == 0 ? sprintf(p, "GET /.healthz HTTP/1.1\r\nHost: a\r\n\r\n")
 				: sprintf(p, "GET /nope/%d HTTP/1.1\r\nHost: a\r\n\r\n", k);
-	c = conn_open(port);
+	c = it_conn_new(port);
 	send_str(c, req, "10 pipelined");
 	for (int k = 0; k < 10; k++) {
 		char what[64];
@@ -875,7 +858,7 @@ START_TEST(pipelining_ten)
 	}
 	expect_quiet(c, "after 10 pipelined");
 	roundtrip(c, PROBE, 200, &r, "11th request");
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -890,7 +873,7 @@ START_TEST(head_has_no_body)
 	if (!backend)
 		return;
 	start(backend, "", "\"header_ms\": 10000", "", &port);
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, "GET /nope HTTP/1.1\r\nHost: a\r\n\r\n", 404, &r, "GET of a 404");
 	get_len = r.content_length;
 	IT_ASSERT(get_len > 0 && (long)r.body_len == get_len, "GET 404: CL %ld, body %zu", get_len,
@@ -909,7 +892,7 @@ START_TEST(head_has_no_body)
 	read_head_only(c, &r, "probe after HEAD of a 404 (a body was sent?)");
 	IT_ASSERT(r.status == 200, "probe after HEAD: status %d", r.status);
 	expect_quiet(c, "after HEADs");
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -970,7 +953,7 @@ static void check_common_headers(const struct it_response *r, bool want_server, 
 
 static void check_headers_on(int port, bool want_server)
 {
-	struct it_conn *c = conn_open(port);
+	struct it_conn *c = it_conn_new(port);
 	struct it_response r;
 
 	roundtrip(c, PROBE, 200, &r, "probe");
@@ -979,7 +962,7 @@ static void check_headers_on(int port, bool want_server)
 	check_common_headers(&r, want_server, "404");
 	roundtrip(c, "GET / HTTP/1.1\r\n\r\n", 400, &r, "400");
 	check_common_headers(&r, want_server, "400");
-	conn_free(c);
+	it_conn_free(c);
 }
 
 START_TEST(response_headers)
@@ -1030,7 +1013,7 @@ START_TEST(timeout_header)
 	start(backend, "", "\"header_ms\": 300, \"idle_ms\": 20000", "", &port);
 
 	/* Half a request line, then nothing: 408 and EOF. */
-	c = conn_open(port);
+	c = it_conn_new(port);
 	t0 = it_now_ms();
 	send_str(c, "GET /.hea", "half a request line");
 	read_final(c, &r, "half a request line");
@@ -1039,10 +1022,10 @@ START_TEST(timeout_header)
 	IT_ASSERT(r.conn_close, "408 without Connection: close\n%s", r.head);
 	IT_ASSERT(ms >= 250, "408 after %lld ms, header_ms is 300", (long long)ms);
 	expect_close(c, T_IO, "after 408");
-	conn_free(c);
+	it_conn_free(c);
 
 	/* A head trickled a field every 100 ms is cut at header_ms all the same. */
-	c = conn_open(port);
+	c = it_conn_new(port);
 	t0 = it_now_ms();
 	send_str(c, "GET /.healthz HTTP/1.1\r\n", "trickle");
 	for (int k = 0; k < 30 && c->len == 0; k++) {
@@ -1057,7 +1040,7 @@ START_TEST(timeout_header)
 	IT_ASSERT(ms < 2000, "trickled head answered after %lld ms; header_ms is 300",
 		  (long long)ms);
 	IT_ASSERT(read_to_close(c, T_IO), "trickled head: not closed after 408");
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -1072,11 +1055,11 @@ START_TEST(timeout_idle)
 	if (!backend)
 		return;
 	start(backend, "", "\"idle_ms\": 300, \"header_ms\": 20000, \"body_ms\": 20000", "", &port);
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, PROBE, 200, &r, "before idling");
 	ms = time_to_close(c, T_IO, "idle keep-alive connection");
 	IT_ASSERT(ms >= 250, "idle connection closed after %lld ms; idle_ms is 300", (long long)ms);
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -1092,26 +1075,26 @@ START_TEST(timeout_body)
 		return;
 	start(backend, "", "\"body_ms\": 300, \"idle_ms\": 20000, \"header_ms\": 20000", "", &port);
 
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, "GET /.healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n", 200, &r,
 		  "promised body, none sent");
 	ms = time_to_close(c, T_IO, "promised body never sent");
 	IT_ASSERT(ms >= 250, "closed after %lld ms; body_ms is 300", (long long)ms);
-	conn_free(c);
+	it_conn_free(c);
 
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, "POST /nope HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n012", 404, &r,
 		  "3 of 10 body bytes");
 	ms = time_to_close(c, T_IO, "3 of 10 body bytes, then nothing");
 	IT_ASSERT(ms >= 250, "closed after %lld ms; body_ms is 300", (long long)ms);
-	conn_free(c);
+	it_conn_free(c);
 
-	c = conn_open(port);
+	c = it_conn_new(port);
 	roundtrip(c, "POST /nope HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
 		  404, &r, "unfinished chunked body");
 	ms = time_to_close(c, T_IO, "unfinished chunked body, then nothing");
 	IT_ASSERT(ms >= 250, "closed after %lld ms; body_ms is 300", (long long)ms);
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
@@ -1254,7 +1237,7 @@ START_TEST(max_connections)
 	/* The ready probes' connections must be gone before counting. */
 	it_sleep_ms(50);
 	for (int k = 0; k < 10; k++)
-		c[k] = conn_open(port);
+		c[k] = it_conn_new(port);
 	for (int k = 0; k < 4; k++)
 		roundtrip(c[k], PROBE, 200, &r, "one of the first 4 connections");
 	for (int k = 4; k < 10; k++)
@@ -1277,14 +1260,14 @@ START_TEST(max_connections)
 
 	/* Each close lets one queued connection in. */
 	for (int k = 0; k < 4; k++)
-		conn_free(c[k]);
+		it_conn_free(c[k]);
 	for (int k = 4; k < 8; k++)
 		expect_status(c[k], 200, "queued connection after the first 4 closed");
 	for (int k = 4; k < 8; k++)
-		conn_free(c[k]);
+		it_conn_free(c[k]);
 	for (int k = 8; k < 10; k++) {
 		expect_status(c[k], 200, "last queued connections");
-		conn_free(c[k]);
+		it_conn_free(c[k]);
 	}
 	IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", T_IO) == 200, "fresh connection");
 }

@@ -15,23 +15,6 @@
 
 #define HEAD_PART "GET /.healthz HTTP/1.1\r\nHost: x\r\n"
 
-static struct it_conn *conn_new(int port)
-{
-	struct it_conn *c = malloc(sizeof(*c));
-	int rc;
-
-	ck_assert_ptr_nonnull(c);
-	rc = it_conn_open(c, "127.0.0.1", port);
-	IT_ASSERT(rc == 0, "connect 127.0.0.1:%d: %s", port, strerror(-rc));
-	return c;
-}
-
-static void conn_free(struct it_conn *c)
-{
-	it_conn_close(c);
-	free(c);
-}
-
 static void assert_exit(struct it_proc *p, int timeout_ms, const char *what)
 {
 	int code = it_wait_exit(p, timeout_ms);
@@ -72,7 +55,7 @@ START_TEST(term_drains_inflight)
 	if (!backend)
 		return;
 	p = start2(backend, &port, kids);
-	c = conn_new(port);
+	c = it_conn_new(port);
 	IT_ASSERT(it_conn_send(c, HEAD_PART) == 0, "send first half");
 	it_sleep_ms(100);                  /* let a worker read the first half */
 	ck_assert_int_eq(it_signal(p, SIGTERM), 0);
@@ -84,7 +67,7 @@ START_TEST(term_drains_inflight)
 	rc = it_conn_read(c, &r, IT_IO_MS);
 	IT_ASSERT(rc == 0, "in-flight request lost on TERM: error %d (%s)", rc, strerror(-rc));
 	IT_ASSERT(r.status == 200, "in-flight request got %d after TERM", r.status);
-	conn_free(c);
+	it_conn_free(c);
 	assert_exit(p, 4500, "SIGTERM drain");
 	assert_workers_gone(kids, 2);
 }
@@ -109,13 +92,13 @@ START_TEST(term_serves_queued_request)
 	it_config_simple(cfg, "swerver.json", "127.0.0.1", 0, 1, backend);
 	p = it_start_ready(cfg, "127.0.0.1", &port);
 	ck_assert_int_eq(it_signal(p, SIGSTOP), 0);
-	c = conn_new(port);
+	c = it_conn_new(port);
 	IT_ASSERT(it_conn_send(c, HEAD_PART "\r\n") == 0, "send the request");
 	it_sleep_ms(50);
 	ck_assert_int_eq(it_signal(p, SIGTERM), 0);
 	ck_assert_int_eq(it_signal(p, SIGCONT), 0);
 	rc = it_conn_read(c, &r, IT_IO_MS);
-	conn_free(c);
+	it_conn_free(c);
 	IT_ASSERT(rc == 0, "request queued before TERM lost: error %d (%s)", rc, strerror(-rc));
 	IT_ASSERT(r.status == 200, "request queued before TERM got %d", r.status);
 	assert_exit(p, 4500, "SIGTERM drain");
@@ -465,7 +448,7 @@ START_TEST(quit_stops_now)
 	if (!backend)
 		return;
 	p = start2(backend, &port, kids);
-	c = conn_new(port);
+	c = it_conn_new(port);
 	IT_ASSERT(it_conn_send(c, HEAD_PART) == 0, "send half a request");
 	it_sleep_ms(100);
 	t0 = it_now_ms();
@@ -474,7 +457,7 @@ START_TEST(quit_stops_now)
 	IT_ASSERT(it_now_ms() - t0 < 2000, "QUIT took %lld ms", (long long)(it_now_ms() - t0));
 	assert_workers_gone(kids, 2);
 	IT_ASSERT(it_conn_wait_eof(c, 1000), "the in-flight connection was left open after QUIT");
-	conn_free(c);
+	it_conn_free(c);
 }
 END_TEST
 
