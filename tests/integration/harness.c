@@ -556,13 +556,22 @@ char *it_out(struct it_proc *p)
 	return it_read_file(p->out_path);
 }
 
-static bool file_has(const char *path, size_t from, const char *needle)
+/* Occurrences of needle in the file after byte `from`. */
+static int file_count(const char *path, size_t from, const char *needle)
 {
 	char *text = it_read_file(path);
-	bool found = strlen(text) >= from && strstr(text + from, needle) != NULL;
+	int n = 0;
 
+	if (strlen(text) >= from)
+		for (const char *at = text + from; (at = strstr(at, needle)); at += strlen(needle))
+			n++;
 	free(text);
-	return found;
+	return n;
+}
+
+static bool file_has(const char *path, size_t from, const char *needle)
+{
+	return file_count(path, from, needle) > 0;
 }
 
 bool it_log_has(struct it_proc *p, const char *needle)
@@ -584,10 +593,15 @@ size_t it_log_size(struct it_proc *p)
 
 bool it_wait_log(struct it_proc *p, size_t from, const char *needle, int timeout_ms)
 {
+	return it_wait_log_n(p, from, needle, 1, timeout_ms);
+}
+
+bool it_wait_log_n(struct it_proc *p, size_t from, const char *needle, int count, int timeout_ms)
+{
 	int64_t end = it_now_ms() + timeout_ms;
 
 	for (;;) {
-		if (file_has(p->err_path, from, needle))
+		if (file_count(p->err_path, from, needle) >= count)
 			return true;
 		if (it_now_ms() >= end)
 			return false;

@@ -129,6 +129,8 @@ bool it_log_has(struct it_proc *p, const char *needle);
 bool it_out_has(struct it_proc *p, const char *needle);
 /* Polls stderr until it contains needle past byte `from`. */
 bool it_wait_log(struct it_proc *p, size_t from, const char *needle, int timeout_ms);
+/* Waits until needle appears at least count times after byte `from`. */
+bool it_wait_log_n(struct it_proc *p, size_t from, const char *needle, int count, int timeout_ms);
 size_t it_log_size(struct it_proc *p);
 /* Prints every started process's stdout/stderr to our stderr (for failures). */
 void it_dump_logs(void);
