@@ -23,6 +23,7 @@ struct sw_slot_stats {
 	uint64_t cpu;                   /* CPU it is pinned to */
 	uint64_t connections_accepted;
 	uint64_t connections_open;      /* gauge: add 1 on open, sub 1 on close */
+	uint64_t h2_floods;             /* HTTP/2 connections ended for flooding */
 	uint64_t requests[SW_PROTO_COUNT][6]; /* by status class 1xx..5xx, [0] unused */
 	uint64_t bytes_in, bytes_out;
 	/*

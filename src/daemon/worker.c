@@ -416,6 +416,7 @@ static void on_run_timeout(struct sw_timer *t)
 
 static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 {
+	const struct sw_module *h2;
 	char role[32];
 
 	memset(w, 0, sizeof(*w));
@@ -438,6 +439,8 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	sw_timer_init(&w->run_timer, on_run_timeout, w);
 	if (open_loop(w) != SW_OK || open_signals(w) != SW_OK)
 		return SW_ERROR;
+	h2 = sw_module_find("http2");
+	w->h2_api = h2 ? h2->impl : NULL;
 	if (open_tls(w) != SW_OK)
 		return SW_ERROR;
 	/* A root that vanished since start-up costs 404s (logged), not a crash loop. */

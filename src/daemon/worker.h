@@ -11,6 +11,7 @@
 
 struct sw_conn;
 struct sw_tls_api;
+struct sw_h2_api;
 struct sw_cli;
 
 /* A listening socket as one worker accepts on it. */
@@ -54,6 +55,7 @@ struct sw_worker {
 	struct sw_access_log *access_log;
 	uint64_t request_seq;         /* for request ids */
 	const struct sw_tls_api *tls_api; /* NULL when TLS is compiled out */
+	const struct sw_h2_api *h2_api;   /* NULL when HTTP/2 is compiled out */
 	void *tls_ctx;                /* when a listener uses TLS */
 	int exit_code;
 };

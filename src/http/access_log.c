@@ -493,7 +493,10 @@ static void format_json(struct line *l, const struct sw_exchange *x,
 	json_key_str(l, "user_agent", header(x, "User-Agent"), AL_HEADER_MAX);
 	json_key_str(l, "referer", header(x, "Referer"), AL_HEADER_MAX);
 	json_key_str(l, "request_id", cstr(x->request_id), AL_SHORT_MAX);
-	putf(l, ",\"tls\":%s,\"worker\":%u}", x->tls ? "true" : "false", x->worker->slot);
+	putf(l, ",\"tls\":%s", x->tls ? "true" : "false");
+	if (x->tls_client)
+		json_key_str(l, "tls_client", cstr(x->tls_client), AL_HEADER_MAX);
+	putf(l, ",\"worker\":%u}", x->worker->slot);
 }
 
 void sw_access_log_write(const struct sw_exchange *x)

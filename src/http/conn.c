@@ -44,6 +44,14 @@ void sw_conn_nodelay(struct sw_conn *c)
 	c->nodelay = true;
 }
 
+void sw_conn_reserve(struct sw_conn *c, size_t size)
+{
+	if (c->cap >= size)
+		return;
+	c->buf = sw_realloc(c->buf, size);
+	c->cap = size;
+}
+
 void sw_conn_set_timer(struct sw_conn *c, uint32_t ms)
 {
 	sw_timer_add(c->w->loop, &c->timer, ms);
@@ -92,6 +100,10 @@ void sw_conn_close(struct sw_conn *c)
 		/* Abandoned mid-response: the log still sees it, once. */
 		sw_exchange_finish(&c->x);
 	}
+	if (c->h2) {
+		c->w->h2_api->close(c);
+		c->h2 = NULL;
+	}
 	if (c->x.resp.file_fd >= 0) {
 		close(c->x.resp.file_fd);
 		c->x.resp.file_fd = -1;
@@ -119,6 +131,9 @@ static void on_timer(struct sw_timer *t)
 	case C_HEAD:
 		/* A client trickling its head is cut at the deadline, with an answer. */
 		refuse(c, 408);
+		break;
+	case C_H2:
+		c->w->h2_api->timeout(c);
 		break;
 	default:
 		/* write_ms, body_ms, linger: the peer stopped taking part. */
@@ -173,6 +188,8 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	c->nodelay = false;
 	c->refused = false;
 	c->tls = NULL;
+	c->tls_client[0] = '\0';
+	c->h2 = NULL;
 	c->read_done = on_recv;
 	c->body_pending = false;
 	c->x.resp.file_fd = -1;
@@ -210,6 +227,10 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
  */
 void sw_conn_drain(struct sw_conn *c)
 {
+	if (c->state == C_H2) {
+		c->w->h2_api->drain(c);
+		return;
+	}
 	c->keep_alive = false;
 	if (c->state == C_IDLE && c->requests > 0 && !input_waiting(c))
 		sw_conn_set_timer(c, DRAIN_RECHECK_MS);
@@ -302,7 +323,7 @@ void sw_conn_read(struct sw_conn *c)
 	}
 	c->recv_pending = false;
 	c->rio.data = c;
-	c->rio.cb = on_recv;
+	c->rio.cb = c->state == C_LINGER ? on_recv : c->read_done;
 	if (sw_loop_recv(c->w->loop, &c->h, &c->rio, c->buf + c->len, c->cap - c->len) != SW_OK) {
 		sw_conn_close(c);
 		return;
@@ -327,6 +348,7 @@ static void start_exchange(struct sw_conn *c)
 	x->peer_len = c->peer_len;
 	x->resp.file_fd = -1;
 	x->tls = c->tls != NULL;
+	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
 	x->bytes_in = c->used;
 	sw_exchange_begin(x);
 }
@@ -464,6 +486,40 @@ static void continue_discard(struct sw_conn *c)
 	}
 }
 
+void sw_conn_start_h2(struct sw_conn *c)
+{
+	c->state = C_H2;
+	sw_timer_del(c->w->loop, &c->timer);
+	c->w->h2_api->start(c);
+}
+
+/*
+ * A cleartext connection's first bytes say whether it speaks HTTP/2 by
+ * prior knowledge.  Returns true when conn_process should go on with
+ * HTTP/1.1, false when the connection was handed over, refused, or must
+ * read more of the preface first.
+ */
+static bool pick_protocol(struct sw_conn *c)
+{
+	size_t n = SW_MIN(c->len, (size_t)SW_H2_PREFACE_LEN);
+	bool h2 = c->w->h2_api && memcmp(c->buf, SW_H2_PREFACE, n) == 0;
+
+	if (h2 && n < SW_H2_PREFACE_LEN) {
+		sw_conn_read(c);
+		return false;
+	}
+	if (h2) {
+		sw_conn_start_h2(c);
+		return false;
+	}
+	if (c->listen->cfg.h2c_only) {
+		/* An HTTP/1.1 client on an HTTP/2-only port: say so, then close. */
+		refuse(c, 505);
+		return false;
+	}
+	return true;
+}
+
 static void conn_process(struct sw_conn *c)
 {
 	if (c->state == C_DISCARD) {
@@ -475,6 +531,8 @@ static void conn_process(struct sw_conn *c)
 			sw_conn_read(c);
 			return;
 		}
+		if (c->requests == 0 && !c->tls && !pick_protocol(c))
+			return;
 		c->state = C_HEAD;
 		sw_conn_set_timer(c, c->w->cfg->timeouts.header_ms);
 	}

@@ -20,6 +20,7 @@ enum conn_state {
 	C_WRITE,     /* sending a response */
 	C_DISCARD,   /* answered; reading and dropping the rest of the request body */
 	C_LINGER,    /* write side shut; reading until EOF so our answer is not reset */
+	C_H2,        /* the HTTP/2 codec owns the connection (c->h2) */
 	C_CLOSED,
 };
 
@@ -61,17 +62,46 @@ struct sw_conn {
 	void *tls;
 	char *tls_buf;            /* plaintext staged for one SSL_write */
 	size_t tls_staged;        /* bytes in tls_buf awaiting the write */
-	sw_io_cb read_done;       /* where a TLS read or write result goes */
+	uint64_t tls_last_write_ms; /* loop time of the last record staged */
+	char tls_client[256];     /* verified client certificate subject, or "" */
+	sw_io_cb read_done;       /* where a read or TLS write result goes */
 	sw_io_cb write_done;
+	/* HTTP/2 (http2.c): the session and its streams once C_H2 */
+	void *h2;
 };
+
+/*
+ * The HTTP/2 codec, found as sw_module_find("http2")->impl (the worker
+ * keeps it in w->h2_api) so this file links without nghttp2.  It takes the
+ * connection over after ALPN "h2" or a cleartext prior-knowledge preface
+ * and uses the transport below (sw_conn_read, sw_conn_send_iov).
+ */
+struct sw_h2_api {
+	/* Takes c over; c->buf[0..len) holds bytes already read (the preface). */
+	void (*start)(struct sw_conn *c);
+	/* Worker drain: GOAWAY, let the open streams finish, then close. */
+	void (*drain)(struct sw_conn *c);
+	/* The connection timer fired. */
+	void (*timeout)(struct sw_conn *c);
+	/* Finishes every open stream's exchange and frees the session. */
+	void (*close)(struct sw_conn *c);
+};
+
+/* The client preface of cleartext HTTP/2 with prior knowledge (RFC 9113 3.4). */
+#define SW_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define SW_H2_PREFACE_LEN 24
 
 /* conn.c */
 void sw_conn_nodelay(struct sw_conn *c);
+/* Grows the receive buffer to at least size bytes. */
+void sw_conn_reserve(struct sw_conn *c, size_t size);
 void sw_conn_set_timer(struct sw_conn *c, uint32_t ms);
 void sw_conn_close(struct sw_conn *c);
 void sw_conn_read(struct sw_conn *c);
 /* After a response: next request, body discard, or linger and close. */
 void sw_conn_next(struct sw_conn *c);
+/* Hands the connection to the HTTP/2 codec (w->h2_api must be set). */
+void sw_conn_start_h2(struct sw_conn *c);
 
 /* conn_tls.c */
 void sw_conn_tls_handshake(struct sw_conn *c);
@@ -82,5 +112,10 @@ void sw_conn_tls_close(struct sw_conn *c);
 
 /* conn_send.c */
 extern const struct sw_exchange_ops sw_http1_exchange_ops;
+/*
+ * Writes c->iov[0..iovcnt) over the connection's transport (plain writev
+ * or TLS); cb gets the bytes written (maybe fewer) or -errno.
+ */
+void sw_conn_send_iov(struct sw_conn *c, sw_io_cb cb);
 
 #endif

@@ -195,17 +195,22 @@ static void on_write(struct sw_io *io, ssize_t res)
 	}
 }
 
-static void start_write(struct sw_conn *c)
+void sw_conn_send_iov(struct sw_conn *c, sw_io_cb cb)
 {
 	if (c->tls) {
-		c->write_done = on_write;
+		c->write_done = cb;
 		sw_conn_tls_write(c, false);
 		return;
 	}
 	c->wio.data = c;
-	c->wio.cb = on_write;
+	c->wio.cb = cb;
 	if (sw_loop_writev(c->w->loop, &c->h, &c->wio, c->iov, c->iovcnt) != SW_OK)
 		sw_conn_close(c);
+}
+
+static void start_write(struct sw_conn *c)
+{
+	sw_conn_send_iov(c, on_write);
 }
 
 static void respond(struct sw_exchange *x)

@@ -92,6 +92,8 @@ struct sw_exchange {
 	struct sw_worker *worker;
 	enum sw_proto proto;
 	bool tls;
+	/* Verified mTLS client certificate subject (RFC 2253), or NULL. */
+	const char *tls_client;
 	struct sw_request req;
 	struct sw_response resp;
 	const struct sockaddr *peer; /* the connection's peer (TCP or UDP) */

@@ -65,7 +65,7 @@ struct snap {
 	uint64_t hist[SW_PROTO_COUNT][SW_DURATION_BUCKETS];
 	uint64_t sum_ms[SW_PROTO_COUNT];
 	int64_t open;
-	uint64_t accepted;
+	uint64_t accepted, h2_floods;
 	uint64_t started_at, generation, reloads, reload_failures, restarts, workers;
 	uint64_t now;
 	unsigned nslots;
@@ -95,6 +95,7 @@ static void add_slot(struct snap *s, const struct sw_slot_stats *st)
 	}
 	s->open += (int64_t)sw_stat_get(&st->connections_open);
 	s->accepted += sw_stat_get(&st->connections_accepted);
+	s->h2_floods += sw_stat_get(&st->h2_floods);
 }
 
 /*
@@ -221,6 +222,9 @@ static void emit_connections(struct out *o, const struct snap *s)
 	family(o, "swerver_connections_accepted_total", "counter",
 	       "Client connections accepted.");
 	put_u(o, "swerver_connections_accepted_total", s->accepted);
+	family(o, "swerver_http2_floods_total", "counter",
+	       "HTTP/2 connections closed with ENHANCE_YOUR_CALM for a frame flood or rapid reset.");
+	put_u(o, "swerver_http2_floods_total", s->h2_floods);
 }
 
 static void emit_daemon(struct out *o, const struct snap *s)

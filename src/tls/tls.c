@@ -126,16 +126,21 @@ struct tls_ctx {
 /* Forward secrecy only; TLS 1.3 suites are OpenSSL's (all forward secret). */
 #define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
 
-/* HTTP/1.1 only until the HTTP/2 codec lands; never answer what we cannot serve. */
+/*
+ * h2 first when the HTTP/2 unit is built in, then http/1.1; a client that
+ * offers neither is refused (no_application_protocol) rather than answered
+ * in a protocol it did not ask for.  arg says whether h2 may be chosen.
+ */
 static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		       const unsigned char *in, unsigned int inlen, void *arg)
 {
-	static const unsigned char ours[] = "\x08http/1.1";
+	static const unsigned char both[] = "\x02h2\x08http/1.1";
+	const unsigned char *ours = arg ? both : both + 3;
+	unsigned ours_len = arg ? sizeof(both) - 1 : sizeof(both) - 4;
 	unsigned char *sel;
 
 	(void)ssl;
-	(void)arg;
-	if (SSL_select_next_proto(&sel, outlen, ours, sizeof(ours) - 1, in, inlen) !=
+	if (SSL_select_next_proto(&sel, outlen, ours, ours_len, in, inlen) !=
 	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;   /* no_application_protocol */
 	*out = sel;
@@ -251,7 +256,8 @@ static SSL_CTX *new_ctx(const struct sw_tls_cfg *cfg, char *err, size_t n)
 			    SSL_OP_NO_COMPRESSION);
 	/* We retry a WANT_WRITE with the same bytes, maybe from a moved buffer. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
+	/* Any non-NULL arg allows h2; the module table is static data. */
+	SSL_CTX_set_alpn_select_cb(ctx, select_alpn, (void *)sw_module_find("http2"));
 	if (ticket_keys)
 		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, on_ticket);
 	if (cfg->client_ca_path) {
@@ -445,6 +451,29 @@ static const char *alpn(void *s)
 	return proto;
 }
 
+/*
+ * The verified client certificate's subject, RFC 2253 style
+ * ("CN=alice,O=Example"), for the access log and upstreams.  Returns its
+ * length, or 0 without a verified certificate.
+ */
+static size_t peer_subject(void *s, char *buf, size_t size)
+{
+	X509 *cert = SSL_get0_peer_certificate(s);
+	BIO *bio;
+	int n;
+
+	if (!cert || size == 0 || SSL_get_verify_result(s) != X509_V_OK)
+		return 0;
+	bio = BIO_new(BIO_s_mem());
+	if (!bio)
+		return 0;
+	X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+	n = BIO_read(bio, buf, (int)size - 1);
+	BIO_free(bio);
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0 ? (size_t)n : 0;
+}
+
 static const struct sw_tls_api api = {
 	.ctx_open = ctx_open,
 	.ctx_close = ctx_close,
@@ -455,6 +484,7 @@ static const struct sw_tls_api api = {
 	.write = tls_write,
 	.shutdown = tls_shutdown,
 	.alpn = alpn,
+	.peer_subject = peer_subject,
 };
 
 static void versions(char *buf, size_t size)

@@ -36,6 +36,11 @@ struct sw_tls_api {
 	void (*shutdown)(void *session);
 	/* The negotiated ALPN protocol ("http/1.1"), or "" when none. */
 	const char *(*alpn)(void *session);
+	/*
+	 * Writes the verified client certificate's subject (RFC 2253) into
+	 * buf; returns its length, 0 when the client sent none.
+	 */
+	size_t (*peer_subject)(void *session, char *buf, size_t size);
 };
 
 /*

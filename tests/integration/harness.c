@@ -288,6 +288,14 @@ struct it_proc *it_start_ready(const char *config, const char *host, int *port)
 	st = it_wait_ready(p, host, *port, IT_WAIT_MS);
 	IT_ASSERT(st == 200, "GET /.ready on %s:%d gave %d, want 200 (swerver: %s)", host, *port,
 		  st, it_code_str(it_poll_exit(p)));
+	/*
+	 * One worker answering is not all of them: with several, wait for the
+	 * master's "ready:" line (every worker accepting), so a test that
+	 * counts on each worker never races the last one's start-up.
+	 */
+	if (!it_log_has(p, "(single process)"))
+		IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS),
+			  "no \"ready:\" line from the master within %d ms", IT_WAIT_MS);
 	return p;
 }
 

@@ -70,8 +70,9 @@ static void make_certs(const char *d)
 	must("openssl: making test certificates", st);
 }
 
-/* A TLS listener and a plaintext one; mtls adds a client CA. */
-static struct it_proc *start_tls(int backend, const char *mtls, int *tls_port, int *plain_port)
+/* A TLS listener and a plaintext one; mtls adds a client CA, extra top-level keys. */
+static struct it_proc *start_tls_with(int backend, const char *mtls, const char *extra,
+				      int *tls_port, int *plain_port)
 {
 	char cfg[IT_PATH_MAX], www[IT_PATH_MAX];
 	const char *d = it_tmpdir();
@@ -97,13 +98,19 @@ static struct it_proc *start_tls(int backend, const char *mtls, int *tls_port, i
 		"             {\"hostnames\": [\"*.b.test\"], \"cert_path\": \"%s/w.pem\", \"key_path\": \"%s/w.key\"},\n"
 		"             {\"hostnames\": [\"dual.test\"], \"cert_path\": \"%s/drsa.pem\", \"key_path\": \"%s/drsa.key\"},\n"
 		"             {\"hostnames\": [\"dual.test\"], \"cert_path\": \"%s/dec.pem\", \"key_path\": \"%s/dec.key\"} ] },\n"
-		"  \"timeouts\": {\"drain_ms\": 3000} }\n",
-		*tls_port, it_backend(backend), www, d, d, mtls ? mtls : "", d, d, d, d, d, d, d, d);
+		"  %s \"timeouts\": {\"drain_ms\": 3000} }\n",
+		*tls_port, it_backend(backend), www, d, d, mtls ? mtls : "", d, d, d, d, d, d, d, d,
+		extra ? extra : "");
 	p = it_start(cfg, NULL);
 	*plain_port = it_wait_port(p, "127.0.0.1", IT_WAIT_MS);
 	IT_ASSERT(*plain_port > 0, "no listening line (swerver: %s)", it_code_str(it_poll_exit(p)));
 	IT_ASSERT(it_wait_ready(p, "127.0.0.1", *plain_port, IT_WAIT_MS) == 200, "not ready");
 	return p;
+}
+
+static struct it_proc *start_tls(int backend, const char *mtls, int *tls_port, int *plain_port)
+{
+	return start_tls_with(backend, mtls, NULL, tls_port, plain_port);
 }
 
 static bool have_tls(int i)
@@ -187,8 +194,13 @@ START_TEST(protocols_and_alpn)
 	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -tls1_3 2>&1 | grep '^New, '", tport);
 	IT_ASSERT(strstr(o, "New, TLSv1.3") != NULL, "TLS 1.3 refused: \"%s\"", o);
 	free(o);
+	/* h2 when the unit is built in and offered, http/1.1 otherwise. */
 	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn h2,http/1.1 2>&1 | grep ALPN", tport);
-	IT_ASSERT(strstr(o, "ALPN protocol: http/1.1") != NULL, "ALPN: \"%s\"", o);
+	IT_ASSERT(strstr(o, sw_module_find("http2") ? "ALPN protocol: h2" : "ALPN protocol: http/1.1"),
+		  "ALPN for h2,http/1.1: \"%s\"", o);
+	free(o);
+	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn http/1.1 2>&1 | grep ALPN", tport);
+	IT_ASSERT(strstr(o, "ALPN protocol: http/1.1") != NULL, "ALPN for http/1.1: \"%s\"", o);
 	free(o);
 	/* A client that speaks only protocols we do not serve is told so. */
 	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn spdy/1 2>&1", tport);
@@ -220,6 +232,79 @@ START_TEST(mtls_required)
 		"https://127.0.0.1:%d/.healthz", it_tmpdir(), it_tmpdir(), tport);
 	IT_ASSERT(strcmp(o, "000") == 0, "a foreign client certificate got \"%s\"", o);
 	free(o);
+}
+END_TEST
+
+/*
+ * An optional client certificate: verified when offered, and its subject
+ * reaches the access log; without one the request is served and logged
+ * without it.
+ */
+START_TEST(mtls_optional_subject_logged)
+{
+	char mtls[IT_PATH_MAX + 64];
+	int tport, pport, st;
+	struct it_proc *p;
+	char *o, *log;
+
+	if (!have_tls(_i))
+		return;
+	snprintf(mtls, sizeof(mtls), "\"client_ca_path\": \"%s/ca.pem\", \"client_cert_required\": false,",
+		 it_tmpdir());
+	p = start_tls_with(_i, mtls, "\"access_log\": {\"format\": \"json\"},", &tport, &pport);
+	o = run(&st, "curl -sk -o /dev/null -w '%%{http_code}' https://127.0.0.1:%d/.healthz?anon", tport);
+	IT_ASSERT(strcmp(o, "200") == 0, "optional mTLS without a certificate: \"%s\"", o);
+	free(o);
+	o = run(&st, "curl -sk --cert %s/client.pem --key %s/client.key -o /dev/null -w '%%{http_code}' "
+		"https://127.0.0.1:%d/.healthz?cert", it_tmpdir(), it_tmpdir(), tport);
+	IT_ASSERT(strcmp(o, "200") == 0, "optional mTLS with a certificate: \"%s\"", o);
+	free(o);
+	o = run(&st, "curl -sk --cert %s/a.pem --key %s/a.key -o /dev/null -w '%%{http_code}' "
+		"https://127.0.0.1:%d/.healthz?foreign", it_tmpdir(), it_tmpdir(), tport);
+	IT_ASSERT(strcmp(o, "000") == 0, "optional mTLS accepted a foreign certificate: \"%s\"", o);
+	free(o);
+	IT_ASSERT(it_wait_log(p, 0, "\"tls_client\":\"CN=client.test\"", 3000),
+		  "the access log does not carry the client certificate subject");
+	log = it_log(p);
+	for (char *l = strstr(log, "\"target\":\"/.healthz?anon\""); l; l = NULL) {
+		char *eol = strchr(l, '\n');
+		if (eol)
+			*eol = '\0';
+		IT_ASSERT(!strstr(l, "tls_client"), "a request without a certificate logged one: %s", l);
+	}
+	free(log);
+}
+END_TEST
+
+/*
+ * The first record of a response after a pause fits one TCP segment; the
+ * rest are full size.  /metrics is a few KiB from memory, so without the
+ * rule its head and body would share one large record.  TLS 1.2 keeps the
+ * handshake out of the application-data (0x17) records.
+ */
+START_TEST(small_first_record)
+{
+	int tport, pport, st, lens[64], n = 0;
+	char msg[IT_PATH_MAX], *o;
+
+	if (!have_tls(_i))
+		return;
+	start_tls(_i, NULL, &tport, &pport);
+	it_path(msg, "records.txt");
+	o = run(&st, "(printf 'GET /metrics HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n'; "
+		"sleep 1) | openssl s_client -connect 127.0.0.1:%d -tls1_2 -quiet -msg -msgfile %s "
+		">/dev/null 2>&1; grep -a -A1 '^<<< .*RecordHeader' %s | grep -a '^ *17 03 03'",
+		tport, msg, msg);
+	for (char *l = o; *l && n < 64; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : l + strlen(l)) {
+		unsigned hi, lo;
+		if (sscanf(l, " 17 03 03 %x %x", &hi, &lo) == 2)
+			lens[n++] = (int)(hi << 8 | lo);
+	}
+	free(o);
+	IT_ASSERT(n >= 2, "want at least two application-data records for /metrics, saw %d", n);
+	/* 1360 bytes of plaintext plus GCM's 8-byte nonce and 16-byte tag. */
+	IT_ASSERT(lens[0] <= 1360 + 24, "first record carries %d bytes", lens[0]);
+	IT_ASSERT(lens[1] > lens[0], "records after the first stay small: %d, %d", lens[0], lens[1]);
 }
 END_TEST
 
@@ -284,6 +369,8 @@ static Suite *tls_suite(void)
 	tcase_add_loop_test(tc, https_get_and_file, 0, 2);
 	tcase_add_loop_test(tc, sni_picks_certificate, 0, 2);
 	tcase_add_loop_test(tc, protocols_and_alpn, 0, 2);
+	tcase_add_loop_test(tc, mtls_optional_subject_logged, 0, 2);
+	tcase_add_loop_test(tc, small_first_record, 0, 2);
 	tcase_add_loop_test(tc, mtls_required, 0, 2);
 	tcase_add_loop_test(tc, rsa_and_ecdsa_for_one_name, 0, 2);
 	tcase_add_loop_test(tc, tickets_resume_on_any_worker, 0, 2);

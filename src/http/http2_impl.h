@@ -1,0 +1,81 @@
+/* http2_impl.h - the HTTP/2 connection and stream state, shared by http2.c and http2_stream.c only. */
+#ifndef SW_HTTP_HTTP2_IMPL_H
+#define SW_HTTP_HTTP2_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <nghttp2/nghttp2.h>
+#include "event/loop.h"
+#include "http/exchange.h"
+
+struct sw_conn;
+
+/* A token bucket: `burst` events at once, refilled at `rate` a second. */
+struct h2_bucket {
+	uint64_t tokens_milli;   /* thousandths of a token */
+	uint64_t last_ms;
+};
+
+struct h2_stream {
+	struct sw_exchange x;
+	struct h2_conn *h;
+	int32_t id;
+	struct h2_stream *prev, *next;  /* the connection's open streams */
+	/* the request head, as views into nghttp2's reference-counted buffers */
+	nghttp2_rcbuf **rcbufs;
+	unsigned nrc, rc_cap;
+	struct sw_header *headers;
+	unsigned header_cap;
+	size_t list_size;               /* RFC 9113 6.5.2: names + values + 32 each */
+	int refuse;                     /* status to answer instead of routing, or 0 */
+	bool begun;                     /* sw_exchange_begin was called */
+	bool responded;
+	/* the response body */
+	uint64_t framed;                /* body bytes handed to nghttp2 as DATA frames */
+	uint64_t sent;                  /* body bytes copied into the output buffer */
+	char *scratch;                  /* sw_exchange_buffer memory */
+	size_t scratch_cap;
+};
+
+struct h2_conn {
+	struct sw_conn *c;
+	nghttp2_session *s;
+	struct h2_stream *streams;      /* open, newest first */
+	unsigned nstreams;
+	struct h2_stream *free_streams; /* recycled within the connection */
+	/* output: frames collected from nghttp2, then written in one go */
+	char *out;
+	size_t out_len, out_off, out_cap;
+	bool writing;                   /* a write of out is in flight */
+	bool in_recv;                   /* inside nghttp2_session_mem_recv */
+	bool draining;
+	bool goaway_final;              /* the GOAWAY with the real last stream id is queued */
+	struct sw_timer goaway_timer;
+	/* protections */
+	struct h2_bucket resets;        /* client RST_STREAM (rapid reset) */
+	struct h2_bucket control;       /* SETTINGS, PING, PRIORITY, empty DATA */
+	unsigned continuations;         /* CONTINUATION frames in this header block */
+	bool flooded;
+};
+
+/* http2_stream.c */
+extern const struct sw_exchange_ops sw_h2_exchange_ops;
+struct h2_stream *sw_h2_stream_new(struct h2_conn *h, int32_t id);
+/* Finishes the exchange if it was begun and recycles the stream. */
+void sw_h2_stream_close(struct h2_stream *st);
+/* Frees the recycled streams of a connection that is going away. */
+void sw_h2_stream_free_list(struct h2_conn *h);
+int sw_h2_on_header(nghttp2_session *s, const nghttp2_frame *frame, nghttp2_rcbuf *name,
+		    nghttp2_rcbuf *value, uint8_t flags, void *user_data);
+/* The request head is complete: route it (or refuse it). */
+void sw_h2_stream_dispatch(struct h2_stream *st);
+int sw_h2_send_data(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *framehd,
+		    size_t length, nghttp2_data_source *source, void *user_data);
+
+/* http2.c */
+/* Writes whatever nghttp2 has queued unless a write or a receive is in progress. */
+void sw_h2_flush(struct h2_conn *h);
+/* Room for n more bytes in the output buffer. */
+char *sw_h2_out_reserve(struct h2_conn *h, size_t n);
+
+#endif
