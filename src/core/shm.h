@@ -49,6 +49,14 @@ struct sw_ticket_keys {
 	uint8_t previous[SW_TICKET_KEY_LEN]; /* still accepted, renewed on use */
 };
 
+/*
+ * A new key every 12 hours; the previous one stays valid for another
+ * period, so a ticket lives at most a day (forward secrecy for resumed
+ * sessions is bounded by that).  The master rotates; a single process
+ * does it itself.
+ */
+#define SW_TICKET_ROTATION_MS (12ULL * 3600 * 1000)
+
 /* New random current key; the old current becomes previous. */
 void sw_ticket_keys_rotate(struct sw_ticket_keys *k);
 /* A consistent copy of both keys. */

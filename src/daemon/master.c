@@ -25,7 +25,6 @@
 #define BACKOFF_MAX_MS 30000
 #define CRASH_LOOP_DEATHS 5
 #define STOP_GRACE_MS 2000       /* after drain_ms, before SIGKILL */
-#define TICKET_ROTATION_MS (12ULL * 3600 * 1000)
 
 struct master;
 
@@ -463,7 +462,7 @@ static void send_values(struct master *m, const struct sw_config *next)
 
 static void reload(struct master *m)
 {
-	struct sw_config next;
+	struct sw_config next, old;
 	struct sw_diag d;
 	unsigned what;
 
@@ -490,16 +489,19 @@ static void reload(struct master *m)
 		reload_failed(m, "io_uring cannot start");
 		return;
 	}
-	if ((what & SW_CFG_STRUCTURAL) && replace_workers(m, &next) != SW_OK) {
+	/* The new workers are forked with m->cfg: it must be the new one by then. */
+	old = m->cfg;
+	m->cfg = next;
+	if ((what & SW_CFG_STRUCTURAL) && replace_workers(m, &m->cfg) != SW_OK) {
+		m->cfg = old;
 		sw_config_deinit(&next);
 		reload_failed(m, "cannot open the new listeners");
 		return;
 	}
 	if (!(what & SW_CFG_STRUCTURAL) && what != SW_CFG_SAME)
-		send_values(m, &next);
-	sw_log_reconfigure(&next.log);
-	sw_config_deinit(&m->cfg);
-	m->cfg = next;
+		send_values(m, &m->cfg);
+	sw_log_reconfigure(&m->cfg.log);
+	sw_config_deinit(&old);
 	sw_stat_add(&m->shm->reloads, 1);
 	sw_stat_add(&m->shm->generation, 1);
 	if (what == SW_CFG_SAME)
@@ -569,7 +571,7 @@ static void on_ticket_rotation(struct sw_timer *t)
 	struct master *m = t->data;
 
 	sw_ticket_keys_rotate(&m->shm->tickets);
-	sw_timer_add(m->loop, &m->ticket_timer, TICKET_ROTATION_MS);
+	sw_timer_add(m->loop, &m->ticket_timer, SW_TICKET_ROTATION_MS);
 }
 
 static void init_timers(struct master *m)
@@ -585,7 +587,7 @@ static void init_timers(struct master *m)
 	sw_timer_init(&m->run_timer, on_run_timeout, m);
 	sw_timer_init(&m->watchdog, on_watchdog, m);
 	sw_timer_init(&m->ticket_timer, on_ticket_rotation, m);
-	sw_timer_add(m->loop, &m->ticket_timer, TICKET_ROTATION_MS);
+	sw_timer_add(m->loop, &m->ticket_timer, SW_TICKET_ROTATION_MS);
 	if (m->cli->run_for_ms > 0)
 		sw_timer_add(m->loop, &m->run_timer, (uint64_t)m->cli->run_for_ms);
 	if (wd) {

@@ -316,9 +316,33 @@ static int open_signals(struct sw_worker *w)
 	return sw_signals_open(&w->sigs, w->loop, signos, on_signal, w);
 }
 
+static int open_tls(struct sw_worker *w);
+
+/*
+ * New certificates for the connections accepted from now on.  The old
+ * contexts stay until exit: a connection accepted before the reload may
+ * not have sent its ClientHello yet, and SNI will look them up then.
+ */
+static void reload_tls(struct sw_worker *w)
+{
+	void *old = w->tls_ctx;
+
+	w->tls_ctx = NULL;
+	if (open_tls(w) != SW_OK) {
+		sw_error("reload: keeping the previous TLS certificates");
+		w->tls_ctx = old;
+		return;
+	}
+	if (!old)
+		return;
+	w->retired_tls = sw_realloc(w->retired_tls, (w->retired_tls_count + 1) * sizeof(void *));
+	w->retired_tls[w->retired_tls_count++] = old;
+}
+
 /*
  * Single-process mode (workers = 1) has no master to replace it, so a
- * reload applies values in place and rebuilds changed listeners here.
+ * reload applies values in place and rebuilds changed listeners and TLS
+ * contexts here.
  */
 static void reload_single(struct sw_worker *w)
 {
@@ -363,6 +387,8 @@ static void reload_single(struct sw_worker *w)
 		open_acceptors(w);
 	}
 	apply_config(w, &next);
+	if (what & SW_CFG_STRUCTURAL)
+		reload_tls(w);
 	sw_stat_add(&w->shm->reloads, 1);
 	sw_stat_add(&w->shm->generation, 1);
 	sw_notify_printf("READY=1\nSTATUS=serving; generation %llu",
@@ -409,6 +435,15 @@ static int open_tls(struct sw_worker *w)
 	return SW_OK;
 }
 
+/* Single-process mode: no master rotates the session-ticket keys for us. */
+static void on_ticket_rotation(struct sw_timer *t)
+{
+	struct sw_worker *w = t->data;
+
+	sw_ticket_keys_rotate(&w->shm->tickets);
+	sw_timer_add(w->loop, &w->ticket_timer, SW_TICKET_ROTATION_MS);
+}
+
 static void on_run_timeout(struct sw_timer *t)
 {
 	worker_drain(t->data);
@@ -437,6 +472,7 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	__atomic_store_n(&w->stats->pid, (uint64_t)getpid(), __ATOMIC_RELAXED);
 	sw_timer_init(&w->drain_timer, on_drain_timeout, w);
 	sw_timer_init(&w->run_timer, on_run_timeout, w);
+	sw_timer_init(&w->ticket_timer, on_ticket_rotation, w);
 	if (open_loop(w) != SW_OK || open_signals(w) != SW_OK)
 		return SW_ERROR;
 	h2 = sw_module_find("http2");
@@ -469,6 +505,7 @@ int sw_worker_run(const struct sw_worker_params *p)
 		sw_ctl_send(w.ctl_fd, SW_CTL_READY, NULL, 0);
 	} else {
 		sw_notify("READY=1\nSTATUS=serving; single process");
+		sw_timer_add(w.loop, &w.ticket_timer, SW_TICKET_ROTATION_MS);
 		if (p->cli && p->cli->run_for_ms > 0)
 			sw_timer_add(w.loop, &w.run_timer, (uint64_t)p->cli->run_for_ms);
 	}
@@ -478,6 +515,9 @@ int sw_worker_run(const struct sw_worker_params *p)
 	sw_static_deinit(&w);
 	if (w.tls_ctx)
 		w.tls_api->ctx_close(w.tls_ctx);
+	for (size_t i = 0; i < w.retired_tls_count; i++)
+		w.tls_api->ctx_close(w.retired_tls[i]);
+	free(w.retired_tls);
 	sw_conn_free_list(&w);
 	free(w.acceptors);
 	for (size_t i = 0; i < w.retired_count; i++)

@@ -49,6 +49,9 @@ struct sw_worker {
 	struct sw_signals sigs;
 	struct sw_timer drain_timer;
 	struct sw_timer run_timer;    /* --run-for-ms in single-process mode */
+	struct sw_timer ticket_timer; /* key rotation in single-process mode */
+	void **retired_tls;           /* TLS contexts replaced by a single-process reload */
+	size_t retired_tls_count;
 	const struct sw_cli *cli;     /* single-process mode reloads itself */
 	/* Per-worker state of the request-path features (owned by their units). */
 	struct sw_static_state *statics;

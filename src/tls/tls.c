@@ -110,7 +110,11 @@ static int check_config(const struct sw_config *cfg, struct sw_diag *diag)
 
 /* ---- server contexts ---- */
 
-/* One certificate group: the names it serves and the context holding it. */
+/*
+ * One certificate group: the names it serves (copies: the context outlives
+ * the config it was made from, which an in-place reload frees) and the
+ * context holding it.
+ */
 struct sni_entry {
 	char **hostnames;
 	size_t count;
@@ -281,8 +285,12 @@ static void ctx_close(void *p)
 
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->sni_count; i++)
+	for (size_t i = 0; i < t->sni_count; i++) {
+		for (size_t k = 0; k < t->sni[i].count; k++)
+			free(t->sni[i].hostnames[k]);
+		free(t->sni[i].hostnames);
 		SSL_CTX_free(t->sni[i].ctx);
+	}
 	free(t->sni);
 	SSL_CTX_free(t->def);
 	free(t);
@@ -322,8 +330,13 @@ static int open_sni(struct tls_ctx *t, const struct sw_tls_cfg *cfg, char *err, 
 		 */
 		if (!e) {
 			e = &t->sni[t->sni_count++];
-			e->hostnames = c->hostnames;
-			e->count = c->hostnames_count;
+			e->hostnames = calloc(c->hostnames_count ? c->hostnames_count : 1,
+					      sizeof(*e->hostnames));
+			if (!e->hostnames)
+				return SW_ERROR;
+			for (size_t k = 0; k < c->hostnames_count; k++, e->count++)
+				if (!(e->hostnames[k] = strdup(c->hostnames[k])))
+					return SW_ERROR;
 			e->ctx = new_ctx(cfg, err, n);
 			if (!e->ctx)
 				return SW_ERROR;

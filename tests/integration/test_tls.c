@@ -1,6 +1,7 @@
 /* test_tls.c - HTTP/1.1 over TLS: handshake, SNI, protocol floor, ALPN, mTLS, files, keep-alive. */
 #include <config.h>
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -361,6 +362,84 @@ START_TEST(tickets_resume_on_any_worker)
 }
 END_TEST
 
+/* One TLS listener serving cert/key ("def" or "a"), workers as given. */
+static void write_reload_config(const char *cfg, int backend, int workers, int port, const char *pair)
+{
+	const char *d = it_tmpdir();
+
+	it_write_filef(cfg,
+		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": %d, \"use_tls\": true} ],\n"
+		"              \"workers\": %d, \"io_backend\": \"%s\" },\n"
+		"  \"tls\": { \"cert_path\": \"%s/%s.pem\", \"key_path\": \"%s/%s.key\" },\n"
+		"  \"timeouts\": {\"drain_ms\": 5000} }\n",
+		port, workers, it_backend(backend), d, pair, d, pair);
+}
+
+/*
+ * New certificates apply on HUP, in single-process mode (contexts rebuilt
+ * in place) and with a master (workers replaced), and a TLS request in
+ * flight across the reload is not dropped: its head, half sent before the
+ * HUP and finished after it, is answered.
+ */
+static void reload_new_certificate(int backend, int workers)
+{
+	char cfg[IT_PATH_MAX], cmd[1024], *o;
+	struct it_proc *p;
+	FILE *slow;
+	int port, st;
+
+	make_certs(it_tmpdir());
+	it_free_ports(&port, 1);
+	it_path(cfg, "swerver.json");
+	write_reload_config(cfg, backend, workers, port, "def");
+	p = it_start(cfg, NULL);
+	IT_ASSERT(it_wait_log(p, 0, workers > 1 ? "ready: " : "serving on", IT_WAIT_MS), "not ready");
+	o = subject_for(port, NULL);
+	IT_ASSERT(strstr(o, "CN = default.test") != NULL, "before the reload: \"%s\"", o);
+	free(o);
+	/* A client that sends half a request now and the rest after the reload. */
+	snprintf(cmd, sizeof(cmd),
+		 "(printf 'GET /.healthz HTTP/1.1\\r\\nHost: x\\r\\n'; sleep 1.5; "
+		 "printf 'Connection: close\\r\\n\\r\\n'; sleep 1) | "
+		 "timeout 10 openssl s_client -quiet -connect 127.0.0.1:%d 2>/dev/null | "
+		 "grep -c '^HTTP/1.1 200'", port);
+	slow = popen(cmd, "r");
+	ck_assert_ptr_nonnull(slow);
+	it_sleep_ms(500);
+	write_reload_config(cfg, backend, workers, port, "a");
+	ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+	for (int k = 0; k < 50; k++) {
+		o = subject_for(port, NULL);
+		if (strstr(o, "CN = a.test"))
+			break;
+		free(o);
+		o = NULL;
+		it_sleep_ms(100);
+	}
+	IT_ASSERT(o != NULL, "the new certificate was not served within 5 s of HUP");
+	free(o);
+	o = calloc(1, 64);
+	IT_ASSERT(fgets(o, 64, slow) != NULL, "no output from the keep-alive client");
+	st = pclose(slow);
+	IT_ASSERT(atoi(o) == 1, "a request in flight across the reload got no answer (%s, %d)", o, st);
+	free(o);
+	IT_ASSERT(it_poll_exit(p) == IT_TIMEOUT, "swerver died on the reload");
+}
+
+START_TEST(reload_new_certificate_single)
+{
+	if (have_tls(_i))
+		reload_new_certificate(_i, 1);
+}
+END_TEST
+
+START_TEST(reload_new_certificate_workers)
+{
+	if (have_tls(_i))
+		reload_new_certificate(_i, 2);
+}
+END_TEST
+
 static Suite *tls_suite(void)
 {
 	Suite *s = suite_create("tls");
@@ -374,6 +453,8 @@ static Suite *tls_suite(void)
 	tcase_add_loop_test(tc, mtls_required, 0, 2);
 	tcase_add_loop_test(tc, rsa_and_ecdsa_for_one_name, 0, 2);
 	tcase_add_loop_test(tc, tickets_resume_on_any_worker, 0, 2);
+	tcase_add_loop_test(tc, reload_new_certificate_single, 0, 2);
+	tcase_add_loop_test(tc, reload_new_certificate_workers, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
