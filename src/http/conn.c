@@ -308,14 +308,12 @@ static int grow_buffer(struct sw_conn *c)
 	return SW_OK;
 }
 
-void sw_conn_read(struct sw_conn *c)
+void sw_conn_recv(struct sw_conn *c, char *p, size_t n)
 {
 	if (c->recv_pending)
 		return;
-	if (c->state == C_LINGER || c->state == C_DISCARD) {
-		/* Whatever arrives now is thrown away: reuse the whole buffer. */
-		c->len = c->used = 0;
-	}
+	c->rd_p = p;
+	c->rd_n = n;
 	c->recv_pending = true;
 	if (c->tls && c->state != C_LINGER) {
 		sw_conn_tls_read(c);   /* a lingering close drains raw bytes */
@@ -324,11 +322,22 @@ void sw_conn_read(struct sw_conn *c)
 	c->recv_pending = false;
 	c->rio.data = c;
 	c->rio.cb = c->state == C_LINGER ? on_recv : c->read_done;
-	if (sw_loop_recv(c->w->loop, &c->h, &c->rio, c->buf + c->len, c->cap - c->len) != SW_OK) {
+	if (sw_loop_recv(c->w->loop, &c->h, &c->rio, p, n) != SW_OK) {
 		sw_conn_close(c);
 		return;
 	}
 	c->recv_pending = true;
+}
+
+void sw_conn_read(struct sw_conn *c)
+{
+	if (c->recv_pending)
+		return;
+	if (c->state == C_LINGER || c->state == C_DISCARD) {
+		/* Whatever arrives now is thrown away: reuse the whole buffer. */
+		c->len = c->used = 0;
+	}
+	sw_conn_recv(c, c->buf + c->len, c->cap - c->len);
 }
 
 /* ---- request processing ---- */
@@ -512,7 +521,7 @@ static bool pick_protocol(struct sw_conn *c)
 		sw_conn_start_h2(c);
 		return false;
 	}
-	if (c->listen->cfg.h2c_only) {
+	if (c->listen->cfg.h2c_only || c->w->cfg->http2.h2c_only) {
 		/* An HTTP/1.1 client on an HTTP/2-only port: say so, then close. */
 		refuse(c, 505);
 		return false;

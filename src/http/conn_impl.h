@@ -36,6 +36,8 @@ struct sw_conn {
 	enum conn_state state;
 	bool keep_alive;
 	bool recv_pending;
+	char *rd_p;               /* where the pending read goes */
+	size_t rd_n;
 	unsigned requests;        /* answered on this connection so far */
 	bool nodelay;             /* TCP_NODELAY is set */
 	bool refused;             /* framing in doubt: linger before closing */
@@ -97,7 +99,10 @@ void sw_conn_nodelay(struct sw_conn *c);
 void sw_conn_reserve(struct sw_conn *c, size_t size);
 void sw_conn_set_timer(struct sw_conn *c, uint32_t ms);
 void sw_conn_close(struct sw_conn *c);
+/* Reads into c->buf after c->len; the result goes to c->read_done. */
 void sw_conn_read(struct sw_conn *c);
+/* Reads into p[0..n) over the transport; the result goes to c->read_done. */
+void sw_conn_recv(struct sw_conn *c, char *p, size_t n);
 /* After a response: next request, body discard, or linger and close. */
 void sw_conn_next(struct sw_conn *c);
 /* Hands the connection to the HTTP/2 codec (w->h2_api must be set). */

@@ -103,7 +103,7 @@ static void on_read_ready(struct sw_io *io, ssize_t res)
 
 static void read_step(struct sw_conn *c)
 {
-	ssize_t n = api(c)->read(c->tls, c->buf + c->len, c->cap - c->len);
+	ssize_t n = api(c)->read(c->tls, c->rd_p, c->rd_n);
 
 	if (n == SW_TLS_WANT_READ || n == SW_TLS_WANT_WRITE) {
 		if (wait_for(c, n, on_read_ready) != SW_OK)

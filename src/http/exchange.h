@@ -41,13 +41,20 @@ struct sw_request {
 	struct sw_header *headers;
 	unsigned header_count;
 	int64_t content_length;      /* -1 when absent */
+	bool has_body;               /* a body follows the head (sized, chunked or HTTP/2 DATA) */
 	bool chunked;
 	bool keep_alive;             /* what the client asked for */
 	bool expect_continue;
 };
 
-/* How the response body is produced. */
-enum sw_body_kind { SW_BODY_NONE, SW_BODY_MEMORY, SW_BODY_FILE };
+/*
+ * How the response body is produced.  SW_BODY_STREAM: respond() sends the
+ * head, then the handler hands over pieces with sw_exchange_write_body.
+ */
+enum sw_body_kind { SW_BODY_NONE, SW_BODY_MEMORY, SW_BODY_FILE, SW_BODY_STREAM };
+
+/* content_length of a streamed body whose size is not known in advance. */
+#define SW_LENGTH_UNKNOWN UINT64_MAX
 
 #define SW_RESPONSE_MAX_HEADERS 24
 
@@ -71,6 +78,16 @@ struct sw_response {
 
 struct sw_exchange;
 
+/*
+ * The next piece of the request body: n bytes at data, valid until the
+ * next read_body call; last is set with the final piece (n may be 0).
+ * n < 0 is an error: -EPROTO bad framing, -EFBIG over max_body_bytes,
+ * -ETIMEDOUT body_ms passed, -ECONNRESET the client went away.
+ */
+typedef void (*sw_body_cb)(struct sw_exchange *x, const char *data, ssize_t n, bool last);
+/* A response piece was taken and its memory may be reused; res < 0: it never will be. */
+typedef void (*sw_sent_cb)(struct sw_exchange *x, int res);
+
 /* What a codec (http1, http2, http3) implements for the exchange. */
 struct sw_exchange_ops {
 	/* Sends x->resp; the codec owns the exchange again afterwards. */
@@ -80,6 +97,19 @@ struct sw_exchange_ops {
 	 * response has been sent; reused by the next exchange.
 	 */
 	char *(*buffer)(struct sw_exchange *x, size_t size);
+	/*
+	 * Asks for the next piece of the request body; cb runs from the event
+	 * loop, never inside this call.  One request at a time.  Optional
+	 * (NULL): the codec then has no request bodies to give.
+	 */
+	void (*read_body)(struct sw_exchange *x, sw_body_cb cb);
+	/*
+	 * One piece of a SW_BODY_STREAM response, after respond(); last ends
+	 * the response.  cb runs from the event loop once the piece is taken;
+	 * the next piece waits for it.  The data is not copied before that.
+	 */
+	void (*write_body)(struct sw_exchange *x, const char *data, size_t n, bool last,
+			   sw_sent_cb cb);
 };
 
 struct sw_worker;
@@ -102,6 +132,13 @@ struct sw_exchange {
 	uint64_t started_ms;         /* monotonic, when the head was complete */
 	uint64_t bytes_in;           /* request head + body bytes */
 	uint64_t bytes_out;          /* response head + body bytes sent */
+	/*
+	 * A handler that keeps the exchange after it returns (the proxy) sets
+	 * this: the codec calls it if the client goes away first, and the
+	 * handler must not touch the exchange afterwards.
+	 */
+	void (*on_abort)(struct sw_exchange *x);
+	void *handler_data;
 };
 
 /* Codecs call this when a request head is complete: id, clock. */
@@ -112,6 +149,17 @@ void sw_exchange_begin(struct sw_exchange *x);
  * the metrics see every exchange exactly once, on every protocol.
  */
 void sw_exchange_finish(struct sw_exchange *x);
+static inline void sw_exchange_read_body(struct sw_exchange *x, sw_body_cb cb)
+{
+	x->ops->read_body(x, cb);
+}
+
+static inline void sw_exchange_write_body(struct sw_exchange *x, const char *data, size_t n,
+					  bool last, sw_sent_cb cb)
+{
+	x->ops->write_body(x, data, n, last, cb);
+}
+
 /* Memory for a generated body; see sw_exchange_ops.buffer. */
 static inline char *sw_exchange_buffer(struct sw_exchange *x, size_t size)
 {

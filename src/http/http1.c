@@ -266,6 +266,7 @@ int sw_http1_parse(struct sw_http1_parser *p, const char *buf, size_t len,
 	/* HTTP/1.0 has no chunked framing: process, then close (RFC 9112 6.1). */
 	if (req->chunked && req->version == 10)
 		req->keep_alive = false;
+	req->has_body = req->chunked || req->content_length > 0;
 	*head_len = (size_t)end;
 	return 0;
 }

@@ -12,13 +12,6 @@
 #include "http/conn_impl.h"
 #include "http/http2_impl.h"
 
-/*
- * Output is collected from nghttp2 until this much is queued, then written
- * in one go; nothing more is asked of nghttp2 until that write completes,
- * so a client that stops reading stops the server producing (back-pressure
- * reaches flow control and the file bodies, never unbounded memory).
- */
-#define OUT_HIGH (64 * 1024)
 #define RECV_BUF (16 * 1024)
 /*
  * Between the GOAWAY that announces a drain (last id 2^31-1) and the one
@@ -203,7 +196,7 @@ char *sw_h2_out_reserve(struct h2_conn *h, size_t n)
 /* Takes frames from nghttp2 until OUT_HIGH is queued.  SW_OK or SW_ERROR. */
 static int collect(struct h2_conn *h)
 {
-	while (h->out_len < OUT_HIGH) {
+	while (h->out_len < H2_OUT_HIGH) {
 		const uint8_t *p;
 		ssize_t n = nghttp2_session_mem_send(h->s, &p);
 
@@ -390,6 +383,17 @@ static int session_new(struct h2_conn *h)
 	/* Never more than this many SETTINGS/PING acks queued for a client that does not read. */
 	nghttp2_option_set_max_outbound_ack(opt, 1000);
 	nghttp2_option_set_max_settings(opt, 32);
+	/*
+	 * Where nghttp2 has its own CONTINUATION and reset limits, set them
+	 * above ours, so ours answer first: with GOAWAY, a log line and the
+	 * floods counter rather than a silent close.
+	 */
+#if HAVE_DECL_NGHTTP2_OPTION_SET_MAX_CONTINUATIONS
+	nghttp2_option_set_max_continuations(opt, 4 * MAX_CONTINUATIONS);
+#endif
+#if HAVE_DECL_NGHTTP2_OPTION_SET_STREAM_RESET_RATE_LIMIT
+	nghttp2_option_set_stream_reset_rate_limit(opt, 2 * RESET_BURST, 2 * RESET_RATE);
+#endif
 	rc = nghttp2_session_server_new2(&h->s, cbs, h, opt);
 	nghttp2_option_del(opt);
 	return rc == 0 ? SW_OK : SW_ERROR;

@@ -10,6 +10,14 @@
 
 struct sw_conn;
 
+/*
+ * Output is collected from nghttp2 until this much is queued, then written
+ * in one go; nothing more is asked of nghttp2 until that write completes,
+ * so a client that stops reading stops the server producing (back-pressure
+ * reaches flow control and the file bodies, never unbounded memory).
+ */
+#define H2_OUT_HIGH (64 * 1024)
+
 /* A token bucket: `burst` events at once, refilled at `rate` a second. */
 struct h2_bucket {
 	uint64_t tokens_milli;   /* thousandths of a token */

@@ -182,7 +182,8 @@ int sw_h2_on_header(nghttp2_session *s, const nghttp2_frame *frame, nghttp2_rcbu
 	if (!st || frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;   /* trailers: nothing reads them */
 	st->list_size += n.len + view(value).len + 32;
-	if (st->list_size > h->c->w->cfg->http2.max_header_list_size)
+	if (st->list_size > h->c->w->cfg->http2.max_header_list_size ||
+	    st->list_size > h->c->w->cfg->limits.max_header_bytes)
 		st->refuse = 431;
 	if (st->refuse == 431)
 		return 0;
@@ -311,10 +312,19 @@ int sw_h2_send_data(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *fra
 	struct h2_conn *h = user_data;
 	const struct sw_response *r = &st->x.resp;
 	size_t pad = frame->data.padlen;   /* 0: we never ask for padding */
-	char *out = sw_h2_out_reserve(h, 9 + length + pad);
-	char *data = out + 9 + (pad ? 1 : 0);
+	char *out, *data;
 
 	(void)s;
+	/*
+	 * One mem_send call keeps sending NO_COPY frames while the windows
+	 * allow: stop at the mark, or a client with huge windows that never
+	 * reads would have whole files copied into memory.  nghttp2 offers
+	 * the same frame again on the next call.
+	 */
+	if (h->out_len >= H2_OUT_HIGH)
+		return NGHTTP2_ERR_WOULDBLOCK;
+	out = sw_h2_out_reserve(h, 9 + length + pad);
+	data = out + 9 + (pad ? 1 : 0);
 	if (r->body_kind == SW_BODY_FILE) {
 		ssize_t n = pread(r->file_fd, data, length, r->file_offset + (off_t)st->sent);
 		if (n != (ssize_t)length) {

@@ -196,11 +196,11 @@ START_TEST(protocols_and_alpn)
 	IT_ASSERT(strstr(o, "New, TLSv1.3") != NULL, "TLS 1.3 refused: \"%s\"", o);
 	free(o);
 	/* h2 when the unit is built in and offered, http/1.1 otherwise. */
-	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn h2,http/1.1 2>&1 | grep ALPN", tport);
+	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn h2,http/1.1 2>&1 | grep -a ALPN", tport);
 	IT_ASSERT(strstr(o, sw_module_find("http2") ? "ALPN protocol: h2" : "ALPN protocol: http/1.1"),
 		  "ALPN for h2,http/1.1: \"%s\"", o);
 	free(o);
-	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn http/1.1 2>&1 | grep ALPN", tport);
+	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn http/1.1 2>&1 | grep -a ALPN", tport);
 	IT_ASSERT(strstr(o, "ALPN protocol: http/1.1") != NULL, "ALPN for http/1.1: \"%s\"", o);
 	free(o);
 	/* A client that speaks only protocols we do not serve is told so. */
