@@ -27,7 +27,6 @@
 #define DRAIN_RECHECK_MS 1
 
 static void conn_process(struct sw_conn *c);
-static void on_recv(struct sw_io *io, ssize_t res);
 
 /*
  * Nagle would hold a file body's first segment until the head is acked,
@@ -97,6 +96,12 @@ void sw_conn_close(struct sw_conn *c)
 	if (c->state == C_CLOSED)
 		return;
 	if (c->state == C_WRITE || c->state == C_HANDLER) {
+		void (*abort_cb)(struct sw_exchange *) = c->x.on_abort;
+
+		/* The handler still holding the exchange (the proxy) lets go first. */
+		c->x.on_abort = NULL;
+		if (abort_cb)
+			abort_cb(&c->x);
 		/* Abandoned mid-response: the log still sees it, once. */
 		sw_exchange_finish(&c->x);
 	}
@@ -190,7 +195,7 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	c->tls = NULL;
 	c->tls_client[0] = '\0';
 	c->h2 = NULL;
-	c->read_done = on_recv;
+	c->read_done = sw_conn_on_recv;
 	c->body_pending = false;
 	c->x.resp.file_fd = -1;
 	c->peer_len = SW_MIN(peer_len, (socklen_t)sizeof(c->peer));
@@ -266,13 +271,14 @@ void sw_conn_free_list(struct sw_worker *w)
 		free(c->req_headers);
 		free(c->scratch);
 		free(c->tls_buf);
+		free(c->bbuf);
 		free(c);
 	}
 }
 
 /* ---- reading ---- */
 
-static void on_recv(struct sw_io *io, ssize_t res)
+void sw_conn_on_recv(struct sw_io *io, ssize_t res)
 {
 	struct sw_conn *c = io->data;
 
@@ -321,7 +327,7 @@ void sw_conn_recv(struct sw_conn *c, char *p, size_t n)
 	}
 	c->recv_pending = false;
 	c->rio.data = c;
-	c->rio.cb = c->state == C_LINGER ? on_recv : c->read_done;
+	c->rio.cb = c->state == C_LINGER ? sw_conn_on_recv : c->read_done;
 	if (sw_loop_recv(c->w->loop, &c->h, &c->rio, p, n) != SW_OK) {
 		sw_conn_close(c);
 		return;
@@ -356,6 +362,10 @@ static void start_exchange(struct sw_conn *c)
 	x->peer = (const struct sockaddr *)&c->peer;
 	x->peer_len = c->peer_len;
 	x->resp.file_fd = -1;
+	c->body_cb = NULL;
+	c->body_reading = false;
+	c->bbuf_off = c->bbuf_len = 0;
+	c->streaming = c->stream_ready = c->stream_busy = false;
 	x->tls = c->tls != NULL;
 	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
 	x->bytes_in = c->used;
@@ -552,6 +562,7 @@ void sw_conn_next(struct sw_conn *c)
 {
 	struct sw_worker *w = c->w;
 
+	sw_conn_body_leftover(c);
 	if (!c->keep_alive || w->draining) {
 		/* The client asked to close and sent nothing more: just close. */
 		if (!c->refused && !c->x.req.keep_alive && !c->body_pending && c->len == c->used) {

@@ -55,11 +55,30 @@ struct sw_conn {
 	/* the exchange and its response */
 	struct sw_exchange x;
 	char head[CONN_HEAD_MAX];
-	struct iovec iov[2];
+	struct iovec iov[4];
 	int iovcnt;
 	uint64_t file_left;       /* SW_BODY_FILE bytes still to sendfile */
 	char *scratch;            /* sw_exchange_buffer memory */
 	size_t scratch_cap;
+	/* a request body the handler reads (conn_body.c) */
+	char *bbuf;               /* body bytes read after the head's buffer */
+	size_t bbuf_len, bbuf_off;
+	sw_body_cb body_cb;       /* the handler's pending read_body */
+	bool body_reading;        /* the handler has begun reading the body */
+	const char *piece;        /* the piece being posted to body_cb */
+	ssize_t piece_n;
+	bool piece_last;
+	/* a streamed response (conn_send.c) */
+	bool streaming;           /* resp.body_kind is SW_BODY_STREAM */
+	bool stream_chunked;      /* framed with chunked coding */
+	bool stream_ready;        /* the head is out: pieces may follow */
+	bool stream_busy;         /* a piece is being written */
+	const char *sp;           /* the piece handed over by write_body */
+	size_t sn;
+	bool slast;
+	sw_sent_cb sent_cb;
+	uint64_t stream_total;    /* body bytes streamed so far */
+	char chunk_line[32];
 	/* TLS (conn_tls.c): the session does its own socket I/O */
 	void *tls;
 	char *tls_buf;            /* plaintext staged for one SSL_write */
@@ -94,6 +113,8 @@ struct sw_h2_api {
 #define SW_H2_PREFACE_LEN 24
 
 /* conn.c */
+/* The read completion of HTTP/1.1 heads, discards and lingering closes. */
+void sw_conn_on_recv(struct sw_io *io, ssize_t res);
 void sw_conn_nodelay(struct sw_conn *c);
 /* Grows the receive buffer to at least size bytes. */
 void sw_conn_reserve(struct sw_conn *c, size_t size);
@@ -114,6 +135,11 @@ void sw_conn_tls_read(struct sw_conn *c);
 /* Writes c->iov (or, with file, the next piece of the file body) through TLS. */
 void sw_conn_tls_write(struct sw_conn *c, bool file);
 void sw_conn_tls_close(struct sw_conn *c);
+
+/* conn_body.c */
+void sw_conn_read_body(struct sw_exchange *x, sw_body_cb cb);
+/* The request is over: body bytes read past its end belong to the next one. */
+void sw_conn_body_leftover(struct sw_conn *c);
 
 /* conn_send.c */
 extern const struct sw_exchange_ops sw_http1_exchange_ops;

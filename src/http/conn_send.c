@@ -13,10 +13,14 @@
 
 static void respond(struct sw_exchange *x);
 static char *scratch(struct sw_exchange *x, size_t size);
+static void write_body(struct sw_exchange *x, const char *data, size_t n, bool last,
+		       sw_sent_cb cb);
 
 const struct sw_exchange_ops sw_http1_exchange_ops = {
 	.respond = respond,
 	.buffer = scratch,
+	.read_body = sw_conn_read_body,
+	.write_body = write_body,
 };
 
 static char *scratch(struct sw_exchange *x, size_t size)
@@ -93,7 +97,9 @@ static size_t format_head(struct sw_conn *c, const struct sw_response *r)
 		PUT_LIT(&o, ": ");
 		put(&o, r->headers[i].value.p, r->headers[i].value.len);
 	}
-	if (has_length(r->status)) {
+	if (c->stream_chunked) {
+		PUT_LIT(&o, "\r\nTransfer-Encoding: chunked");
+	} else if (has_length(r->status) && r->content_length != SW_LENGTH_UNKNOWN) {
 		PUT_LIT(&o, "\r\nContent-Length: ");
 		put_u64(&o, r->content_length);
 	}
@@ -111,9 +117,17 @@ static size_t format_head(struct sw_conn *c, const struct sw_response *r)
 
 static void start_write(struct sw_conn *c);
 static void start_sendfile(struct sw_conn *c);
+static void stream_head_sent(struct sw_conn *c);
 
 static void response_done(struct sw_conn *c)
 {
+	/*
+	 * A handler that answered before reading the whole body may still
+	 * have a read outstanding: the connection cannot be reused after it.
+	 */
+	if (c->body_cb || (c->body_reading && c->recv_pending))
+		c->keep_alive = false;
+	c->x.on_abort = NULL;
 	c->requests++;
 	sw_timer_del(c->w->loop, &c->timer);
 	sw_exchange_finish(&c->x);
@@ -190,6 +204,8 @@ static void on_write(struct sw_io *io, ssize_t res)
 		start_write(c);
 	} else if (c->file_left) {
 		start_sendfile(c);
+	} else if (c->streaming) {
+		stream_head_sent(c);
 	} else {
 		response_done(c);
 	}
@@ -213,6 +229,126 @@ static void start_write(struct sw_conn *c)
 	sw_conn_send_iov(c, on_write);
 }
 
+/* ---- streamed bodies (SW_BODY_STREAM): one piece in flight at a time ---- */
+
+static void send_piece(struct sw_conn *c);
+
+/* The piece is out: tell the handler, then end the response after the last. */
+static void piece_sent(struct sw_conn *c, int res)
+{
+	sw_sent_cb cb = c->sent_cb;
+	bool last = c->slast;
+
+	c->stream_busy = false;
+	c->sent_cb = NULL;
+	if (res < 0) {
+		sw_conn_close(c);   /* the handler hears of it through on_abort */
+		return;
+	}
+	if (last) {
+		c->x.on_abort = NULL;
+		if (c->x.resp.content_length == SW_LENGTH_UNKNOWN)
+			c->x.resp.content_length = c->stream_total;
+	}
+	if (cb)
+		cb(&c->x, 0);
+	if (last)
+		response_done(c);
+	else
+		sw_conn_set_timer(c, c->w->cfg->timeouts.idle_ms);
+}
+
+static void on_piece_write(struct sw_io *io, ssize_t res)
+{
+	struct sw_conn *c = io->data;
+	size_t done;
+
+	if (res < 0) {
+		piece_sent(c, (int)res);
+		return;
+	}
+	progress(c, (size_t)res);
+	done = (size_t)res;
+	while (c->iovcnt && done >= c->iov[0].iov_len) {
+		done -= c->iov[0].iov_len;
+		memmove(&c->iov[0], &c->iov[1], (size_t)(c->iovcnt - 1) * sizeof(c->iov[0]));
+		c->iovcnt--;
+	}
+	if (c->iovcnt) {
+		c->iov[0].iov_base = (char *)c->iov[0].iov_base + done;
+		c->iov[0].iov_len -= done;
+		sw_conn_send_iov(c, on_piece_write);
+		return;
+	}
+	piece_sent(c, 0);
+}
+
+static void add_iov(struct sw_conn *c, const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	c->iov[c->iovcnt].iov_base = (void *)p;
+	c->iov[c->iovcnt].iov_len = n;
+	c->iovcnt++;
+}
+
+static bool body_allowed(const struct sw_conn *c)
+{
+	return c->x.req.method != SW_METHOD_HEAD && has_length(c->x.resp.status);
+}
+
+static void send_piece(struct sw_conn *c)
+{
+	size_t n = body_allowed(c) ? c->sn : 0;
+
+	c->stream_busy = true;
+	c->iovcnt = 0;
+	c->stream_total += n;
+	if (c->stream_chunked && n) {
+		int k = snprintf(c->chunk_line, sizeof(c->chunk_line), "%zx\r\n", n);
+		add_iov(c, c->chunk_line, (size_t)k);
+	}
+	add_iov(c, c->sp, n);
+	if (c->stream_chunked && body_allowed(c)) {
+		if (n)
+			add_iov(c, c->slast ? "\r\n0\r\n\r\n" : "\r\n", c->slast ? 7 : 2);
+		else if (c->slast)
+			add_iov(c, "0\r\n\r\n", 5);
+	}
+	if (c->iovcnt == 0) {
+		/* Nothing to put on the wire (HEAD, an empty piece): complete from the loop. */
+		c->wio.data = c;
+		c->wio.cb = on_piece_write;
+		if (sw_loop_post(c->w->loop, &c->h, &c->wio, true, 0) != SW_OK)
+			sw_conn_close(c);
+		return;
+	}
+	sw_conn_set_timer(c, c->w->cfg->timeouts.write_ms);
+	sw_conn_send_iov(c, on_piece_write);
+}
+
+static void stream_head_sent(struct sw_conn *c)
+{
+	c->stream_ready = true;
+	if (c->sent_cb && !c->stream_busy)
+		send_piece(c);
+	else
+		sw_conn_set_timer(c, c->w->cfg->timeouts.idle_ms);
+}
+
+static void write_body(struct sw_exchange *x, const char *data, size_t n, bool last,
+		       sw_sent_cb cb)
+{
+	struct sw_conn *c = x->codec;
+
+	c->sp = data;
+	c->sn = n;
+	c->slast = last;
+	c->sent_cb = cb;
+	if (c->stream_ready && !c->stream_busy)
+		send_piece(c);
+}
+
 static void respond(struct sw_exchange *x)
 {
 	struct sw_conn *c = x->codec;
@@ -222,6 +358,16 @@ static void respond(struct sw_exchange *x)
 
 	if (r->close)
 		c->keep_alive = false;
+	c->streaming = r->body_kind == SW_BODY_STREAM;
+	c->stream_chunked = false;
+	c->stream_total = 0;
+	if (c->streaming && r->content_length == SW_LENGTH_UNKNOWN && body) {
+		/* HTTP/1.0 has no chunked coding: the close marks the end. */
+		if (x->req.version == 10)
+			c->keep_alive = false;
+		else
+			c->stream_chunked = true;
+	}
 	n = format_head(c, r);
 	if (n == 0) {
 		sw_error("the response head for status %d does not fit in %zu bytes",

@@ -106,14 +106,20 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *frame, void
 
 static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *user_data)
 {
-	struct h2_stream *st;
+	struct h2_stream *st = nghttp2_session_get_stream_user_data(s, frame->hd.stream_id);
 
 	(void)user_data;
-	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+	if (!st)
 		return 0;
-	st = nghttp2_session_get_stream_user_data(s, frame->hd.stream_id);
-	if (st && !st->begun)
+	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST &&
+	    !st->begun) {
+		st->x.req.has_body = !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
 		sw_h2_stream_dispatch(st);
+	}
+	/* END_STREAM on the request HEADERS, the last DATA or trailers. */
+	if ((frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) &&
+	    (frame->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		sw_h2_stream_end(st);
 	return 0;
 }
 
@@ -142,11 +148,11 @@ static int on_data_chunk(nghttp2_session *s, uint8_t flags, int32_t id, const ui
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(s, id);
 
 	(void)flags;
-	(void)data;
 	(void)user_data;
-	/* No handler reads request bodies yet: they are counted and dropped. */
 	if (st)
-		st->x.bytes_in += len;
+		sw_h2_stream_data(st, data, len);
+	else
+		nghttp2_session_consume(s, id, len);   /* a stream we already let go */
 	return 0;
 }
 
@@ -255,6 +261,18 @@ void sw_h2_flush(struct h2_conn *h)
 		return;
 	}
 	rearm(h);
+}
+
+static void on_flush_timer(struct sw_timer *t)
+{
+	sw_h2_flush(t->data);
+}
+
+void sw_h2_schedule_flush(struct h2_conn *h)
+{
+	/* Inside a receive, feed() flushes once nghttp2 has returned. */
+	if (!h->in_recv)
+		sw_timer_add(h->c->w->loop, &h->flush_timer, 0);
 }
 
 static void on_sent(struct sw_io *io, ssize_t res)
@@ -383,6 +401,8 @@ static int session_new(struct h2_conn *h)
 	/* Never more than this many SETTINGS/PING acks queued for a client that does not read. */
 	nghttp2_option_set_max_outbound_ack(opt, 1000);
 	nghttp2_option_set_max_settings(opt, 32);
+	/* Request bodies are acknowledged as the handler takes them: back-pressure. */
+	nghttp2_option_set_no_auto_window_update(opt, 1);
 	/*
 	 * Where nghttp2 has its own CONTINUATION and reset limits, set them
 	 * above ours, so ours answer first: with GOAWAY, a log line and the
@@ -406,6 +426,7 @@ static void h2_start(struct sw_conn *c)
 	h->c = c;
 	c->h2 = h;
 	sw_timer_init(&h->goaway_timer, on_goaway_grace, h);
+	sw_timer_init(&h->flush_timer, on_flush_timer, h);
 	if (session_new(h) != SW_OK || submit_settings(h) != SW_OK) {
 		sw_error("cannot start an HTTP/2 session");
 		sw_conn_close(c);
@@ -447,6 +468,7 @@ static void h2_close(struct sw_conn *c)
 	struct h2_conn *h = conn_h2(c);
 
 	sw_timer_del(c->w->loop, &h->goaway_timer);
+	sw_timer_del(c->w->loop, &h->flush_timer);
 	while (h->streams)
 		sw_h2_stream_close(h->streams);
 	sw_h2_stream_free_list(h);

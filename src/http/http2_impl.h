@@ -43,6 +43,22 @@ struct h2_stream {
 	uint64_t sent;                  /* body bytes copied into the output buffer */
 	char *scratch;                  /* sw_exchange_buffer memory */
 	size_t scratch_cap;
+	/* a request body the handler reads, held until it asks (window-bounded) */
+	char *body;
+	size_t body_len, body_cap;
+	size_t body_given;              /* bytes of body handed out, consumed on the next ask */
+	bool body_reading;
+	bool body_done;                 /* END_STREAM from the client */
+	sw_body_cb body_cb;
+	/* a streamed response: the piece write_body handed over */
+	const char *sp;
+	size_t sn, soff;
+	bool slast;
+	bool piece_done;                /* the piece is in the output buffer */
+	bool has_data;                  /* the response was submitted with a body */
+	sw_sent_cb sent_cb;
+	uint64_t stream_total;
+	struct sw_timer kick;           /* runs callbacks from the loop, not inside calls */
 };
 
 struct h2_conn {
@@ -59,6 +75,7 @@ struct h2_conn {
 	bool draining;
 	bool goaway_final;              /* the GOAWAY with the real last stream id is queued */
 	struct sw_timer goaway_timer;
+	struct sw_timer flush_timer;    /* output a handler produced outside a receive */
 	/* protections */
 	struct h2_bucket resets;        /* client RST_STREAM (rapid reset) */
 	struct h2_bucket control;       /* SETTINGS, PING, PRIORITY, empty DATA */
@@ -77,12 +94,18 @@ int sw_h2_on_header(nghttp2_session *s, const nghttp2_frame *frame, nghttp2_rcbu
 		    nghttp2_rcbuf *value, uint8_t flags, void *user_data);
 /* The request head is complete: route it (or refuse it). */
 void sw_h2_stream_dispatch(struct h2_stream *st);
+/* DATA for the stream: kept for a handler that reads it, else consumed at once. */
+void sw_h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
+/* END_STREAM from the client. */
+void sw_h2_stream_end(struct h2_stream *st);
 int sw_h2_send_data(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *framehd,
 		    size_t length, nghttp2_data_source *source, void *user_data);
 
 /* http2.c */
 /* Writes whatever nghttp2 has queued unless a write or a receive is in progress. */
 void sw_h2_flush(struct h2_conn *h);
+/* Flushes from the loop: handlers' calls never see the connection close under them. */
+void sw_h2_schedule_flush(struct h2_conn *h);
 /* Room for n more bytes in the output buffer. */
 char *sw_h2_out_reserve(struct h2_conn *h, size_t n);
 

@@ -16,10 +16,16 @@
 
 static void respond(struct sw_exchange *x);
 static char *scratch(struct sw_exchange *x, size_t size);
+static void read_body(struct sw_exchange *x, sw_body_cb cb);
+static void write_body(struct sw_exchange *x, const char *data, size_t n, bool last,
+		       sw_sent_cb cb);
+static void on_kick(struct sw_timer *t);
 
 const struct sw_exchange_ops sw_h2_exchange_ops = {
 	.respond = respond,
 	.buffer = scratch,
+	.read_body = read_body,
+	.write_body = write_body,
 };
 
 /* ---- life cycle ---- */
@@ -53,6 +59,16 @@ struct h2_stream *sw_h2_stream_new(struct h2_conn *h, int32_t id)
 	st->refuse = 0;
 	st->begun = st->responded = false;
 	st->framed = st->sent = 0;
+	st->body_len = st->body_given = 0;
+	st->body_reading = st->body_done = false;
+	st->body_cb = NULL;
+	st->sp = NULL;
+	st->sn = st->soff = 0;
+	st->slast = false;
+	st->sent_cb = NULL;
+	st->piece_done = st->has_data = false;
+	st->stream_total = 0;
+	sw_timer_init(&st->kick, on_kick, st);
 	memset(&st->x, 0, sizeof(st->x));
 	st->x.req.headers = st->headers;
 	st->x.req.content_length = -1;
@@ -70,8 +86,18 @@ void sw_h2_stream_close(struct h2_stream *st)
 {
 	struct h2_conn *h = st->h;
 
-	if (st->begun)
+	sw_timer_del(h->c->w->loop, &st->kick);
+	if (st->begun) {
+		void (*abort_cb)(struct sw_exchange *) = st->x.on_abort;
+
+		/* A handler still holding the exchange (the proxy) lets go first. */
+		st->x.on_abort = NULL;
+		if (abort_cb)
+			abort_cb(&st->x);
+		if (st->x.resp.content_length == SW_LENGTH_UNKNOWN)
+			st->x.resp.content_length = st->stream_total;
 		sw_exchange_finish(&st->x);   /* sent, or abandoned: logged once either way */
+	}
 	if (st->x.resp.file_fd >= 0)
 		close(st->x.resp.file_fd);
 	st->x.resp.file_fd = -1;
@@ -97,6 +123,7 @@ void sw_h2_stream_free_list(struct h2_conn *h)
 		free(st->rcbufs);
 		free(st->headers);
 		free(st->scratch);
+		free(st->body);
 		free(st);
 	}
 }
@@ -285,8 +312,8 @@ static void nv_add_field(struct nv_list *l, struct sw_str name, struct sw_str va
 	nv_add(l, lower, name.len, value.p, value.len);
 }
 
-static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t length,
-			 uint32_t *flags, nghttp2_data_source *source, void *user_data)
+static ssize_t frame_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t length,
+			  uint32_t *flags, nghttp2_data_source *source, void *user_data)
 {
 	struct h2_stream *st = source->ptr;
 	uint64_t left = st->x.resp.content_length - st->framed;
@@ -300,6 +327,27 @@ static ssize_t read_body(nghttp2_session *s, int32_t id, uint8_t *buf, size_t le
 	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
 	st->framed += n;
 	if (st->framed == st->x.resp.content_length)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return (ssize_t)n;
+}
+
+/* A streamed body: frames from the piece write_body handed over, or wait for one. */
+static ssize_t frame_stream(nghttp2_session *s, int32_t id, uint8_t *buf, size_t length,
+			    uint32_t *flags, nghttp2_data_source *source, void *user_data)
+{
+	struct h2_stream *st = source->ptr;
+	size_t n;
+
+	(void)s;
+	(void)id;
+	(void)buf;
+	(void)user_data;
+	if (!st->sent_cb || (st->framed == st->sn && !st->slast))
+		return NGHTTP2_ERR_DEFERRED;
+	n = SW_MIN(st->sn - st->framed, length);
+	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+	st->framed += n;
+	if (st->framed == st->sn && st->slast)
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 	return (ssize_t)n;
 }
@@ -325,7 +373,16 @@ int sw_h2_send_data(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *fra
 		return NGHTTP2_ERR_WOULDBLOCK;
 	out = sw_h2_out_reserve(h, 9 + length + pad);
 	data = out + 9 + (pad ? 1 : 0);
-	if (r->body_kind == SW_BODY_FILE) {
+	if (r->body_kind == SW_BODY_STREAM) {
+		memcpy(data, st->sp + st->soff, length);
+		st->soff += length;
+		st->stream_total += length;
+		/* The whole piece is in the output: its memory is the handler's again. */
+		if (st->soff == st->sn) {
+			st->piece_done = true;
+			sw_timer_add(h->c->w->loop, &st->kick, 0);
+		}
+	} else if (r->body_kind == SW_BODY_FILE) {
 		ssize_t n = pread(r->file_fd, data, length, r->file_offset + (off_t)st->sent);
 		if (n != (ssize_t)length) {
 			sw_warn("static file shrank or failed while being sent (%s); resetting stream %d",
@@ -359,7 +416,10 @@ static void respond(struct sw_exchange *x)
 	const struct sw_response *r = &x->resp;
 	bool body = x->req.method != SW_METHOD_HEAD && has_length(r->status) &&
 		    r->body_kind != SW_BODY_NONE && r->content_length > 0;
-	nghttp2_data_provider dp = { .source.ptr = st, .read_callback = read_body };
+	bool sized = r->content_length != SW_LENGTH_UNKNOWN;
+	bool stream = r->body_kind == SW_BODY_STREAM;
+	nghttp2_data_provider dp = { .source.ptr = st,
+				     .read_callback = stream ? frame_stream : frame_body };
 	struct nv_list l;
 	char status[3], clen[24];
 
@@ -373,14 +433,111 @@ static void respond(struct sw_exchange *x)
 		nv_add(&l, "server", 6, "swerver", 7);
 	for (unsigned i = 0; i < r->header_count; i++)
 		nv_add_field(&l, r->headers[i].name, r->headers[i].value);
-	if (has_length(r->status)) {
+	if (has_length(r->status) && sized) {
 		int n = snprintf(clen, sizeof(clen), "%llu", (unsigned long long)r->content_length);
 		nv_add(&l, "content-length", 14, clen, (size_t)n);
 	}
 	nv_add(&l, "x-request-id", 12, x->request_id, SW_REQUEST_ID_LEN);
 	st->responded = true;
+	st->has_data = body;
 	/* nghttp2 copies the fields; the body is read when frames are sent. */
 	if (nghttp2_submit_response(h->s, st->id, l.v, l.n, body ? &dp : NULL) != 0)
 		nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
-	sw_h2_flush(h);
+	sw_h2_schedule_flush(h);
+}
+
+static void write_body(struct sw_exchange *x, const char *data, size_t n, bool last,
+		       sw_sent_cb cb)
+{
+	struct h2_stream *st = x->codec;
+	struct h2_conn *h = st->h;
+
+	st->sp = data;
+	st->sn = n;
+	st->soff = 0;
+	st->framed = 0;
+	st->slast = last;
+	st->sent_cb = cb;
+	st->piece_done = false;
+	if (!st->has_data) {
+		/* HEAD, 204, 304: the headers ended the stream; nothing to frame. */
+		st->piece_done = true;
+		sw_timer_add(h->c->w->loop, &st->kick, 0);
+		return;
+	}
+	nghttp2_session_resume_data(h->s, st->id);
+	sw_h2_schedule_flush(h);
+}
+
+/* ---- the request body ---- */
+
+void sw_h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
+{
+	struct h2_conn *h = st->h;
+	uint64_t max = h->c->w->cfg->limits.max_body_bytes;
+
+	st->x.bytes_in += len;
+	if (st->responded && !st->body_reading) {
+		nghttp2_session_consume(h->s, st->id, len);   /* nobody will read it */
+		return;
+	}
+	if (st->x.bytes_in - st->list_size > max) {
+		nghttp2_session_consume(h->s, st->id, len);
+		nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_CANCEL);
+		return;
+	}
+	/* Bounded by the stream window: nothing is acknowledged until taken. */
+	if (st->body_len + len > st->body_cap) {
+		st->body_cap = SW_MAX(st->body_cap * 2, st->body_len + len);
+		st->body = sw_realloc(st->body, st->body_cap);
+	}
+	memcpy(st->body + st->body_len, data, len);
+	st->body_len += len;
+	if (st->body_cb)
+		sw_timer_add(h->c->w->loop, &st->kick, 0);
+}
+
+void sw_h2_stream_end(struct h2_stream *st)
+{
+	st->body_done = true;
+	if (st->body_cb)
+		sw_timer_add(st->h->c->w->loop, &st->kick, 0);
+}
+
+static void read_body(struct sw_exchange *x, sw_body_cb cb)
+{
+	struct h2_stream *st = x->codec;
+	struct h2_conn *h = st->h;
+
+	/* The piece handed out last time is done with: acknowledge it (WINDOW_UPDATE). */
+	if (st->body_given) {
+		nghttp2_session_consume(h->s, st->id, st->body_given);
+		memmove(st->body, st->body + st->body_given, st->body_len - st->body_given);
+		st->body_len -= st->body_given;
+		st->body_given = 0;
+		sw_h2_schedule_flush(h);
+	}
+	st->body_reading = true;
+	st->body_cb = cb;
+	sw_timer_add(h->c->w->loop, &st->kick, 0);
+}
+
+/* Callbacks to the handler, from the loop: a piece was sent, or body data is there. */
+static void on_kick(struct sw_timer *t)
+{
+	struct h2_stream *st = t->data;
+
+	if (st->sent_cb && st->piece_done) {
+		sw_sent_cb cb = st->sent_cb;
+
+		st->sent_cb = NULL;
+		cb(&st->x, 0);
+	}
+	if (st->body_cb && st->body_given == 0 && (st->body_len || st->body_done)) {
+		sw_body_cb cb = st->body_cb;
+
+		st->body_cb = NULL;
+		st->body_given = st->body_len;
+		cb(&st->x, st->body, (ssize_t)st->body_len, st->body_done);
+	}
 }
