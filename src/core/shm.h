@@ -63,6 +63,24 @@ void sw_ticket_keys_rotate(struct sw_ticket_keys *k);
 void sw_ticket_keys_read(const struct sw_ticket_keys *k, uint8_t current[SW_TICKET_KEY_LEN],
 			 uint8_t previous[SW_TICKET_KEY_LEN]);
 
+/*
+ * Rate-limit token buckets shared by every worker, so a client is limited
+ * the same whichever worker its connections land on.  A fixed table: a key
+ * probes a few slots from its hash and takes over the stalest one when
+ * all are busy (a client forgotten after that is only let in sooner).
+ * Each slot has its own spin lock; a worker holds it for a few loads and
+ * stores.
+ */
+#define SW_RATE_SLOTS 4096
+#define SW_RATE_PROBE 8
+struct sw_rate_slot {
+	uint32_t lock;
+	uint32_t pad;
+	uint64_t key;                   /* hash of route + client key; 0 = free */
+	uint64_t tokens_milli;          /* thousandths of a request */
+	uint64_t last_ms;               /* CLOCK_MONOTONIC, the same in every process */
+};
+
 struct sw_shm {
 	uint64_t started_at;            /* realtime seconds */
 	uint64_t generation;            /* config generation, 1 at start */
@@ -72,6 +90,7 @@ struct sw_shm {
 	uint64_t workers;               /* slots in use */
 	struct sw_ticket_keys tickets;
 	struct sw_slot_stats slots[SW_MAX_SLOTS];
+	struct sw_rate_slot rate[SW_RATE_SLOTS];
 };
 
 /* Maps the block before fork so every worker shares it.  NULL on failure. */

@@ -18,6 +18,7 @@
 #include "daemon/worker.h"
 #include "http/access_log.h"
 #include "http/conn.h"
+#include "http/router.h"
 #include "http/static.h"
 #include "tls/tls.h"
 
@@ -211,6 +212,8 @@ static void apply_config(struct sw_worker *w, struct sw_config *next)
 	*w->cfg = *next;
 	sw_static_reconfigure(w);
 	sw_access_log_reconfigure(w);
+	if (w->proxy_api)
+		w->proxy_api->reconfigure(w);
 	sw_info("configuration applied in place");
 }
 
@@ -451,7 +454,7 @@ static void on_run_timeout(struct sw_timer *t)
 
 static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 {
-	const struct sw_module *h2;
+	const struct sw_module *h2, *px;
 	char role[32];
 
 	memset(w, 0, sizeof(*w));
@@ -483,6 +486,10 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	if (sw_static_init(w) != SW_OK)
 		sw_error("static files are off until the root can be opened (reload to retry)");
 	if (sw_access_log_open(w) != SW_OK)
+		return SW_ERROR;
+	px = sw_module_find("proxy");
+	w->proxy_api = px ? px->impl : NULL;
+	if (w->proxy_api && w->proxy_api->init(w) != SW_OK)
 		return SW_ERROR;
 	if (w->ctl_fd >= 0) {
 		if (sw_loop_add(w->loop, &w->ctl_h, w->ctl_fd, w) != SW_OK)
@@ -518,6 +525,8 @@ int sw_worker_run(const struct sw_worker_params *p)
 	for (size_t i = 0; i < w.retired_tls_count; i++)
 		w.tls_api->ctx_close(w.retired_tls[i]);
 	free(w.retired_tls);
+	if (w.proxy_api)
+		w.proxy_api->fini(&w);
 	sw_conn_free_list(&w);
 	free(w.acceptors);
 	for (size_t i = 0; i < w.retired_count; i++)

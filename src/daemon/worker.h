@@ -12,6 +12,7 @@
 struct sw_conn;
 struct sw_tls_api;
 struct sw_h2_api;
+struct sw_proxy_api;
 struct sw_cli;
 
 /* A listening socket as one worker accepts on it. */
@@ -59,6 +60,8 @@ struct sw_worker {
 	uint64_t request_seq;         /* for request ids */
 	const struct sw_tls_api *tls_api; /* NULL when TLS is compiled out */
 	const struct sw_h2_api *h2_api;   /* NULL when HTTP/2 is compiled out */
+	const struct sw_proxy_api *proxy_api; /* NULL when the proxy is compiled out */
+	void *proxy;                  /* its routes, upstreams and pools */
 	void *tls_ctx;                /* when a listener uses TLS */
 	int exit_code;
 };

@@ -14,6 +14,7 @@
  * piece only when it has forwarded the last, which is the back-pressure.
  */
 #define BODY_BUF (16 * 1024)
+#define CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
 
 static void next_piece(struct sw_conn *c);
 
@@ -30,8 +31,13 @@ static void on_piece(struct sw_io *io, ssize_t res)
 	if (!cb)
 		return;
 	c->body_cb = NULL;
-	if (c->piece_last)
+	if (c->piece_last) {
 		c->body_pending = false;
+		/* The body was read after all: the close take_body planned is not needed. */
+		if (c->x.req.expect_continue && c->x.req.keep_alive && !c->refused &&
+		    !c->w->draining)
+			c->keep_alive = true;
+	}
 	cb(&c->x, c->piece, c->piece_n, c->piece_last);
 }
 
@@ -148,12 +154,34 @@ static void next_piece(struct sw_conn *c)
 	sw_conn_recv(c, c->bbuf, want);
 }
 
+static void on_continue_sent(struct sw_io *io, ssize_t res)
+{
+	struct sw_conn *c = io->data;
+
+	if (res < 0 || (size_t)res < sizeof(CONTINUE) - 1) {
+		sw_conn_close(c);   /* 25 bytes into an empty socket buffer: short means gone */
+		return;
+	}
+	next_piece(c);
+}
+
 void sw_conn_read_body(struct sw_exchange *x, sw_body_cb cb)
 {
 	struct sw_conn *c = x->codec;
+	bool first = !c->body_reading;
 
 	c->body_cb = cb;
 	c->body_reading = true;
+	/*
+	 * A client that asked "Expect: 100-continue" waits for this before it
+	 * sends the body; only a handler that wants the body asks for it.
+	 */
+	if (first && x->req.expect_continue && x->req.version == 11 && c->used == c->len) {
+		c->iov[0] = (struct iovec){ (void *)CONTINUE, sizeof(CONTINUE) - 1 };
+		c->iovcnt = 1;
+		sw_conn_send_iov(c, on_continue_sent);
+		return;
+	}
 	next_piece(c);
 }
 

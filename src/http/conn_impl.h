@@ -11,7 +11,7 @@
 #include "http/exchange.h"
 #include "http/http1.h"
 
-#define CONN_HEAD_MAX 2048    /* status line + response headers */
+#define CONN_HEAD_MAX 8192    /* status line + response headers (proxied ones too) */
 
 enum conn_state {
 	C_IDLE,      /* waiting for the first byte of a request */

@@ -15,12 +15,14 @@ static void respond(struct sw_exchange *x);
 static char *scratch(struct sw_exchange *x, size_t size);
 static void write_body(struct sw_exchange *x, const char *data, size_t n, bool last,
 		       sw_sent_cb cb);
+static void abort_response(struct sw_exchange *x);
 
 const struct sw_exchange_ops sw_http1_exchange_ops = {
 	.respond = respond,
 	.buffer = scratch,
 	.read_body = sw_conn_read_body,
 	.write_body = write_body,
+	.abort = abort_response,
 };
 
 static char *scratch(struct sw_exchange *x, size_t size)
@@ -391,4 +393,12 @@ static void respond(struct sw_exchange *x)
 	c->state = C_WRITE;
 	sw_conn_set_timer(c, c->w->cfg->timeouts.write_ms);
 	start_write(c);
+}
+
+static void abort_response(struct sw_exchange *x)
+{
+	struct sw_conn *c = x->codec;
+
+	c->x.on_abort = NULL;
+	sw_conn_close(c);
 }

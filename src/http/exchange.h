@@ -56,7 +56,7 @@ enum sw_body_kind { SW_BODY_NONE, SW_BODY_MEMORY, SW_BODY_FILE, SW_BODY_STREAM }
 /* content_length of a streamed body whose size is not known in advance. */
 #define SW_LENGTH_UNKNOWN UINT64_MAX
 
-#define SW_RESPONSE_MAX_HEADERS 24
+#define SW_RESPONSE_MAX_HEADERS 64
 
 struct sw_response {
 	int status;
@@ -110,6 +110,12 @@ struct sw_exchange_ops {
 	 */
 	void (*write_body)(struct sw_exchange *x, const char *data, size_t n, bool last,
 			   sw_sent_cb cb);
+	/*
+	 * Ends a response that cannot be completed (the upstream failed
+	 * mid-body): the connection (HTTP/1.1) or stream (HTTP/2) is reset so
+	 * the client cannot take a truncated body for a whole one.
+	 */
+	void (*abort)(struct sw_exchange *x);
 };
 
 struct sw_worker;

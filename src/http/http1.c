@@ -270,3 +270,94 @@ int sw_http1_parse(struct sw_http1_parser *p, const char *buf, size_t len,
 	*head_len = (size_t)end;
 	return 0;
 }
+
+/* ---- responses (from upstreams) ---- */
+
+/* "HTTP/1.x" SP 3DIGIT SP reason: the reason may be empty, never malformed bytes. */
+static int parse_status_line(const char *s, const char *eol, struct sw_http1_response *r)
+{
+	const char *p = s;
+
+	if (eol - s < 12 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') ||
+	    p[8] != ' ')
+		return SW_ERROR;
+	r->version = p[7] == '0' ? 10 : 11;
+	for (int i = 9; i < 12; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return SW_ERROR;
+	r->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+	if (r->status < 100 || (eol - s > 12 && p[12] != ' '))
+		return SW_ERROR;
+	for (p += 12; p < eol; p++)
+		if (!value_char((uint8_t)*p))
+			return SW_ERROR;
+	return SW_OK;
+}
+
+static int take_response_header(struct sw_http1_response *r, const struct sw_header *h)
+{
+	int64_t cl;
+
+	if (sw_str_ieq(h->name, "content-length")) {
+		if (sw_content_length_parse(h->value, &cl) != 0 ||
+		    (r->content_length >= 0 && r->content_length != cl))
+			return SW_ERROR;
+		r->content_length = cl;
+	} else if (sw_str_ieq(h->name, "transfer-encoding")) {
+		struct sw_request tmp = { .chunked = r->chunked };
+		/* Only "chunked" (last) is a framing we can follow; anything else reads to close. */
+		if (parse_transfer_encoding(h->value, &tmp) == 0)
+			r->chunked = true;
+		else
+			r->until_close = true;
+	} else if (sw_str_ieq(h->name, "connection")) {
+		if (list_has(h->value, "close"))
+			r->keep_alive = false;
+		else if (list_has(h->value, "keep-alive"))
+			r->keep_alive = true;
+	}
+	return SW_OK;
+}
+
+int sw_http1_parse_response(struct sw_http1_parser *p, const char *buf, size_t len,
+			    size_t max_bytes, struct sw_http1_response *r, size_t *head_len)
+{
+	ssize_t end = find_head_end(p, buf, len);
+	const char *eol, *at;
+
+	if (end < 0)
+		return SW_ERROR;
+	if (end == 0)
+		return len > max_bytes ? SW_ERROR : SW_AGAIN;
+	if ((size_t)end > max_bytes)
+		return SW_ERROR;
+	r->header_count = 0;
+	r->content_length = -1;
+	r->chunked = r->until_close = false;
+	eol = memchr(buf, '\r', (size_t)end);
+	if (eol[1] != '\n' || parse_status_line(buf, eol, r) != SW_OK)
+		return SW_ERROR;
+	r->keep_alive = r->version == 11;
+	for (at = eol + 2; at < buf + end; at = eol + 2) {
+		struct sw_header h;
+
+		eol = memchr(at, '\r', (size_t)(buf + end - at));
+		if (!eol || eol[1] != '\n')
+			return SW_ERROR;
+		if (eol == at)
+			break;
+		if (r->header_count == r->header_cap || parse_field(at, eol, &h) != 0 ||
+		    take_response_header(r, &h) != SW_OK)
+			return SW_ERROR;
+		r->headers[r->header_count++] = h;
+	}
+	/* Both framings from an upstream: refuse it rather than guess (RFC 9112 6.3). */
+	if ((r->chunked || r->until_close) && r->content_length >= 0)
+		return SW_ERROR;
+	if (r->content_length < 0 && !r->chunked)
+		r->until_close = true;
+	if (r->until_close)
+		r->keep_alive = false;
+	*head_len = (size_t)end;
+	return SW_OK;
+}

@@ -36,4 +36,26 @@ int sw_http1_parse(struct sw_http1_parser *p, const char *buf, size_t len,
 		   const struct sw_limits_cfg *limits, struct sw_request *req,
 		   size_t *head_len);
 
+/* An upstream's response head. */
+struct sw_http1_response {
+	int status;
+	uint8_t version;             /* 10, 11 */
+	struct sw_header *headers;   /* room for header_cap fields, filled by the parser */
+	unsigned header_count, header_cap;
+	int64_t content_length;      /* -1 when absent */
+	bool chunked;                /* Transfer-Encoding ending in chunked */
+	bool until_close;            /* no length: the body ends when the upstream closes */
+	bool keep_alive;
+};
+
+/*
+ * Parses a response head at buf[0..len) as strictly as requests (bare LF,
+ * obs-fold, bad bytes, conflicting lengths are errors).  Returns SW_OK
+ * with *head_len set, SW_AGAIN for more bytes, or SW_ERROR (malformed, or
+ * over max_bytes or header_cap fields).  The caller decides bodies of
+ * HEAD, 1xx, 204 and 304, which have none whatever the fields say.
+ */
+int sw_http1_parse_response(struct sw_http1_parser *p, const char *buf, size_t len,
+			    size_t max_bytes, struct sw_http1_response *r, size_t *head_len);
+
 #endif

@@ -20,12 +20,14 @@ static void read_body(struct sw_exchange *x, sw_body_cb cb);
 static void write_body(struct sw_exchange *x, const char *data, size_t n, bool last,
 		       sw_sent_cb cb);
 static void on_kick(struct sw_timer *t);
+static void abort_stream(struct sw_exchange *x);
 
 const struct sw_exchange_ops sw_h2_exchange_ops = {
 	.respond = respond,
 	.buffer = scratch,
 	.read_body = read_body,
 	.write_body = write_body,
+	.abort = abort_stream,
 };
 
 /* ---- life cycle ---- */
@@ -280,7 +282,7 @@ static bool connection_specific(struct sw_str n)
 }
 
 #define NV_MAX (SW_RESPONSE_MAX_HEADERS + 5)
-#define NAMES_MAX 2048   /* lower-cased response field names */
+#define NAMES_MAX 4096   /* lower-cased response field names */
 
 struct nv_list {
 	nghttp2_nv v[NV_MAX];
@@ -540,4 +542,13 @@ static void on_kick(struct sw_timer *t)
 		st->body_given = st->body_len;
 		cb(&st->x, st->body, (ssize_t)st->body_len, st->body_done);
 	}
+}
+
+static void abort_stream(struct sw_exchange *x)
+{
+	struct h2_stream *st = x->codec;
+
+	x->on_abort = NULL;
+	nghttp2_submit_rst_stream(st->h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+	sw_h2_schedule_flush(st->h);
 }

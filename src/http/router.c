@@ -91,7 +91,11 @@ void sw_router_dispatch(struct sw_exchange *x)
 		sw_exchange_error(x, 421);
 		return;
 	}
-	if (options_star(x) || run(chain, SW_ARRAY_SIZE(chain), x))
+	if (options_star(x))
+		return;
+	if (x->worker->proxy_api && x->worker->proxy_api->handle(x) != SW_DECLINED)
+		return;
+	if (run(chain, SW_ARRAY_SIZE(chain), x))
 		return;
 	sw_exchange_error(x, 404);
 }

@@ -1,14 +1,183 @@
-/* proxy.c - the reverse proxy: the proxy module's registry entry. */
+/* proxy.c - the reverse proxy module: per-worker state built from the config, the handler. */
 #include <config.h>
 
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include "core/log.h"
 #include "core/module.h"
+#include "daemon/worker.h"
+#include "http/router.h"
 #include "proxy/proxy.h"
 
+uint64_t px_now(const struct px_state *st)
+{
+	return sw_loop_now(st->w->loop);
+}
+
 /*
- * Routes and upstreams are parsed and validated by the config loader when
- * this unit is built; forwarding lands here with the proxy work.
+ * Names are resolved once, when the state is built (start-up, reload),
+ * like nginx does; a name that does not resolve leaves that server out
+ * (logged) rather than failing the worker.
  */
+static void resolve(struct px_server *s)
+{
+	const struct sw_upstream_server_cfg *c = s->cfg;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+	char port[8];
+	int rc;
+
+	if (c->unix_path) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&s->addr;
+		un->sun_family = AF_UNIX;
+		snprintf(un->sun_path, sizeof(un->sun_path), "%s", c->unix_path);
+		s->addrlen = sizeof(*un);
+		snprintf(s->name, sizeof(s->name), "unix:%s", c->unix_path);
+		s->resolved = true;
+		return;
+	}
+	snprintf(port, sizeof(port), "%u", c->port);
+	snprintf(s->name, sizeof(s->name), strchr(c->address, ':') ? "[%s]:%u" : "%s:%u",
+		 c->address, c->port);
+	rc = getaddrinfo(c->address, port, &hints, &res);
+	if (rc != 0 || !res) {
+		sw_error("upstream \"%s\": cannot resolve %s: %s", s->up->cfg->name, s->name,
+			 gai_strerror(rc));
+		return;
+	}
+	memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
+	s->addrlen = res->ai_addrlen;
+	s->resolved = true;
+	freeaddrinfo(res);
+}
+
+static void build_upstream(struct px_upstream *u, const struct sw_upstream_cfg *c)
+{
+	u->cfg = c;
+	u->nservers = c->servers_count;
+	u->servers = sw_calloc(c->servers_count ? c->servers_count : 1, sizeof(*u->servers));
+	for (size_t i = 0; i < c->servers_count; i++) {
+		u->servers[i].cfg = &c->servers[i];
+		u->servers[i].up = u;
+		resolve(&u->servers[i]);
+	}
+}
+
+static int by_prefix_len(const void *a, const void *b)
+{
+	const struct px_route *ra = a, *rb = b;
+
+	if (ra->prefix_len != rb->prefix_len)
+		return ra->prefix_len < rb->prefix_len ? 1 : -1;
+	/* Same prefix: a route for a named host before the catch-all. */
+	return (rb->cfg->host != NULL) - (ra->cfg->host != NULL);
+}
+
+static struct px_state *state_new(struct sw_worker *w)
+{
+	struct px_state *st = sw_calloc(1, sizeof(*st));
+
+	sw_config_copy(&st->cfg, w->cfg);
+	st->w = w;
+	st->refs = 1;
+	st->nups = st->cfg.upstreams_count;
+	st->ups = sw_calloc(st->nups ? st->nups : 1, sizeof(*st->ups));
+	for (size_t i = 0; i < st->nups; i++)
+		build_upstream(&st->ups[i], &st->cfg.upstreams[i]);
+	st->nroutes = st->cfg.routes_count;
+	st->routes = sw_calloc(st->nroutes ? st->nroutes : 1, sizeof(*st->routes));
+	for (size_t i = 0; i < st->nroutes; i++) {
+		struct px_route *r = &st->routes[i];
+		r->cfg = &st->cfg.routes[i];
+		r->prefix_len = strlen(r->cfg->path_prefix);
+		for (size_t k = 0; k < st->nups; k++)
+			if (strcmp(st->ups[k].cfg->name, r->cfg->upstream) == 0)
+				r->up = &st->ups[k];
+	}
+	qsort(st->routes, st->nroutes, sizeof(*st->routes), by_prefix_len);
+	return st;
+}
+
+struct px_state *px_state_get(struct sw_worker *w)
+{
+	struct px_state *st = w->proxy;
+
+	st->refs++;
+	return st;
+}
+
+void px_state_put(struct px_state *st)
+{
+	if (--st->refs)
+		return;
+	for (size_t i = 0; i < st->nups; i++)
+		free(st->ups[i].servers);
+	free(st->ups);
+	free(st->routes);
+	sw_config_deinit(&st->cfg);
+	free(st);
+}
+
+/* ---- the module's interface ---- */
+
+static int proxy_init(struct sw_worker *w)
+{
+	w->proxy = state_new(w);
+	return SW_OK;
+}
+
+/* An in-place reload: new routes and pools; forwards in flight finish on the old ones. */
+static void proxy_reconfigure(struct sw_worker *w)
+{
+	struct px_state *old = w->proxy;
+
+	w->proxy = state_new(w);
+	if (old) {
+		px_pool_drain(old);
+		px_state_put(old);
+	}
+}
+
+static void proxy_fini(struct sw_worker *w)
+{
+	struct px_state *st = w->proxy;
+
+	if (!st)
+		return;
+	w->proxy = NULL;
+	px_pool_drain(st);
+	px_state_put(st);
+}
+
+static int proxy_handle(struct sw_exchange *x)
+{
+	struct px_state *st = x->worker->proxy;
+	const struct px_route *r;
+	struct px_rate rate;
+
+	if (!st || st->nroutes == 0 || !(r = px_route_match(st, x)))
+		return SW_DECLINED;
+	if (!r->cfg->rate_limit.enabled)
+		return px_forward(st, r, x, NULL);
+	if (!px_rate_allow(r, x, &rate)) {
+		px_rate_headers(x, &rate, true);
+		sw_exchange_error(x, 429);
+		return SW_OK;
+	}
+	return px_forward(st, r, x, &rate);
+}
+
+static const struct sw_proxy_api api = {
+	.init = proxy_init,
+	.reconfigure = proxy_reconfigure,
+	.fini = proxy_fini,
+	.handle = proxy_handle,
+};
+
 const struct sw_module sw_module_proxy = {
 	.name = "proxy",
 	.summary = "reverse proxy: routes, upstreams, balancing, health checks",
+	.impl = &api,
 };

@@ -1,0 +1,117 @@
+/* ratelimit.c - routes[].rate_limit: token buckets per client, shared by all workers. */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include "daemon/worker.h"
+#include "http/client_addr.h"
+#include "proxy/proxy.h"
+
+static uint64_t fnv(uint64_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The bucket's key: the route, then the client address or its consumer header. */
+static uint64_t bucket_key(const struct px_route *r, const struct sw_exchange *x)
+{
+	const struct sw_rate_limit_cfg *rl = &r->cfg->rate_limit;
+	const struct sw_header *h = NULL;
+	uint64_t k = 1469598103934665603ull;
+	char addr[SW_CLIENT_ADDR_LEN];
+
+	k = fnv(k, r->cfg->path_prefix, strlen(r->cfg->path_prefix));
+	if (r->cfg->host)
+		k = fnv(k, r->cfg->host, strlen(r->cfg->host));
+	if (rl->key == SW_RATE_KEY_CONSUMER)
+		h = sw_request_header(&x->req, rl->consumer_header ? rl->consumer_header : "X-API-Key");
+	if (h) {
+		k = fnv(k, "c", 1);
+		k = fnv(k, h->value.p, h->value.len);
+	} else {
+		/* No consumer key: the client's address stands in for it. */
+		sw_client_addr(x, addr, sizeof(addr));
+		k = fnv(k, "a", 1);
+		k = fnv(k, addr, strlen(addr));
+	}
+	return k | 1;   /* 0 marks a free slot */
+}
+
+static void lock(struct sw_rate_slot *s)
+{
+	while (__atomic_test_and_set(&s->lock, __ATOMIC_ACQUIRE))
+		;   /* held for a handful of instructions by another worker */
+}
+
+static void unlock(struct sw_rate_slot *s)
+{
+	__atomic_clear(&s->lock, __ATOMIC_RELEASE);
+}
+
+/* The key's slot, or a free one, or the stalest of the probe window. */
+static struct sw_rate_slot *find_slot(struct sw_shm *shm, uint64_t key)
+{
+	struct sw_rate_slot *stalest = NULL;
+
+	for (unsigned i = 0; i < SW_RATE_PROBE; i++) {
+		struct sw_rate_slot *s = &shm->rate[(key + i) % SW_RATE_SLOTS];
+		uint64_t k = __atomic_load_n(&s->key, __ATOMIC_RELAXED);
+
+		if (k == key || k == 0)
+			return s;
+		if (!stalest || __atomic_load_n(&s->last_ms, __ATOMIC_RELAXED) < stalest->last_ms)
+			stalest = s;
+	}
+	return stalest;
+}
+
+bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct px_rate *out)
+{
+	const struct sw_rate_limit_cfg *rl = &r->cfg->rate_limit;
+	struct sw_shm *shm = x->worker->shm;
+	uint64_t key = bucket_key(r, x), now = sw_loop_now(x->worker->loop);
+	uint64_t cap = (uint64_t)rl->burst_size * 1000;
+	struct sw_rate_slot *s = find_slot(shm, key);
+	bool ok;
+
+	lock(s);
+	if (s->key != key) {
+		s->key = key;            /* a new client, or the slot is taken over */
+		s->tokens_milli = cap;
+	} else if (now > s->last_ms) {
+		/* rps tokens a second is rps thousandths a millisecond. */
+		uint64_t refill = (uint64_t)((double)(now - s->last_ms) * rl->requests_per_second);
+		s->tokens_milli = SW_MIN(cap, s->tokens_milli + refill);
+	}
+	s->last_ms = now;
+	ok = s->tokens_milli >= 1000;
+	if (ok)
+		s->tokens_milli -= 1000;
+	out->limit = rl->burst_size;
+	out->remaining = (unsigned)(s->tokens_milli / 1000);
+	/* Seconds until one whole token is back, rounded up. */
+	out->retry_after = ok ? 0 : (unsigned)((double)(1000 - s->tokens_milli) /
+					       (rl->requests_per_second * 1000) + 0.999);
+	if (!ok && out->retry_after == 0)
+		out->retry_after = 1;
+	unlock(s);
+	return ok;
+}
+
+/* X-RateLimit-Limit and -Remaining (and Retry-After on a refusal), in x's buffer. */
+void px_rate_headers(struct sw_exchange *x, const struct px_rate *rate, bool refused)
+{
+	char *b = sw_exchange_buffer(x, 64);
+	int n1 = snprintf(b, 20, "%u", rate->limit);
+	int n2 = snprintf(b + 20, 20, "%u", rate->remaining);
+	int n3 = snprintf(b + 40, 20, "%u", rate->retry_after);
+
+	sw_response_add_header(&x->resp, SW_STR("X-RateLimit-Limit"), (struct sw_str){ b, (size_t)n1 });
+	sw_response_add_header(&x->resp, SW_STR("X-RateLimit-Remaining"),
+			       (struct sw_str){ b + 20, (size_t)n2 });
+	if (refused)
+		sw_response_add_header(&x->resp, SW_STR("Retry-After"),
+				       (struct sw_str){ b + 40, (size_t)n3 });
+}
