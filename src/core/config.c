@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <json-c/json.h>
 #include "core/config.h"
@@ -1253,7 +1254,48 @@ static unsigned compare_fields(const struct table *t, const void *a, const void 
 
 unsigned sw_config_compare(const struct sw_config *old_cfg, const struct sw_config *new_cfg)
 {
-	return compare_fields(&root_table, old_cfg, new_cfg, false);
+	unsigned r = compare_fields(&root_table, old_cfg, new_cfg, false);
+
+	/* Same paths, new contents (a renewed certificate): new workers load them. */
+	if (old_cfg->files_stamp != new_cfg->files_stamp)
+		r |= SW_CFG_STRUCTURAL;
+	return r;
+}
+
+static uint64_t stamp_file(uint64_t h, const char *path)
+{
+	struct stat st;
+	uint64_t v[5] = { 0 };
+
+	if (!path)
+		return h;
+	if (stat(path, &st) == 0) {
+		v[0] = (uint64_t)st.st_dev;
+		v[1] = (uint64_t)st.st_ino;
+		v[2] = (uint64_t)st.st_size;
+		v[3] = (uint64_t)st.st_mtim.tv_sec;
+		v[4] = (uint64_t)st.st_mtim.tv_nsec;
+	}
+	for (size_t i = 0; i < 5; i++)
+		h = (h ^ v[i]) * 1099511628211ull;
+	return h;
+}
+
+void sw_config_stamp_files(struct sw_config *cfg)
+{
+	const struct sw_tls_cfg *t = &cfg->tls;
+	uint64_t h = 1469598103934665603ull;
+
+	h = stamp_file(h, t->cert_path);
+	h = stamp_file(h, t->key_path);
+	h = stamp_file(h, t->client_ca_path);
+	for (size_t i = 0; i < t->certificates_count; i++) {
+		h = stamp_file(h, t->certificates[i].cert_path);
+		h = stamp_file(h, t->certificates[i].key_path);
+	}
+	h = stamp_file(h, cfg->quic.cert_path);
+	h = stamp_file(h, cfg->quic.key_path);
+	cfg->files_stamp = h;
 }
 
 /* ---- serialization ---- */

@@ -205,6 +205,12 @@ struct sw_access_log_cfg {
 
 struct sw_config {
 	char *path;                   /* the file it came from, NULL for defaults */
+	/*
+	 * Identity of the certificate and key files (device, inode, size,
+	 * mtime), set by sw_config_stamp_files: a renewal written under the same
+	 * name must still reach the workers on reload.  Not part of the schema.
+	 */
+	uint64_t files_stamp;
 	struct sw_server_cfg server;
 	struct sw_timeouts_cfg timeouts;
 	struct sw_limits_cfg limits;
@@ -251,6 +257,9 @@ int sw_config_validate(const struct sw_config *cfg, struct sw_diag *diag);
  * and QUIC as quic.enabled/quic.port say.  Call before sw_config_validate.
  */
 void sw_config_derive(struct sw_config *cfg);
+
+/* Sets cfg->files_stamp from the TLS and QUIC certificate, key and CA files. */
+void sw_config_stamp_files(struct sw_config *cfg);
 
 /* Deep copy; dst is initialized by the call. */
 void sw_config_copy(struct sw_config *dst, const struct sw_config *src);

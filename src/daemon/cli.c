@@ -219,5 +219,6 @@ int sw_cli_load_config(const struct sw_cli *cli, struct sw_config *cfg,
 		sw_config_deinit(cfg);
 		return SW_ERROR;
 	}
+	sw_config_stamp_files(cfg);
 	return SW_OK;
 }

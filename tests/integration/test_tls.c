@@ -381,7 +381,22 @@ static void write_reload_config(const char *cfg, int backend, int workers, int p
  * flight across the reload is not dropped: its head, half sent before the
  * HUP and finished after it, is answered.
  */
-static void reload_new_certificate(int backend, int workers)
+/* Copies the "from" pair over the "live" one, as a renewal (certbot) does. */
+static void renew_live(const char *from)
+{
+	int st;
+	char *o = run(&st, "cd %s && cp %s.pem live.pem.tmp && cp %s.key live.key.tmp && "
+		      "mv live.pem.tmp live.pem && mv live.key.tmp live.key", it_tmpdir(), from, from);
+
+	free(o);
+	must("renewing live.pem", st);
+}
+
+/*
+ * same_path: the file names stay and their contents change, as with a
+ * renewal in place; otherwise the config names other files.
+ */
+static void reload_new_certificate(int backend, int workers, bool same_path)
 {
 	char cfg[IT_PATH_MAX], cmd[1024], *o;
 	struct it_proc *p;
@@ -391,7 +406,9 @@ static void reload_new_certificate(int backend, int workers)
 	make_certs(it_tmpdir());
 	it_free_ports(&port, 1);
 	it_path(cfg, "swerver.json");
-	write_reload_config(cfg, backend, workers, port, "def");
+	if (same_path)
+		renew_live("def");
+	write_reload_config(cfg, backend, workers, port, same_path ? "live" : "def");
 	p = it_start(cfg, NULL);
 	IT_ASSERT(it_wait_log(p, 0, workers > 1 ? "ready: " : "serving on", IT_WAIT_MS), "not ready");
 	o = subject_for(port, NULL);
@@ -406,7 +423,10 @@ static void reload_new_certificate(int backend, int workers)
 	slow = popen(cmd, "r");
 	ck_assert_ptr_nonnull(slow);
 	it_sleep_ms(500);
-	write_reload_config(cfg, backend, workers, port, "a");
+	if (same_path)
+		renew_live("a");
+	else
+		write_reload_config(cfg, backend, workers, port, "a");
 	ck_assert_int_eq(it_signal(p, SIGHUP), 0);
 	for (int k = 0; k < 50; k++) {
 		o = subject_for(port, NULL);
@@ -429,14 +449,28 @@ static void reload_new_certificate(int backend, int workers)
 START_TEST(reload_new_certificate_single)
 {
 	if (have_tls(_i))
-		reload_new_certificate(_i, 1);
+		reload_new_certificate(_i, 1, false);
 }
 END_TEST
 
 START_TEST(reload_new_certificate_workers)
 {
 	if (have_tls(_i))
-		reload_new_certificate(_i, 2);
+		reload_new_certificate(_i, 2, false);
+}
+END_TEST
+
+START_TEST(reload_renewed_in_place_single)
+{
+	if (have_tls(_i))
+		reload_new_certificate(_i, 1, true);
+}
+END_TEST
+
+START_TEST(reload_renewed_in_place_workers)
+{
+	if (have_tls(_i))
+		reload_new_certificate(_i, 2, true);
 }
 END_TEST
 
@@ -455,6 +489,8 @@ static Suite *tls_suite(void)
 	tcase_add_loop_test(tc, tickets_resume_on_any_worker, 0, 2);
 	tcase_add_loop_test(tc, reload_new_certificate_single, 0, 2);
 	tcase_add_loop_test(tc, reload_new_certificate_workers, 0, 2);
+	tcase_add_loop_test(tc, reload_renewed_in_place_single, 0, 2);
+	tcase_add_loop_test(tc, reload_renewed_in_place_workers, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
