@@ -81,6 +81,34 @@ struct sw_rate_slot {
 	uint64_t last_ms;               /* CLOCK_MONOTONIC, the same in every process */
 };
 
+/*
+ * Upstream server health, shared so that a server found down (by a failed
+ * request or an active check) is down for every worker, and so that one
+ * worker, whichever claims next_check_ms first, runs each active check.
+ */
+#define SW_HEALTH_SLOTS 1024
+enum sw_upstream_error { SW_UPERR_CONNECT, SW_UPERR_TIMEOUT, SW_UPERR_RESET, SW_UPERR_BAD_RESPONSE,
+			 SW_UPSTREAM_ERRORS };
+struct sw_health_slot {
+	uint32_t lock;
+	uint32_t fails;                 /* passive failures in the current window */
+	uint64_t key;                   /* hash of upstream + server; 0 = free */
+	uint64_t fail_window_ms;        /* when that window began */
+	uint64_t down_until_ms;         /* passive: out until then */
+	uint64_t next_check_ms;         /* active: claimed by compare-and-swap */
+	uint32_t ok_streak, fail_streak;
+	uint32_t active_down;           /* active checks say it is down */
+	uint32_t pad;
+	/* for /metrics, summed over every worker (relaxed atomic adds) */
+	char upstream[48], server[80];
+	uint64_t requests;              /* attempts that got a response head */
+	uint64_t errors[SW_UPSTREAM_ERRORS];
+	uint64_t retries;
+	uint64_t latency[SW_DURATION_BUCKETS];  /* until the response head */
+	uint64_t latency_sum_ms;
+	uint64_t pool_active, pool_idle; /* gauges: +1 / -1 */
+};
+
 struct sw_shm {
 	uint64_t started_at;            /* realtime seconds */
 	uint64_t generation;            /* config generation, 1 at start */
@@ -91,6 +119,7 @@ struct sw_shm {
 	struct sw_ticket_keys tickets;
 	struct sw_slot_stats slots[SW_MAX_SLOTS];
 	struct sw_rate_slot rate[SW_RATE_SLOTS];
+	struct sw_health_slot health[SW_HEALTH_SLOTS];
 };
 
 /* Maps the block before fork so every worker shares it.  NULL on failure. */

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -21,7 +22,7 @@ _Static_assert(SW_ARRAY_SIZE(bound_text) == SW_DURATION_BUCKETS, "a label per bu
 
 /* ---- accounting (the hot path: a handful of uncontended atomic adds) ---- */
 
-static unsigned duration_bucket(uint64_t ms)
+unsigned sw_metrics_bucket(uint64_t ms)
 {
 	unsigned b = 0;
 
@@ -48,7 +49,7 @@ void sw_metrics_observe(const struct sw_exchange *x)
 	now = w->loop ? sw_loop_now(w->loop) : x->started_ms;
 	ms = now > x->started_ms ? now - x->started_ms : 0;
 	sw_stat_add(&st->requests[p][cls], 1);
-	sw_stat_add(&st->duration[p][duration_bucket(ms)], 1);
+	sw_stat_add(&st->duration[p][sw_metrics_bucket(ms)], 1);
 	sw_stat_add(&st->duration_sum_ms[p], ms);
 }
 
@@ -278,7 +279,11 @@ static void emit_slots(struct out *o, const struct snap *s)
 		    s->slots[i].slot, (unsigned long long)s->slots[i].requests);
 }
 
-static size_t render(const struct snap *s, char *buf, size_t cap)
+struct up_snap;
+static void emit_upstreams(struct out *o, const struct up_snap *v, size_t n);
+
+static size_t render(const struct snap *s, const struct up_snap *ups, size_t nups, char *buf,
+		     size_t cap)
 {
 	struct out o = { buf, cap, 0 };
 
@@ -287,26 +292,167 @@ static size_t render(const struct snap *s, char *buf, size_t cap)
 	emit_connections(&o, s);
 	emit_slots(&o, s);
 	emit_daemon(&o, s);
+	emit_upstreams(&o, ups, nups);
 	emit_build(&o);
 	return o.len;
+}
+
+/* ---- upstream servers (the proxy's shared health slots) ---- */
+
+struct up_snap {
+	char upstream[48], server[80];
+	uint64_t requests, retries, errors[SW_UPSTREAM_ERRORS];
+	uint64_t hist[SW_DURATION_BUCKETS], sum_ms;
+	uint64_t active, idle;
+	bool up;
+};
+
+static const char *const error_kind[SW_UPSTREAM_ERRORS] = {
+	"connect", "timeout", "reset", "bad_response",
+};
+
+/* Copies every named slot, so both rendering passes see the same numbers. */
+static size_t take_upstreams(struct up_snap **out, const struct sw_shm *shm, uint64_t now)
+{
+	struct up_snap *v = NULL;
+	size_t n = 0;
+
+	for (unsigned i = 0; i < SW_HEALTH_SLOTS; i++) {
+		const struct sw_health_slot *h = &shm->health[i];
+		struct up_snap *u;
+
+		if (!sw_stat_get(&h->key) || !h->upstream[0])
+			continue;
+		v = sw_realloc(v, (n + 1) * sizeof(*v));
+		u = &v[n++];
+		memcpy(u->upstream, h->upstream, sizeof(u->upstream));
+		memcpy(u->server, h->server, sizeof(u->server));
+		u->upstream[sizeof(u->upstream) - 1] = u->server[sizeof(u->server) - 1] = '\0';
+		u->requests = sw_stat_get(&h->requests);
+		u->retries = sw_stat_get(&h->retries);
+		for (unsigned e = 0; e < SW_UPSTREAM_ERRORS; e++)
+			u->errors[e] = sw_stat_get(&h->errors[e]);
+		for (unsigned b = 0; b < SW_DURATION_BUCKETS; b++)
+			u->hist[b] = sw_stat_get(&h->latency[b]);
+		u->sum_ms = sw_stat_get(&h->latency_sum_ms);
+		u->active = sw_stat_get(&h->pool_active);
+		u->idle = sw_stat_get(&h->pool_idle);
+		u->up = sw_stat_get(&h->down_until_ms) <= now &&
+			!__atomic_load_n(&h->active_down, __ATOMIC_RELAXED);
+	}
+	*out = v;
+	return n;
+}
+
+static void put_labels(struct out *o, const struct up_snap *u)
+{
+	put(o, "{upstream=\"");
+	put_label_value(o, u->upstream);
+	put(o, "\",server=\"");
+	put_label_value(o, u->server);
+	put(o, "\"");
+}
+
+static void emit_upstream_counters(struct out *o, const struct up_snap *v, size_t n)
+{
+	family(o, "swerver_upstream_requests_total", "counter",
+	       "Requests an upstream server answered (a response head arrived).");
+	for (size_t i = 0; i < n; i++) {
+		put(o, "swerver_upstream_requests_total");
+		put_labels(o, &v[i]);
+		put(o, "} %llu\n", (unsigned long long)v[i].requests);
+	}
+	family(o, "swerver_upstream_errors_total", "counter",
+	       "Failed attempts at an upstream server, by kind.");
+	for (size_t i = 0; i < n; i++)
+		for (unsigned e = 0; e < SW_UPSTREAM_ERRORS; e++) {
+			put(o, "swerver_upstream_errors_total");
+			put_labels(o, &v[i]);
+			put(o, ",kind=\"%s\"} %llu\n", error_kind[e], (unsigned long long)v[i].errors[e]);
+		}
+	family(o, "swerver_upstream_retries_total", "counter",
+	       "Requests tried again after a failure at this server.");
+	for (size_t i = 0; i < n; i++) {
+		put(o, "swerver_upstream_retries_total");
+		put_labels(o, &v[i]);
+		put(o, "} %llu\n", (unsigned long long)v[i].retries);
+	}
+}
+
+static void emit_upstream_gauges(struct out *o, const struct up_snap *v, size_t n)
+{
+	family(o, "swerver_upstream_up", "gauge",
+	       "1 while the server takes requests, 0 while health (passive or active) keeps it out.");
+	for (size_t i = 0; i < n; i++) {
+		put(o, "swerver_upstream_up");
+		put_labels(o, &v[i]);
+		put(o, "} %d\n", v[i].up);
+	}
+	family(o, "swerver_upstream_pool_connections", "gauge",
+	       "Connections to the server, busy with a request or idle in the pool.");
+	for (size_t i = 0; i < n; i++) {
+		put(o, "swerver_upstream_pool_connections");
+		put_labels(o, &v[i]);
+		put(o, ",state=\"active\"} %llu\n", (unsigned long long)v[i].active);
+		put(o, "swerver_upstream_pool_connections");
+		put_labels(o, &v[i]);
+		put(o, ",state=\"idle\"} %llu\n", (unsigned long long)v[i].idle);
+	}
+}
+
+static void emit_upstream_latency(struct out *o, const struct up_snap *v, size_t n)
+{
+	static const char name[] = "swerver_upstream_response_seconds";
+
+	family(o, name, "histogram", "Time from sending a request upstream to its response head.");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t cum = 0;
+
+		for (unsigned b = 0; b < SW_DURATION_BUCKETS; b++) {
+			cum += v[i].hist[b];
+			put(o, "%s_bucket", name);
+			put_labels(o, &v[i]);
+			put(o, ",le=\"%s\"} %llu\n", bound_text[b], (unsigned long long)cum);
+		}
+		put(o, "%s_sum", name);
+		put_labels(o, &v[i]);
+		put(o, "} %llu.%03u\n", (unsigned long long)(v[i].sum_ms / 1000),
+		    (unsigned)(v[i].sum_ms % 1000));
+		put(o, "%s_count", name);
+		put_labels(o, &v[i]);
+		put(o, "} %llu\n", (unsigned long long)cum);
+	}
+}
+
+static void emit_upstreams(struct out *o, const struct up_snap *v, size_t n)
+{
+	if (n == 0)
+		return;
+	emit_upstream_counters(o, v, n);
+	emit_upstream_gauges(o, v, n);
+	emit_upstream_latency(o, v, n);
 }
 
 /* ---- the handler ---- */
 
 static void respond_metrics(struct sw_exchange *x)
 {
+	struct up_snap *ups;
+	size_t n, nups;
 	struct snap s;
-	size_t n;
 	char *buf;
 
 	take_snapshot(&s, x->worker->shm);
-	n = render(&s, NULL, 0);
+	nups = take_upstreams(&ups, x->worker->shm, sw_loop_now(x->worker->loop));
+	n = render(&s, ups, nups, NULL, 0);
 	buf = x->ops->buffer ? sw_exchange_buffer(x, n + 1) : NULL;
 	if (!buf) {
+		free(ups);
 		sw_exchange_error(x, 500);
 		return;
 	}
-	render(&s, buf, n + 1);
+	render(&s, ups, nups, buf, n + 1);
+	free(ups);
 	x->resp.status = 200;
 	x->resp.body_kind = SW_BODY_MEMORY;
 	x->resp.body = (struct sw_str){ buf, n };

@@ -9,10 +9,6 @@
 #include "http/client_addr.h"
 #include "proxy/proxy.h"
 
-static bool usable(const struct px_server *s, uint64_t now)
-{
-	return s->resolved && s->down_until_ms <= now;
-}
 
 static uint32_t rand32(void)
 {
@@ -48,7 +44,7 @@ static size_t candidates(struct px_upstream *up, uint64_t now, const struct px_s
 	for (int backup = 0; backup < 2 && n == 0; backup++)
 		for (size_t i = 0; i < up->nservers; i++) {
 			struct px_server *s = &up->servers[i];
-			if (s->cfg->backup == (bool)backup && usable(s, now) && s != avoid)
+			if (s->cfg->backup == (bool)backup && px_server_usable(s, now) && s != avoid)
 				out[n++] = s;
 		}
 	return n;
@@ -145,23 +141,30 @@ struct px_server *px_balance_pick(struct px_upstream *up, const struct sw_exchan
 void px_server_failed(struct px_server *s, uint64_t now, const char *why)
 {
 	const struct sw_upstream_server_cfg *c = s->cfg;
+	struct sw_health_slot *h = s->health;
+	bool down = false;
 
 	if (c->max_fails == 0)
 		return;
+	px_lock(&h->lock);
 	/* Failures count within a window of fail_timeout_ms from the first. */
-	if (s->fails == 0 || now - s->fail_window_ms >= c->fail_timeout_ms) {
-		s->fails = 0;
-		s->fail_window_ms = now;
+	if (h->fails == 0 || now - h->fail_window_ms >= c->fail_timeout_ms) {
+		h->fails = 0;
+		h->fail_window_ms = now;
 	}
-	if (++s->fails < c->max_fails || s->down_until_ms > now)
-		return;
-	s->down_until_ms = now + c->fail_timeout_ms;
-	s->fails = 0;
-	sw_warn("upstream \"%s\": server %s is down for %u ms after %u failure(s) (last: %s)",
-		s->up->cfg->name, s->name, c->fail_timeout_ms, c->max_fails, why);
+	if (++h->fails >= c->max_fails && h->down_until_ms <= now) {
+		h->down_until_ms = now + c->fail_timeout_ms;
+		h->fails = 0;
+		down = true;
+	}
+	px_unlock(&h->lock);
+	if (down)
+		sw_warn("upstream \"%s\": server %s is down for %u ms after %u failure(s) (last: %s)",
+			s->up->cfg->name, s->name, c->fail_timeout_ms, c->max_fails, why);
 }
 
 void px_server_ok(struct px_server *s)
 {
-	s->fails = 0;
+	if (__atomic_load_n(&s->health->fails, __ATOMIC_RELAXED))
+		__atomic_store_n(&s->health->fails, 0, __ATOMIC_RELAXED);
 }

@@ -20,6 +20,7 @@ struct px_fwd {
 	struct px_upconn *uc;
 	struct sw_timer send_timer, read_timer, total_timer;
 	unsigned attempts;
+	uint64_t sent_ms;         /* when the request head went to this server */
 	bool stale_retried;
 	bool chunked_up;          /* the request body goes upstream chunked */
 	bool body_started;        /* a byte of the request body was taken from the client */
@@ -173,13 +174,17 @@ static void finish(struct px_fwd *f)
 
 static void on_send_timeout(struct sw_timer *t)
 {
-	fail(t->data, 504, "send timeout");
+	struct px_fwd *f = t->data;
+
+	px_stat_error(f->srv, SW_UPERR_TIMEOUT);
+	fail(f, 504, "send timeout");
 }
 
 static void on_read_timeout(struct sw_timer *t)
 {
 	struct px_fwd *f = t->data;
 
+	px_stat_error(f->srv, SW_UPERR_TIMEOUT);
 	if (!f->responded)
 		px_server_failed(f->srv, px_now(f->st), "read timeout");
 	fail(f, 504, "read timeout");
@@ -203,10 +208,12 @@ static void connect_failed(struct px_fwd *f, int err)
 {
 	const char *why = strerror(-err);
 
+	px_stat_error(f->srv, err == -ETIMEDOUT ? SW_UPERR_TIMEOUT : SW_UPERR_CONNECT);
 	px_server_failed(f->srv, px_now(f->st), why);
 	drop_upstream(f, false);
 	if (!f->body_started && idempotent(f->x->req.method) &&
 	    f->attempts <= f->r->cfg->max_retries) {
+		px_stat_retry(f->srv);
 		f->failed_srv = f->srv;
 		start_attempt(f);
 		return;
@@ -223,6 +230,8 @@ static bool retry_stale(struct px_fwd *f)
 	if (!f->uc || !f->uc->reused || f->got_bytes || f->body_started || f->stale_retried)
 		return false;
 	f->stale_retried = true;
+	px_stat_error(f->srv, SW_UPERR_RESET);
+	px_stat_retry(f->srv);
 	drop_upstream(f, false);
 	f->failed_srv = NULL;
 	f->attempts--;   /* not the server's fault */
@@ -338,6 +347,7 @@ static void on_head_written(struct sw_io *io, ssize_t res)
 static void send_head(struct px_fwd *f)
 {
 	f->uc->fwd = f;
+	f->sent_ms = px_now(f->st);
 	f->iov[0] = (struct iovec){ f->head, f->head_len };
 	f->iovcnt = 1;
 	write_iov(f, on_head_written);
@@ -444,6 +454,7 @@ static void pump(struct px_fwd *f)
 		} else if (rc == SW_AGAIN) {
 			start_read(f);
 		} else {
+			px_stat_error(f->srv, SW_UPERR_BAD_RESPONSE);
 			fail(f, 502, "malformed chunked body from upstream");
 		}
 		return;
@@ -476,6 +487,7 @@ static void respond(struct px_fwd *f, size_t head_len)
 	struct px_upconn *uc = f->uc;
 
 	px_server_ok(f->srv);
+	px_stat_response(f->srv, px_now(f->st) - f->sent_ms);
 	resp->status = f->resp.status;
 	resp->header_count = 0;
 	px_response_fields(x, &f->resp);
@@ -524,6 +536,7 @@ static void take_head(struct px_fwd *f)
 			return;
 		}
 		if (rc != SW_OK) {
+			px_stat_error(f->srv, SW_UPERR_BAD_RESPONSE);
 			px_server_failed(f->srv, px_now(f->st), "malformed response");
 			fail(f, 502, "malformed response head from upstream");
 			return;
@@ -547,6 +560,7 @@ static void on_upstream_eof(struct px_fwd *f, ssize_t res)
 	if (!f->responded) {
 		if (retry_stale(f))
 			return;
+		px_stat_error(f->srv, SW_UPERR_RESET);
 		px_server_failed(f->srv, px_now(f->st), res ? strerror((int)-res) : "closed early");
 		fail(f, 502, res ? strerror((int)-res) : "upstream closed before answering");
 		return;
@@ -555,6 +569,7 @@ static void on_upstream_eof(struct px_fwd *f, ssize_t res)
 		to_client(f, NULL, 0, true);   /* the close was the end of the body */
 		return;
 	}
+	px_stat_error(f->srv, SW_UPERR_RESET);
 	fail(f, 502, "upstream closed mid-body");
 }
 

@@ -97,6 +97,7 @@ static struct px_state *state_new(struct sw_worker *w)
 				r->up = &st->ups[k];
 	}
 	qsort(st->routes, st->nroutes, sizeof(*st->routes), by_prefix_len);
+	px_health_start(st);
 	return st;
 }
 
@@ -135,6 +136,7 @@ static void proxy_reconfigure(struct sw_worker *w)
 
 	w->proxy = state_new(w);
 	if (old) {
+		px_health_stop(old);
 		px_pool_drain(old);
 		px_state_put(old);
 	}
@@ -147,6 +149,7 @@ static void proxy_fini(struct sw_worker *w)
 	if (!st)
 		return;
 	w->proxy = NULL;
+	px_health_stop(st);
 	px_pool_drain(st);
 	px_state_put(st);
 }

@@ -29,10 +29,13 @@ struct px_server {
 	/* balancing */
 	int64_t current_weight;       /* smooth weighted round robin */
 	unsigned active;              /* requests in flight (least_conn, p2c) */
-	/* passive health: max_fails within fail_timeout_ms → down for fail_timeout_ms */
-	unsigned fails;
-	uint64_t fail_window_ms;      /* when the current count of failures began */
-	uint64_t down_until_ms;
+	/*
+	 * Health, in shared memory so every worker agrees (local when the
+	 * table is full): passive (max_fails within fail_timeout_ms → down for
+	 * fail_timeout_ms) and active (health_check).
+	 */
+	struct sw_health_slot *health;
+	struct sw_health_slot local_health;
 	/* the pool */
 	struct px_upconn *idle;       /* most recently used first */
 	unsigned nidle, nopen;
@@ -43,6 +46,8 @@ struct px_upstream {
 	struct px_server *servers;
 	size_t nservers;
 	unsigned rr;                  /* round-robin cursor */
+	struct px_state *st;
+	struct sw_timer check_timer;  /* active health checks */
 };
 
 struct px_route {
@@ -77,6 +82,7 @@ struct px_upconn {
 	bool connected;
 	bool reused;                  /* served a request before this one */
 	bool idle_watch;              /* a poll-in watches the idle connection */
+	bool pooled;                  /* in the idle list (for the pool gauges) */
 	struct px_fwd *fwd;           /* the forward using it, NULL when idle */
 	char *buf;                    /* response bytes */
 	size_t cap, len, used;
@@ -92,6 +98,30 @@ const struct px_route *px_route_match(const struct px_state *st, const struct sw
 /* The upstream request target: path rewritten by the route, query kept.  Length or 0. */
 size_t px_route_target(const struct px_route *r, const struct sw_exchange *x, char *buf,
 		       size_t size);
+
+/* A spin lock in shared memory, held for a few loads and stores. */
+static inline void px_lock(uint32_t *l)
+{
+	while (__atomic_test_and_set(l, __ATOMIC_ACQUIRE))
+		;
+}
+
+static inline void px_unlock(uint32_t *l)
+{
+	__atomic_clear(l, __ATOMIC_RELEASE);
+}
+
+/* health.c */
+/* Finds (or takes) each server's shared health slot; starts active checks. */
+void px_health_start(struct px_state *st);
+void px_health_stop(struct px_state *st);
+bool px_server_usable(const struct px_server *s, uint64_t now);
+void px_stat_error(struct px_server *s, enum sw_upstream_error e);
+void px_stat_retry(struct px_server *s);
+/* A response head arrived ms after the request went out. */
+void px_stat_response(struct px_server *s, uint64_t ms);
+/* Pool gauges: +1 / -1 / 0 for busy and idle connections. */
+void px_stat_pool(struct px_server *s, int active, int idle);
 
 /* balance.c */
 struct px_server *px_balance_pick(struct px_upstream *up, const struct sw_exchange *x,

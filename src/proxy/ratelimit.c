@@ -39,17 +39,6 @@ static uint64_t bucket_key(const struct px_route *r, const struct sw_exchange *x
 	return k | 1;   /* 0 marks a free slot */
 }
 
-static void lock(struct sw_rate_slot *s)
-{
-	while (__atomic_test_and_set(&s->lock, __ATOMIC_ACQUIRE))
-		;   /* held for a handful of instructions by another worker */
-}
-
-static void unlock(struct sw_rate_slot *s)
-{
-	__atomic_clear(&s->lock, __ATOMIC_RELEASE);
-}
-
 /* The key's slot, or a free one, or the stalest of the probe window. */
 static struct sw_rate_slot *find_slot(struct sw_shm *shm, uint64_t key)
 {
@@ -76,7 +65,7 @@ bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct
 	struct sw_rate_slot *s = find_slot(shm, key);
 	bool ok;
 
-	lock(s);
+	px_lock(&s->lock);
 	if (s->key != key) {
 		s->key = key;            /* a new client, or the slot is taken over */
 		s->tokens_milli = cap;
@@ -96,7 +85,7 @@ bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct
 					       (rl->requests_per_second * 1000) + 0.999);
 	if (!ok && out->retry_after == 0)
 		out->retry_after = 1;
-	unlock(s);
+	px_unlock(&s->lock);
 	return ok;
 }
 

@@ -26,6 +26,8 @@ static void on_closed(struct sw_handle *h)
 
 void px_upconn_close(struct px_upconn *uc)
 {
+	px_stat_pool(uc->srv, uc->pooled ? 0 : -1, uc->pooled ? -1 : 0);
+	uc->pooled = false;
 	uc->srv->nopen--;
 	sw_timer_del(uc->st->w->loop, &uc->timer);
 	sw_loop_close_handle(uc->st->w->loop, &uc->h, on_closed);
@@ -77,6 +79,8 @@ struct px_upconn *px_upconn_take(struct px_server *s)
 	s->idle = uc->next;
 	s->nidle--;
 	uc->next = NULL;
+	uc->pooled = false;
+	px_stat_pool(s, 1, -1);
 	if (uc->idle_watch) {
 		sw_loop_cancel(uc->st->w->loop, &uc->rio);
 		uc->idle_watch = false;
@@ -141,6 +145,7 @@ struct px_upconn *px_upconn_open(struct px_server *s, struct px_state *st, sw_io
 		return NULL;
 	}
 	s->nopen++;
+	px_stat_pool(s, 1, 0);
 	if (connect(fd, (const struct sockaddr *)&s->addr, s->addrlen) != 0 &&
 	    errno != EINPROGRESS) {
 		*err = errno;
@@ -181,6 +186,8 @@ void px_upconn_release(struct px_upconn *uc, bool reusable)
 	uc->next = s->idle;
 	s->idle = uc;
 	s->nidle++;
+	uc->pooled = true;
+	px_stat_pool(s, -1, 1);
 	uc->rio.data = uc;
 	uc->rio.cb = on_idle_event;
 	uc->idle_watch = sw_loop_poll(uc->st->w->loop, &uc->h, &uc->rio, false) == SW_OK;
