@@ -365,7 +365,7 @@ static void start_exchange(struct sw_conn *c)
 	c->body_cb = NULL;
 	c->body_reading = false;
 	c->bbuf_off = c->bbuf_len = 0;
-	c->streaming = c->stream_ready = c->stream_busy = false;
+	c->streaming = c->stream_ready = c->stream_busy = c->tunnel = false;
 	x->tls = c->tls != NULL;
 	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
 	x->bytes_in = c->used;

@@ -65,6 +65,11 @@ static ssize_t take_piece(struct sw_conn *c, const char *p, size_t n, const char
 
 	*dlen = 0;
 	*last = false;
+	if (c->tunnel) {
+		*data = p;
+		*dlen = n;
+		return (ssize_t)n;
+	}
 	if (!c->x.req.chunked) {
 		size_t k = (size_t)SW_MIN((uint64_t)n, c->body_left);
 		*data = p;
@@ -122,6 +127,10 @@ static void on_body_recv(struct sw_io *io, ssize_t res)
 		sw_conn_on_recv(io, res);   /* the exchange ended while we read */
 		return;
 	}
+	if (res == 0 && c->tunnel) {
+		post_piece(c, NULL, 0, true);   /* the client closed its side of the tunnel */
+		return;
+	}
 	if (res <= 0) {
 		c->keep_alive = false;
 		post_piece(c, NULL, res == 0 ? -ECONNRESET : res, false);
@@ -144,13 +153,13 @@ static void next_piece(struct sw_conn *c)
 	    piece_from(c, c->bbuf, &c->bbuf_off, c->bbuf_len))
 		return;
 	/* A sized body is read no further than its end: what follows is the next request. */
-	if (!c->x.req.chunked)
+	if (!c->x.req.chunked && !c->tunnel)
 		want = (size_t)SW_MIN((uint64_t)want, c->body_left);
 	if (!c->bbuf)
 		c->bbuf = sw_malloc(BODY_BUF);
 	c->bbuf_off = c->bbuf_len = 0;
 	c->read_done = on_body_recv;
-	sw_conn_set_timer(c, c->w->cfg->timeouts.body_ms);
+	sw_conn_set_timer(c, c->tunnel ? c->w->cfg->timeouts.idle_ms : c->w->cfg->timeouts.body_ms);
 	sw_conn_recv(c, c->bbuf, want);
 }
 

@@ -70,6 +70,7 @@ struct sw_conn {
 	bool piece_last;
 	/* a streamed response (conn_send.c) */
 	bool streaming;           /* resp.body_kind is SW_BODY_STREAM */
+	bool tunnel;              /* after 101 Switching Protocols: raw bytes both ways */
 	bool stream_chunked;      /* framed with chunked coding */
 	bool stream_ready;        /* the head is out: pieces may follow */
 	bool stream_busy;         /* a piece is being written */

@@ -107,7 +107,7 @@ static size_t format_head(struct sw_conn *c, const struct sw_response *r)
 	}
 	PUT_LIT(&o, "\r\nX-Request-Id: ");
 	put(&o, c->x.request_id, SW_REQUEST_ID_LEN);
-	if (!c->keep_alive)
+	if (!c->keep_alive && !c->tunnel)
 		PUT_LIT(&o, "\r\nConnection: close");
 	else if (c->x.req.version == 10)
 		PUT_LIT(&o, "\r\nConnection: keep-alive");
@@ -254,7 +254,9 @@ static void piece_sent(struct sw_conn *c, int res)
 	}
 	if (cb)
 		cb(&c->x, 0);
-	if (last)
+	if (last && c->tunnel)
+		sw_conn_close(c);   /* one side of the tunnel ended: so does the connection */
+	else if (last)
 		response_done(c);
 	else
 		sw_conn_set_timer(c, c->w->cfg->timeouts.idle_ms);
@@ -296,7 +298,7 @@ static void add_iov(struct sw_conn *c, const void *p, size_t n)
 
 static bool body_allowed(const struct sw_conn *c)
 {
-	return c->x.req.method != SW_METHOD_HEAD && has_length(c->x.resp.status);
+	return c->tunnel || (c->x.req.method != SW_METHOD_HEAD && has_length(c->x.resp.status));
 }
 
 static void send_piece(struct sw_conn *c)
@@ -360,6 +362,16 @@ static void respond(struct sw_exchange *x)
 
 	if (r->close)
 		c->keep_alive = false;
+	/*
+	 * 101 to an Upgrade (the proxy's WebSocket): the connection becomes a
+	 * raw tunnel; "body" pieces both ways are the bytes as they come.
+	 */
+	if (r->status == 101 && r->body_kind == SW_BODY_STREAM) {
+		c->tunnel = true;
+		c->keep_alive = false;
+		c->body_pending = true;
+		c->body_left = UINT64_MAX;
+	}
 	c->streaming = r->body_kind == SW_BODY_STREAM;
 	c->stream_chunked = false;
 	c->stream_total = 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include "core/log.h"
 #include "daemon/worker.h"
 #include "proxy/proxy.h"
@@ -33,6 +34,7 @@ struct px_fwd {
 	bool last_sent;
 	bool counted;             /* srv->active was raised */
 	bool rate_limited;
+	bool tunnel;              /* after 101: raw bytes both ways until either side closes */
 	struct px_rate rate;
 	/* the request head, then body pieces with their chunk framing */
 	char *head;
@@ -55,6 +57,7 @@ struct px_fwd {
 static struct px_fwd *free_fwds;
 
 static void start_attempt(struct px_fwd *f);
+static void start_tunnel(struct px_fwd *f, size_t head_len);
 static void start_read(struct px_fwd *f);
 static void pump(struct px_fwd *f);
 
@@ -516,6 +519,72 @@ static void respond(struct px_fwd *f, size_t head_len)
 	pump(f);
 }
 
+/* ---- the tunnel (WebSocket): read_timeout_ms is its idle timeout ---- */
+
+static void tunnel_activity(struct px_fwd *f)
+{
+	sw_timer_add(f->st->w->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
+}
+
+static void on_tunnel_in(struct sw_exchange *x, const char *data, ssize_t n, bool last);
+
+static void on_tunnel_written(struct sw_io *io, ssize_t res)
+{
+	struct px_fwd *f = io->data;
+
+	sw_timer_del(f->st->w->loop, &f->send_timer);
+	if (res < 0) {
+		fail(f, 502, "upstream write failed in the tunnel");
+		return;
+	}
+	if (!advance(f, (size_t)res)) {
+		write_iov(f, on_tunnel_written);
+		return;
+	}
+	sw_exchange_read_body(f->x, on_tunnel_in);
+}
+
+/* Client to upstream. */
+static void on_tunnel_in(struct sw_exchange *x, const char *data, ssize_t n, bool last)
+{
+	struct px_fwd *f = x->handler_data;
+
+	if (!f || !f->uc)
+		return;
+	if (n < 0 || (last && n == 0)) {
+		/* The client is done: the upstream hears it, and its close ends the tunnel. */
+		shutdown(f->uc->h.fd, SHUT_WR);
+		return;
+	}
+	tunnel_activity(f);
+	f->iov[0] = (struct iovec){ (void *)data, (size_t)n };
+	f->iovcnt = 1;
+	write_iov(f, on_tunnel_written);
+}
+
+static void start_tunnel(struct px_fwd *f, size_t head_len)
+{
+	struct sw_exchange *x = f->x;
+
+	f->tunnel = true;
+	f->resp.until_close = true;   /* upstream to client: raw, until it closes */
+	f->resp.chunked = false;
+	f->resp.keep_alive = false;
+	sw_timer_del(f->st->w->loop, &f->read_timer);
+	px_server_ok(f->srv);
+	px_stat_response(f->srv, px_now(f->st) - f->sent_ms);
+	x->resp.status = 101;
+	x->resp.header_count = 0;
+	px_response_fields(x, &f->resp);
+	x->resp.body_kind = SW_BODY_STREAM;
+	x->resp.content_length = SW_LENGTH_UNKNOWN;
+	f->responded = true;
+	x->ops->respond(x);
+	f->uc->used = head_len;
+	sw_exchange_read_body(x, on_tunnel_in);
+	pump(f);
+}
+
 /* Parses the response head; 1xx interim answers (100 Continue) are skipped. */
 static void take_head(struct px_fwd *f)
 {
@@ -548,7 +617,11 @@ static void take_head(struct px_fwd *f)
 		f->parser = (struct sw_http1_parser){ 0 };
 	}
 	if (f->resp.status == 101) {
-		fail(f, 502, "protocol upgrades are not proxied");
+		if (!px_is_upgrade(f->x)) {
+			fail(f, 502, "101 without an Upgrade request");
+			return;
+		}
+		start_tunnel(f, head_len);
 		return;
 	}
 	sw_timer_del(f->st->w->loop, &f->read_timer);
@@ -587,6 +660,8 @@ static void on_upstream_data(struct sw_io *io, ssize_t res)
 	uc->len += (size_t)res;
 	if (f->responded) {
 		sw_timer_del(f->st->w->loop, &f->read_timer);
+		if (f->tunnel)
+			tunnel_activity(f);
 		pump(f);
 	} else {
 		take_head(f);

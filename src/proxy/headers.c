@@ -126,6 +126,14 @@ static void forwarded_for(struct out *o, const struct sw_exchange *x)
 	put(o, "\r\n", 2);
 }
 
+bool px_is_upgrade(const struct sw_exchange *x)
+{
+	const struct sw_header *up = sw_request_header(&x->req, "upgrade");
+
+	return x->req.version == 11 && up && up->value.len &&
+	       named_by_connection(x->req.headers, x->req.header_count, SW_STR("upgrade"));
+}
+
 size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bool chunked_body,
 		       char *buf, size_t size)
 {
@@ -157,6 +165,11 @@ size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bo
 		put(&o, h->value.p, h->value.len);
 		put(&o, "\r\n", 2);
 	}
+	/* An Upgrade (WebSocket) is the one hop-by-hop request that goes on, as such. */
+	if (px_is_upgrade(x)) {
+		field(&o, "Upgrade", sw_request_header(req, "upgrade")->value);
+		puts_(&o, "Connection: upgrade\r\n");
+	}
 	if (chunked_body) {
 		puts_(&o, "Transfer-Encoding: chunked\r\n");
 	} else if (req->content_length >= 0) {
@@ -186,6 +199,15 @@ size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bo
 
 void px_response_fields(struct sw_exchange *x, const struct sw_http1_response *r)
 {
+	if (r->status == 101) {
+		const struct sw_header *up = NULL;
+		for (unsigned i = 0; i < r->header_count; i++)
+			if (sw_str_ieq(r->headers[i].name, "upgrade"))
+				up = &r->headers[i];
+		if (up)
+			sw_response_add_header(&x->resp, SW_STR("Upgrade"), up->value);
+		sw_response_add_header(&x->resp, SW_STR("Connection"), SW_STR("upgrade"));
+	}
 	for (unsigned i = 0; i < r->header_count; i++) {
 		const struct sw_header *h = &r->headers[i];
 		if (in_list(h->name, dropped_response, SW_ARRAY_SIZE(dropped_response)) ||

@@ -147,6 +147,8 @@ void px_pool_drain(struct px_state *st);
 /* The request head for the upstream, into buf.  Length, or 0 when it does not fit. */
 size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bool chunked_body,
 		       char *buf, size_t size);
+/* An HTTP/1.1 request asking to switch protocols (Upgrade + Connection: upgrade). */
+bool px_is_upgrade(const struct sw_exchange *x);
 /* Copies the upstream's fields a client may see into x->resp (hop-by-hop ones dropped). */
 void px_response_fields(struct sw_exchange *x, const struct sw_http1_response *r);
 
