@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "core/clock.h"
+#include "core/iov.h"
 #include "core/log.h"
 #include "daemon/worker.h"
 #include "http/conn_impl.h"
@@ -187,22 +188,13 @@ static void start_sendfile(struct sw_conn *c)
 static void on_write(struct sw_io *io, ssize_t res)
 {
 	struct sw_conn *c = io->data;
-	size_t done;
 
 	if (res < 0) {
 		sw_conn_close(c);
 		return;
 	}
 	progress(c, (size_t)res);
-	done = (size_t)res;
-	while (c->iovcnt && done >= c->iov[0].iov_len) {
-		done -= c->iov[0].iov_len;
-		c->iov[0] = c->iov[1];
-		c->iovcnt--;
-	}
-	if (c->iovcnt) {
-		c->iov[0].iov_base = (char *)c->iov[0].iov_base + done;
-		c->iov[0].iov_len -= done;
+	if (!sw_iov_advance(c->iov, &c->iovcnt, (size_t)res)) {
 		start_write(c);
 	} else if (c->file_left) {
 		start_sendfile(c);
@@ -265,22 +257,13 @@ static void piece_sent(struct sw_conn *c, int res)
 static void on_piece_write(struct sw_io *io, ssize_t res)
 {
 	struct sw_conn *c = io->data;
-	size_t done;
 
 	if (res < 0) {
 		piece_sent(c, (int)res);
 		return;
 	}
 	progress(c, (size_t)res);
-	done = (size_t)res;
-	while (c->iovcnt && done >= c->iov[0].iov_len) {
-		done -= c->iov[0].iov_len;
-		memmove(&c->iov[0], &c->iov[1], (size_t)(c->iovcnt - 1) * sizeof(c->iov[0]));
-		c->iovcnt--;
-	}
-	if (c->iovcnt) {
-		c->iov[0].iov_base = (char *)c->iov[0].iov_base + done;
-		c->iov[0].iov_len -= done;
+	if (!sw_iov_advance(c->iov, &c->iovcnt, (size_t)res)) {
 		sw_conn_send_iov(c, on_piece_write);
 		return;
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "core/iov.h"
 #include "core/log.h"
 #include "daemon/worker.h"
 #include "proxy/proxy.h"
@@ -258,16 +259,7 @@ static void write_iov(struct px_fwd *f, sw_io_cb cb)
 /* Advances the iovecs by n written bytes; true when all are out. */
 static bool advance(struct px_fwd *f, size_t n)
 {
-	while (f->iovcnt && n >= f->iov[0].iov_len) {
-		n -= f->iov[0].iov_len;
-		memmove(&f->iov[0], &f->iov[1], (size_t)(f->iovcnt - 1) * sizeof(f->iov[0]));
-		f->iovcnt--;
-	}
-	if (f->iovcnt) {
-		f->iov[0].iov_base = (char *)f->iov[0].iov_base + n;
-		f->iov[0].iov_len -= n;
-	}
-	return f->iovcnt == 0;
+	return sw_iov_advance(f->iov, &f->iovcnt, n);
 }
 
 static void on_body_piece(struct sw_exchange *x, const char *data, ssize_t n, bool last);
