@@ -1,0 +1,254 @@
+/* test_zero_downtime.c - reloads under load lose nothing; a killed worker loses only its own. */
+#include <config.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include "core/module.h"
+#include "harness.h"
+
+#define RELOADS 20
+#define KILLS 5
+
+/* One kind of client, run in a thread until told to stop. */
+struct load {
+	int port;
+	bool keep_alive;
+	atomic_bool stop;
+	atomic_long ok, failed;
+	int first_error;
+};
+
+/*
+ * A request on a kept-alive connection that the server closed while it
+ * was idle (a drain does that, RFC 9112 9.8) is retried once on a new
+ * connection, as every HTTP client does; anything else is a failure.
+ */
+static int one_request(struct load *l, struct it_conn *c, bool *open)
+{
+	struct it_response r;
+	const char *req = l->keep_alive ? "GET /.healthz HTTP/1.1\r\nHost: x\r\n\r\n" :
+			  "GET /.healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	bool reused = *open;
+	int rc;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (!*open) {
+			if ((rc = it_conn_open(c, "127.0.0.1", l->port)) != 0)
+				return rc;
+			*open = true;
+		}
+		rc = it_conn_send(c, req);
+		if (rc == 0)
+			rc = it_conn_read(c, &r, IT_IO_MS);
+		if (rc != 0 || !l->keep_alive || r.conn_close) {
+			it_conn_close(c);
+			*open = false;
+		}
+		if (rc == 0)
+			return r.status;
+		if (!reused || c->len != 0)
+			return rc;
+		reused = false;   /* the idle connection was closed under us: once more */
+	}
+	return rc;
+}
+
+static void *load_run(void *arg)
+{
+	struct load *l = arg;
+	struct it_conn *c = malloc(sizeof(*c));
+	bool open = false;
+
+	while (c && !atomic_load(&l->stop)) {
+		int st = one_request(l, c, &open);
+		if (st == 200) {
+			atomic_fetch_add(&l->ok, 1);
+		} else {
+			atomic_fetch_add(&l->failed, 1);
+			if (!l->first_error)
+				l->first_error = st;
+		}
+	}
+	if (open)
+		it_conn_close(c);
+	free(c);
+	return NULL;
+}
+
+/* h2load over cleartext HTTP/2 for secs; its counts of succeeded and failed requests. */
+static FILE *h2load_start(int port, int secs)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "h2load -D %d -c 2 -m 4 http://127.0.0.1:%d/.healthz 2>&1 | "
+		 "sed -n 's/^requests: .* \\([0-9]*\\) succeeded, \\([0-9]*\\) failed, "
+		 "\\([0-9]*\\) errored.*/\\1 \\2 \\3/p'", secs, port);
+	return popen(cmd, "r");
+}
+
+static void h2load_finish(FILE *f, long *ok, long *bad)
+{
+	long s = 0, fl = -1, er = -1;
+
+	IT_ASSERT(fscanf(f, "%ld %ld %ld", &s, &fl, &er) == 3, "no counts from h2load");
+	pclose(f);
+	*ok = s;
+	*bad = fl + er;
+}
+
+/*
+ * max_connections is structural (new workers), max_header_count a value
+ * (in place): odd generations change the first, even ones only the second.
+ */
+static void write_config(const char *path, const char *backend, int port, int gen)
+{
+	it_write_filef(path,
+		"{\"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": %d}],\n"
+		"  \"workers\": 2, \"io_backend\": \"%s\", \"max_connections\": %d},\n"
+		" \"timeouts\": {\"drain_ms\": 3000},\n"
+		" \"limits\": {\"max_header_count\": %d}}\n",
+		port, backend, 2048 - (gen + 1) / 2 % 2, 100 + gen);
+}
+
+static void start_load(struct load *l, pthread_t *th, int port, bool keep_alive)
+{
+	l->port = port;
+	l->keep_alive = keep_alive;
+	atomic_init(&l->stop, false);
+	atomic_init(&l->ok, 0);
+	atomic_init(&l->failed, 0);
+	l->first_error = 0;
+	ck_assert_int_eq(pthread_create(th, NULL, load_run, l), 0);
+}
+
+static void stop_load(struct load *l, pthread_t th)
+{
+	atomic_store(&l->stop, true);
+	pthread_join(th, NULL);
+}
+
+/*
+ * 20 reloads under HTTP/1.1 keep-alive, HTTP/1.1 connection-per-request
+ * and HTTP/2 load, alternating a structural change (new workers) with a
+ * value change (applied in place): not one request may fail.
+ */
+START_TEST(reloads_lose_nothing)
+{
+	const char *backend = it_backend(_i);
+	struct load ka, nc;
+	pthread_t tka, tnc;
+	char cfg[IT_PATH_MAX];
+	long h2_ok = 0, h2_bad = 0;
+	struct it_proc *p;
+	FILE *h2 = NULL;
+	int port;
+
+	if (!backend)
+		return;
+	it_free_ports(&port, 1);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, port, 0);
+	p = it_start(cfg, NULL);
+	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
+	start_load(&ka, &tka, port, true);
+	start_load(&nc, &tnc, port, false);
+	if (sw_module_find("http2"))
+		h2 = h2load_start(port, 8);
+	for (int k = 1; k <= RELOADS; k++) {
+		size_t from = it_log_size(p);
+		write_config(cfg, backend, port, k);
+		ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+		/* New workers: the master says so; in place: each of the two workers does. */
+		IT_ASSERT(k % 2 ? it_wait_log(p, from, "reload complete", 5000) :
+			  it_wait_log_n(p, from, "configuration applied in place", 2, 5000),
+			  "reload %d did not complete", k);
+		it_sleep_ms(150);
+	}
+	stop_load(&ka, tka);
+	stop_load(&nc, tnc);
+	if (h2)
+		h2load_finish(h2, &h2_ok, &h2_bad);
+	if (getenv("IT_VERBOSE"))
+		fprintf(stderr, "reloads: keep-alive %ld/%ld, new conn %ld/%ld, h2 %ld/%ld failed\n",
+			atomic_load(&ka.failed), atomic_load(&ka.ok), atomic_load(&nc.failed),
+			atomic_load(&nc.ok), h2_bad, h2_ok);
+	IT_ASSERT(atomic_load(&ka.ok) > 0 && atomic_load(&nc.ok) > 0, "no load got through");
+	IT_ASSERT(atomic_load(&ka.failed) == 0, "keep-alive: %ld requests failed across %d reloads "
+		  "(first: %d)", atomic_load(&ka.failed), RELOADS, ka.first_error);
+	IT_ASSERT(atomic_load(&nc.failed) == 0, "new connections: %ld requests failed across %d "
+		  "reloads (first: %d)", atomic_load(&nc.failed), RELOADS, nc.first_error);
+	IT_ASSERT(!h2 || (h2_ok > 0 && h2_bad == 0), "HTTP/2: %ld of %ld requests failed across %d "
+		  "reloads", h2_bad, h2_ok + h2_bad, RELOADS);
+}
+END_TEST
+
+/*
+ * kill -9 of a worker: its restart keeps the port served; what is lost is
+ * at most the requests in flight on it (one per client connection).
+ */
+START_TEST(killed_worker_loses_only_its_own)
+{
+	const char *backend = it_backend(_i);
+	struct load ka, nc;
+	pthread_t tka, tnc;
+	char cfg[IT_PATH_MAX];
+	struct it_proc *p;
+	pid_t kids[2];
+	int port, n;
+
+	if (!backend)
+		return;
+	it_free_ports(&port, 1);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, port, 0);
+	p = it_start(cfg, NULL);
+	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
+	start_load(&ka, &tka, port, true);
+	start_load(&nc, &tnc, port, false);
+	for (int k = 0; k < KILLS; k++) {
+		n = it_wait_children(p->pid, 2, kids, 2, 5000);
+		IT_ASSERT(n == 2, "only %d workers before kill %d", n, k);
+		kill(kids[k % 2], SIGKILL);
+		IT_ASSERT(it_wait_gone(&kids[k % 2], 1, 2000), "worker %d survived SIGKILL",
+			  (int)kids[k % 2]);
+		it_sleep_ms(300);
+	}
+	IT_ASSERT(it_wait_children(p->pid, 2, kids, 2, 5000) == 2, "workers were not restarted");
+	it_sleep_ms(200);
+	stop_load(&ka, tka);
+	stop_load(&nc, tnc);
+	if (getenv("IT_VERBOSE"))
+		fprintf(stderr, "kills: keep-alive %ld/%ld, new conn %ld/%ld failed\n",
+			atomic_load(&ka.failed), atomic_load(&ka.ok), atomic_load(&nc.failed),
+			atomic_load(&nc.ok));
+	/* Two client connections, five kills: at most one request each per kill. */
+	IT_ASSERT(atomic_load(&ka.failed) + atomic_load(&nc.failed) <= 2 * KILLS,
+		  "%ld + %ld requests failed across %d kills", atomic_load(&ka.failed),
+		  atomic_load(&nc.failed), KILLS);
+	IT_ASSERT(atomic_load(&ka.ok) > 0 && atomic_load(&nc.ok) > 0, "no load got through");
+	IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS) == 200, "not serving after");
+}
+END_TEST
+
+static Suite *zero_downtime_suite(void)
+{
+	Suite *s = suite_create("zero_downtime");
+	TCase *tc = it_tcase("zero_downtime");
+
+	tcase_add_loop_test(tc, reloads_lose_nothing, 0, 2);
+	tcase_add_loop_test(tc, killed_worker_loses_only_its_own, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return it_run_suite(zero_downtime_suite());
+}
