@@ -144,7 +144,8 @@ void px_server_failed(struct px_server *s, uint64_t now, const char *why)
 	struct sw_health_slot *h = s->health;
 	bool down = false;
 
-	if (c->max_fails == 0)
+	/* An upstream's only server is never taken out: nothing could take its place. */
+	if (c->max_fails == 0 || s->up->nservers == 1)
 		return;
 	px_lock(&h->lock);
 	/* Failures count within a window of fail_timeout_ms from the first. */

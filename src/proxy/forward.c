@@ -36,6 +36,8 @@ struct px_fwd {
 	bool counted;             /* srv->active was raised */
 	bool rate_limited;
 	bool tunnel;              /* after 101: raw bytes both ways until either side closes */
+	bool retry_same;          /* the next attempt: a fresh connection to the same server */
+	unsigned base_headers;    /* response fields the router added before us (Alt-Svc) */
 	struct px_rate rate;
 	/* the request head, then body pieces with their chunk framing */
 	char *head;
@@ -144,7 +146,9 @@ static void on_client_abort(struct sw_exchange *x)
 static void fail(struct px_fwd *f, int status, const char *why)
 {
 	struct sw_exchange *x = f->x;
-	bool responded = f->responded;
+	bool responded = f->responded, limited = f->rate_limited;
+	struct px_rate rate = f->rate;
+	unsigned base = f->base_headers;
 
 	sw_info("proxy: %.*s %.*s via %s: %s", (int)x->req.method_name.len, x->req.method_name.p,
 		(int)x->req.path.len, x->req.path.p, f->srv ? f->srv->name : "-", why);
@@ -157,7 +161,9 @@ static void fail(struct px_fwd *f, int status, const char *why)
 		x->ops->abort(x);
 		return;
 	}
-	x->resp.header_count = 0;
+	x->resp.header_count = base;
+	if (limited)
+		px_rate_headers(x, &rate, false);
 	if (status == 413 || status == 400)
 		x->resp.close = true;   /* the request body's framing is in doubt */
 	sw_exchange_error(x, status);
@@ -237,13 +243,21 @@ static bool retry_stale(struct px_fwd *f)
 	px_stat_error(f->srv, SW_UPERR_RESET);
 	px_stat_retry(f->srv);
 	drop_upstream(f, false);
-	f->failed_srv = NULL;
 	f->attempts--;   /* not the server's fault */
+	f->retry_same = true;
 	start_attempt(f);
 	return true;
 }
 
 /* ---- the request ---- */
+
+/* The whole request went upstream: from now on read_timeout_ms runs. */
+static void body_done(struct px_fwd *f)
+{
+	f->body_sent = true;
+	if (f->reading && !f->responded)
+		sw_timer_add(f->st->w->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
+}
 
 static void write_iov(struct px_fwd *f, sw_io_cb cb)
 {
@@ -279,7 +293,7 @@ static void on_body_written(struct sw_io *io, ssize_t res)
 		return;
 	}
 	if (f->piece_last)
-		f->body_sent = true;
+		body_done(f);
 	else
 		sw_exchange_read_body(f->x, on_body_piece);
 }
@@ -310,7 +324,7 @@ static void on_body_piece(struct sw_exchange *x, const char *data, ssize_t n, bo
 					      (struct iovec){ (void *)(end_chunks + 2), 5 };
 	if (f->iovcnt == 0) {
 		if (last)
-			f->body_sent = true;
+			body_done(f);
 		else
 			sw_exchange_read_body(x, on_body_piece);
 		return;
@@ -336,7 +350,7 @@ static void on_head_written(struct sw_io *io, ssize_t res)
 	if (f->x->req.has_body)
 		sw_exchange_read_body(f->x, on_body_piece);
 	else
-		f->body_sent = true;
+		body_done(f);
 }
 
 static void send_head(struct px_fwd *f)
@@ -366,7 +380,8 @@ static void start_attempt(struct px_fwd *f)
 	int err = 0;
 
 	f->attempts++;
-	f->srv = px_balance_pick(f->r->up, f->x, f->failed_srv);
+	if (!f->retry_same)
+		f->srv = px_balance_pick(f->r->up, f->x, f->failed_srv);
 	if (!f->srv) {
 		fail(f, 502, "no upstream server available");
 		return;
@@ -375,7 +390,9 @@ static void start_attempt(struct px_fwd *f)
 	f->counted = true;
 	f->got_bytes = f->head_written = false;
 	f->parser = (struct sw_http1_parser){ 0 };
-	f->uc = px_upconn_take(f->srv);
+	/* After a dead pooled connection, a new one: the next pooled may be as stale. */
+	f->uc = f->retry_same ? NULL : px_upconn_take(f->srv);
+	f->retry_same = false;
 	if (f->uc) {
 		send_head(f);
 		return;
@@ -391,7 +408,9 @@ static void start_attempt(struct px_fwd *f)
 		return;
 	}
 	f->uc->fwd = f;
-	px_upconn_connect_timeout(f->uc, f->r->cfg->connect_timeout_ms);
+	/* routes[].connect_timeout_ms or the pool's, whichever is shorter. */
+	px_upconn_connect_timeout(f->uc, SW_MIN(f->r->cfg->connect_timeout_ms,
+						pool->connect_timeout_ms));
 }
 
 /* ---- the response ---- */
@@ -416,7 +435,7 @@ static void to_client(struct px_fwd *f, const char *p, size_t n, bool last)
 	uint64_t max = f->r->cfg->max_response_bytes;
 
 	f->resp_bytes += n;
-	if (max && f->resp_bytes > max) {
+	if (max && !f->tunnel && f->resp_bytes > max) {
 		fail(f, 502, "max_response_bytes exceeded");
 		return;
 	}
@@ -484,13 +503,16 @@ static void respond(struct px_fwd *f, size_t head_len)
 	px_server_ok(f->srv);
 	px_stat_response(f->srv, px_now(f->st) - f->sent_ms);
 	resp->status = f->resp.status;
-	resp->header_count = 0;
+	resp->header_count = f->base_headers;
 	px_response_fields(x, &f->resp);
 	if (f->rate_limited)
 		px_rate_headers(x, &f->rate, false);
 	resp->body_kind = SW_BODY_STREAM;
 	if (!has_body(f)) {
-		resp->content_length = 0;
+		/* HEAD tells the length a GET would get; 1xx/204/304 have none. */
+		resp->content_length = x->req.method == SW_METHOD_HEAD && f->resp.status >= 200 ?
+			(f->resp.content_length >= 0 ? (uint64_t)f->resp.content_length :
+			 SW_LENGTH_UNKNOWN) : 0;
 		f->body_left = 0;
 		f->resp.chunked = f->resp.until_close = false;
 	} else if (f->resp.content_length >= 0) {
@@ -559,6 +581,7 @@ static void start_tunnel(struct px_fwd *f, size_t head_len)
 	struct sw_exchange *x = f->x;
 
 	f->tunnel = true;
+	sw_timer_del(f->st->w->loop, &f->total_timer);   /* a tunnel lives as long as it is used */
 	f->resp.until_close = true;   /* upstream to client: raw, until it closes */
 	f->resp.chunked = false;
 	f->resp.keep_alive = false;
@@ -566,7 +589,7 @@ static void start_tunnel(struct px_fwd *f, size_t head_len)
 	px_server_ok(f->srv);
 	px_stat_response(f->srv, px_now(f->st) - f->sent_ms);
 	x->resp.status = 101;
-	x->resp.header_count = 0;
+	x->resp.header_count = f->base_headers;
 	px_response_fields(x, &f->resp);
 	x->resp.body_kind = SW_BODY_STREAM;
 	x->resp.content_length = SW_LENGTH_UNKNOWN;
@@ -590,6 +613,7 @@ static void take_head(struct px_fwd *f)
 		rc = sw_http1_parse_response(&f->parser, uc->buf, uc->len, max, &f->resp, &head_len);
 		if (rc == SW_AGAIN) {
 			if (uc->len == uc->cap) {
+				px_stat_error(f->srv, SW_UPERR_BAD_RESPONSE);
 				fail(f, 502, "response head too large");
 				return;
 			}
@@ -670,7 +694,9 @@ static void start_read(struct px_fwd *f)
 		uc->len = uc->used = 0;   /* all forwarded: reuse the whole buffer */
 	uc->rio.data = f;
 	uc->rio.cb = on_upstream_data;
-	sw_timer_add(f->st->w->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
+	/* Waiting for the answer starts once the request is out (a slow upload is not late). */
+	if (f->body_sent || f->responded)
+		sw_timer_add(f->st->w->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
 	if (sw_loop_recv(f->st->w->loop, &uc->h, &uc->rio, uc->buf + uc->len,
 			 uc->cap - uc->len) != SW_OK) {
 		fail(f, 502, "cannot read upstream");
@@ -703,6 +729,7 @@ int px_forward(struct px_state *st, const struct px_route *r, struct sw_exchange
 	f->head_len = px_request_head(r, x, f->chunked_up, f->head, f->head_cap);
 	x->handler_data = f;
 	x->on_abort = on_client_abort;
+	f->base_headers = x->resp.header_count;
 	if (f->head_len == 0) {
 		fail(f, 431, "request head too large to forward");
 		return SW_OK;

@@ -85,18 +85,34 @@ static void field(struct out *o, const char *name, struct sw_str v)
 	put(o, "\r\n", 2);
 }
 
-/* Every incoming field of that name joined with ", " (they form one list). */
-static void joined(struct out *o, const struct sw_request *req, const char *name)
+/* Every incoming field of that name joined with sep. */
+static void joined_sep(struct out *o, const struct sw_request *req, const char *name,
+		       const char *sep)
 {
 	bool first = true;
 
 	for (unsigned i = 0; i < req->header_count; i++)
 		if (sw_str_ieq(req->headers[i].name, name)) {
 			if (!first)
-				put(o, ", ", 2);
+				puts_(o, sep);
 			put(o, req->headers[i].value.p, req->headers[i].value.len);
 			first = false;
 		}
+}
+
+/* A list field's values joined with ", " (they form one list). */
+static void joined(struct out *o, const struct sw_request *req, const char *name)
+{
+	joined_sep(o, req, name, ", ");
+}
+
+/* The route sets this field itself (upstream_headers): the client's is not sent. */
+static bool replaced_by_route(const struct px_route *r, struct sw_str name)
+{
+	for (size_t i = 0; i < r->cfg->upstream_headers_count; i++)
+		if (sw_str_ieq(name, r->cfg->upstream_headers[i].name))
+			return true;
+	return false;
 }
 
 /*
@@ -158,11 +174,18 @@ size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bo
 	for (unsigned i = 0; i < req->header_count; i++) {
 		const struct sw_header *h = &req->headers[i];
 		if (in_list(h->name, dropped_request, SW_ARRAY_SIZE(dropped_request)) ||
-		    named_by_connection(req->headers, req->header_count, h->name))
+		    named_by_connection(req->headers, req->header_count, h->name) ||
+		    replaced_by_route(r, h->name) || (req->version >= 20 && sw_str_ieq(h->name, "cookie")))
 			continue;
 		put(&o, h->name.p, h->name.len);
 		put(&o, ": ", 2);
 		put(&o, h->value.p, h->value.len);
+		put(&o, "\r\n", 2);
+	}
+	/* HTTP/2 and 3 split cookies into fields; HTTP/1.1 wants one (RFC 9113 8.2.3). */
+	if (req->version >= 20 && sw_request_header(req, "cookie")) {
+		puts_(&o, "Cookie: ");
+		joined_sep(&o, req, "cookie", "; ");
 		put(&o, "\r\n", 2);
 	}
 	/* An Upgrade (WebSocket) is the one hop-by-hop request that goes on, as such. */

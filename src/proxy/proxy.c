@@ -65,14 +65,22 @@ static void build_upstream(struct px_upstream *u, const struct sw_upstream_cfg *
 	}
 }
 
+/* 2 for an exact host, 1 for a wildcard one, 0 for any host. */
+static int host_rank(const struct px_route *r)
+{
+	return r->cfg->host ? (r->cfg->host[0] == '*' ? 1 : 2) : 0;
+}
+
 static int by_prefix_len(const void *a, const void *b)
 {
 	const struct px_route *ra = a, *rb = b;
 
 	if (ra->prefix_len != rb->prefix_len)
 		return ra->prefix_len < rb->prefix_len ? 1 : -1;
-	/* Same prefix: a route for a named host before the catch-all. */
-	return (rb->cfg->host != NULL) - (ra->cfg->host != NULL);
+	/* Same prefix: an exact host, then a wildcard, then the catch-all; else file order. */
+	if (host_rank(ra) != host_rank(rb))
+		return host_rank(rb) - host_rank(ra);
+	return ra->cfg < rb->cfg ? -1 : ra->cfg > rb->cfg;
 }
 
 static struct px_state *state_new(struct sw_worker *w)
@@ -162,6 +170,11 @@ static int proxy_handle(struct sw_exchange *x)
 
 	if (!st || st->nroutes == 0 || !(r = px_route_match(st, x)))
 		return SW_DECLINED;
+	/* "/api/../admin" must not reach an upstream that resolves it past the route. */
+	if (px_path_has_dot_segment(x->req.path)) {
+		sw_exchange_error(x, 400);
+		return SW_OK;
+	}
 	if (!r->cfg->rate_limit.enabled)
 		return px_forward(st, r, x, NULL);
 	if (!px_rate_allow(r, x, &rate)) {

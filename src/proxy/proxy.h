@@ -95,6 +95,8 @@ uint64_t px_now(const struct px_state *st);
 
 /* route.c */
 const struct px_route *px_route_match(const struct px_state *st, const struct sw_exchange *x);
+/* The path has a "." or ".." segment (maybe percent-encoded): refused, never forwarded. */
+bool px_path_has_dot_segment(struct sw_str path);
 /* The upstream request target: path rewritten by the route, query kept.  Length or 0. */
 size_t px_route_target(const struct px_route *r, const struct sw_exchange *x, char *buf,
 		       size_t size);

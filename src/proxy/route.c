@@ -98,3 +98,31 @@ size_t px_route_target(const struct px_route *r, const struct sw_exchange *x, ch
 	}
 	return n;
 }
+
+/* One segment of a path is "." or ".." (also spelled %2e), in any case. */
+bool px_path_has_dot_segment(struct sw_str path)
+{
+	size_t i = 0;
+
+	while (i < path.len) {
+		size_t dots = 0, chars = 0;
+
+		while (i < path.len && path.p[i] == '/')
+			i++;
+		for (; i < path.len && path.p[i] != '/'; chars++) {
+			if (path.p[i] == '.') {
+				dots++;
+				i++;
+			} else if (path.len - i >= 3 && path.p[i] == '%' && path.p[i + 1] == '2' &&
+				   (path.p[i + 2] == 'e' || path.p[i + 2] == 'E')) {
+				dots++;
+				i += 3;
+			} else {
+				i++;
+			}
+		}
+		if (chars && dots == chars && chars <= 2)
+			return true;
+	}
+	return false;
+}

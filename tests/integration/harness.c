@@ -1016,3 +1016,29 @@ void it_conn_free(struct it_conn *c)
 	it_conn_close(c);
 	free(c);
 }
+
+char *it_run(int *status, const char *fmt, ...)
+{
+	char cmd[16384], *out = calloc(1, 1);
+	size_t len = 0, n;
+	va_list ap;
+	FILE *f;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fflush(NULL);   /* a child must not write our buffered output again */
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	for (char buf[4096]; (n = fread(buf, 1, sizeof(buf), f)) > 0;) {
+		out = realloc(out, len + n + 1);
+		memcpy(out + len, buf, n);
+		len += n;
+		out[len] = '\0';
+	}
+	rc = pclose(f);
+	if (status)
+		*status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+	return out;
+}

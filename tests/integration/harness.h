@@ -122,6 +122,13 @@ int it_cpu_count(void);
 /* True when one of pid's fds links to "anon_inode:<kind>", e.g. "[io_uring]". */
 bool it_has_fd_kind(pid_t pid, const char *kind);
 
+/*
+ * Runs a shell command (printf-style) and returns its whole output (the
+ * caller frees it); *status gets the exit status (-1 when killed).  For
+ * independent clients: curl, nghttp, h2load, openssl s_client.
+ */
+char *it_run(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* stderr / stdout contents and searches. */
 char *it_log(struct it_proc *p);
 char *it_out(struct it_proc *p);

@@ -25,35 +25,6 @@
 
 /* ---- running clients ---- */
 
-/* Runs a shell command; returns its whole output (caller frees) and exit status. */
-static char *run(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *run(int *status, const char *fmt, ...)
-{
-	char cmd[16384], *out = NULL;
-	size_t len = 0;
-	va_list ap;
-	FILE *f;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	fflush(NULL);
-	f = popen(cmd, "r");
-	ck_assert_ptr_nonnull(f);
-	out = calloc(1, 1);
-	for (char buf[4096]; fgets(buf, sizeof(buf), f);) {
-		size_t n = strlen(buf);
-		out = realloc(out, len + n + 1);
-		memcpy(out + len, buf, n + 1);
-		len += n;
-	}
-	rc = pclose(f);
-	if (status)
-		*status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-	return out;
-}
-
 static bool have_h2(int i)
 {
 	if (!it_backend(i))
@@ -120,7 +91,7 @@ static void populate(void)
 	write_text("hello.txt", "hello world\n");
 	write_text("app.js", "console.log('identity');\n");
 	write_text("app.js.gz", "GZIP-BYTES!");
-	o = run(&st, "head -c %u /dev/urandom > %s/big.bin", BIG_SIZE, www);
+	o = it_run(&st, "head -c %u /dev/urandom > %s/big.bin", BIG_SIZE, www);
 	free(o);
 	ck_assert_int_eq(st, 0);
 }
@@ -179,7 +150,7 @@ static void curl(struct cres *r, const char *args, const char *url)
 	it_path(bf, "curl.body");
 	unlink(hf);
 	unlink(bf);
-	o = run(&r->rc, T "curl -s --max-time 8 -D %s -o %s -w '%%{http_code} %%{http_version} "
+	o = it_run(&r->rc, T "curl -s --max-time 8 -D %s -o %s -w '%%{http_code} %%{http_version} "
 		"%%{size_download}' %s '%s'", hf, bf, args, url);
 	if (sscanf(o, "%d %7s %ld", &r->code, r->version, &r->size) != 3)
 		r->code = 0;
@@ -228,7 +199,7 @@ static void expect_chdr(const struct cres *r, const char *name, const char *want
 /* One value of a Prometheus series ("name{labels}") in GET /metrics, -1 if absent. */
 static long long metric(int port, const char *series)
 {
-	char *o = run(NULL, T "curl -s --http1.1 http://127.0.0.1:%d/metrics", port);
+	char *o = it_run(NULL, T "curl -s --http1.1 http://127.0.0.1:%d/metrics", port);
 	size_t n = strlen(series);
 	long long v = -1;
 
@@ -666,13 +637,13 @@ START_TEST(h2c_prior_knowledge)
 	expect_chdr(&r, "content-type", "text/plain; charset=utf-8", "/hello.txt");
 	cres_free(&r);
 
-	o = run(&st, T "curl -s --http2-prior-knowledge http://127.0.0.1:%d/big.bin | cmp - %s/big.bin"
+	o = it_run(&st, T "curl -s --http2-prior-knowledge http://127.0.0.1:%d/big.bin | cmp - %s/big.bin"
 		" && echo same", port, www);
 	IT_ASSERT(strstr(o, "same") != NULL, "1 MiB file over h2c differs: %s", o);
 	free(o);
 
 	/* The server's SETTINGS are the configured ones, and the connection window follows. */
-	o = run(&st, T "nghttp -nv http://127.0.0.1:%d/hello.txt 2>&1", port);
+	o = it_run(&st, T "nghttp -nv http://127.0.0.1:%d/hello.txt 2>&1", port);
 	IT_ASSERT(strstr(o, "recv SETTINGS frame") != NULL, "nghttp got no SETTINGS:\n%s", o);
 	IT_ASSERT(strstr(o, "[SETTINGS_MAX_CONCURRENT_STREAMS(0x03):77]") != NULL,
 		  "max_streams 77 not advertised:\n%s", o);
@@ -709,7 +680,7 @@ START_TEST(h2_over_tls_alpn)
 		return;
 	populate();
 	d = it_tmpdir();
-	o = run(&st, "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+	o = it_run(&st, "cd %s && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
 		"-days 2 -keyout def.key -out def.pem -subj /CN=default.test "
 		"-addext subjectAltName=DNS:default.test,IP:127.0.0.1 2>&1", d);
 	IT_ASSERT(st == 0, "openssl req: %s", o);
@@ -729,12 +700,12 @@ START_TEST(h2_over_tls_alpn)
 	cres_free(&r);
 
 	/* A file body over TLS is read and framed, not sendfile'd: compare it whole. */
-	o = run(&st, T "curl -sk --http2 https://127.0.0.1:%d/big.bin | cmp - %s/big.bin && echo same",
+	o = it_run(&st, T "curl -sk --http2 https://127.0.0.1:%d/big.bin | cmp - %s/big.bin && echo same",
 		tport, www);
 	IT_ASSERT(strstr(o, "same") != NULL, "1 MiB file over h2/TLS differs: %s", o);
 	free(o);
 
-	o = run(&st, "echo | " T "openssl s_client -connect 127.0.0.1:%d -alpn h2 2>&1 | grep -a ALPN",
+	o = it_run(&st, "echo | " T "openssl s_client -connect 127.0.0.1:%d -alpn h2 2>&1 | grep -a ALPN",
 		tport);
 	IT_ASSERT(strstr(o, "ALPN protocol: h2") != NULL, "s_client -alpn h2: \"%s\"", o);
 	free(o);
@@ -747,7 +718,7 @@ START_TEST(h2_over_tls_alpn)
 	cres_free(&r);
 
 	/* nghttp speaks h2 over TLS and gets the SETTINGS there too. */
-	o = run(&st, T "nghttp -nv https://127.0.0.1:%d/hello.txt 2>&1", tport);
+	o = it_run(&st, T "nghttp -nv https://127.0.0.1:%d/hello.txt 2>&1", tport);
 	IT_ASSERT(strstr(o, "[SETTINGS_MAX_CONCURRENT_STREAMS(0x03):128]") && strstr(o, ":status: 200"),
 		  "nghttp over TLS:\n%s", o);
 	free(o);
@@ -841,7 +812,7 @@ static void h2load(int port, const char *args, long *succeeded, long *ok2xx, cha
 {
 	const char *l;
 
-	*out = run(NULL, T "h2load %s http://127.0.0.1:%d/big.bin 2>&1", args, port);
+	*out = it_run(NULL, T "h2load %s http://127.0.0.1:%d/big.bin 2>&1", args, port);
 	*succeeded = *ok2xx = -1;
 	if ((l = strstr(*out, "requests: ")))
 		sscanf(strstr(l, "done, ") ? strstr(l, "done, ") + 6 : l, "%ld succeeded", succeeded);
@@ -863,7 +834,7 @@ START_TEST(concurrent_streams)
 	IT_ASSERT(ok == 100 && ok2xx == 100, "h2load 100 streams on one connection: %ld succeeded, "
 		  "%ld 2xx\n%s", ok, ok2xx, o);
 	free(o);
-	o = run(NULL, T "nghttp -ns -m 100 http://127.0.0.1:%d/hello.txt 2>&1 | grep -c ' 200 '", port);
+	o = it_run(NULL, T "nghttp -ns -m 100 http://127.0.0.1:%d/hello.txt 2>&1 | grep -c ' 200 '", port);
 	IT_ASSERT(atoi(o) == 100, "nghttp -m 100: %s responses with 200", o);
 	free(o);
 }
@@ -1492,7 +1463,7 @@ START_TEST(header_list_limits)
 	cres_free(&r);
 	/* The connection lives on after a 431: the refused request, then a good one, on one connection. */
 	{
-		char *o = run(NULL, T "nghttp -n -s -H 'x-big: %s' http://127.0.0.1:%d/hello.txt "
+		char *o = it_run(NULL, T "nghttp -n -s -H 'x-big: %s' http://127.0.0.1:%d/hello.txt "
 			      "http://127.0.0.1:%d/index.html 2>&1 | grep -cE ' (431|200) '", big, port,
 			      port);
 		IT_ASSERT(atoi(o) == 2, "431 and then another request on one connection: \"%s\"", o);
@@ -1544,7 +1515,7 @@ START_TEST(body_too_large)
 	populate();
 	start(_i, 1, NULL, "\"limits\": {\"max_body_bytes\": 1000},", &port);
 	it_path(body, "post.bin");
-	o = run(NULL, "head -c 20000 /dev/zero > %s", body);
+	o = it_run(NULL, "head -c 20000 /dev/zero > %s", body);
 	free(o);
 	snprintf(args, sizeof(args), "-X POST --data-binary @%s", body);
 	h2curl(&r, port, args, "/hello.txt");

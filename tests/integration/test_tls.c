@@ -11,34 +11,6 @@
 #include "core/module.h"
 #include "harness.h"
 
-/* Runs a shell command; returns its whole output (caller frees) and exit status. */
-static char *run(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *run(int *status, const char *fmt, ...)
-{
-	char cmd[4096], *out = NULL;
-	size_t len = 0;
-	va_list ap;
-	FILE *f;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	f = popen(cmd, "r");
-	ck_assert_ptr_nonnull(f);
-	out = calloc(1, 1);
-	for (char buf[4096]; fgets(buf, sizeof(buf), f);) {
-		size_t n = strlen(buf);
-		out = realloc(out, len + n + 1);
-		memcpy(out + len, buf, n + 1);
-		len += n;
-	}
-	rc = pclose(f);
-	if (status)
-		*status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-	return out;
-}
-
 static void must(const char *what, int status)
 {
 	IT_ASSERT(status == 0, "%s failed (exit %d)", what, status);
@@ -50,7 +22,7 @@ static void make_certs(const char *d)
 	int st;
 	char *o;
 
-	o = run(&st,
+	o = it_run(&st,
 		"cd %s && "
 		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
 		"  -keyout ca.key -out ca.pem -subj /CN=test-ca && "
@@ -83,7 +55,7 @@ static struct it_proc *start_tls_with(int backend, const char *mtls, const char 
 
 	make_certs(d);
 	it_path(www, "www");
-	o = run(&st, "mkdir -p %s && head -c 1048576 /dev/urandom > %s/big.bin && echo hi > %s/index.html",
+	o = it_run(&st, "mkdir -p %s && head -c 1048576 /dev/urandom > %s/big.bin && echo hi > %s/index.html",
 		www, www, www);
 	free(o);
 	it_free_ports(tls_port, 1);
@@ -127,15 +99,15 @@ START_TEST(https_get_and_file)
 	if (!have_tls(_i))
 		return;
 	start_tls(_i, NULL, &tport, &pport);
-	o = run(&st, "curl -sk -o /dev/null -w '%%{http_code} %%{scheme}' https://127.0.0.1:%d/.healthz", tport);
+	o = it_run(&st, "curl -sk -o /dev/null -w '%%{http_code} %%{scheme}' https://127.0.0.1:%d/.healthz", tport);
 	IT_ASSERT(strcasecmp(o, "200 https") == 0, "GET /.healthz over TLS: \"%s\"", o);
 	free(o);
-	o = run(&st, "curl -sk https://127.0.0.1:%d/big.bin | cmp - %s/www/big.bin && echo same",
+	o = it_run(&st, "curl -sk https://127.0.0.1:%d/big.bin | cmp - %s/www/big.bin && echo same",
 		tport, it_tmpdir());
 	IT_ASSERT(strstr(o, "same") != NULL, "1 MiB file over TLS differs: %s", o);
 	free(o);
 	/* Keep-alive: two requests, one connection. */
-	o = run(&st, "curl -skv https://127.0.0.1:%d/.healthz https://127.0.0.1:%d/index.html 2>&1",
+	o = it_run(&st, "curl -skv https://127.0.0.1:%d/.healthz https://127.0.0.1:%d/index.html 2>&1",
 		tport, tport);
 	IT_ASSERT(strstr(o, "Re-using existing") || strstr(o, "Reusing existing"),
 		  "second request did not reuse the TLS connection");
@@ -148,7 +120,7 @@ END_TEST
 /* The subject the server presents for a given SNI name. */
 static char *subject_for(int port, const char *name)
 {
-	return run(NULL, "echo | openssl s_client -connect 127.0.0.1:%d %s%s 2>/dev/null | "
+	return it_run(NULL, "echo | openssl s_client -connect 127.0.0.1:%d %s%s 2>/dev/null | "
 		   "sed -n 's/^subject=//p'", port, name ? "-servername " : "", name ? name : "");
 }
 
@@ -186,25 +158,25 @@ START_TEST(protocols_and_alpn)
 	if (!have_tls(_i))
 		return;
 	start_tls(_i, NULL, &tport, &pport);
-	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -tls1_1 2>&1", tport);
+	o = it_run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -tls1_1 2>&1", tport);
 	IT_ASSERT(st != 0 && !strstr(o, "Cipher is ECDHE"), "TLS 1.1 was accepted");
 	free(o);
-	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -tls1_2 2>&1 | grep '^New, '", tport);
+	o = it_run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -tls1_2 2>&1 | grep '^New, '", tport);
 	IT_ASSERT(strstr(o, "New, TLSv1.2, Cipher is ECDHE") != NULL, "TLS 1.2 refused: \"%s\"", o);
 	free(o);
-	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -tls1_3 2>&1 | grep '^New, '", tport);
+	o = it_run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -tls1_3 2>&1 | grep '^New, '", tport);
 	IT_ASSERT(strstr(o, "New, TLSv1.3") != NULL, "TLS 1.3 refused: \"%s\"", o);
 	free(o);
 	/* h2 when the unit is built in and offered, http/1.1 otherwise. */
-	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn h2,http/1.1 2>&1 | grep -a ALPN", tport);
+	o = it_run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn h2,http/1.1 2>&1 | grep -a ALPN", tport);
 	IT_ASSERT(strstr(o, sw_module_find("http2") ? "ALPN protocol: h2" : "ALPN protocol: http/1.1"),
 		  "ALPN for h2,http/1.1: \"%s\"", o);
 	free(o);
-	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn http/1.1 2>&1 | grep -a ALPN", tport);
+	o = it_run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn http/1.1 2>&1 | grep -a ALPN", tport);
 	IT_ASSERT(strstr(o, "ALPN protocol: http/1.1") != NULL, "ALPN for http/1.1: \"%s\"", o);
 	free(o);
 	/* A client that speaks only protocols we do not serve is told so. */
-	o = run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn spdy/1 2>&1", tport);
+	o = it_run(&st, "echo | openssl s_client -connect 127.0.0.1:%d -alpn spdy/1 2>&1", tport);
 	IT_ASSERT(strstr(o, "no application protocol") != NULL, "unknown ALPN accepted: %.300s", o);
 	free(o);
 }
@@ -221,15 +193,15 @@ START_TEST(mtls_required)
 	snprintf(mtls, sizeof(mtls), "\"client_ca_path\": \"%s/ca.pem\", \"client_cert_required\": true,",
 		 it_tmpdir());
 	start_tls(_i, mtls, &tport, &pport);
-	o = run(&st, "curl -sk -o /dev/null -w '%%{http_code}' https://127.0.0.1:%d/.healthz", tport);
+	o = it_run(&st, "curl -sk -o /dev/null -w '%%{http_code}' https://127.0.0.1:%d/.healthz", tport);
 	IT_ASSERT(strcmp(o, "000") == 0 && st != 0, "no client certificate, yet got \"%s\"", o);
 	free(o);
-	o = run(&st, "curl -sk --cert %s/client.pem --key %s/client.key -o /dev/null -w '%%{http_code}' "
+	o = it_run(&st, "curl -sk --cert %s/client.pem --key %s/client.key -o /dev/null -w '%%{http_code}' "
 		"https://127.0.0.1:%d/.healthz", it_tmpdir(), it_tmpdir(), tport);
 	IT_ASSERT(strcmp(o, "200") == 0, "with a client certificate: \"%s\"", o);
 	free(o);
 	/* A certificate the CA did not sign is refused too. */
-	o = run(&st, "curl -sk --cert %s/a.pem --key %s/a.key -o /dev/null -w '%%{http_code}' "
+	o = it_run(&st, "curl -sk --cert %s/a.pem --key %s/a.key -o /dev/null -w '%%{http_code}' "
 		"https://127.0.0.1:%d/.healthz", it_tmpdir(), it_tmpdir(), tport);
 	IT_ASSERT(strcmp(o, "000") == 0, "a foreign client certificate got \"%s\"", o);
 	free(o);
@@ -253,14 +225,14 @@ START_TEST(mtls_optional_subject_logged)
 	snprintf(mtls, sizeof(mtls), "\"client_ca_path\": \"%s/ca.pem\", \"client_cert_required\": false,",
 		 it_tmpdir());
 	p = start_tls_with(_i, mtls, "\"access_log\": {\"format\": \"json\"},", &tport, &pport);
-	o = run(&st, "curl -sk -o /dev/null -w '%%{http_code}' https://127.0.0.1:%d/.healthz?anon", tport);
+	o = it_run(&st, "curl -sk -o /dev/null -w '%%{http_code}' https://127.0.0.1:%d/.healthz?anon", tport);
 	IT_ASSERT(strcmp(o, "200") == 0, "optional mTLS without a certificate: \"%s\"", o);
 	free(o);
-	o = run(&st, "curl -sk --cert %s/client.pem --key %s/client.key -o /dev/null -w '%%{http_code}' "
+	o = it_run(&st, "curl -sk --cert %s/client.pem --key %s/client.key -o /dev/null -w '%%{http_code}' "
 		"https://127.0.0.1:%d/.healthz?cert", it_tmpdir(), it_tmpdir(), tport);
 	IT_ASSERT(strcmp(o, "200") == 0, "optional mTLS with a certificate: \"%s\"", o);
 	free(o);
-	o = run(&st, "curl -sk --cert %s/a.pem --key %s/a.key -o /dev/null -w '%%{http_code}' "
+	o = it_run(&st, "curl -sk --cert %s/a.pem --key %s/a.key -o /dev/null -w '%%{http_code}' "
 		"https://127.0.0.1:%d/.healthz?foreign", it_tmpdir(), it_tmpdir(), tport);
 	IT_ASSERT(strcmp(o, "000") == 0, "optional mTLS accepted a foreign certificate: \"%s\"", o);
 	free(o);
@@ -292,7 +264,7 @@ START_TEST(small_first_record)
 		return;
 	start_tls(_i, NULL, &tport, &pport);
 	it_path(msg, "records.txt");
-	o = run(&st, "(printf 'GET /metrics HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n'; "
+	o = it_run(&st, "(printf 'GET /metrics HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n'; "
 		"sleep 1) | openssl s_client -connect 127.0.0.1:%d -tls1_2 -quiet -msg -msgfile %s "
 		">/dev/null 2>&1; grep -a -A1 '^<<< .*RecordHeader' %s | grep -a '^ *17 03 03'",
 		tport, msg, msg);
@@ -318,11 +290,11 @@ START_TEST(rsa_and_ecdsa_for_one_name)
 	if (!have_tls(_i))
 		return;
 	start_tls(_i, NULL, &tport, &pport);
-	o = run(NULL, "echo | openssl s_client -connect 127.0.0.1:%d -servername dual.test -tls1_2 "
+	o = it_run(NULL, "echo | openssl s_client -connect 127.0.0.1:%d -servername dual.test -tls1_2 "
 		"-cipher ECDHE-RSA-AES128-GCM-SHA256 2>/dev/null | grep 'Server public key'", tport);
 	IT_ASSERT(strstr(o, "2048 bit") != NULL, "RSA suite for dual.test: \"%s\"", o);
 	free(o);
-	o = run(NULL, "echo | openssl s_client -connect 127.0.0.1:%d -servername dual.test -tls1_2 "
+	o = it_run(NULL, "echo | openssl s_client -connect 127.0.0.1:%d -servername dual.test -tls1_2 "
 		"-cipher ECDHE-ECDSA-AES128-GCM-SHA256 2>/dev/null | grep 'Server public key'", tport);
 	IT_ASSERT(strstr(o, "256 bit") != NULL, "ECDSA suite for dual.test: \"%s\"", o);
 	free(o);
@@ -346,12 +318,12 @@ START_TEST(tickets_resume_on_any_worker)
 	it_path(sess, "session.pem");
 	for (size_t v = 0; v < 2; v++) {
 		/* -ign_eof waits for the response, so the TLS 1.3 ticket arrives first. */
-		o = run(&st, "printf 'GET /.healthz HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n' | "
+		o = it_run(&st, "printf 'GET /.healthz HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n' | "
 			"openssl s_client -connect 127.0.0.1:%d %s -ign_eof -sess_out %s 2>&1 | grep -c '^New,'",
 			tport, vers[v], sess);
 		free(o);
 		for (int k = 0; k < 8; k++) {
-			o = run(&st, "printf 'GET /.healthz HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n' | "
+			o = it_run(&st, "printf 'GET /.healthz HTTP/1.1\\r\\nHost: a\\r\\nConnection: close\\r\\n\\r\\n' | "
 				"openssl s_client -connect 127.0.0.1:%d %s -ign_eof -sess_in %s 2>&1 | "
 				"grep -E '^(New|Reused),'", tport, vers[v], sess);
 			IT_ASSERT(strncmp(o, "Reused,", 7) == 0,
@@ -385,7 +357,7 @@ static void write_reload_config(const char *cfg, int backend, int workers, int p
 static void renew_live(const char *from)
 {
 	int st;
-	char *o = run(&st, "cd %s && cp %s.pem live.pem.tmp && cp %s.key live.key.tmp && "
+	char *o = it_run(&st, "cd %s && cp %s.pem live.pem.tmp && cp %s.key live.key.tmp && "
 		      "mv live.pem.tmp live.pem && mv live.key.tmp live.key", it_tmpdir(), from, from);
 
 	free(o);
