@@ -348,7 +348,8 @@ static const struct field root_fields[] = {
 	OBJ("quic", quic, quic_table, F_STRUCT),
 	ARR("upstreams", upstreams, upstreams_count, upstream_table, 0),
 	ARR("routes", routes, routes_count, route_table, 0),
-	OBJ("admin", admin, admin_table, 0),
+	/* Its listener is opened by the master: a change needs new workers. */
+	OBJ("admin", admin, admin_table, F_STRUCT),
 	OBJ("log", log, log_table, 0),
 	OBJ("access_log", access_log, access_table, 0),
 };

@@ -1,6 +1,9 @@
 /* shm.c - the shared counter block, mapped once by the master before fork. */
 #include <config.h>
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -52,4 +55,13 @@ void sw_shm_destroy(struct sw_shm *shm)
 {
 	if (shm)
 		munmap(shm, sizeof(*shm));
+}
+
+void sw_shm_set_outcome(struct sw_shm *shm, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(shm->last_reload, sizeof(shm->last_reload), fmt, ap);
+	va_end(ap);
 }

@@ -24,6 +24,7 @@ struct sw_slot_stats {
 	uint64_t connections_accepted;
 	uint64_t connections_open;      /* gauge: add 1 on open, sub 1 on close */
 	uint64_t h2_floods;             /* HTTP/2 connections ended for flooding */
+	uint64_t admin_auth_failures;   /* admin API requests without a valid key */
 	uint64_t requests[SW_PROTO_COUNT][6]; /* by status class 1xx..5xx, [0] unused */
 	uint64_t bytes_in, bytes_out;
 	/*
@@ -116,11 +117,15 @@ struct sw_shm {
 	uint64_t reload_failures;
 	uint64_t worker_restarts;
 	uint64_t workers;               /* slots in use */
+	char last_reload[160];          /* the outcome of the last reload, for status */
 	struct sw_ticket_keys tickets;
 	struct sw_slot_stats slots[SW_MAX_SLOTS];
 	struct sw_rate_slot rate[SW_RATE_SLOTS];
 	struct sw_health_slot health[SW_HEALTH_SLOTS];
 };
+
+/* Records the last reload's outcome (printf-style) for /v1/status and sd_notify. */
+void sw_shm_set_outcome(struct sw_shm *shm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Maps the block before fork so every worker shares it.  NULL on failure. */
 struct sw_shm *sw_shm_create(void);

@@ -17,6 +17,8 @@ enum sw_ctl_type {
 	SW_CTL_STOP,         /* master -> worker: exit now */
 	SW_CTL_REOPEN_LOGS,  /* master -> worker: reopen log files */
 	SW_CTL_CONFIG,       /* master -> worker: payload is the new config (JSON) */
+	SW_CTL_ADMIN,        /* worker -> master: "SEQ OP\n" then a config (JSON) for OP config */
+	SW_CTL_ADMIN_RESULT, /* master -> worker: "SEQ STATUS TEXT" */
 };
 
 struct sw_ctl_msg {

@@ -12,7 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "core/log.h"
+#include "core/module.h"
 #include "daemon/listener.h"
+#include "daemon/worker.h"
 
 #define LISTEN_BACKLOG 4096
 
@@ -81,12 +83,75 @@ fail:
 	return -1;
 }
 
+/* ---- HTTP/3: the UDP group beside the TCP one ---- */
+
+static int bind_udp(struct sw_listen *l, char *err, size_t err_size)
+{
+	int one = 1;
+	int fd = socket(l->udp_addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		goto fail;
+	if (l->udp_addr.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&l->udp_addr, l->udp_addrlen) != 0)
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, err_size, "cannot listen on udp %s: %s", l->udp_name, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/*
+ * The UDP sockets of a QUIC listener, from slot `from` on (the earlier ones
+ * were shared with the previous set).  The QUIC unit then attaches its
+ * steering program to the group and makes, once per process tree, the
+ * secrets every worker must share; it runs here because the master opens
+ * every group before it forks the workers that use it.
+ */
+static int open_udp(struct sw_listen *l, unsigned from, unsigned nslots, char *err,
+		    size_t err_size)
+{
+	const struct sw_module *m = sw_module_find("http3");
+	const struct sw_quic_api *q = m ? m->impl : NULL;
+	bool v6 = l->addr.ss_family == AF_INET6;
+
+	if (!l->cfg.quic_enabled)
+		return SW_OK;
+	l->udp_port = l->cfg.quic_port ? l->cfg.quic_port : l->port;
+	l->udp_addr = l->addr;
+	l->udp_addrlen = l->addrlen;
+	if (v6)
+		((struct sockaddr_in6 *)&l->udp_addr)->sin6_port = htons(l->udp_port);
+	else
+		((struct sockaddr_in *)&l->udp_addr)->sin_port = htons(l->udp_port);
+	snprintf(l->udp_name, sizeof(l->udp_name), "%s%s%s:%u", v6 ? "[" : "", l->cfg.address,
+		 v6 ? "]" : "", l->udp_port);
+	for (unsigned i = from; i < nslots; i++) {
+		l->udp_fds[i] = bind_udp(l, err, err_size);
+		if (l->udp_fds[i] < 0)
+			return SW_ERROR;
+		l->udp_nslots = i + 1;
+	}
+	if (q && q->group_open(l->udp_fds, l->udp_nslots, err, err_size) != SW_OK)
+		return SW_ERROR;
+	return SW_OK;
+}
+
 static void close_slots(struct sw_listen *l)
 {
 	for (unsigned i = 0; i < l->nslots; i++)
 		if (l->fds[i] >= 0)
 			close(l->fds[i]);
 	l->nslots = 0;
+	for (unsigned i = 0; i < l->udp_nslots; i++)
+		if (l->udp_fds[i] >= 0)
+			close(l->udp_fds[i]);
+	l->udp_nslots = 0;
 }
 
 static bool same_listener(const struct sw_listener_cfg *a, const struct sw_listener_cfg *b)
@@ -109,7 +174,7 @@ static void copy_cfg(struct sw_listen *l, const struct sw_listener_cfg *c)
 	l->cfg = *c;
 	l->cfg.address = sw_strdup(c->address);
 	for (unsigned i = 0; i < SW_MAX_SLOTS; i++)
-		l->fds[i] = -1;
+		l->fds[i] = l->udp_fds[i] = -1;
 }
 
 /*
@@ -140,15 +205,38 @@ static int take_over(struct sw_listen *l, const struct sw_listen *old, unsigned 
 	return SW_OK;
 }
 
+/* The same UDP port as before: its sockets (and QUIC connections) carry over. */
+static int take_over_udp(struct sw_listen *l, const struct sw_listen *old, unsigned nslots,
+			 unsigned *from, char *err, size_t err_size)
+{
+	unsigned keep = SW_MIN(old->udp_nslots, nslots);
+	uint16_t want = l->cfg.quic_port ? l->cfg.quic_port : l->port;
+
+	*from = 0;
+	if (!l->cfg.quic_enabled || !old->udp_nslots || old->udp_port != want)
+		return SW_OK;
+	for (unsigned i = 0; i < keep; i++) {
+		l->udp_fds[i] = fcntl(old->udp_fds[i], F_DUPFD_CLOEXEC, 3);
+		if (l->udp_fds[i] < 0) {
+			snprintf(err, err_size, "cannot keep udp %s: %s", old->udp_name, strerror(errno));
+			return SW_ERROR;
+		}
+		l->udp_nslots = i + 1;
+	}
+	*from = keep;
+	return SW_OK;
+}
+
 static int open_one(struct sw_listen *l, const struct sw_listener_cfg *c, unsigned nslots,
 		    const struct sw_listen_set *reuse, char *err, size_t err_size)
 {
 	const struct sw_listen *old = find_reusable(reuse, c);
-	unsigned from = 0;
+	unsigned from = 0, udp_from = 0;
 
 	copy_cfg(l, c);
 	if (old) {
-		if (take_over(l, old, nslots, &from, err, err_size) != SW_OK)
+		if (take_over(l, old, nslots, &from, err, err_size) != SW_OK ||
+		    take_over_udp(l, old, nslots, &udp_from, err, err_size) != SW_OK)
 			return SW_ERROR;
 	} else {
 		if (resolve(l, err, err_size) != SW_OK)
@@ -161,7 +249,7 @@ static int open_one(struct sw_listen *l, const struct sw_listener_cfg *c, unsign
 			return SW_ERROR;
 		l->nslots = i + 1;
 	}
-	return SW_OK;
+	return open_udp(l, udp_from, nslots, err, err_size);
 }
 
 int sw_listen_set_open(struct sw_listen_set *set, const struct sw_config *cfg,
@@ -169,13 +257,23 @@ int sw_listen_set_open(struct sw_listen_set *set, const struct sw_config *cfg,
 		       char *err, size_t err_size)
 {
 	size_t n = cfg->server.listeners_count;
+	/* The admin API listens on its own address, last in the set. */
+	struct sw_listener_cfg admin = { .address = cfg->admin.address, .port = cfg->admin.port };
 
-	set->v = sw_calloc(n, sizeof(*set->v));
+	set->v = sw_calloc(n + 1, sizeof(*set->v));
 	set->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		set->n = i + 1;  /* so a failure closes this one's sockets too */
 		if (open_one(&set->v[i], &cfg->server.listeners[i], nslots, reuse,
 			     err, err_size) != SW_OK) {
+			sw_listen_set_close(set);
+			return SW_ERROR;
+		}
+	}
+	if (cfg->admin.enabled) {
+		set->n = n + 1;
+		set->v[n].admin = true;
+		if (open_one(&set->v[n], &admin, nslots, reuse, err, err_size) != SW_OK) {
 			sw_listen_set_close(set);
 			return SW_ERROR;
 		}
@@ -202,6 +300,12 @@ void sw_listen_set_keep_slot(struct sw_listen_set *set, unsigned slot)
 			if (s != slot && l->fds[s] >= 0) {
 				close(l->fds[s]);
 				l->fds[s] = -1;
+			}
+		}
+		for (unsigned s = 0; s < l->udp_nslots; s++) {
+			if (s != slot && l->udp_fds[s] >= 0) {
+				close(l->udp_fds[s]);
+				l->udp_fds[s] = -1;
 			}
 		}
 	}

@@ -20,8 +20,21 @@ struct sw_listen {
 	socklen_t addrlen;
 	uint16_t port;                   /* bound port (resolved when cfg.port is 0) */
 	char name[64];                   /* "127.0.0.1:8080", "[::1]:8080" */
+	bool admin;                      /* the admin API's listener (admin.address:port) */
 	int fds[SW_MAX_SLOTS];           /* -1 where closed */
 	unsigned nslots;
+	/*
+	 * HTTP/3 (cfg.quic_enabled): the same per-slot SO_REUSEPORT group of
+	 * UDP sockets, kept in slot order for the whole listener's life so the
+	 * QUIC unit's steering program (slot in the connection ID = index in
+	 * the group) stays right; udp_nslots is 0 without QUIC.
+	 */
+	struct sockaddr_storage udp_addr;
+	socklen_t udp_addrlen;
+	uint16_t udp_port;
+	char udp_name[64];
+	int udp_fds[SW_MAX_SLOTS];
+	unsigned udp_nslots;
 };
 
 struct sw_listen_set {

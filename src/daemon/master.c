@@ -64,6 +64,9 @@ struct master {
 	bool stopping;
 	bool reloading;            /* new workers starting, old ones still serving */
 	bool reload_pending;
+	/* admin requests waiting for the reload they started to finish */
+	struct { struct wproc *p; unsigned seq; } admin_waits[16];
+	unsigned nadmin_waits;
 	bool announced_ready;
 	struct sw_timer stop_timer;
 	struct sw_timer run_timer;
@@ -206,6 +209,9 @@ static bool generation_ready(const struct master *m)
 }
 
 static void finish_reload(struct master *m);
+static void admin_request(struct master *m, struct wproc *p, const char *payload);
+static void admin_settle(struct master *m, int status);
+static void admin_forget(struct master *m, const struct wproc *p);
 
 static void check_ready(struct master *m)
 {
@@ -230,6 +236,8 @@ static void on_worker_msg(struct sw_io *io, ssize_t res)
 	while ((rc = sw_ctl_recv(p->ctl_fd, &msg)) == SW_OK) {
 		if (msg.type == SW_CTL_READY)
 			p->ready = true;
+		else if (msg.type == SW_CTL_ADMIN && msg.payload)
+			admin_request(p->m, p, msg.payload);
 		sw_ctl_msg_free(&msg);
 	}
 	if (rc == SW_AGAIN)
@@ -334,6 +342,7 @@ static void reap(struct master *m)
 
 		if (!p)
 			continue;
+		admin_forget(m, p);
 		describe_exit(status, why, sizeof(why));
 		expected = p->draining || m->stopping;
 		if (expected)
@@ -380,7 +389,7 @@ static void begin_stop(struct master *m, bool drain)
 		sw_loop_stop(m->loop);
 }
 
-static void reload(struct master *m);
+static int reload(struct master *m);
 
 static void finish_reload(struct master *m)
 {
@@ -389,7 +398,10 @@ static void finish_reload(struct master *m)
 	/* The old workers hold their own copies; queued connections are theirs. */
 	sw_listen_set_close(&m->old_ls);
 	sw_info("reload complete: generation %u serving", m->gen);
+	sw_shm_set_outcome(m->shm, "reloaded: generation %llu",
+			   (unsigned long long)sw_stat_get(&m->shm->generation));
 	announce_ready(m, "reloaded");
+	admin_settle(m, 200);
 	if (m->reload_pending) {
 		m->reload_pending = false;
 		reload(m);
@@ -399,7 +411,7 @@ static void finish_reload(struct master *m)
 static void log_listeners(const struct master *m)
 {
 	for (size_t i = 0; i < m->ls.n; i++)
-		sw_info("listening on %s", m->ls.v[i].name);
+		sw_info("%slistening on %s", m->ls.v[i].admin ? "admin API " : "", m->ls.v[i].name);
 }
 
 /* Listeners, worker count, certificates...: new workers first, then drain. */
@@ -446,6 +458,7 @@ static int check_backend(const struct sw_config *cfg)
 
 static void reload_failed(struct master *m, const char *why)
 {
+	sw_shm_set_outcome(m->shm, "failed: %s", why);
 	sw_stat_add(&m->shm->reload_failures, 1);
 	sw_error("reload failed (%s); keeping the running configuration", why);
 	sw_notify_printf("READY=1\nSTATUS=reload failed (%s); running generation %llu",
@@ -460,43 +473,31 @@ static void send_values(struct master *m, const struct sw_config *next)
 	free(json);
 }
 
-static void reload(struct master *m)
-{
-	struct sw_config next, old;
-	struct sw_diag d;
-	unsigned what;
+enum { APPLIED, PENDING, FAILED };
 
-	if (m->stopping)
-		return;
-	if (m->reloading) {
-		m->reload_pending = true;
-		return;
-	}
-	sw_info("reloading %s", m->cli->config_path ? m->cli->config_path : "(built-in defaults)");
-	sw_notify_reloading();
-	sw_diag_init(&d, m->cli->config_path ? m->cli->config_path : "(defaults)");
-	if (sw_cli_load_config(m->cli, &next, &d) != SW_OK) {
-		sw_diag_log(&d);
-		reload_failed(m, sw_diag_first_error(&d) ? sw_diag_first_error(&d) : "invalid");
-		sw_diag_deinit(&d);
-		return;
-	}
-	sw_diag_log(&d);
-	sw_diag_deinit(&d);
-	what = sw_config_compare(&m->cfg, &next);
-	if (check_backend(&next) != SW_OK) {
-		sw_config_deinit(&next);
+/*
+ * Makes a validated config the running one: new workers for a structural
+ * change (PENDING until they are ready), values in place otherwise
+ * (APPLIED); FAILED keeps the running config.
+ */
+static int apply_next(struct master *m, struct sw_config *next)
+{
+	struct sw_config old;
+	unsigned what = sw_config_compare(&m->cfg, next);
+
+	if (check_backend(next) != SW_OK) {
+		sw_config_deinit(next);
 		reload_failed(m, "io_uring cannot start");
-		return;
+		return FAILED;
 	}
 	/* The new workers are forked with m->cfg: it must be the new one by then. */
 	old = m->cfg;
-	m->cfg = next;
+	m->cfg = *next;
 	if ((what & SW_CFG_STRUCTURAL) && replace_workers(m, &m->cfg) != SW_OK) {
 		m->cfg = old;
-		sw_config_deinit(&next);
+		sw_config_deinit(next);
 		reload_failed(m, "cannot open the new listeners");
-		return;
+		return FAILED;
 	}
 	if (!(what & SW_CFG_STRUCTURAL) && what != SW_CFG_SAME)
 		send_values(m, &m->cfg);
@@ -506,8 +507,114 @@ static void reload(struct master *m)
 	sw_stat_add(&m->shm->generation, 1);
 	if (what == SW_CFG_SAME)
 		sw_info("reload: configuration unchanged");
-	if (!m->reloading)
-		announce_ready(m, what == SW_CFG_SAME ? "unchanged" : "reloaded in place");
+	if (m->reloading)
+		return PENDING;
+	sw_shm_set_outcome(m->shm, "%s: generation %llu", what == SW_CFG_SAME ? "unchanged" :
+			   "reloaded in place", (unsigned long long)sw_stat_get(&m->shm->generation));
+	announce_ready(m, what == SW_CFG_SAME ? "unchanged" : "reloaded in place");
+	return APPLIED;
+}
+
+static int reload(struct master *m)
+{
+	struct sw_config next;
+	struct sw_diag d;
+
+	if (m->stopping)
+		return FAILED;
+	if (m->reloading) {
+		m->reload_pending = true;
+		return PENDING;
+	}
+	sw_info("reloading %s", m->cli->config_path ? m->cli->config_path : "(built-in defaults)");
+	sw_notify_reloading();
+	sw_diag_init(&d, m->cli->config_path ? m->cli->config_path : "(defaults)");
+	if (sw_cli_load_config(m->cli, &next, &d) != SW_OK) {
+		sw_diag_log(&d);
+		reload_failed(m, sw_diag_first_error(&d) ? sw_diag_first_error(&d) : "invalid");
+		sw_diag_deinit(&d);
+		return FAILED;
+	}
+	sw_diag_log(&d);
+	sw_diag_deinit(&d);
+	return apply_next(m, &next);
+}
+
+/* ---- admin requests from workers ---- */
+
+static void admin_reply(struct wproc *p, unsigned seq, int status, const char *text)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg), "%u %d %s", seq, status, text);
+
+	sw_ctl_send(p->ctl_fd, SW_CTL_ADMIN_RESULT, msg, (size_t)SW_MIN(n, (int)sizeof(msg) - 1));
+}
+
+/* The reload the waiting requests started is over: they hear how it went. */
+static void admin_settle(struct master *m, int status)
+{
+	for (unsigned i = 0; i < m->nadmin_waits; i++)
+		admin_reply(m->admin_waits[i].p, m->admin_waits[i].seq, status, m->shm->last_reload);
+	m->nadmin_waits = 0;
+}
+
+static void admin_forget(struct master *m, const struct wproc *p)
+{
+	for (unsigned i = 0; i < m->nadmin_waits;)
+		if (m->admin_waits[i].p == p)
+			m->admin_waits[i] = m->admin_waits[--m->nadmin_waits];
+		else
+			i++;
+}
+
+static int admin_config(struct master *m, const char *json)
+{
+	struct sw_config next;
+	struct sw_diag d;
+
+	sw_diag_init(&d, "admin request");
+	if (sw_config_parse(&next, json, strlen(json), &d) != SW_OK) {
+		sw_shm_set_outcome(m->shm, "failed: %s", sw_diag_first_error(&d) ?
+				   sw_diag_first_error(&d) : "invalid");
+		sw_diag_deinit(&d);
+		return FAILED;
+	}
+	sw_diag_deinit(&d);
+	sw_config_stamp_files(&next);
+	sw_info("applying a configuration change from the admin API");
+	return apply_next(m, &next);
+}
+
+static void admin_request(struct master *m, struct wproc *p, const char *payload)
+{
+	unsigned seq = 0;
+	char op[16] = "";
+	const char *body = strchr(payload, '\n');
+	char err[256];
+	int rc;
+
+	if (sscanf(payload, "%u %15s", &seq, op) != 2 || !body)
+		return;
+	if (strcmp(op, "persist") == 0) {
+		if (!m->cli->config_path)
+			admin_reply(p, seq, 409, "running on built-in defaults: no config file to persist to");
+		else if (sw_config_persist(&m->cfg, m->cli->config_path, err, sizeof(err)) != SW_OK)
+			admin_reply(p, seq, 500, err);
+		else
+			admin_reply(p, seq, 200, err);
+		return;
+	}
+	if (m->reloading || m->nadmin_waits == SW_ARRAY_SIZE(m->admin_waits)) {
+		admin_reply(p, seq, 503, "a reload is in progress; try again");
+		return;
+	}
+	rc = strcmp(op, "config") == 0 ? admin_config(m, body + 1) : reload(m);
+	if (rc == PENDING) {
+		m->admin_waits[m->nadmin_waits].p = p;
+		m->admin_waits[m->nadmin_waits++].seq = seq;
+		return;
+	}
+	admin_reply(p, seq, rc == APPLIED ? 200 : 400, m->shm->last_reload);
 }
 
 /* ---- signals and timers ---- */

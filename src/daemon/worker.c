@@ -152,7 +152,8 @@ static void accept_backlog(struct sw_worker *w)
  */
 static void maybe_exit(struct sw_worker *w)
 {
-	if (w->draining && w->conn_count == 0 && w->acceptors_closing == 0)
+	if (w->draining && w->conn_count == 0 && w->acceptors_closing == 0 &&
+	    (!w->quic || w->quic_api->count(w) == 0))
 		sw_loop_stop(w->loop);
 }
 
@@ -173,6 +174,8 @@ static void on_drain_timeout(struct sw_timer *t)
 	sw_warn("drain timeout: closing %u connection(s) still open", w->conn_count);
 	while (w->conns)
 		sw_conn_abort(w->conns);
+	if (w->quic)
+		w->quic_api->stop(w);
 	sw_loop_stop(w->loop);
 }
 
@@ -187,6 +190,8 @@ static void worker_drain(struct sw_worker *w)
 	w->draining = true;
 	close_acceptors(w);
 	sw_conn_drain_all(w);
+	if (w->quic)
+		w->quic_api->drain(w);
 	sw_timer_add(w->loop, &w->drain_timer, w->cfg->timeouts.drain_ms);
 	maybe_exit(w);
 }
@@ -196,6 +201,8 @@ static void worker_stop(struct sw_worker *w)
 	w->draining = true;
 	close_acceptors(w);
 	sw_conn_abort_all(w);
+	if (w->quic)
+		w->quic_api->stop(w);
 	sw_loop_stop(w->loop);
 }
 
@@ -251,6 +258,9 @@ static void handle_ctl(struct sw_worker *w, struct sw_ctl_msg *m)
 		break;
 	case SW_CTL_CONFIG:
 		apply_config_text(w, m->payload ? m->payload : "{}", m->len);
+		break;
+	case SW_CTL_ADMIN_RESULT:
+		sw_worker_admin_result(w, m->payload ? m->payload : "");
 		break;
 	default:
 		sw_warn("unknown control message %u", m->type);
@@ -347,35 +357,54 @@ static void reload_tls(struct sw_worker *w)
  * reload applies values in place and rebuilds changed listeners and TLS
  * contexts here.
  */
+static int reload_failed_single(struct sw_worker *w, const char *why, char *err, size_t n)
+{
+	snprintf(err, n, "%s", why);
+	sw_error("reload failed (%s); keeping the running configuration", why);
+	sw_stat_add(&w->shm->reload_failures, 1);
+	sw_shm_set_outcome(w->shm, "failed: %s", why);
+	sw_notify_printf("READY=1\nSTATUS=reload failed (%s); running generation %llu", why,
+			 (unsigned long long)sw_stat_get(&w->shm->generation));
+	return SW_ERROR;
+}
+
 static void reload_single(struct sw_worker *w)
+{
+	char err[256];
+
+	sw_worker_reload_single(w, NULL, err, sizeof(err));
+}
+
+int sw_worker_reload_single(struct sw_worker *w, struct sw_config *given, char *err, size_t n)
 {
 	struct sw_config next;
 	struct sw_diag d;
 	struct sw_listen_set set;
-	char err[256];
+	char why[256];
 	unsigned what;
 
 	sw_notify_reloading();
-	sw_diag_init(&d, w->cli->config_path ? w->cli->config_path : "(defaults)");
-	if (sw_cli_load_config(w->cli, &next, &d) != SW_OK) {
+	if (given) {
+		next = *given;   /* validated by the caller (an admin change) */
+	} else {
+		sw_diag_init(&d, w->cli->config_path ? w->cli->config_path : "(defaults)");
+		if (sw_cli_load_config(w->cli, &next, &d) != SW_OK) {
+			sw_diag_log(&d);
+			snprintf(why, sizeof(why), "%s", sw_diag_first_error(&d) ?
+				 sw_diag_first_error(&d) : "invalid configuration");
+			sw_diag_deinit(&d);
+			return reload_failed_single(w, why, err, n);
+		}
 		sw_diag_log(&d);
-		sw_error("reload failed; keeping the running configuration");
-		sw_stat_add(&w->shm->reload_failures, 1);
 		sw_diag_deinit(&d);
-		sw_notify("READY=1\nSTATUS=reload failed; running the previous configuration");
-		return;
 	}
-	sw_diag_log(&d);
-	sw_diag_deinit(&d);
 	what = sw_config_compare(w->cfg, &next);
 	if (next.server.workers != 1)
 		sw_warn("reload: changing the worker count from 1 needs a restart");
 	if (what & SW_CFG_STRUCTURAL) {
-		if (sw_listen_set_open(&set, &next, 1, NULL, err, sizeof(err)) != SW_OK) {
-			sw_error("reload failed: %s; keeping the running configuration", err);
+		if (sw_listen_set_open(&set, &next, 1, NULL, why, sizeof(why)) != SW_OK) {
 			sw_config_deinit(&next);
-			sw_notify("READY=1\nSTATUS=reload failed; running the previous configuration");
-			return;
+			return reload_failed_single(w, why, err, n);
 		}
 		close_acceptors(w);
 		/* Their handles close asynchronously: keep the memory till exit. */
@@ -386,16 +415,23 @@ static void reload_single(struct sw_worker *w)
 		sw_listen_set_close(w->listens);
 		*w->listens = set;
 		for (size_t i = 0; i < set.n; i++)
-			sw_info("listening on %s", set.v[i].name);
+			sw_info("%slistening on %s", set.v[i].admin ? "admin API " : "", set.v[i].name);
 		open_acceptors(w);
 	}
 	apply_config(w, &next);
 	if (what & SW_CFG_STRUCTURAL)
 		reload_tls(w);
+	/* After the swap: QUIC loads the new certificates from w->cfg. */
+	if ((what & SW_CFG_STRUCTURAL) && w->quic_api && w->quic_api->relisten(w) != SW_OK)
+		sw_error("reload: HTTP/3 keeps its previous sockets and certificates");
 	sw_stat_add(&w->shm->reloads, 1);
 	sw_stat_add(&w->shm->generation, 1);
-	sw_notify_printf("READY=1\nSTATUS=serving; generation %llu",
-			 (unsigned long long)sw_stat_get(&w->shm->generation));
+	sw_shm_set_outcome(w->shm, "%s: generation %llu", what == SW_CFG_SAME ? "unchanged" :
+			   "reloaded", (unsigned long long)sw_stat_get(&w->shm->generation));
+	sw_notify_printf("READY=1\nSTATUS=serving; generation %llu; last reload: %s",
+			 (unsigned long long)sw_stat_get(&w->shm->generation), w->shm->last_reload);
+	snprintf(err, n, "%s", w->shm->last_reload);
+	return SW_OK;
 }
 
 /* ---- set-up ---- */
@@ -454,7 +490,7 @@ static void on_run_timeout(struct sw_timer *t)
 
 static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 {
-	const struct sw_module *h2, *px;
+	const struct sw_module *h2, *h3, *px;
 	char role[32];
 
 	memset(w, 0, sizeof(*w));
@@ -490,6 +526,10 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	px = sw_module_find("proxy");
 	w->proxy_api = px ? px->impl : NULL;
 	if (w->proxy_api && w->proxy_api->init(w) != SW_OK)
+		return SW_ERROR;
+	h3 = sw_module_find("http3");
+	w->quic_api = h3 ? h3->impl : NULL;
+	if (w->quic_api && w->quic_api->start(w) != SW_OK)
 		return SW_ERROR;
 	if (w->ctl_fd >= 0) {
 		if (sw_loop_add(w->loop, &w->ctl_h, w->ctl_fd, w) != SW_OK)
@@ -528,6 +568,8 @@ int sw_worker_run(const struct sw_worker_params *p)
 	if (w.proxy_api)
 		w.proxy_api->fini(&w);
 	sw_conn_free_list(&w);
+	if (w.quic)
+		w.quic_api->release(&w);
 	free(w.acceptors);
 	for (size_t i = 0; i < w.retired_count; i++)
 		free(w.retired[i]);

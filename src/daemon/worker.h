@@ -13,6 +13,7 @@ struct sw_conn;
 struct sw_tls_api;
 struct sw_h2_api;
 struct sw_proxy_api;
+struct sw_quic_api;
 struct sw_cli;
 
 /* A listening socket as one worker accepts on it. */
@@ -58,10 +59,15 @@ struct sw_worker {
 	struct sw_static_state *statics;
 	struct sw_access_log *access_log;
 	uint64_t request_seq;         /* for request ids */
+	struct sw_admin_wait *admin_waits; /* admin changes the master has not answered yet */
+	uint32_t admin_seq;
 	const struct sw_tls_api *tls_api; /* NULL when TLS is compiled out */
 	const struct sw_h2_api *h2_api;   /* NULL when HTTP/2 is compiled out */
 	const struct sw_proxy_api *proxy_api; /* NULL when the proxy is compiled out */
 	void *proxy;                  /* its routes, upstreams and pools */
+	const struct sw_quic_api *quic_api; /* NULL when HTTP/3 is compiled out */
+	void *quic;                   /* the QUIC endpoint, when a listener serves HTTP/3 */
+	const char *alt_svc;          /* Alt-Svc value for TCP responses while QUIC is on */
 	void *tls_ctx;                /* when a listener uses TLS */
 	int exit_code;
 };
@@ -78,10 +84,60 @@ struct sw_worker_params {
 	int cpu;                      /* -1: do not pin */
 };
 
+/*
+ * The HTTP/3 unit, found as sw_module_find("http3")->impl so the core links
+ * without ngtcp2 (src/quic/quic.c).
+ */
+struct sw_quic_api {
+	/*
+	 * The master opened a UDP group (fds in slot order), before forking any
+	 * worker that uses it: make the process tree's shared QUIC secrets once
+	 * and steer packets to the slot their connection ID names.
+	 */
+	int (*group_open)(const int *fds, unsigned n, char *err, size_t err_size);
+	/* Serves this worker's UDP sockets of w->listens (taking them over). */
+	int (*start)(struct sw_worker *w);
+	/* Single process, listeners replaced: old sockets finish their connections. */
+	int (*relisten)(struct sw_worker *w);
+	/* Drain: GOAWAY, let open streams finish, then close the connections. */
+	void (*drain)(struct sw_worker *w);
+	/* Connections still open: a draining worker exits at 0. */
+	unsigned (*count)(const struct sw_worker *w);
+	/* Closes every connection and socket now (the endpoint stays till release). */
+	void (*stop)(struct sw_worker *w);
+	/* After the loop has ended: frees the endpoint. */
+	void (*release)(struct sw_worker *w);
+};
+
 /* Runs a worker until it is told to stop; returns the process exit code. */
 int sw_worker_run(const struct sw_worker_params *params);
 
 /* Called by a connection when it is gone: resume accepting, finish a drain. */
 void sw_worker_conn_closed(struct sw_worker *w);
+
+/*
+ * Single-process reload: from the file (given NULL) or from an admin
+ * change (given, validated; taken over).  SW_OK or SW_ERROR; err gets
+ * the outcome either way.
+ */
+int sw_worker_reload_single(struct sw_worker *w, struct sw_config *given, char *err, size_t n);
+
+/* ---- admin changes (worker_admin.c) ---- */
+
+struct sw_exchange;
+enum sw_admin_op { SW_ADMIN_OP_CONFIG, SW_ADMIN_OP_RELOAD, SW_ADMIN_OP_PERSIST };
+/* The outcome: 200 with a summary, or an error status with the reason. */
+typedef void (*sw_admin_done_fn)(struct sw_exchange *x, int status, const char *text);
+/*
+ * Has the master (or, in single-process mode, this process) apply a new
+ * config (JSON), reload from the file, or persist the running config;
+ * done answers x when that is over, on every worker alike.
+ */
+void sw_worker_admin_request(struct sw_exchange *x, enum sw_admin_op op, const char *json,
+			     sw_admin_done_fn done);
+/* The master's answer (SW_CTL_ADMIN_RESULT). */
+void sw_worker_admin_result(struct sw_worker *w, const char *payload);
+/* Writes cfg to path atomically, keeping the file's mode and owner.  SW_OK or SW_ERROR. */
+int sw_config_persist(const struct sw_config *cfg, const char *path, char *err, size_t n);
 
 #endif

@@ -368,6 +368,7 @@ static void start_exchange(struct sw_conn *c)
 	c->streaming = c->stream_ready = c->stream_busy = c->tunnel = false;
 	x->tls = c->tls != NULL;
 	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
+	x->admin = c->listen->admin;
 	x->bytes_in = c->used;
 	sw_exchange_begin(x);
 }

@@ -128,6 +128,7 @@ struct sw_exchange {
 	struct sw_worker *worker;
 	enum sw_proto proto;
 	bool tls;
+	bool admin;                  /* came in on the admin API's listener */
 	/* Verified mTLS client certificate subject (RFC 2253), or NULL. */
 	const char *tls_client;
 	struct sw_request req;

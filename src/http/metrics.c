@@ -66,7 +66,7 @@ struct snap {
 	uint64_t hist[SW_PROTO_COUNT][SW_DURATION_BUCKETS];
 	uint64_t sum_ms[SW_PROTO_COUNT];
 	int64_t open;
-	uint64_t accepted, h2_floods;
+	uint64_t accepted, h2_floods, admin_auth_failures;
 	uint64_t started_at, generation, reloads, reload_failures, restarts, workers;
 	uint64_t now;
 	unsigned nslots;
@@ -97,6 +97,7 @@ static void add_slot(struct snap *s, const struct sw_slot_stats *st)
 	s->open += (int64_t)sw_stat_get(&st->connections_open);
 	s->accepted += sw_stat_get(&st->connections_accepted);
 	s->h2_floods += sw_stat_get(&st->h2_floods);
+	s->admin_auth_failures += sw_stat_get(&st->admin_auth_failures);
 }
 
 /*
@@ -226,6 +227,9 @@ static void emit_connections(struct out *o, const struct snap *s)
 	family(o, "swerver_http2_floods_total", "counter",
 	       "HTTP/2 connections closed with ENHANCE_YOUR_CALM for a frame flood or rapid reset.");
 	put_u(o, "swerver_http2_floods_total", s->h2_floods);
+	family(o, "swerver_admin_auth_failures_total", "counter",
+	       "Admin API requests refused for a missing or wrong key.");
+	put_u(o, "swerver_admin_auth_failures_total", s->admin_auth_failures);
 }
 
 static void emit_daemon(struct out *o, const struct snap *s)
@@ -435,7 +439,7 @@ static void emit_upstreams(struct out *o, const struct up_snap *v, size_t n)
 
 /* ---- the handler ---- */
 
-static void respond_metrics(struct sw_exchange *x)
+void sw_metrics_respond(struct sw_exchange *x)
 {
 	struct up_snap *ups;
 	size_t n, nups;
@@ -472,6 +476,6 @@ int sw_metrics_handle(struct sw_exchange *x)
 		sw_exchange_error(x, 405);
 		return SW_OK;
 	}
-	respond_metrics(x);
+	sw_metrics_respond(x);
 	return SW_OK;
 }

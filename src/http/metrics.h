@@ -18,6 +18,9 @@ int sw_metrics_handle(struct sw_exchange *x);
  */
 void sw_metrics_observe(const struct sw_exchange *x);
 
+/* Answers x with the exposition (the admin API's GET /v1/metrics too). */
+void sw_metrics_respond(struct sw_exchange *x);
+
 /* The duration histogram bucket of ms (SW_DURATION_BOUNDS_MS, then +Inf). */
 unsigned sw_metrics_bucket(uint64_t ms);
 

@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include <strings.h>
+#include "admin/admin.h"
 #include "daemon/worker.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -83,6 +84,15 @@ static bool run(const sw_handler_fn *fns, size_t n, struct sw_exchange *x)
 
 void sw_router_dispatch(struct sw_exchange *x)
 {
+	/* The admin listener serves the admin API and nothing else. */
+	if (x->admin) {
+		sw_admin_handle(x);
+		return;
+	}
+	/* HTTP/3 is on: tell TCP clients where to find it (RFC 7838). */
+	if (x->worker->alt_svc && x->proto != SW_PROTO_HTTP3)
+		sw_response_add_header(&x->resp, SW_STR("Alt-Svc"),
+				       (struct sw_str){ x->worker->alt_svc, strlen(x->worker->alt_svc) });
 	if (run(early, SW_ARRAY_SIZE(early), x))
 		return;
 	/* A name we do not serve: another server's request (RFC 9110 15.5.20). */

@@ -1,14 +1,92 @@
-/* quic.c - HTTP/3: the http3 module's registry entry and GnuTLS credential checks. */
+/* quic.c - HTTP/3: the http3 module's entry, its shared secrets, reuseport steering, config checks. */
 #include <config.h>
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <linux/filter.h>
+#include <sys/socket.h>
+#include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <ngtcp2/ngtcp2.h>
 #include <nghttp3/nghttp3.h>
 #include "core/config.h"
 #include "core/diag.h"
+#include "core/log.h"
 #include "core/module.h"
+#include "daemon/worker.h"
 #include "quic/quic.h"
+#include "quic/quic_impl.h"
+
+struct quic_secrets sw_quic_secrets;
+
+/*
+ * The token and stateless-reset secret and the session ticket key must be
+ * the same in every worker, across restarts of a worker and across reloads,
+ * or tokens, resets and resumption would fail on the worker next door.  The
+ * master makes them before its first fork and never changes them.
+ */
+static int make_secrets(char *err, size_t err_size)
+{
+	struct quic_secrets *s = &sw_quic_secrets;
+
+	if (s->ready)
+		return SW_OK;
+	if (gnutls_rnd(GNUTLS_RND_KEY, s->statics, sizeof(s->statics)) != 0 ||
+	    gnutls_rnd(GNUTLS_RND_KEY, s->ticket, sizeof(s->ticket)) != 0) {
+		snprintf(err, err_size, "QUIC: no randomness for the shared secrets");
+		return SW_ERROR;
+	}
+	s->ticket_key.data = s->ticket;
+	s->ticket_key.size = sizeof(s->ticket);
+	s->ready = true;
+	return SW_OK;
+}
+
+/*
+ * Classic BPF run by the kernel on each datagram of the group (offset 0 is
+ * the UDP payload): the index of the socket is the first byte of the
+ * destination connection ID, at offset 6 in a long header (flags, version,
+ * DCID length) and 1 in a short one.  An index past the group (a client's
+ * own first DCID) falls back to the 4-tuple hash, so the first flight of a
+ * connection still lands on one socket.  No privilege is needed, unlike an
+ * eBPF SK_REUSEPORT program.
+ */
+static int steer(int fd, char *err, size_t err_size)
+{
+	static struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80, 0, 2),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 1),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_fprog prog = { .len = SW_ARRAY_SIZE(code), .filter = code };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) != 0) {
+		snprintf(err, err_size, "SO_ATTACH_REUSEPORT_CBPF: %s", strerror(errno));
+		return SW_ERROR;
+	}
+	return SW_OK;
+}
+
+static int group_open(const int *fds, unsigned n, char *err, size_t err_size)
+{
+	char why[128];
+
+	if (make_secrets(err, err_size) != SW_OK)
+		return SW_ERROR;
+	/*
+	 * One socket has nobody to steer to; the program belongs to the whole
+	 * group.  Without it the 4-tuple hash still keeps a client that does
+	 * not move on one worker, so HTTP/3 works, but a client whose address
+	 * or port changes loses its connection: worth a warning, not a refusal.
+	 */
+	if (n > 1 && steer(fds[0], why, sizeof(why)) != SW_OK)
+		sw_warn("HTTP/3: %s; clients that change address will lose their connections", why);
+	return SW_OK;
+}
 
 /*
  * QUIC's handshake runs on GnuTLS (the crypto helper Debian ships) while
@@ -47,9 +125,20 @@ static void versions(char *buf, size_t size)
 		 gnutls_check_version(NULL));
 }
 
+static const struct sw_quic_api api = {
+	.group_open = group_open,
+	.start = sw_quic_start,
+	.relisten = sw_quic_relisten,
+	.drain = sw_quic_drain,
+	.count = sw_quic_count,
+	.stop = sw_quic_stop,
+	.release = sw_quic_release,
+};
+
 const struct sw_module sw_module_http3 = {
 	.name = "http3",
 	.summary = "HTTP/3 over QUIC (ngtcp2, nghttp3, GnuTLS)",
 	.versions = versions,
 	.check_config = sw_quic_check_config,
+	.impl = &api,
 };

@@ -4,8 +4,17 @@
 
 struct sw_diag;
 struct sw_config;
+struct sw_worker;
 
 /* The certificate and key QUIC uses (quic.* or else tls.*), loaded with GnuTLS. */
 int sw_quic_check_config(const struct sw_config *cfg, struct sw_diag *diag);
+
+/* endpoint.c: the worker side of struct sw_quic_api (see daemon/worker.h). */
+int sw_quic_start(struct sw_worker *w);
+int sw_quic_relisten(struct sw_worker *w);
+void sw_quic_drain(struct sw_worker *w);
+unsigned sw_quic_count(const struct sw_worker *w);
+void sw_quic_stop(struct sw_worker *w);
+void sw_quic_release(struct sw_worker *w);
 
 #endif

@@ -1,0 +1,340 @@
+/* admin.c - the admin API: key auth, request bodies, the /v1 endpoints. */
+#include <config.h>
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "core/log.h"
+#include "daemon/worker.h"
+#include "http/metrics.h"
+#include "admin/admin.h"
+
+#define BODY_MAX (1024 * 1024)   /* a config section, never more */
+#define FAIL_DELAY_MS 500        /* a wrong key waits this long for its 401 */
+
+/* ---- answers ---- */
+
+void sw_admin_json(struct sw_exchange *x, int status, json_object *doc)
+{
+	size_t len;
+	const char *text = json_object_to_json_string_length(
+		doc, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	char *body = sw_exchange_buffer(x, len + 1);
+
+	memcpy(body, text, len);
+	body[len++] = '\n';
+	json_object_put(doc);
+	x->resp.status = status;
+	x->resp.body_kind = SW_BODY_MEMORY;
+	x->resp.body = (struct sw_str){ body, len };
+	x->resp.content_length = len;
+	sw_response_add_header(&x->resp, SW_STR("Content-Type"), SW_STR("application/json"));
+	sw_response_add_header(&x->resp, SW_STR("Cache-Control"), SW_STR("no-store"));
+	x->ops->respond(x);
+}
+
+void sw_admin_error(struct sw_exchange *x, int status, const char *message)
+{
+	json_object *doc = json_object_new_object();
+
+	json_object_object_add(doc, "error", json_object_new_string(message));
+	sw_admin_json(x, status, doc);
+}
+
+/* ---- authentication ---- */
+
+/* Compares in time that depends only on the lengths, never on where they differ. */
+static bool same_secret(struct sw_str given, const char *key)
+{
+	size_t kl = strlen(key), n = SW_MAX(given.len, kl);
+	unsigned diff = given.len != kl;
+
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned)((i < given.len ? (uint8_t)given.p[i] : 0) ^
+				   (i < kl ? (uint8_t)key[i] : 0));
+	return diff == 0;
+}
+
+static bool authorized(const struct sw_exchange *x)
+{
+	const char *key = x->worker->cfg->admin.api_key;
+	const struct sw_header *h = sw_request_header(&x->req, "x-api-key");
+
+	if (!key)
+		return false;
+	if (h)
+		return same_secret(h->value, key);
+	h = sw_request_header(&x->req, "authorization");
+	if (!h || h->value.len < 7 || strncasecmp(h->value.p, "Bearer ", 7) != 0)
+		return false;
+	return same_secret((struct sw_str){ h->value.p + 7, h->value.len - 7 }, key);
+}
+
+/* A refused key is answered late, so guessing costs time. */
+struct refusal {
+	struct sw_timer timer;
+	struct sw_exchange *x;
+};
+
+static void refuse_now(struct sw_timer *t)
+{
+	struct refusal *r = t->data;
+	struct sw_exchange *x = r->x;
+
+	x->on_abort = NULL;
+	x->handler_data = NULL;
+	free(r);
+	sw_response_add_header(&x->resp, SW_STR("WWW-Authenticate"), SW_STR("Bearer"));
+	sw_admin_error(x, 401, "a valid X-API-Key or Authorization: Bearer key is required");
+}
+
+static void refusal_abort(struct sw_exchange *x)
+{
+	struct refusal *r = x->handler_data;
+
+	sw_timer_del(x->worker->loop, &r->timer);
+	free(r);
+}
+
+static void refuse(struct sw_exchange *x)
+{
+	struct refusal *r = sw_calloc(1, sizeof(*r));
+
+	sw_stat_add(&x->worker->stats->admin_auth_failures, 1);
+	r->x = x;
+	x->handler_data = r;
+	x->on_abort = refusal_abort;
+	sw_timer_init(&r->timer, refuse_now, r);
+	sw_timer_add(x->worker->loop, &r->timer, FAIL_DELAY_MS);
+}
+
+/* ---- request bodies ---- */
+
+struct body {
+	char *p;
+	size_t len;
+	void (*then)(struct sw_exchange *x, const char *body, size_t len);
+};
+
+static void body_abort(struct sw_exchange *x)
+{
+	struct body *b = x->handler_data;
+
+	free(b->p);
+	free(b);
+}
+
+static void body_done(struct sw_exchange *x, int status, const char *why)
+{
+	struct body *b = x->handler_data;
+
+	x->on_abort = NULL;
+	x->handler_data = NULL;
+	if (status == 0)
+		b->then(x, b->p ? b->p : "", b->len);
+	else
+		sw_admin_error(x, status, why);
+	free(b->p);
+	free(b);
+}
+
+static void on_body(struct sw_exchange *x, const char *data, ssize_t n, bool last)
+{
+	struct body *b = x->handler_data;
+
+	if (n < 0) {
+		body_done(x, 400, "the request body could not be read");
+		return;
+	}
+	if (b->len + (size_t)n > BODY_MAX) {
+		x->resp.close = true;
+		body_done(x, 413, "request body over 1 MiB");
+		return;
+	}
+	b->p = sw_realloc(b->p, b->len + (size_t)n + 1);
+	memcpy(b->p + b->len, data, (size_t)n);
+	b->len += (size_t)n;
+	b->p[b->len] = '\0';
+	if (last)
+		body_done(x, 0, NULL);
+	else
+		sw_exchange_read_body(x, on_body);
+}
+
+/* Reads the whole (small) body, then calls then(x, body). */
+static void with_body(struct sw_exchange *x,
+		      void (*then)(struct sw_exchange *x, const char *body, size_t len))
+{
+	struct body *b = sw_calloc(1, sizeof(*b));
+
+	if (x->req.content_length > BODY_MAX) {
+		free(b);
+		x->resp.close = true;
+		sw_admin_error(x, 413, "request body over 1 MiB");
+		return;
+	}
+	b->then = then;
+	x->handler_data = b;
+	x->on_abort = body_abort;
+	if (!x->req.has_body || !x->ops->read_body) {
+		body_done(x, 0, NULL);
+		return;
+	}
+	sw_exchange_read_body(x, on_body);
+}
+
+/* ---- changes that go through the master ---- */
+
+static void change_done(struct sw_exchange *x, int status, const char *text)
+{
+	json_object *doc;
+
+	if (status != 200) {
+		sw_admin_error(x, status, text);
+		return;
+	}
+	doc = json_object_new_object();
+	json_object_object_add(doc, "ok", json_object_new_boolean(1));
+	json_object_object_add(doc, "result", json_object_new_string(text));
+	json_object_object_add(doc, "generation",
+			       json_object_new_int64((int64_t)sw_stat_get(&x->worker->shm->generation)));
+	sw_admin_json(x, 200, doc);
+}
+
+static void apply(struct sw_exchange *x, enum sw_admin_edit op, const char *arg)
+{
+	int status = 0;
+	char *message = NULL;
+	char *json = sw_admin_edit(x, op, arg, &status, &message);
+
+	if (!json) {
+		sw_admin_error(x, status, message ? message : "invalid change");
+		free(message);
+		return;
+	}
+	sw_worker_admin_request(x, SW_ADMIN_OP_CONFIG, json, change_done);
+	free(json);
+}
+
+static void put_route(struct sw_exchange *x, const char *body, size_t len)
+{
+	(void)len;
+	apply(x, SW_EDIT_PUT_ROUTE, body);
+}
+
+static void put_upstream(struct sw_exchange *x, const char *body, size_t len)
+{
+	(void)len;
+	apply(x, SW_EDIT_PUT_UPSTREAM, body);
+}
+
+/* "/v1/routes/%2Fapi" → "/api"; NULL for a bad escape. */
+static char *url_decode(struct sw_str s)
+{
+	char *out = sw_malloc(s.len + 1), *o = out;
+
+	for (size_t i = 0; i < s.len; i++) {
+		if (s.p[i] != '%') {
+			*o++ = s.p[i];
+			continue;
+		}
+		if (i + 2 >= s.len || !isxdigit((unsigned char)s.p[i + 1]) ||
+		    !isxdigit((unsigned char)s.p[i + 2])) {
+			free(out);
+			return NULL;
+		}
+		char hex[3] = { s.p[i + 1], s.p[i + 2], 0 };
+		*o++ = (char)strtol(hex, NULL, 16);
+		i += 2;
+	}
+	*o = '\0';
+	return out;
+}
+
+static void delete_named(struct sw_exchange *x, enum sw_admin_edit op, struct sw_str rest)
+{
+	char *name = url_decode(rest);
+
+	if (!name || !*name) {
+		free(name);
+		sw_admin_error(x, 400, "a name after the last / is required (URL-encoded)");
+		return;
+	}
+	apply(x, op, name);
+	free(name);
+}
+
+/* ---- routing ---- */
+
+static bool method_is(const struct sw_exchange *x, enum sw_method m, const char *allow)
+{
+	if (x->req.method == m || (m == SW_METHOD_GET && x->req.method == SW_METHOD_HEAD))
+		return true;
+	sw_response_add_header(&((struct sw_exchange *)x)->resp, SW_STR("Allow"),
+			       (struct sw_str){ allow, strlen(allow) });
+	sw_admin_error((struct sw_exchange *)x, 405, "method not allowed here");
+	return false;
+}
+
+static bool prefixed(struct sw_str path, const char *prefix, struct sw_str *rest)
+{
+	size_t n = strlen(prefix);
+
+	if (path.len <= n || memcmp(path.p, prefix, n) != 0)
+		return false;
+	*rest = (struct sw_str){ path.p + n, path.len - n };
+	return true;
+}
+
+static void collection(struct sw_exchange *x, const char *key,
+		       void (*then)(struct sw_exchange *, const char *, size_t))
+{
+	if (x->req.method == SW_METHOD_POST)
+		with_body(x, then);
+	else if (method_is(x, SW_METHOD_GET, "GET, HEAD, POST"))
+		sw_admin_json(x, 200, sw_admin_section(x, key));
+}
+
+static void dispatch(struct sw_exchange *x)
+{
+	struct sw_str p = x->req.path, rest;
+
+	if (sw_str_eq(p, "/v1/status")) {
+		if (method_is(x, SW_METHOD_GET, "GET, HEAD"))
+			sw_admin_json(x, 200, sw_admin_status(x));
+	} else if (sw_str_eq(p, "/v1/metrics")) {
+		if (method_is(x, SW_METHOD_GET, "GET, HEAD"))
+			sw_metrics_respond(x);
+	} else if (sw_str_eq(p, "/v1/config")) {
+		if (method_is(x, SW_METHOD_GET, "GET, HEAD"))
+			sw_admin_json(x, 200, sw_admin_section(x, NULL));
+	} else if (sw_str_eq(p, "/v1/routes")) {
+		collection(x, "routes", put_route);
+	} else if (sw_str_eq(p, "/v1/upstreams")) {
+		collection(x, "upstreams", put_upstream);
+	} else if (prefixed(p, "/v1/routes/", &rest)) {
+		if (method_is(x, SW_METHOD_DELETE, "DELETE"))
+			delete_named(x, SW_EDIT_DEL_ROUTE, rest);
+	} else if (prefixed(p, "/v1/upstreams/", &rest)) {
+		if (method_is(x, SW_METHOD_DELETE, "DELETE"))
+			delete_named(x, SW_EDIT_DEL_UPSTREAM, rest);
+	} else if (sw_str_eq(p, "/v1/reload")) {
+		if (method_is(x, SW_METHOD_POST, "POST"))
+			sw_worker_admin_request(x, SW_ADMIN_OP_RELOAD, NULL, change_done);
+	} else if (sw_str_eq(p, "/v1/config/persist")) {
+		if (method_is(x, SW_METHOD_POST, "POST"))
+			sw_worker_admin_request(x, SW_ADMIN_OP_PERSIST, NULL, change_done);
+	} else {
+		sw_admin_error(x, 404, "no such endpoint");
+	}
+}
+
+void sw_admin_handle(struct sw_exchange *x)
+{
+	if (!authorized(x)) {
+		refuse(x);
+		return;
+	}
+	dispatch(x);
+}

@@ -1,0 +1,205 @@
+/* worker_admin.c - a worker's side of admin changes: ask the master, answer when it has. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "core/diag.h"
+#include "core/log.h"
+#include "daemon/cli.h"
+#include "daemon/control.h"
+#include "daemon/worker.h"
+#include "http/exchange.h"
+
+static const char *const op_names[] = { "config", "reload", "persist" };
+
+/* One admin request waiting for the master's answer. */
+struct sw_admin_wait {
+	struct sw_admin_wait *next;
+	uint32_t seq;
+	struct sw_exchange *x;
+	sw_admin_done_fn done;
+};
+
+static void unlink_wait(struct sw_worker *w, struct sw_admin_wait *a)
+{
+	struct sw_admin_wait **pp = &w->admin_waits;
+
+	while (*pp && *pp != a)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = a->next;
+}
+
+/* The client left before the answer: forget it (the change still happens). */
+static void wait_abort(struct sw_exchange *x)
+{
+	struct sw_admin_wait *a = x->handler_data;
+
+	unlink_wait(x->worker, a);
+	free(a);
+}
+
+void sw_worker_admin_result(struct sw_worker *w, const char *payload)
+{
+	unsigned seq = 0;
+	int status = 500, used = 0;
+	struct sw_admin_wait *a;
+
+	if (sscanf(payload, "%u %d %n", &seq, &status, &used) < 2)
+		return;
+	for (a = w->admin_waits; a && a->seq != seq; a = a->next)
+		;
+	if (!a)
+		return;
+	unlink_wait(w, a);
+	a->x->on_abort = NULL;
+	a->x->handler_data = NULL;
+	a->done(a->x, status, payload + used);
+	free(a);
+}
+
+/* ---- single process: this process is the master ---- */
+
+static void single_config(struct sw_exchange *x, const char *json, sw_admin_done_fn done)
+{
+	struct sw_worker *w = x->worker;
+	struct sw_config next;
+	struct sw_diag d;
+	char out[256];
+
+	sw_diag_init(&d, "admin request");
+	if (sw_config_parse(&next, json, strlen(json), &d) != SW_OK) {
+		done(x, 400, sw_diag_first_error(&d) ? sw_diag_first_error(&d) : "invalid");
+		sw_diag_deinit(&d);
+		return;
+	}
+	sw_diag_deinit(&d);
+	sw_config_stamp_files(&next);
+	if (sw_worker_reload_single(w, &next, out, sizeof(out)) != SW_OK)
+		done(x, 500, out);
+	else
+		done(x, 200, out);
+}
+
+static void single(struct sw_exchange *x, enum sw_admin_op op, const char *json,
+		   sw_admin_done_fn done)
+{
+	struct sw_worker *w = x->worker;
+	char out[256];
+
+	switch (op) {
+	case SW_ADMIN_OP_CONFIG:
+		single_config(x, json, done);
+		break;
+	case SW_ADMIN_OP_RELOAD:
+		if (sw_worker_reload_single(w, NULL, out, sizeof(out)) != SW_OK)
+			done(x, 400, out);
+		else
+			done(x, 200, out);
+		break;
+	case SW_ADMIN_OP_PERSIST:
+		if (!w->cli || !w->cli->config_path)
+			done(x, 409, "running on built-in defaults: there is no config file to persist to");
+		else if (sw_config_persist(w->cfg, w->cli->config_path, out, sizeof(out)) != SW_OK)
+			done(x, 500, out);
+		else
+			done(x, 200, out);
+		break;
+	}
+}
+
+void sw_worker_admin_request(struct sw_exchange *x, enum sw_admin_op op, const char *json,
+			     sw_admin_done_fn done)
+{
+	struct sw_worker *w = x->worker;
+	struct sw_admin_wait *a;
+	char *msg;
+	int n;
+
+	if (w->ctl_fd < 0) {
+		single(x, op, json, done);
+		return;
+	}
+	a = sw_calloc(1, sizeof(*a));
+	a->seq = ++w->admin_seq;
+	a->x = x;
+	a->done = done;
+	n = asprintf(&msg, "%u %s\n%s", a->seq, op_names[op], json ? json : "");
+	if (n < 0 || sw_ctl_send(w->ctl_fd, SW_CTL_ADMIN, msg, (size_t)n) != SW_OK) {
+		if (n >= 0)
+			free(msg);
+		free(a);
+		done(x, 503, "the master cannot be reached");
+		return;
+	}
+	free(msg);
+	a->next = w->admin_waits;
+	w->admin_waits = a;
+	x->handler_data = a;
+	x->on_abort = wait_abort;
+}
+
+/* ---- persisting ---- */
+
+static int fail(char *err, size_t n, const char *what, const char *path)
+{
+	snprintf(err, n, "%s %s: %s", what, path, strerror(errno));
+	return SW_ERROR;
+}
+
+/*
+ * A temporary file beside the target, fsync'ed, given the target's mode
+ * and owner, renamed over it, and the directory fsync'ed: a crash leaves
+ * the old file or the new one, never half of one.
+ */
+int sw_config_persist(const struct sw_config *cfg, const char *path, char *err, size_t n)
+{
+	char *json = sw_config_to_json(cfg, false), tmp[4096], dir[4096];
+	size_t len = strlen(json), off = 0;
+	struct stat st;
+	int fd, dfd;
+
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((fd = mkstemp(tmp)) < 0) {
+		free(json);
+		return fail(err, n, "cannot create a temporary file beside", path);
+	}
+	while (off < len) {
+		ssize_t k = write(fd, json + off, len - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		off += (size_t)k;
+	}
+	free(json);
+	if (off < len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+		close(fd);
+		unlink(tmp);
+		return fail(err, n, "cannot write", tmp);
+	}
+	if (stat(path, &st) == 0 && (fchmod(fd, st.st_mode & 07777) != 0 ||
+				     (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM))) {
+		close(fd);
+		unlink(tmp);
+		return fail(err, n, "cannot give the mode and owner of", path);
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		return fail(err, n, "cannot rename over", path);
+	}
+	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	snprintf(err, n, "persisted to %s", path);
+	return SW_OK;
+}

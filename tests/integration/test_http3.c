@@ -1,0 +1,816 @@
+/* test_http3.c - HTTP/3 over QUIC: gtlsclient and libcurl, files, streams, Alt-Svc, workers, migration, reload, drain, Retry. */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "core/module.h"
+#include "harness.h"
+
+#define BIG_BYTES (1 << 20)
+#define LONG_BYTES (6 << 20)
+#define LONG_RATE (3 << 20)      /* the slow client's bytes per second: a 2 s download */
+
+/* ---- helpers ---- */
+
+/* Runs a shell command; returns its whole output (caller frees) and exit status. */
+static char *run(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static char *run(int *status, const char *fmt, ...)
+{
+	char cmd[4096], *out;
+	size_t len = 0;
+	va_list ap;
+	FILE *f;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	out = calloc(1, 1);
+	for (char buf[4096]; fgets(buf, sizeof(buf), f);) {
+		size_t n = strlen(buf);
+		out = realloc(out, len + n + 1);
+		memcpy(out + len, buf, n + 1);
+		len += n;
+	}
+	rc = pclose(f);
+	if (status)
+		*status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+	return out;
+}
+
+static bool have_h3(int i)
+{
+	if (!it_backend(i))
+		return false;
+	if (!sw_module_find("http3")) {
+		fprintf(stderr, "skipped: built without --enable-http3\n");
+		return false;
+	}
+	return true;
+}
+
+/* A port free for TCP and UDP alike: the listener serves both on one number. */
+static int free_dual_port(void)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		int port = it_free_port();
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		bool ok;
+
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return port;
+	}
+	ck_abort_msg("no port free for both TCP and UDP");
+	return -1;
+}
+
+/* A certificate for 127.0.0.1, a site with a big file and precompressed siblings. */
+static void make_site(void)
+{
+	const char *d = it_tmpdir();
+	int st;
+	char *o = run(&st,
+		"cd %s && "
+		"openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
+		"  -keyout key.pem -out cert.pem -subj /CN=localhost "
+		"  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>&1 && "
+		"mkdir -p www && head -c %d /dev/urandom > www/big.bin && "
+		"head -c %d /dev/urandom > www/long.bin && echo hello > www/index.html && "
+		"printf 'var a = 1; // plain\\n' > www/app.js && "
+		"printf 'BROTLI-BYTES' > www/app.js.br && printf 'GZIP-BYTES' > www/app.js.gz",
+		d, BIG_BYTES, LONG_BYTES);
+	free(o);
+	IT_ASSERT(st == 0, "making the test site failed");
+}
+
+static void write_config(const char *path, int backend, unsigned workers, int port,
+			 const char *quic_extra, const char *access_target)
+{
+	const char *d = it_tmpdir();
+
+	it_write_filef(path,
+		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": %d,"
+		"                                  \"quic_enabled\": true} ],\n"
+		"              \"workers\": %u, \"io_backend\": \"%s\", \"static_root\": \"%s/www\" },\n"
+		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" },\n"
+		"  \"quic\": { \"max_streams_bidi\": 100 %s },\n"
+		"  \"access_log\": { \"format\": \"combined\", \"target\": \"%s\" },\n"
+		"  \"timeouts\": { \"drain_ms\": 10000 } }\n",
+		port, workers, it_backend(backend), d, d, d, quic_extra ? quic_extra : "",
+		access_target ? access_target : "stderr");
+}
+
+/* Plain HTTP/1.1 on TCP and HTTP/3 on UDP, both on *port. */
+static struct it_proc *start_h3(int backend, unsigned workers, const char *quic_extra, int *port)
+{
+	char cfg[IT_PATH_MAX];
+
+	make_site();
+	*port = free_dual_port();
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, workers, *port, quic_extra, NULL);
+	return it_start_ready(cfg, "127.0.0.1", port);
+}
+
+/* ---- libcurl, the GnuTLS flavour with ngtcp2 and nghttp3 ---- */
+
+struct fetch {
+	CURLcode rc;
+	long code;
+	long version;
+	long connects;
+	char *body;
+	size_t len, cap;
+	char head[4096];
+	size_t head_len;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *data)
+{
+	struct fetch *f = data;
+	size_t len = size * n;
+
+	if (f->len + len > f->cap) {
+		f->cap = (f->len + len) * 2;
+		f->body = realloc(f->body, f->cap);
+	}
+	memcpy(f->body + f->len, p, len);
+	f->len += len;
+	return len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *data)
+{
+	struct fetch *f = data;
+	size_t len = size * n;
+	size_t room = sizeof(f->head) - 1 - f->head_len;
+
+	memcpy(f->head + f->head_len, p, len < room ? len : room);
+	f->head_len += len < room ? len : room;
+	f->head[f->head_len] = '\0';
+	return len;
+}
+
+static CURL *h3_easy(const char *url, struct fetch *f, struct curl_slist *hdrs, curl_off_t speed)
+{
+	CURL *c = curl_easy_init();
+
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_3ONLY);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
+	if (hdrs)
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	if (speed)
+		curl_easy_setopt(c, CURLOPT_MAX_RECV_SPEED_LARGE, speed);
+	return c;
+}
+
+static void h3_info(CURL *c, struct fetch *f)
+{
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &f->code);
+	curl_easy_getinfo(c, CURLINFO_HTTP_VERSION, &f->version);
+	curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &f->connects);
+}
+
+/* One GET over HTTP/3 only; extra is one request header or NULL. */
+static void h3_get(int port, const char *path, const char *extra, curl_off_t speed, struct fetch *f)
+{
+	char url[256];
+	struct curl_slist *hdrs = extra ? curl_slist_append(NULL, extra) : NULL;
+	CURL *c;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d%s", port, path);
+	c = h3_easy(url, f, hdrs, speed);
+	f->rc = curl_easy_perform(c);
+	h3_info(c, f);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
+}
+
+static bool same_as_file(const struct fetch *f, const char *name)
+{
+	char path[IT_PATH_MAX];
+	char *want;
+	size_t len;
+	FILE *fp;
+	bool same;
+
+	snprintf(path, sizeof(path), "%s/www/%s", it_tmpdir(), name);
+	fp = fopen(path, "rb");
+	if (!fp)
+		return false;
+	want = malloc(LONG_BYTES + 1);
+	len = fread(want, 1, LONG_BYTES + 1, fp);
+	fclose(fp);
+	same = len == f->len && memcmp(want, f->body, len) == 0;
+	free(want);
+	return same;
+}
+
+/* ---- gtlsclient (ngtcp2's own client, another QUIC stack than libcurl's use of it) ---- */
+
+/* Runs gtlsclient against the port; its quic dump is in the output when dump is set. */
+static char *gtls(int port, const char *opts, const char *path, bool dump)
+{
+	int st;
+
+	return run(&st, "timeout 20 gtlsclient --exit-on-all-streams-close --handshake-timeout=5s "
+		   "--timeout=5s %s %s 127.0.0.1 %d https://127.0.0.1:%d%s 2>&1",
+		   dump ? "" : "--no-quic-dump", opts, port, port, path);
+}
+
+/* ---- tests ---- */
+
+START_TEST(gtlsclient_probe_and_file)
+{
+	char *o;
+	int port, st;
+
+	if (!have_h3(_i))
+		return;
+	start_h3(_i, 1, NULL, &port);
+	o = gtls(port, "", "/.healthz", false);
+	IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "gtlsclient GET /.healthz: %s", o);
+	free(o);
+	o = gtls(port, "", "/missing", false);
+	IT_ASSERT(strstr(o, "[:status: 404]") != NULL, "gtlsclient GET /missing: %s", o);
+	free(o);
+	/* Byte-exact 1 MiB, read by the server with pread piece by piece. */
+	o = run(&st, "mkdir -p %s/dl && timeout 20 gtlsclient -q --download=%s/dl "
+		"--exit-on-all-streams-close --handshake-timeout=5s --timeout=5s 127.0.0.1 %d "
+		"https://127.0.0.1:%d/big.bin 2>&1; cmp %s/dl/big.bin %s/www/big.bin && echo same",
+		it_tmpdir(), it_tmpdir(), port, port, it_tmpdir(), it_tmpdir());
+	IT_ASSERT(strstr(o, "same") != NULL, "1 MiB over gtlsclient differs: %s", o);
+	free(o);
+	/* A request body nobody reads is taken and dropped; the answer still comes. */
+	{
+		char opts[IT_PATH_MAX + 32];
+		snprintf(opts, sizeof(opts), "-m POST -d %s/www/big.bin", it_tmpdir());
+		o = gtls(port, opts, "/index.html", false);
+		IT_ASSERT(strstr(o, "[:status: 405]") != NULL, "POST with a 1 MiB body: %s", o);
+		free(o);
+	}
+	/* Peer-initiated key update is handled by the crypto helper. */
+	o = gtls(port, "--key-update=100ms --delay-stream=300ms", "/index.html", false);
+	IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "GET after a key update: %s", o);
+	free(o);
+}
+END_TEST
+
+START_TEST(libcurl_probe_file_metrics_log)
+{
+	struct fetch f;
+	struct it_proc *p;
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	p = start_h3(_i, 1, NULL, &port);
+	h3_get(port, "/.healthz", NULL, 0, &f);
+	IT_ASSERT(f.rc == CURLE_OK && f.code == 200 && f.version == CURL_HTTP_VERSION_3,
+		  "/.healthz: rc %d (%s) code %ld version %ld", f.rc, curl_easy_strerror(f.rc),
+		  f.code, f.version);
+	IT_ASSERT(strcasestr(f.head, "x-request-id:") != NULL, "no request id: %s", f.head);
+	free(f.body);
+	h3_get(port, "/big.bin", NULL, 0, &f);
+	IT_ASSERT(f.rc == CURLE_OK && f.code == 200 && same_as_file(&f, "big.bin"),
+		  "/big.bin: rc %d code %ld, %zu bytes", f.rc, f.code, f.len);
+	free(f.body);
+	h3_get(port, "/big.bin", "Range: bytes=100-199", 0, &f);
+	IT_ASSERT(f.code == 206 && f.len == 100, "range: code %ld, %zu bytes", f.code, f.len);
+	free(f.body);
+	h3_get(port, "/metrics", NULL, 0, &f);
+	IT_ASSERT(f.code == 200 && f.body &&
+		  memmem(f.body, f.len, "protocol=\"h3\",code=\"2xx\"", 24) != NULL,
+		  "metrics over HTTP/3 without h3 requests: %.*s", (int)f.len, f.body);
+	free(f.body);
+	/* HEAD: the length of the body, no body. */
+	{
+		struct fetch h = { 0 };
+		CURL *c = h3_easy("", &h, NULL, 0);
+		char url[128];
+		snprintf(url, sizeof(url), "https://127.0.0.1:%d/big.bin", port);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		h.rc = curl_easy_perform(c);
+		h3_info(c, &h);
+		curl_easy_cleanup(c);
+		IT_ASSERT(h.code == 200 && h.len == 0 && strcasestr(h.head, "content-length: 1048576"),
+			  "HEAD: code %ld, %zu bytes, %s", h.code, h.len, h.head);
+		free(h.body);
+	}
+	IT_ASSERT(it_wait_log(p, 0, "\"GET /big.bin HTTP/3.0\" 200 1048576", IT_WAIT_MS),
+		  "no HTTP/3 access log line for the file");
+}
+END_TEST
+
+START_TEST(precompressed_siblings)
+{
+	struct fetch f;
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	start_h3(_i, 1, NULL, &port);
+	h3_get(port, "/app.js", "Accept-Encoding: br, gzip", 0, &f);
+	IT_ASSERT(f.code == 200 && same_as_file(&f, "app.js.br") &&
+		  strcasestr(f.head, "content-encoding: br"), "br: %ld %.*s / %s", f.code,
+		  (int)f.len, f.body, f.head);
+	free(f.body);
+	h3_get(port, "/app.js", "Accept-Encoding: gzip", 0, &f);
+	IT_ASSERT(f.code == 200 && same_as_file(&f, "app.js.gz") &&
+		  strcasestr(f.head, "content-encoding: gzip"), "gzip: %ld %.*s", f.code,
+		  (int)f.len, f.body);
+	free(f.body);
+	h3_get(port, "/app.js", "Accept-Encoding: identity", 0, &f);
+	IT_ASSERT(f.code == 200 && same_as_file(&f, "app.js") &&
+		  !strcasestr(f.head, "content-encoding"), "identity: %ld %.*s", f.code,
+		  (int)f.len, f.body);
+	IT_ASSERT(strcasestr(f.head, "vary: accept-encoding") != NULL, "no Vary: %s", f.head);
+	free(f.body);
+}
+END_TEST
+
+/* 50 requests at once on one connection (libcurl multiplexing, PIPEWAIT). */
+START_TEST(fifty_streams_one_connection)
+{
+	enum { N = 50 };
+	static struct fetch f[N];
+	CURL *c[N];
+	CURLM *m;
+	char url[128];
+	int port, running = 1, ok = 0;
+	long connects = 0;
+
+	if (!have_h3(_i))
+		return;
+	start_h3(_i, 1, NULL, &port);
+	m = curl_multi_init();
+	curl_multi_setopt(m, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/big.bin", port);
+	for (int i = 0; i < N; i++) {
+		memset(&f[i], 0, sizeof(f[i]));
+		c[i] = h3_easy(url, &f[i], NULL, 0);
+		curl_easy_setopt(c[i], CURLOPT_PIPEWAIT, 1L);
+		curl_multi_add_handle(m, c[i]);
+	}
+	while (running) {
+		curl_multi_perform(m, &running);
+		if (running)
+			curl_multi_poll(m, NULL, 0, 1000, NULL);
+	}
+	for (int i = 0; i < N; i++) {
+		h3_info(c[i], &f[i]);
+		ok += f[i].code == 200 && f[i].version == CURL_HTTP_VERSION_3 &&
+		      same_as_file(&f[i], "big.bin");
+		connects += f[i].connects;
+		curl_multi_remove_handle(m, c[i]);
+		curl_easy_cleanup(c[i]);
+		free(f[i].body);
+	}
+	curl_multi_cleanup(m);
+	IT_ASSERT(ok == N, "%d of %d streams got the whole file", ok, N);
+	IT_ASSERT(connects == 1, "%ld connections for %d streams", connects, N);
+}
+END_TEST
+
+START_TEST(alt_svc_on_tcp)
+{
+	struct it_response r;
+	struct it_conn *c;
+	char want[64];
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	start_h3(_i, 1, NULL, &port);
+	c = it_conn_new(port);
+	IT_ASSERT(it_conn_get(c, "/index.html", &r) == 0 && r.status == 200, "HTTP/1.1 GET failed");
+	snprintf(want, sizeof(want), "Alt-Svc: h3=\":%d\"", port);
+	IT_ASSERT(strstr(r.head, want) != NULL, "no %s in %s", want, r.head);
+	it_conn_free(c);
+}
+END_TEST
+
+/* The slot byte of the server's connection ID, from gtlsclient's packet log. */
+static int server_slot(const char *dump)
+{
+	const char *p = dump;
+
+	while ((p = strstr(p, "pkt tx")) != NULL) {
+		const char *eol = strchr(p, '\n');
+		const char *d = strstr(p, "dcid=0x");
+		const char *t = strstr(p, "type=1RTT");
+		if (d && t && (!eol || (t < eol && d < eol)))
+			return (int)strtol((char[3]){ d[7], d[8], 0 }, NULL, 16);
+		p += 6;
+	}
+	return -1;
+}
+
+START_TEST(both_workers_serve_and_migration_keeps_connection)
+{
+	bool seen[2] = { false, false };
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	start_h3(_i, 2, NULL, &port);
+	/* New connections are spread by the 4-tuple hash: both workers answer some. */
+	for (int i = 0; i < 16 && !(seen[0] && seen[1]); i++) {
+		char *o = gtls(port, "--no-http-dump", "/.healthz", true);
+		int slot = server_slot(o);
+		IT_ASSERT(slot == 0 || slot == 1, "no server connection ID seen: %s", o);
+		seen[slot] = true;
+		free(o);
+	}
+	IT_ASSERT(seen[0] && seen[1], "only worker %d answered QUIC", seen[0] ? 0 : 1);
+	/*
+	 * The client moves to a new local port before its request: the kernel's
+	 * hash would pick either socket, the steering program picks the slot
+	 * named in the connection ID.  Unsteered, half of these would hang.
+	 */
+	for (int i = 0; i < 6; i++) {
+		char *o = gtls(port, "--delay-stream=500ms --change-local-addr=200ms --no-quic-dump",
+			       "/index.html", false);
+		IT_ASSERT(strstr(o, "Local address is now") != NULL, "no migration: %s", o);
+		IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "migration %d lost the connection: %s",
+			  i, o);
+		free(o);
+	}
+	/* NAT rebinding: same as above without the client's consent. */
+	{
+		char *o = gtls(port, "--delay-stream=500ms --change-local-addr=200ms --nat-rebinding "
+			       "--no-quic-dump", "/index.html", false);
+		IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "rebinding lost the connection: %s", o);
+		free(o);
+	}
+}
+END_TEST
+
+struct slow_dl {
+	int port;
+	struct fetch f;
+};
+
+static void *slow_download(void *arg)
+{
+	struct slow_dl *d = arg;
+
+	h3_get(d->port, "/long.bin", NULL, LONG_RATE, &d->f);
+	return NULL;
+}
+
+/*
+ * A structural reload (a new access log target) replaces the workers while
+ * two slow downloads run: the new worker of each slot shares its UDP socket,
+ * hands the old connections' packets to the old worker, and the old worker
+ * sends GOAWAY and stays until the downloads are done.
+ */
+START_TEST(reload_lets_downloads_finish)
+{
+	struct slow_dl d[2];
+	pthread_t t[2];
+	struct it_proc *p;
+	char cfg[IT_PATH_MAX], alog[IT_PATH_MAX];
+	struct fetch f;
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	p = start_h3(_i, 2, NULL, &port);
+	for (int i = 0; i < 2; i++) {
+		d[i].port = port;
+		pthread_create(&t[i], NULL, slow_download, &d[i]);
+	}
+	it_sleep_ms(600);
+	it_path(cfg, "swerver.json");
+	it_path(alog, "access.log");
+	write_config(cfg, _i, 2, port, NULL, alog);
+	it_signal(p, SIGHUP);
+	IT_ASSERT(it_wait_log(p, 0, "reload complete", IT_WAIT_MS), "the reload did not complete");
+	h3_get(port, "/.healthz", NULL, 0, &f);
+	IT_ASSERT(f.code == 200, "a new connection after the reload: rc %d code %ld", f.rc, f.code);
+	free(f.body);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		IT_ASSERT(d[i].f.rc == CURLE_OK && d[i].f.code == 200 && same_as_file(&d[i].f, "long.bin"),
+			  "download %d across the reload: rc %d (%s) code %ld, %zu bytes", i, d[i].f.rc,
+			  curl_easy_strerror(d[i].f.rc), d[i].f.code, d[i].f.len);
+		IT_ASSERT(d[i].f.connects == 1, "download %d reconnected", i);
+		free(d[i].f.body);
+	}
+	IT_ASSERT(it_wait_log_n(p, 0, "exited with status 0", 2, IT_WAIT_MS),
+		  "the old workers did not exit after their downloads");
+}
+END_TEST
+
+/*
+ * A single process reloads itself: the new listener set brings a new UDP
+ * socket on the same port; the old one is read dry and closed, and its
+ * connections go on through the new one (the same address).
+ */
+START_TEST(reload_single_process_keeps_connection)
+{
+	struct slow_dl d;
+	pthread_t t;
+	struct it_proc *p;
+	char cfg[IT_PATH_MAX], alog[IT_PATH_MAX];
+	struct fetch f;
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	p = start_h3(_i, 1, NULL, &port);
+	d.port = port;
+	pthread_create(&t, NULL, slow_download, &d);
+	it_sleep_ms(600);
+	it_path(cfg, "swerver.json");
+	it_path(alog, "access.log");
+	write_config(cfg, _i, 1, port, NULL, alog);
+	it_signal(p, SIGHUP);
+	IT_ASSERT(it_wait_log(p, 0, "configuration applied in place", IT_WAIT_MS),
+		  "the reload did not complete");
+	h3_get(port, "/.healthz", NULL, 0, &f);
+	IT_ASSERT(f.code == 200, "a new connection after the reload: rc %d code %ld", f.rc, f.code);
+	free(f.body);
+	pthread_join(t, NULL);
+	IT_ASSERT(d.f.rc == CURLE_OK && d.f.code == 200 && same_as_file(&d.f, "long.bin"),
+		  "download across the reload: rc %d (%s) code %ld, %zu bytes", d.f.rc,
+		  curl_easy_strerror(d.f.rc), d.f.code, d.f.len);
+	IT_ASSERT(d.f.connects == 1, "the download reconnected");
+	free(d.f.body);
+}
+END_TEST
+
+/* SIGTERM: GOAWAY, the running download finishes, then exit 0 (single process and workers). */
+START_TEST(drain_lets_download_finish)
+{
+	struct slow_dl d;
+	pthread_t t;
+	struct it_proc *p;
+	int port, code;
+
+	if (!have_h3(_i))
+		return;
+	p = start_h3(_i, 1, NULL, &port);
+	d.port = port;
+	pthread_create(&t, NULL, slow_download, &d);
+	it_sleep_ms(600);
+	it_signal(p, SIGTERM);
+	pthread_join(t, NULL);
+	IT_ASSERT(d.f.rc == CURLE_OK && d.f.code == 200 && same_as_file(&d.f, "long.bin"),
+		  "download across SIGTERM: rc %d (%s) code %ld, %zu bytes", d.f.rc,
+		  curl_easy_strerror(d.f.rc), d.f.code, d.f.len);
+	free(d.f.body);
+	code = it_wait_exit(p, IT_WAIT_MS);
+	IT_ASSERT(code == 0, "swerver after the drain: %s", it_code_str(code));
+}
+END_TEST
+
+struct delayed_kill {
+	pid_t master;
+	int after_ms;
+};
+
+static void *kill_workers(void *arg)
+{
+	struct delayed_kill *k = arg;
+	pid_t pids[8];
+	int n;
+
+	it_sleep_ms(k->after_ms);
+	n = it_children(k->master, pids, 8);
+	for (int i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	return NULL;
+}
+
+/*
+ * A worker that dies loses its connections.  Its successor has the same
+ * secret (the master made it), so it answers their packets with a
+ * stateless reset and the client gives up at once instead of waiting out
+ * the idle timeout.
+ */
+START_TEST(crashed_worker_successor_sends_stateless_reset)
+{
+	struct delayed_kill k;
+	struct it_proc *p;
+	pthread_t t;
+	int64_t t0;
+	char *o;
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	p = start_h3(_i, 2, NULL, &port);
+	k.master = p->pid;
+	k.after_ms = 1000;
+	pthread_create(&t, NULL, kill_workers, &k);
+	t0 = it_now_ms();
+	/* The request goes out 2 s after the handshake, on the dead worker's connection. */
+	o = gtls(port, "--delay-stream=2s --no-http-dump", "/index.html", true);
+	pthread_join(t, NULL);
+	IT_ASSERT(strstr(o, " SR token=") != NULL, "no stateless reset: %s", o);
+	IT_ASSERT(it_now_ms() - t0 < 8000, "the client waited %lld ms",
+		  (long long)(it_now_ms() - t0));
+	free(o);
+	{
+		pid_t pids[8];
+		IT_ASSERT(it_wait_children(p->pid, 2, pids, 8, IT_WAIT_MS) == 2, "workers not restarted");
+	}
+}
+END_TEST
+
+static void *hold_connection(void *arg)
+{
+	int *port = arg;
+
+	free(gtls(*port, "--delay-stream=1500ms", "/.healthz", false));
+	return NULL;
+}
+
+/* quic.max_connections bounds one worker: the next client is refused, not queued. */
+START_TEST(max_connections_refuses)
+{
+	struct fetch f;
+	pthread_t t;
+	int port, ok = 0;
+	char *o;
+
+	if (!have_h3(_i))
+		return;
+	start_h3(_i, 1, ", \"max_connections\": 1", &port);
+	pthread_create(&t, NULL, hold_connection, &port);
+	it_sleep_ms(500);
+	o = gtls(port, "--no-http-dump", "/.healthz", true);
+	IT_ASSERT(strstr(o, "CONNECTION_CLOSE") && strstr(o, "(0x2)") &&
+		  !strstr(o, "[:status: 200]"), "a second connection past max_connections: %s", o);
+	free(o);
+	pthread_join(t, NULL);
+	/* Once the first is gone (after its closing period) there is room again. */
+	for (int i = 0; i < 20 && !ok; i++) {
+		h3_get(port, "/.healthz", NULL, 0, &f);
+		ok = f.rc == CURLE_OK && f.code == 200;
+		free(f.body);
+		if (!ok)
+			it_sleep_ms(200);
+	}
+	IT_ASSERT(ok, "no room after the first connection closed");
+}
+END_TEST
+
+/*
+ * The reverse proxy behind HTTP/3: a response body streamed from the
+ * upstream (write_body) and a request body streamed to it (read_body).  The
+ * upstream is a second swerver serving the same files over plain HTTP/1.1.
+ */
+START_TEST(proxy_streams_bodies_both_ways)
+{
+	char cfg[IT_PATH_MAX], upcfg[IT_PATH_MAX];
+	struct it_proc *p;
+	struct fetch f;
+	int port, upport;
+	char *o;
+
+	if (!have_h3(_i))
+		return;
+	if (!sw_module_find("proxy")) {
+		fprintf(stderr, "skipped: built without --enable-proxy\n");
+		return;
+	}
+	make_site();
+	it_path(upcfg, "upstream.json");
+	it_write_filef(upcfg,
+		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": 0} ],\n"
+		"              \"workers\": 1, \"static_root\": \"%s/www\" } }\n", it_tmpdir());
+	it_start_ready(upcfg, "127.0.0.1", &upport);
+	port = free_dual_port();
+	it_path(cfg, "swerver.json");
+	it_write_filef(cfg,
+		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": %d,"
+		"                                  \"quic_enabled\": true} ],\n"
+		"              \"workers\": 1, \"io_backend\": \"%s\" },\n"
+		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" },\n"
+		"  \"upstreams\": [ { \"name\": \"up\", \"servers\": [ {\"address\": \"127.0.0.1\", \"port\": %d} ] } ],\n"
+		"  \"routes\": [ { \"path_prefix\": \"/\", \"upstream\": \"up\" } ] }\n",
+		port, it_backend(_i), it_tmpdir(), it_tmpdir(), upport);
+	p = it_start_ready(cfg, "127.0.0.1", &port);
+	(void)p;
+	h3_get(port, "/long.bin", NULL, 0, &f);
+	IT_ASSERT(f.rc == CURLE_OK && f.code == 200 && same_as_file(&f, "long.bin"),
+		  "6 MiB through the proxy over HTTP/3: rc %d code %ld, %zu bytes", f.rc, f.code, f.len);
+	free(f.body);
+	{
+		char opts[IT_PATH_MAX + 32];
+		snprintf(opts, sizeof(opts), "-m POST -d %s/www/big.bin", it_tmpdir());
+		o = gtls(port, opts, "/index.html", false);
+		IT_ASSERT(strstr(o, "[:status: 405]") != NULL, "POST through the proxy: %s", o);
+		free(o);
+	}
+}
+END_TEST
+
+/* quic.retry "always": every client proves its address with a Retry token first. */
+START_TEST(retry_always)
+{
+	struct fetch f;
+	char *o;
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	start_h3(_i, 1, ", \"retry\": \"always\"", &port);
+	o = gtls(port, "--no-http-dump", "/index.html", true);
+	IT_ASSERT(strstr(o, "type=Retry") != NULL, "no Retry packet: %s", o);
+	IT_ASSERT(strstr(o, "http: stream 0x0") != NULL || strstr(o, "stream 0 closed") != NULL,
+		  "no response after the Retry: %s", o);
+	free(o);
+	o = gtls(port, "", "/index.html", false);
+	IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "GET after Retry: %s", o);
+	free(o);
+	h3_get(port, "/big.bin", NULL, 0, &f);
+	IT_ASSERT(f.rc == CURLE_OK && f.code == 200 && same_as_file(&f, "big.bin"),
+		  "libcurl after Retry: rc %d code %ld", f.rc, f.code);
+	free(f.body);
+}
+END_TEST
+
+/* An unknown version gets Version Negotiation, and the client moves to one we speak. */
+START_TEST(version_negotiation)
+{
+	char *o;
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	start_h3(_i, 1, NULL, &port);
+	o = gtls(port, "-v 0x1a2a3a4a --no-http-dump", "/index.html", true);
+	IT_ASSERT(strstr(o, "type=VN") != NULL && strstr(o, "VN v=0x00000001") != NULL,
+		  "no Version Negotiation offering QUIC v1: %s", o);
+	free(o);
+	o = gtls(port, "-v v2", "/index.html", false);
+	IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "QUIC v2: %s", o);
+	free(o);
+}
+END_TEST
+
+static Suite *http3_suite(void)
+{
+	Suite *s = suite_create("http3");
+	TCase *tc = it_tcase("http3");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, gtlsclient_probe_and_file, 0, 2);
+	tcase_add_loop_test(tc, libcurl_probe_file_metrics_log, 0, 2);
+	tcase_add_loop_test(tc, precompressed_siblings, 0, 2);
+	tcase_add_loop_test(tc, fifty_streams_one_connection, 0, 2);
+	tcase_add_loop_test(tc, alt_svc_on_tcp, 0, 2);
+	tcase_add_loop_test(tc, both_workers_serve_and_migration_keeps_connection, 0, 2);
+	tcase_add_loop_test(tc, reload_lets_downloads_finish, 0, 2);
+	tcase_add_loop_test(tc, reload_single_process_keeps_connection, 0, 2);
+	tcase_add_loop_test(tc, drain_lets_download_finish, 0, 2);
+	tcase_add_loop_test(tc, crashed_worker_successor_sends_stateless_reset, 0, 2);
+	tcase_add_loop_test(tc, proxy_streams_bodies_both_ways, 0, 2);
+	tcase_add_loop_test(tc, retry_always, 0, 2);
+	tcase_add_loop_test(tc, max_connections_refuses, 0, 2);
+	tcase_add_loop_test(tc, version_negotiation, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	int rc;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = it_run_suite(http3_suite());
+	curl_global_cleanup();
+	return rc;
+}
