@@ -354,10 +354,9 @@ int sw_http1_parse_response(struct sw_http1_parser *p, const char *buf, size_t l
 	/* Both framings from an upstream: refuse it rather than guess (RFC 9112 6.3). */
 	if ((r->chunked || r->until_close) && r->content_length >= 0)
 		return SW_ERROR;
+	/* A body read to the close ends the connection; the caller knows when there is none. */
 	if (r->content_length < 0 && !r->chunked)
 		r->until_close = true;
-	if (r->until_close)
-		r->keep_alive = false;
 	*head_len = (size_t)end;
 	return SW_OK;
 }

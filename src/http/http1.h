@@ -44,7 +44,7 @@ struct sw_http1_response {
 	unsigned header_count, header_cap;
 	int64_t content_length;      /* -1 when absent */
 	bool chunked;                /* Transfer-Encoding ending in chunked */
-	bool until_close;            /* no length: the body ends when the upstream closes */
+	bool until_close;            /* no length: a body would end when the upstream closes */
 	bool keep_alive;
 };
 

@@ -89,6 +89,16 @@ void sw_h2_stream_close(struct h2_stream *st)
 	struct h2_conn *h = st->h;
 
 	sw_timer_del(h->c->w->loop, &st->kick);
+	/*
+	 * The last piece is in the output and the stream is done before the
+	 * loop told the handler: that is a completion, not an abort.
+	 */
+	if (st->begun && st->sent_cb && st->piece_done && st->slast) {
+		sw_sent_cb cb = st->sent_cb;
+
+		st->sent_cb = NULL;
+		cb(&st->x, 0);
+	}
 	if (st->begun) {
 		void (*abort_cb)(struct sw_exchange *) = st->x.on_abort;
 

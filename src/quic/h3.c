@@ -138,6 +138,13 @@ static void stream_close(struct h3_stream *st)
 	struct quic_conn *qc = st->qc;
 
 	sw_timer_del(qc->ep->w->loop, &st->kick);
+	/* The last piece went out before the loop told the handler: a completion. */
+	if (st->begun && st->sent_cb && st->piece_done && st->slast) {
+		sw_sent_cb cb = st->sent_cb;
+
+		st->sent_cb = NULL;
+		cb(&st->x, 0);
+	}
 	if (st->begun) {
 		void (*abort_cb)(struct sw_exchange *) = st->x.on_abort;
 
