@@ -202,31 +202,21 @@ static void change_done(struct sw_exchange *x, int status, const char *text)
 	sw_admin_json(x, 200, doc);
 }
 
-static void apply(struct sw_exchange *x, enum sw_admin_edit op, const char *arg)
+static void apply(struct sw_exchange *x, enum sw_admin_op op, const char *arg)
 {
-	int status = 0;
-	char *message = NULL;
-	char *json = sw_admin_edit(x, op, arg, &status, &message);
-
-	if (!json) {
-		sw_admin_error(x, status, message ? message : "invalid change");
-		free(message);
-		return;
-	}
-	sw_worker_admin_request(x, SW_ADMIN_OP_CONFIG, json, change_done);
-	free(json);
+	sw_worker_admin_request(x, op, arg, change_done);
 }
 
 static void put_route(struct sw_exchange *x, const char *body, size_t len)
 {
 	(void)len;
-	apply(x, SW_EDIT_PUT_ROUTE, body);
+	apply(x, SW_ADMIN_OP_PUT_ROUTE, body);
 }
 
 static void put_upstream(struct sw_exchange *x, const char *body, size_t len)
 {
 	(void)len;
-	apply(x, SW_EDIT_PUT_UPSTREAM, body);
+	apply(x, SW_ADMIN_OP_PUT_UPSTREAM, body);
 }
 
 /* "/v1/routes/%2Fapi" → "/api"; NULL for a bad escape. */
@@ -245,14 +235,18 @@ static char *url_decode(struct sw_str s)
 			return NULL;
 		}
 		char hex[3] = { s.p[i + 1], s.p[i + 2], 0 };
-		*o++ = (char)strtol(hex, NULL, 16);
+		*o = (char)strtol(hex, NULL, 16);
+		if (*o++ == '\0') {   /* a name with a NUL in it names nothing we have */
+			free(out);
+			return NULL;
+		}
 		i += 2;
 	}
 	*o = '\0';
 	return out;
 }
 
-static void delete_named(struct sw_exchange *x, enum sw_admin_edit op, struct sw_str rest)
+static void delete_named(struct sw_exchange *x, enum sw_admin_op op, struct sw_str rest)
 {
 	char *name = url_decode(rest);
 
@@ -315,10 +309,10 @@ static void dispatch(struct sw_exchange *x)
 		collection(x, "upstreams", put_upstream);
 	} else if (prefixed(p, "/v1/routes/", &rest)) {
 		if (method_is(x, SW_METHOD_DELETE, "DELETE"))
-			delete_named(x, SW_EDIT_DEL_ROUTE, rest);
+			delete_named(x, SW_ADMIN_OP_DEL_ROUTE, rest);
 	} else if (prefixed(p, "/v1/upstreams/", &rest)) {
 		if (method_is(x, SW_METHOD_DELETE, "DELETE"))
-			delete_named(x, SW_EDIT_DEL_UPSTREAM, rest);
+			delete_named(x, SW_ADMIN_OP_DEL_UPSTREAM, rest);
 	} else if (sw_str_eq(p, "/v1/reload")) {
 		if (method_is(x, SW_METHOD_POST, "POST"))
 			sw_worker_admin_request(x, SW_ADMIN_OP_RELOAD, NULL, change_done);

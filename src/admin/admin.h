@@ -18,15 +18,6 @@ void sw_admin_error(struct sw_exchange *x, int status, const char *message);
 /* admin_status.c: GET /v1/status. */
 json_object *sw_admin_status(const struct sw_exchange *x);
 
-/*
- * admin_edit.c: the running config with a change made to it, as JSON
- * text (malloc'ed) to hand to the master; NULL with *status and *message
- * set (400 with the validator's first error and key path, 404, 409).
- */
-enum sw_admin_edit { SW_EDIT_PUT_ROUTE, SW_EDIT_DEL_ROUTE, SW_EDIT_PUT_UPSTREAM,
-		     SW_EDIT_DEL_UPSTREAM };
-char *sw_admin_edit(const struct sw_exchange *x, enum sw_admin_edit op, const char *arg,
-		    int *status, char **message);
 /* The running config's routes or upstreams array (a new reference). */
 json_object *sw_admin_section(const struct sw_exchange *x, const char *key);
 

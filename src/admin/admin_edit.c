@@ -8,10 +8,10 @@
 #include "daemon/worker.h"
 #include "admin/admin.h"
 
-/* The running config as a json-c tree; secrets redacted for reading, kept for changing. */
-static json_object *running(const struct sw_exchange *x, bool redact)
+/* A config as a json-c tree; secrets redacted for reading, kept for changing. */
+static json_object *running(const struct sw_config *cfg, bool redact)
 {
-	char *text = sw_config_to_json(x->worker->cfg, redact);
+	char *text = sw_config_to_json(cfg, redact);
 	json_object *doc = json_tokener_parse(text);
 
 	free(text);
@@ -20,7 +20,7 @@ static json_object *running(const struct sw_exchange *x, bool redact)
 
 json_object *sw_admin_section(const struct sw_exchange *x, const char *key)
 {
-	json_object *doc = running(x, true), *v;
+	json_object *doc = running(x->worker->cfg, true), *v;
 
 	if (!key)
 		return doc;
@@ -151,28 +151,48 @@ static char *validated(json_object *doc, int *status, char **message)
 	return out;
 }
 
-char *sw_admin_edit(const struct sw_exchange *x, enum sw_admin_edit op, const char *arg,
+static const char *const op_names[SW_ADMIN_OPS] = {
+	"put_route", "del_route", "put_upstream", "del_upstream", "reload", "persist",
+};
+
+const char *sw_admin_op_name(enum sw_admin_op op)
+{
+	return op < SW_ADMIN_OPS ? op_names[op] : "?";
+}
+
+enum sw_admin_op sw_admin_op_parse(const char *name)
+{
+	for (unsigned i = 0; i < SW_ADMIN_OPS; i++)
+		if (strcmp(name, op_names[i]) == 0)
+			return (enum sw_admin_op)i;
+	return SW_ADMIN_OPS;
+}
+
+char *sw_admin_edit(const struct sw_config *base, enum sw_admin_op op, const char *arg,
 		    int *status, char **message)
 {
-	json_object *doc = running(x, false);
+	json_object *doc = running(base, false);
 	char *out = NULL;
 
 	*message = NULL;
 	switch (op) {
-	case SW_EDIT_PUT_ROUTE:
+	case SW_ADMIN_OP_PUT_ROUTE:
 		*status = put_entry(doc, arg, true, message);
 		break;
-	case SW_EDIT_PUT_UPSTREAM:
+	case SW_ADMIN_OP_PUT_UPSTREAM:
 		*status = put_entry(doc, arg, false, message);
 		break;
-	case SW_EDIT_DEL_ROUTE:
+	case SW_ADMIN_OP_DEL_ROUTE:
 		*status = delete_entries(doc, "routes", "path_prefix", arg, message);
 		break;
-	case SW_EDIT_DEL_UPSTREAM:
+	case SW_ADMIN_OP_DEL_UPSTREAM:
 		*status = still_used(doc, arg, message);
 		if (*status == 0)
 			*status = delete_entries(doc, "upstreams", "name", arg, message);
 		break;
+	default:
+		*status = 400;
+		*message = strdup("not a change");
 	}
 	if (*status == 0)
 		out = validated(doc, status, message);

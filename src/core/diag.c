@@ -43,6 +43,12 @@ static char *format(const char *prefix, const char *fmt, va_list ap)
 
 static void add(struct sw_diag *d, enum sw_diag_level level, char *text)
 {
+	/* Checks that run twice (load, then after CLI overrides) say a thing once. */
+	for (size_t i = 0; i < d->count; i++)
+		if (d->entries[i].level == level && strcmp(d->entries[i].text, text) == 0) {
+			free(text);
+			return;
+		}
 	if (d->count == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 8;
 		d->entries = sw_realloc(d->entries, d->cap * sizeof(*d->entries));

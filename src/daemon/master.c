@@ -567,19 +567,30 @@ static void admin_forget(struct master *m, const struct wproc *p)
 			i++;
 }
 
-static int admin_config(struct master *m, const char *json)
+/* A change made to the master's own config, so changes in a row all stay. */
+static int admin_change(struct master *m, enum sw_admin_op op, const char *arg, int *status)
 {
 	struct sw_config next;
 	struct sw_diag d;
+	char *message = NULL;
+	char *json = sw_admin_edit(&m->cfg, op, arg, status, &message);
 
+	if (!json) {
+		sw_shm_set_outcome(m->shm, "refused: %s", message ? message : "invalid change");
+		free(message);
+		return FAILED;
+	}
+	*status = 400;
 	sw_diag_init(&d, "admin request");
 	if (sw_config_parse(&next, json, strlen(json), &d) != SW_OK) {
 		sw_shm_set_outcome(m->shm, "failed: %s", sw_diag_first_error(&d) ?
 				   sw_diag_first_error(&d) : "invalid");
 		sw_diag_deinit(&d);
+		free(json);
 		return FAILED;
 	}
 	sw_diag_deinit(&d);
+	free(json);
 	sw_config_stamp_files(&next);
 	sw_info("applying a configuration change from the admin API");
 	return apply_next(m, &next);
@@ -588,14 +599,20 @@ static int admin_config(struct master *m, const char *json)
 static void admin_request(struct master *m, struct wproc *p, const char *payload)
 {
 	unsigned seq = 0;
-	char op[16] = "";
+	char name[16] = "";
 	const char *body = strchr(payload, '\n');
+	enum sw_admin_op op;
 	char err[256];
-	int rc;
+	int rc, status = 400;
 
-	if (sscanf(payload, "%u %15s", &seq, op) != 2 || !body)
+	if (sscanf(payload, "%u %15s", &seq, name) != 2 || !body)
 		return;
-	if (strcmp(op, "persist") == 0) {
+	op = sw_admin_op_parse(name);
+	if (op == SW_ADMIN_OPS) {
+		admin_reply(p, seq, 400, "unknown admin operation");
+		return;
+	}
+	if (op == SW_ADMIN_OP_PERSIST) {
 		if (!m->cli->config_path)
 			admin_reply(p, seq, 409, "running on built-in defaults: no config file to persist to");
 		else if (sw_config_persist(&m->cfg, m->cli->config_path, err, sizeof(err)) != SW_OK)
@@ -608,13 +625,16 @@ static void admin_request(struct master *m, struct wproc *p, const char *payload
 		admin_reply(p, seq, 503, "a reload is in progress; try again");
 		return;
 	}
-	rc = strcmp(op, "config") == 0 ? admin_config(m, body + 1) : reload(m);
+	rc = op == SW_ADMIN_OP_RELOAD ? reload(m) : admin_change(m, op, body + 1, &status);
 	if (rc == PENDING) {
 		m->admin_waits[m->nadmin_waits].p = p;
 		m->admin_waits[m->nadmin_waits++].seq = seq;
 		return;
 	}
-	admin_reply(p, seq, rc == APPLIED ? 200 : 400, m->shm->last_reload);
+	/* A refused change says why: "refused: ..." and "failed: ..." drop their prefix. */
+	admin_reply(p, seq, rc == APPLIED ? 200 : status, rc == APPLIED ? m->shm->last_reload :
+		    strchr(m->shm->last_reload, ' ') ? strchr(m->shm->last_reload, ' ') + 1 :
+		    m->shm->last_reload);
 }
 
 /* ---- signals and timers ---- */

@@ -16,7 +16,6 @@
 #include "daemon/worker.h"
 #include "http/exchange.h"
 
-static const char *const op_names[] = { "config", "reload", "persist" };
 
 /* One admin request waiting for the master's answer. */
 struct sw_admin_wait {
@@ -66,20 +65,30 @@ void sw_worker_admin_result(struct sw_worker *w, const char *payload)
 
 /* ---- single process: this process is the master ---- */
 
-static void single_config(struct sw_exchange *x, const char *json, sw_admin_done_fn done)
+static void single_config(struct sw_exchange *x, enum sw_admin_op op, const char *arg,
+			  sw_admin_done_fn done)
 {
 	struct sw_worker *w = x->worker;
 	struct sw_config next;
 	struct sw_diag d;
-	char out[256];
+	char out[256], *message = NULL;
+	int status = 0;
+	char *json = sw_admin_edit(w->cfg, op, arg, &status, &message);
 
+	if (!json) {
+		done(x, status, message ? message : "invalid change");
+		free(message);
+		return;
+	}
 	sw_diag_init(&d, "admin request");
 	if (sw_config_parse(&next, json, strlen(json), &d) != SW_OK) {
 		done(x, 400, sw_diag_first_error(&d) ? sw_diag_first_error(&d) : "invalid");
 		sw_diag_deinit(&d);
+		free(json);
 		return;
 	}
 	sw_diag_deinit(&d);
+	free(json);
 	sw_config_stamp_files(&next);
 	if (sw_worker_reload_single(w, &next, out, sizeof(out)) != SW_OK)
 		done(x, 500, out);
@@ -87,15 +96,15 @@ static void single_config(struct sw_exchange *x, const char *json, sw_admin_done
 		done(x, 200, out);
 }
 
-static void single(struct sw_exchange *x, enum sw_admin_op op, const char *json,
+static void single(struct sw_exchange *x, enum sw_admin_op op, const char *arg,
 		   sw_admin_done_fn done)
 {
 	struct sw_worker *w = x->worker;
 	char out[256];
 
 	switch (op) {
-	case SW_ADMIN_OP_CONFIG:
-		single_config(x, json, done);
+	default:
+		single_config(x, op, arg, done);
 		break;
 	case SW_ADMIN_OP_RELOAD:
 		if (sw_worker_reload_single(w, NULL, out, sizeof(out)) != SW_OK)
@@ -114,7 +123,7 @@ static void single(struct sw_exchange *x, enum sw_admin_op op, const char *json,
 	}
 }
 
-void sw_worker_admin_request(struct sw_exchange *x, enum sw_admin_op op, const char *json,
+void sw_worker_admin_request(struct sw_exchange *x, enum sw_admin_op op, const char *arg,
 			     sw_admin_done_fn done)
 {
 	struct sw_worker *w = x->worker;
@@ -123,14 +132,14 @@ void sw_worker_admin_request(struct sw_exchange *x, enum sw_admin_op op, const c
 	int n;
 
 	if (w->ctl_fd < 0) {
-		single(x, op, json, done);
+		single(x, op, arg, done);
 		return;
 	}
 	a = sw_calloc(1, sizeof(*a));
 	a->seq = ++w->admin_seq;
 	a->x = x;
 	a->done = done;
-	n = asprintf(&msg, "%u %s\n%s", a->seq, op_names[op], json ? json : "");
+	n = asprintf(&msg, "%u %s\n%s", a->seq, sw_admin_op_name(op), arg ? arg : "");
 	if (n < 0 || sw_ctl_send(w->ctl_fd, SW_CTL_ADMIN, msg, (size_t)n) != SW_OK) {
 		if (n >= 0)
 			free(msg);
