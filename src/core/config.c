@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/diag.h"
 #include "core/module.h"
+#include "core/shm.h"
 
 /*
  * One table per section drives everything a section needs: defaults, parsing,
@@ -137,7 +138,7 @@ static const struct field server_fields[] = {
 	/* address/port mirror listeners[0] once parsed, hence structural. */
 	STRF(T_IP, "address", address, "0.0.0.0", F_STRUCT),
 	U16("port", port, 0, 65535, 8080, F_STRUCT),
-	U32("workers", workers, 0, 1024, 0, F_STRUCT),
+	U32("workers", workers, 0, SW_MAX_SLOTS, 0, F_STRUCT),
 	U32("max_connections", max_connections, 1, 1048576, 2048, F_STRUCT),
 	STR("static_root", static_root, NULL, 0),
 	BOOL("cache_static_files", cache_static_files, false, 0),

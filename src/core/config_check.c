@@ -190,6 +190,15 @@ static void check_quic(const struct sw_config *cfg, struct sw_diag *d)
 		sw_diag_error(d, "quic.cert_path", "required when QUIC is enabled (or set tls.cert_path)");
 	if (!q->key_path && !cfg->tls.key_path)
 		sw_diag_error(d, "quic.key_path", "required when QUIC is enabled (or set tls.key_path)");
+	/*
+	 * QUIC does not ask for client certificates: where they are required
+	 * it would serve without one, so that is refused (optional ones are
+	 * simply never offered over HTTP/3, as the man page says).
+	 */
+	if (cfg->tls.client_ca_path && cfg->tls.client_cert_required)
+		sw_diag_error(d, "tls.client_ca_path", "required client certificates are not "
+			      "supported over HTTP/3: turn QUIC off (quic.enabled, "
+			      "listeners[].quic_enabled) or set client_cert_required false");
 }
 
 static void check_features(const struct sw_config *cfg, struct sw_diag *d)

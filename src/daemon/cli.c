@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include "core/diag.h"
 #include "core/module.h"
+#include "core/shm.h"
 #include "daemon/cli.h"
 
 enum { OPT_STATIC_ROOT = 256, OPT_CERT, OPT_KEY, OPT_RUN_FOR_MS };
@@ -81,8 +82,9 @@ static int take_option(struct sw_cli *cli, int c, const char *arg, char *err, si
 	case 'c':
 		return take_path("--config", arg, &cli->config_path, err, err_size);
 	case 'w':
-		if (parse_number(arg, 0, 1024, &v) != SW_OK) {
-			snprintf(err, err_size, "--workers: \"%s\" is not a number 0-1024", arg);
+		if (parse_number(arg, 0, SW_MAX_SLOTS, &v) != SW_OK) {
+			snprintf(err, err_size, "--workers: \"%s\" is not a number 0-%d", arg,
+				 SW_MAX_SLOTS);
 			return SW_ERROR;
 		}
 		cli->workers = (long)v;

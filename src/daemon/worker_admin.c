@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,7 @@ static void single_config(struct sw_exchange *x, enum sw_admin_op op, const char
 	free(json);
 	sw_config_stamp_files(&next);
 	if (sw_worker_reload_single(w, &next, out, sizeof(out)) != SW_OK)
-		done(x, 500, out);
+		done(x, 400, out);   /* as the master answers a change it cannot apply */
 	else
 		done(x, 200, out);
 }
@@ -171,6 +172,7 @@ int sw_config_persist(const struct sw_config *cfg, const char *path, char *err, 
 {
 	char *json = sw_config_to_json(cfg, false), tmp[4096], dir[4096];
 	size_t len = strlen(json), off = 0;
+	bool add_newline = len == 0 || json[len - 1] != '\n';   /* end the file with exactly one */
 	struct stat st;
 	int fd, dfd;
 
@@ -189,7 +191,7 @@ int sw_config_persist(const struct sw_config *cfg, const char *path, char *err, 
 		off += (size_t)k;
 	}
 	free(json);
-	if (off < len || write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+	if (off < len || (add_newline && write(fd, "\n", 1) != 1) || fsync(fd) != 0) {
 		close(fd);
 		unlink(tmp);
 		return fail(err, n, "cannot write", tmp);

@@ -30,12 +30,7 @@ static char *scratch(struct sw_exchange *x, size_t size)
 {
 	struct sw_conn *c = x->codec;
 
-	if (c->scratch_cap < size) {
-		free(c->scratch);
-		c->scratch = sw_malloc(size);
-		c->scratch_cap = size;
-	}
-	return c->scratch;
+	return sw_scratch_reserve(&c->scratch, &c->scratch_cap, size);
 }
 
 /* ---- the head ---- */
@@ -76,12 +71,6 @@ static void put_u64(struct out *o, uint64_t v)
 	put(o, num + i, sizeof(num) - i);
 }
 
-/* 1xx, 204 and 304 carry no Content-Length (RFC 9110 8.6). */
-static bool has_length(int status)
-{
-	return status >= 200 && status != 204 && status != 304;
-}
-
 static size_t format_head(struct sw_conn *c, const struct sw_response *r)
 {
 	struct out o = { .p = c->head, .cap = sizeof(c->head) };
@@ -102,7 +91,7 @@ static size_t format_head(struct sw_conn *c, const struct sw_response *r)
 	}
 	if (c->stream_chunked) {
 		PUT_LIT(&o, "\r\nTransfer-Encoding: chunked");
-	} else if (has_length(r->status) && r->content_length != SW_LENGTH_UNKNOWN) {
+	} else if (sw_status_has_length(r->status) && r->content_length != SW_LENGTH_UNKNOWN) {
 		PUT_LIT(&o, "\r\nContent-Length: ");
 		put_u64(&o, r->content_length);
 	}
@@ -281,7 +270,7 @@ static void add_iov(struct sw_conn *c, const void *p, size_t n)
 
 static bool body_allowed(const struct sw_conn *c)
 {
-	return c->tunnel || (c->x.req.method != SW_METHOD_HEAD && has_length(c->x.resp.status));
+	return c->tunnel || (c->x.req.method != SW_METHOD_HEAD && sw_status_has_length(c->x.resp.status));
 }
 
 static void send_piece(struct sw_conn *c)
@@ -340,7 +329,7 @@ static void respond(struct sw_exchange *x)
 {
 	struct sw_conn *c = x->codec;
 	struct sw_response *r = &x->resp;
-	bool body = x->req.method != SW_METHOD_HEAD && has_length(r->status);
+	bool body = x->req.method != SW_METHOD_HEAD && sw_status_has_length(r->status);
 	size_t n;
 
 	if (r->close)

@@ -1,6 +1,7 @@
 /* exchange.c - helpers on the protocol-neutral exchange: headers, canned answers. */
 #include <config.h>
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
@@ -132,4 +133,21 @@ void sw_exchange_finish(struct sw_exchange *x)
 		x->resp.release(x->resp.owner);
 		x->resp.release = NULL;
 	}
+}
+
+bool sw_field_connection_specific(struct sw_str n)
+{
+	return sw_str_ieq(n, "connection") || sw_str_ieq(n, "keep-alive") ||
+	       sw_str_ieq(n, "proxy-connection") || sw_str_ieq(n, "transfer-encoding") ||
+	       sw_str_ieq(n, "upgrade");
+}
+
+char *sw_scratch_reserve(char **buf, size_t *cap, size_t size)
+{
+	if (*cap < size) {
+		free(*buf);
+		*buf = sw_malloc(size);
+		*cap = size;
+	}
+	return *buf;
 }

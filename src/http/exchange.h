@@ -179,6 +179,18 @@ int sw_response_add_header(struct sw_response *r, struct sw_str name, struct sw_
 void sw_exchange_error(struct sw_exchange *x, int status);
 /* Finishes with an empty-bodied status (probes, 304, ...). */
 void sw_exchange_empty(struct sw_exchange *x, int status);
+/* 1xx, 204 and 304 carry no Content-Length and no body (RFC 9110 8.6). */
+static inline bool sw_status_has_length(int status)
+{
+	return status >= 200 && status != 204 && status != 304;
+}
+/*
+ * Fields that belong to an HTTP/1.1 connection and are malformed in
+ * HTTP/2 and HTTP/3 messages (RFC 9113 8.2.2, RFC 9114 4.2).
+ */
+bool sw_field_connection_specific(struct sw_str name);
+/* Grows a codec's generated-body memory (sw_exchange_ops.buffer) to size. */
+char *sw_scratch_reserve(char **buf, size_t *cap, size_t size);
 /* The reason phrase for a status ("Not Found"); "Unknown" for others. */
 const char *sw_status_reason(int status);
 /* Case-insensitive header lookup; NULL when absent. */

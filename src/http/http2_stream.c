@@ -144,12 +144,7 @@ static char *scratch(struct sw_exchange *x, size_t size)
 {
 	struct h2_stream *st = x->codec;
 
-	if (st->scratch_cap < size) {
-		free(st->scratch);
-		st->scratch = sw_malloc(size);
-		st->scratch_cap = size;
-	}
-	return st->scratch;
+	return sw_scratch_reserve(&st->scratch, &st->scratch_cap, size);
 }
 
 /* ---- the request head ---- */
@@ -284,14 +279,6 @@ void sw_h2_stream_dispatch(struct h2_stream *st)
 
 /* ---- the response ---- */
 
-/* RFC 9113 8.2.2: these belong to HTTP/1.1 connections, not to HTTP/2 messages. */
-static bool connection_specific(struct sw_str n)
-{
-	return sw_str_ieq(n, "connection") || sw_str_ieq(n, "keep-alive") ||
-	       sw_str_ieq(n, "proxy-connection") || sw_str_ieq(n, "transfer-encoding") ||
-	       sw_str_ieq(n, "upgrade");
-}
-
 #define NV_MAX (SW_RESPONSE_MAX_HEADERS + 5)
 #define NAMES_MAX 4096   /* lower-cased response field names */
 
@@ -315,7 +302,7 @@ static void nv_add_field(struct nv_list *l, struct sw_str name, struct sw_str va
 {
 	char *lower = l->names + l->names_len;
 
-	if (connection_specific(name) || l->names_len + name.len > NAMES_MAX)
+	if (sw_field_connection_specific(name) || l->names_len + name.len > NAMES_MAX)
 		return;
 	for (size_t i = 0; i < name.len; i++) {
 		char ch = name.p[i];
@@ -416,18 +403,12 @@ int sw_h2_send_data(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *fra
 	return 0;
 }
 
-/* 1xx, 204 and 304 carry no Content-Length (RFC 9110 8.6). */
-static bool has_length(int status)
-{
-	return status >= 200 && status != 204 && status != 304;
-}
-
 static void respond(struct sw_exchange *x)
 {
 	struct h2_stream *st = x->codec;
 	struct h2_conn *h = st->h;
 	const struct sw_response *r = &x->resp;
-	bool body = x->req.method != SW_METHOD_HEAD && has_length(r->status) &&
+	bool body = x->req.method != SW_METHOD_HEAD && sw_status_has_length(r->status) &&
 		    r->body_kind != SW_BODY_NONE && r->content_length > 0;
 	bool sized = r->content_length != SW_LENGTH_UNKNOWN;
 	bool stream = r->body_kind == SW_BODY_STREAM;
@@ -446,7 +427,7 @@ static void respond(struct sw_exchange *x)
 		nv_add(&l, "server", 6, "swerver", 7);
 	for (unsigned i = 0; i < r->header_count; i++)
 		nv_add_field(&l, r->headers[i].name, r->headers[i].value);
-	if (has_length(r->status) && sized) {
+	if (sw_status_has_length(r->status) && sized) {
 		int n = snprintf(clen, sizeof(clen), "%llu", (unsigned long long)r->content_length);
 		nv_add(&l, "content-length", 14, clen, (size_t)n);
 	}

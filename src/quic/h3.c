@@ -197,12 +197,7 @@ static char *scratch(struct sw_exchange *x, size_t size)
 {
 	struct h3_stream *st = x->codec;
 
-	if (st->scratch_cap < size) {
-		free(st->scratch);
-		st->scratch = sw_malloc(size);
-		st->scratch_cap = size;
-	}
-	return st->scratch;
+	return sw_scratch_reserve(&st->scratch, &st->scratch_cap, size);
 }
 
 /* ---- the request head ---- */
@@ -483,14 +478,6 @@ static int on_acked_stream_data(nghttp3_conn *h3, int64_t sid, uint64_t len, voi
 
 /* ---- the response ---- */
 
-/* RFC 9114 4.2: connection-specific fields are malformed in HTTP/3. */
-static bool connection_specific(struct sw_str n)
-{
-	return sw_str_ieq(n, "connection") || sw_str_ieq(n, "keep-alive") ||
-	       sw_str_ieq(n, "proxy-connection") || sw_str_ieq(n, "transfer-encoding") ||
-	       sw_str_ieq(n, "upgrade");
-}
-
 #define NV_MAX (SW_RESPONSE_MAX_HEADERS + 5)
 #define NAMES_MAX 2048   /* lower-cased response field names */
 
@@ -516,7 +503,7 @@ static void nv_add_field(struct nv_list *l, struct sw_str name, struct sw_str va
 {
 	char *lower = l->names + l->names_len;
 
-	if (connection_specific(name) || l->names_len + name.len > NAMES_MAX)
+	if (sw_field_connection_specific(name) || l->names_len + name.len > NAMES_MAX)
 		return;
 	for (size_t i = 0; i < name.len; i++) {
 		char ch = name.p[i];
@@ -712,18 +699,12 @@ static void abort_stream(struct sw_exchange *x)
 	sw_quic_want_write(st->qc);
 }
 
-/* 1xx, 204 and 304 carry no Content-Length (RFC 9110 8.6). */
-static bool has_length(int status)
-{
-	return status >= 200 && status != 204 && status != 304;
-}
-
 static void respond(struct sw_exchange *x)
 {
 	struct h3_stream *st = x->codec;
 	struct quic_conn *qc = st->qc;
 	const struct sw_response *r = &x->resp;
-	bool body = x->req.method != SW_METHOD_HEAD && has_length(r->status) &&
+	bool body = x->req.method != SW_METHOD_HEAD && sw_status_has_length(r->status) &&
 		    r->body_kind != SW_BODY_NONE && r->content_length > 0;
 	bool stream = r->body_kind == SW_BODY_STREAM;
 	nghttp3_data_reader dr = { .read_data = stream ? read_stream_body : read_file_or_memory };
@@ -740,7 +721,7 @@ static void respond(struct sw_exchange *x)
 		nv_add(&l, "server", 6, "swerver", 7);
 	for (unsigned i = 0; i < r->header_count; i++)
 		nv_add_field(&l, r->headers[i].name, r->headers[i].value);
-	if (has_length(r->status) && r->content_length != SW_LENGTH_UNKNOWN) {
+	if (sw_status_has_length(r->status) && r->content_length != SW_LENGTH_UNKNOWN) {
 		int n = snprintf(clen, sizeof(clen), "%llu", (unsigned long long)r->content_length);
 		nv_add(&l, "content-length", 14, clen, (size_t)n);
 	}

@@ -62,7 +62,7 @@ START_TEST(test_errors)
 	ck_assert_int_eq(parse(&cli, ARGC("-x"), ARGV("-x"), err), SW_ERROR);
 	ck_assert_str_eq(err, "unknown option -x");
 	ck_assert_int_eq(parse(&cli, ARGC("--workers=abc"), ARGV("--workers=abc"), err), SW_ERROR);
-	ck_assert_str_eq(err, "--workers: \"abc\" is not a number 0-1024");
+	ck_assert_str_eq(err, "--workers: \"abc\" is not a number 0-256");
 	ck_assert_int_eq(parse(&cli, ARGC("-w", "-1"), ARGV("-w", "-1"), err), SW_ERROR);
 	ck_assert_int_eq(parse(&cli, ARGC("-w", "2x"), ARGV("-w", "2x"), err), SW_ERROR);
 	ck_assert_int_eq(parse(&cli, ARGC("--run-for-ms", "0"), ARGV("--run-for-ms", "0"), err), SW_ERROR);
