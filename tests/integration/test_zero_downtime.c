@@ -15,6 +15,7 @@
 
 #define RELOADS 20
 #define KILLS 5
+#define ADMIN_KEY "zero-downtime-admin-key"
 
 /* One kind of client, run in a thread until told to stop. */
 struct load {
@@ -107,14 +108,32 @@ static void h2load_finish(FILE *f, long *ok, long *bad)
  * max_connections is structural (new workers), max_header_count a value
  * (in place): odd generations change the first, even ones only the second.
  */
-static void write_config(const char *path, const char *backend, int port, int gen)
+static void write_config(const char *path, const char *backend, int port, int admin, int gen)
 {
 	it_write_filef(path,
 		"{\"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": %d}],\n"
 		"  \"workers\": 2, \"io_backend\": \"%s\", \"max_connections\": %d},\n"
+		" \"admin\": {\"enabled\": true, \"address\": \"127.0.0.1\", \"port\": %d,\n"
+		"   \"api_key\": \"" ADMIN_KEY "\"},\n"
 		" \"timeouts\": {\"drain_ms\": 3000},\n"
 		" \"limits\": {\"max_header_count\": %d}}\n",
-		port, backend, 2048 - (gen + 1) / 2 % 2, 100 + gen);
+		port, backend, 2048 - (gen + 1) / 2 % 2, admin, 100 + gen);
+}
+
+/* Half the reloads are SIGHUP, half POST /v1/reload: the same path, two doors. */
+static void reload(struct it_proc *p, int admin, int k)
+{
+	char *out;
+	int st;
+
+	if (k % 4 < 2) {
+		ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+		return;
+	}
+	out = it_run(&st, "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'X-API-Key: "
+		     ADMIN_KEY "' http://127.0.0.1:%d/v1/reload", admin);
+	IT_ASSERT(strcmp(out, "200") == 0, "POST /v1/reload %d answered %s", k, out);
+	free(out);
 }
 
 static void start_load(struct load *l, pthread_t *th, int port, bool keep_alive)
@@ -137,7 +156,8 @@ static void stop_load(struct load *l, pthread_t th)
 /*
  * 20 reloads under HTTP/1.1 keep-alive, HTTP/1.1 connection-per-request
  * and HTTP/2 load, alternating a structural change (new workers) with a
- * value change (applied in place): not one request may fail.
+ * value change (applied in place), by SIGHUP and by POST /v1/reload: not
+ * one request may fail.
  */
 START_TEST(reloads_lose_nothing)
 {
@@ -148,13 +168,15 @@ START_TEST(reloads_lose_nothing)
 	long h2_ok = 0, h2_bad = 0;
 	struct it_proc *p;
 	FILE *h2 = NULL;
-	int port;
+	int ports[2], port, admin;
 
 	if (!backend)
 		return;
-	it_free_ports(&port, 1);
+	it_free_ports(ports, 2);
+	port = ports[0];
+	admin = ports[1];
 	it_path(cfg, "swerver.json");
-	write_config(cfg, backend, port, 0);
+	write_config(cfg, backend, port, admin, 0);
 	p = it_start(cfg, NULL);
 	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
 	start_load(&ka, &tka, port, true);
@@ -163,8 +185,8 @@ START_TEST(reloads_lose_nothing)
 		h2 = h2load_start(port, 8);
 	for (int k = 1; k <= RELOADS; k++) {
 		size_t from = it_log_size(p);
-		write_config(cfg, backend, port, k);
-		ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+		write_config(cfg, backend, port, admin, k);
+		reload(p, admin, k);
 		/* New workers: the master says so; in place: each of the two workers does. */
 		IT_ASSERT(k % 2 ? it_wait_log(p, from, "reload complete", 5000) :
 			  it_wait_log_n(p, from, "configuration applied in place", 2, 5000),
@@ -201,13 +223,14 @@ START_TEST(killed_worker_loses_only_its_own)
 	char cfg[IT_PATH_MAX];
 	struct it_proc *p;
 	pid_t kids[2];
-	int port, n;
+	int ports[2], port, n;
 
 	if (!backend)
 		return;
-	it_free_ports(&port, 1);
+	it_free_ports(ports, 2);
+	port = ports[0];
 	it_path(cfg, "swerver.json");
-	write_config(cfg, backend, port, 0);
+	write_config(cfg, backend, port, ports[1], 0);
 	p = it_start(cfg, NULL);
 	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
 	start_load(&ka, &tka, port, true);
