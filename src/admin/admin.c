@@ -153,7 +153,8 @@ static void on_body(struct sw_exchange *x, const char *data, ssize_t n, bool las
 		return;
 	}
 	b->p = sw_realloc(b->p, b->len + (size_t)n + 1);
-	memcpy(b->p + b->len, data, (size_t)n);
+	if (n)   /* the last piece may be empty, with no memory at all */
+		memcpy(b->p + b->len, data, (size_t)n);
 	b->len += (size_t)n;
 	b->p[b->len] = '\0';
 	if (last)

@@ -184,7 +184,8 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	struct sw_conn *c = conn_alloc(w);
 
 	c->w = w;
-	c->listen = listen;
+	c->on_admin = listen->admin;
+	c->h2c_only = listen->cfg.h2c_only;
 	c->state = C_IDLE;
 	c->len = c->used = 0;
 	c->keep_alive = true;
@@ -368,7 +369,7 @@ static void start_exchange(struct sw_conn *c)
 	c->streaming = c->stream_ready = c->stream_busy = c->tunnel = false;
 	x->tls = c->tls != NULL;
 	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
-	x->admin = c->listen->admin;
+	x->admin = c->on_admin;
 	x->bytes_in = c->used;
 	sw_exchange_begin(x);
 }
@@ -532,7 +533,7 @@ static bool pick_protocol(struct sw_conn *c)
 		sw_conn_start_h2(c);
 		return false;
 	}
-	if (c->listen->cfg.h2c_only || c->w->cfg->http2.h2c_only) {
+	if (c->h2c_only || c->w->cfg->http2.h2c_only) {
 		/* An HTTP/1.1 client on an HTTP/2-only port: say so, then close. */
 		refuse(c, 505);
 		return false;

@@ -32,7 +32,12 @@ struct sw_conn {
 	struct sw_timer timer;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
-	const struct sw_listen *listen;
+	/*
+	 * What the connection needs of its listener, copied at accept: a
+	 * single-process reload frees the listener set under open connections.
+	 */
+	bool on_admin;            /* the admin API's listener */
+	bool h2c_only;            /* listeners[].h2c_only */
 	enum conn_state state;
 	bool keep_alive;
 	bool recv_pending;

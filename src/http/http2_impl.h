@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <nghttp2/nghttp2.h>
 #include "event/loop.h"
+#include "http/body_buf.h"
 #include "http/exchange.h"
 
 struct sw_conn;
@@ -44,9 +45,7 @@ struct h2_stream {
 	char *scratch;                  /* sw_exchange_buffer memory */
 	size_t scratch_cap;
 	/* a request body the handler reads, held until it asks (window-bounded) */
-	char *body;
-	size_t body_len, body_cap;
-	size_t body_given;              /* bytes of body handed out, consumed on the next ask */
+	struct sw_body_buf body;
 	bool body_reading;
 	bool body_done;                 /* END_STREAM from the client */
 	sw_body_cb body_cb;

@@ -61,7 +61,7 @@ struct h2_stream *sw_h2_stream_new(struct h2_conn *h, int32_t id)
 	st->refuse = 0;
 	st->begun = st->responded = false;
 	st->framed = st->sent = 0;
-	st->body_len = st->body_given = 0;
+	sw_body_buf_reset(&st->body);
 	st->body_reading = st->body_done = false;
 	st->body_cb = NULL;
 	st->sp = NULL;
@@ -135,7 +135,7 @@ void sw_h2_stream_free_list(struct h2_conn *h)
 		free(st->rcbufs);
 		free(st->headers);
 		free(st->scratch);
-		free(st->body);
+		sw_body_buf_free(&st->body);
 		free(st);
 	}
 }
@@ -265,7 +265,7 @@ void sw_h2_stream_dispatch(struct h2_stream *st)
 	x->proto = SW_PROTO_HTTP2;
 	x->tls = c->tls != NULL;
 	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
-	x->admin = c->listen->admin;
+	x->admin = c->on_admin;
 	x->peer = (const struct sockaddr *)&c->peer;
 	x->peer_len = c->peer_len;
 	x->bytes_in = st->list_size;
@@ -374,7 +374,8 @@ int sw_h2_send_data(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *fra
 	out = sw_h2_out_reserve(h, 9 + length + pad);
 	data = out + 9 + (pad ? 1 : 0);
 	if (r->body_kind == SW_BODY_STREAM) {
-		memcpy(data, st->sp + st->soff, length);
+		if (length)   /* the last piece may be empty, with no memory at all */
+			memcpy(data, st->sp + st->soff, length);
 		st->soff += length;
 		st->stream_total += length;
 		/* The whole piece is in the output: its memory is the handler's again. */
@@ -481,12 +482,7 @@ void sw_h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
 		return;
 	}
 	/* Bounded by the stream window: nothing is acknowledged until taken. */
-	if (st->body_len + len > st->body_cap) {
-		st->body_cap = SW_MAX(st->body_cap * 2, st->body_len + len);
-		st->body = sw_realloc(st->body, st->body_cap);
-	}
-	memcpy(st->body + st->body_len, data, len);
-	st->body_len += len;
+	sw_body_buf_append(&st->body, data, len);
 	if (st->body_cb)
 		sw_timer_add(h->c->w->loop, &st->kick, 0);
 }
@@ -504,11 +500,8 @@ static void read_body(struct sw_exchange *x, sw_body_cb cb)
 	struct h2_conn *h = st->h;
 
 	/* The piece handed out last time is done with: acknowledge it (WINDOW_UPDATE). */
-	if (st->body_given) {
-		nghttp2_session_consume(h->s, st->id, st->body_given);
-		memmove(st->body, st->body + st->body_given, st->body_len - st->body_given);
-		st->body_len -= st->body_given;
-		st->body_given = 0;
+	if (st->body.lent) {
+		nghttp2_session_consume(h->s, st->id, sw_body_buf_give_back(&st->body));
 		sw_h2_schedule_flush(h);
 	}
 	st->body_reading = true;
@@ -527,12 +520,14 @@ static void on_kick(struct sw_timer *t)
 		st->sent_cb = NULL;
 		cb(&st->x, 0);
 	}
-	if (st->body_cb && st->body_given == 0 && (st->body_len || st->body_done)) {
+	if (st->body_cb && st->body.lent == 0 && (st->body.len || st->body_done)) {
 		sw_body_cb cb = st->body_cb;
 
 		st->body_cb = NULL;
-		st->body_given = st->body_len;
-		cb(&st->x, st->body, (ssize_t)st->body_len, st->body_done);
+		size_t n;
+		const char *p = sw_body_buf_lend(&st->body, &n);
+
+		cb(&st->x, p, (ssize_t)n, st->body_done);
 	}
 }
 

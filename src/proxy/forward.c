@@ -284,8 +284,14 @@ static void on_body_written(struct sw_io *io, ssize_t res)
 
 	sw_timer_del(f->st->w->loop, &f->send_timer);
 	if (res < 0) {
-		/* The upstream may have answered already and closed: let the read side tell. */
+		/*
+		 * After the answer began, the upstream may simply have stopped
+		 * reading (it answered early): the read side finishes.  Before,
+		 * nothing else would move this request: it fails.
+		 */
 		f->body_sent = false;
+		if (!f->responded)
+			fail(f, 502, "upstream write failed while sending the request body");
 		return;
 	}
 	if (!advance(f, (size_t)res)) {

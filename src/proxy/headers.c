@@ -68,7 +68,8 @@ static void put(struct out *o, const char *s, size_t n)
 		o->full = true;
 		return;
 	}
-	memcpy(o->p + o->n, s, n);
+	if (n)
+		memcpy(o->p + o->n, s, n);
 	o->n += n;
 }
 

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "daemon/worker.h"
+#include "http/body_buf.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "quic/quic_impl.h"
@@ -47,8 +48,7 @@ struct h3_stream {
 	sw_sent_cb sent_cb;
 	uint64_t stream_total;
 	/* the request body, held until the handler takes it (bounded by the stream window) */
-	char *body;
-	size_t body_len, body_cap, body_given;
+	struct sw_body_buf body;
 	bool body_reading, body_done;
 	sw_body_cb body_cb;
 	struct sw_timer kick;           /* handler callbacks run from the loop */
@@ -106,7 +106,7 @@ static struct h3_stream *stream_new(struct quic_conn *qc, int64_t id)
 	st->slast = st->has_data = st->piece_done = false;
 	st->sent_cb = NULL;
 	st->stream_total = 0;
-	st->body_len = st->body_given = 0;
+	sw_body_buf_reset(&st->body);
 	st->body_reading = st->body_done = false;
 	st->body_cb = NULL;
 	sw_timer_init(&st->kick, on_kick, st);
@@ -188,7 +188,7 @@ void sw_h3_free_streams(struct quic_conn *qc)
 		free(st->rcbufs);
 		free(st->headers);
 		free(st->scratch);
-		free(st->body);
+		sw_body_buf_free(&st->body);
 		free(st);
 	}
 }
@@ -374,12 +374,7 @@ static int on_recv_data(nghttp3_conn *h3, int64_t sid, const uint8_t *data, size
 		ngtcp2_conn_shutdown_stream(qc->conn, 0, sid, NGHTTP3_H3_REQUEST_CANCELLED);
 		return 0;
 	}
-	if (st->body_len + len > st->body_cap) {
-		st->body_cap = SW_MAX(st->body_cap * 2, st->body_len + len);
-		st->body = sw_realloc(st->body, st->body_cap);
-	}
-	memcpy(st->body + st->body_len, data, len);
-	st->body_len += len;
+	sw_body_buf_append(&st->body, data, len);
 	if (st->body_cb)
 		sw_timer_add(qc->ep->w->loop, &st->kick, 0);
 	return 0;
@@ -604,7 +599,8 @@ static nghttp3_ssize read_stream_body(nghttp3_conn *h3, int64_t sid, nghttp3_vec
 		char *chunk = sw_quic_chunk_get(st->qc->ep);
 		unsigned slot = (st->chunk_head + st->chunk_count) % QUIC_CHUNKS;
 
-		memcpy(chunk, st->sp + st->soff, want);
+		if (want)
+			memcpy(chunk, st->sp + st->soff, want);
 		st->chunks[slot] = chunk;
 		st->chunk_len[slot] = want;
 		st->chunk_count++;
@@ -657,11 +653,8 @@ static void read_body(struct sw_exchange *x, sw_body_cb cb)
 	struct quic_conn *qc = st->qc;
 
 	/* The piece handed out last time is done with: the client may send that much more. */
-	if (st->body_given) {
-		credit(qc, st->id, st->body_given);
-		memmove(st->body, st->body + st->body_given, st->body_len - st->body_given);
-		st->body_len -= st->body_given;
-		st->body_given = 0;
+	if (st->body.lent) {
+		credit(qc, st->id, sw_body_buf_give_back(&st->body));
 		sw_quic_want_write(qc);
 	}
 	st->body_reading = true;
@@ -680,12 +673,13 @@ static void on_kick(struct sw_timer *t)
 		st->sent_cb = NULL;
 		cb(&st->x, 0);
 	}
-	if (st->body_cb && st->body_given == 0 && (st->body_len || st->body_done)) {
+	if (st->body_cb && st->body.lent == 0 && (st->body.len || st->body_done)) {
 		sw_body_cb cb = st->body_cb;
+		size_t n;
+		const char *p = sw_body_buf_lend(&st->body, &n);
 
 		st->body_cb = NULL;
-		st->body_given = st->body_len;
-		cb(&st->x, st->body, (ssize_t)st->body_len, st->body_done);
+		cb(&st->x, p, (ssize_t)n, st->body_done);
 	}
 }
 
