@@ -217,6 +217,70 @@ static int capture_start(void)
 	return port;
 }
 
+/*
+ * A slow upstream sink: reads a request with a Content-Length body in
+ * 8 KiB steps with a pause between them (a few MB/s, so the proxy's writes
+ * to it wait), then answers "<bytes> <fnv1a-64 hex>" and closes.
+ */
+static int slow_sink_start(void)
+{
+	struct origin *o = origin_new("slowsink");
+	int port, fd = it_hold_port(&port), small = 16384;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	fflush(NULL);
+	o->pid = fork();
+	ck_assert_msg(o->pid >= 0, "fork: %s", strerror(errno));
+	if (o->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;) {
+			static char buf[8192 + 16384];
+			char resp[256], body[64], *end = NULL, *cl;
+			uint64_t h = 0xcbf29ce484222325ull, got = 0, want = 0;
+			size_t len = 0;
+			int c = accept(fd, NULL, NULL), n;
+
+			if (c < 0)
+				continue;
+			while (len < 16384 && !memmem(buf, len, "\r\n\r\n", 4)) {
+				ssize_t k = recv(c, buf + len, 16384 - len, 0);
+				if (k <= 0)
+					break;
+				len += (size_t)k;
+			}
+			end = memmem(buf, len, "\r\n\r\n", 4);
+			if (!end) {
+				close(c);
+				continue;
+			}
+			*end = '\0';
+			cl = strcasestr(buf, "\r\nContent-Length:");
+			want = cl ? strtoull(cl + 17, NULL, 10) : 0;
+			for (char *p = end + 4; p < buf + len; p++, got++)
+				h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+			while (got < want) {
+				ssize_t k = recv(c, buf, 8192, 0);
+				if (k <= 0)
+					break;
+				for (ssize_t i = 0; i < k; i++)
+					h = (h ^ (unsigned char)buf[i]) * 0x100000001b3ull;
+				got += (uint64_t)k;
+				usleep(1000);
+			}
+			snprintf(body, sizeof(body), "%llu %016llx", (unsigned long long)got,
+				 (unsigned long long)h);
+			n = snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
+				     "Connection: close\r\n\r\n%s", strlen(body), body);
+			if (send(c, resp, (size_t)n, MSG_NOSIGNAL) < 0)
+				_exit(1);
+			close(c);
+		}
+	}
+	close(fd);
+	o->port = port;
+	return port;
+}
+
 static void origins_teardown(void)
 {
 	origins_kill_all();
@@ -1591,13 +1655,13 @@ static void check_upload(pid_t pid, long base, const char *what, const char *fnv
 
 	it_path(hf, "upload.heads");
 	unlink(hf);
-	snprintf(cmd, sizeof(cmd), T "curl -s --max-time 20 -D %s %s http://127.0.0.1:%d/sink",
+	snprintf(cmd, sizeof(cmd), T "curl -s --max-time 10 -D %s %s http://127.0.0.1:%d/sink",
 		 hf, args, port);
 	run_watched(&w, pid, false, cmd);
 	heads = it_read_file(hf);
 	IT_ASSERT(w.status == 0 && strcmp(w.out, want_body) == 0,
-		  "%s: curl exit %d, the origin counted \"%s\", want %s", what, w.status, w.out,
-		  want_body);
+		  "%s: curl exit %d%s, the origin counted \"%s\", want %s", what, w.status,
+		  w.status == 28 ? " (no answer in 10 s: the upload stalled)" : "", w.out, want_body);
 	v = strcasestr(heads, "x-body-fnv:");
 	IT_ASSERT(v && strncmp(v + 11 + strspn(v + 11, " "), fnv, 16) == 0,
 		  "%s: the origin's X-Body-Fnv differs from %s:\n%s", what, fnv, heads);
@@ -1638,8 +1702,10 @@ START_TEST(stream_upload)
 	snprintf(args, sizeof(args), "--http1.1 -X POST -T %s -H 'Transfer-Encoding: chunked'", file);
 	check_upload(p->pid, base, "HTTP/1.1 chunked upload", fnv, args, port);
 	if (sw_module_find("http2")) {
+		/* twice: each is a new connection, whose stream buffers grow while pieces are out */
 		snprintf(args, sizeof(args), "--http2-prior-knowledge --data-binary @%s", file);
 		check_upload(p->pid, base, "HTTP/2 upload", fnv, args, port);
+		check_upload(p->pid, base, "HTTP/2 upload (again)", fnv, args, port);
 	}
 }
 END_TEST
@@ -1665,6 +1731,95 @@ static void check_download(pid_t pid, long base, const char *what, const char *a
 		w.peak_kb);
 	free(w.out);
 }
+
+/*
+ * Uploads to an upstream slower than the client: the proxy's writes wait
+ * while the client keeps sending (HTTP/2 within its window).  The bytes
+ * must arrive intact, in time.
+ */
+START_TEST(upload_slow_upstream)
+{
+	char file[IT_PATH_MAX], want[64], cmd[2048];
+	static unsigned char blk[1 << 16];
+	uint64_t h = 0xcbf29ce484222325ull;
+	const uint64_t size = 8u << 20;
+	int port, sink;
+	FILE *f;
+
+	if (!have_proxy(_i))
+		return;
+	sink = slow_sink_start();
+	start_proxy(_i, 1, NULL, &port,
+		"\"upstreams\": [{\"name\": \"u\", \"servers\": [{\"address\": \"127.0.0.1\", \"port\": %d,\n"
+		"                \"max_fails\": 0}]}],\n"
+		"  \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"u\", \"connect_timeout_ms\": 500,\n"
+		"               \"read_timeout_ms\": 8000}]", sink);
+	it_path(file, "slow-upload.bin");
+	f = fopen(file, "w");
+	ck_assert_ptr_nonnull(f);
+	for (uint64_t off = 0; off < size; off += sizeof(blk)) {
+		for (size_t k = 0; k < sizeof(blk); k++) {
+			blk[k] = (unsigned char)(((off + k) * 11 + ((off + k) >> 9)) & 0xff);
+			h = (h ^ blk[k]) * 0x100000001b3ull;
+		}
+		ck_assert_int_eq(fwrite(blk, 1, sizeof(blk), f), sizeof(blk));
+	}
+	ck_assert_int_eq(fclose(f), 0);
+	snprintf(want, sizeof(want), "%llu %016llx", (unsigned long long)size, (unsigned long long)h);
+
+	for (int proto = 0; proto < 2; proto++) {
+		const char *what = proto ? "HTTP/2" : "HTTP/1.1";
+		int st;
+		char *o;
+
+		if (proto && !sw_module_find("http2"))
+			break;
+		snprintf(cmd, sizeof(cmd), T "curl -s --max-time 15 %s --data-binary @%s "
+			 "-w ' %%{http_code}' http://127.0.0.1:%d/upload",
+			 proto ? "--http2-prior-knowledge" : "--http1.1", file, port);
+		o = run(&st, "%s", cmd);
+		IT_ASSERT(st == 0 && strncmp(o, want, strlen(want)) == 0 && strstr(o, " 200"),
+			  "%s upload of 8 MiB to a slow upstream: the upstream got \"%s\" (curl exit %d), "
+			  "want \"%s\" and 200", what, o, st, want);
+		free(o);
+	}
+}
+END_TEST
+
+/*
+ * read_timeout_ms bounds the wait for the upstream's response, not the
+ * client's upload: a body that takes longer than it to arrive (while
+ * bytes keep flowing) must still go through.
+ */
+START_TEST(slow_client_upload)
+{
+	struct origin *a;
+	char file[IT_PATH_MAX], *o;
+	int port, st;
+	int64_t t0;
+
+	if (!have_proxy(_i))
+		return;
+	a = origin_start("A");
+	start_proxy(_i, 1, NULL, &port,
+		"\"upstreams\": [{\"name\": \"u\", \"servers\": [{\"address\": \"127.0.0.1\", \"port\": %d,\n"
+		"                \"max_fails\": 0}]}],\n"
+		"  \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"u\", \"connect_timeout_ms\": 500,\n"
+		"               \"read_timeout_ms\": 700}]", a->port);
+	it_path(file, "slow.bin");
+	o = run(&st, "head -c 160000 /dev/zero > %s", file);
+	free(o);
+	t0 = it_now_ms();
+	/* 160 kB at 80 kB/s: about 2 s of steady upload */
+	o = run(&st, T "curl -s --max-time 10 --http1.1 --limit-rate 80k --data-binary @%s "
+		"-w ' %%{http_code}' http://127.0.0.1:%d/sink", file, port);
+	IT_ASSERT(st == 0 && strcmp(o, "160000\n 200") == 0,
+		  "an upload of 2 s with read_timeout_ms 700: \"%s\" after %d ms; want the origin's "
+		  "count and 200 (the read timeout must not run while the request body is still "
+		  "being sent)", o, (int)(it_now_ms() - t0));
+	free(o);
+}
+END_TEST
 
 START_TEST(stream_download)
 {
@@ -2112,6 +2267,8 @@ static Suite *proxy_suite(void)
 	tcase_add_loop_test(tc, keepalive_bodiless, 0, 2);
 	tcase_add_loop_test(tc, head_length, 0, 2);
 	tcase_add_loop_test(tc, stream_upload, 0, 2);
+	tcase_add_loop_test(tc, upload_slow_upstream, 0, 2);
+	tcase_add_loop_test(tc, slow_client_upload, 0, 2);
 	tcase_add_loop_test(tc, stream_download, 0, 2);
 	tcase_add_loop_test(tc, upstream_errors, 0, 2);
 	tcase_add_loop_test(tc, rate_limit, 0, 2);
