@@ -127,8 +127,13 @@ struct tls_ctx {
 	size_t sni_count;
 };
 
-/* Forward secrecy only; TLS 1.3 suites are OpenSSL's (all forward secret). */
-#define TLS12_CIPHERS "ECDHE+AESGCM:ECDHE+CHACHA20"
+/*
+ * Forward secrecy only.  We choose (server preference), and AES-128-GCM
+ * comes first: as strong as needed and cheaper than AES-256, as browsers
+ * and nginx order it; TLS 1.3 suites are all forward secret.
+ */
+#define TLS12_CIPHERS "ECDHE+AES128+AESGCM:ECDHE+AESGCM:ECDHE+CHACHA20"
+#define TLS13_SUITES "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 
 /*
  * h2 first when the HTTP/2 unit is built in, then http/1.1; a client that
@@ -256,6 +261,7 @@ static SSL_CTX *new_ctx(const struct sw_tls_cfg *cfg, char *err, size_t n)
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_cipher_list(ctx, TLS12_CIPHERS);
+	SSL_CTX_set_ciphersuites(ctx, TLS13_SUITES);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 			    SSL_OP_NO_COMPRESSION);
 	/* We retry a WANT_WRITE with the same bytes, maybe from a moved buffer. */
