@@ -12,6 +12,11 @@
 #                  [--pool N] [--backend-cpus LIST] [--only h1|h2]
 #                  [--max-other PCT]
 #
+# h2load keeps connections x streams requests in flight (512 by default),
+# more than an idle pool of 64 holds: every proxy then closes and reopens
+# upstream connections, which the "upstream connects" column counts;
+# --pool 512 measures HTTP/2 with the upstream connections reused.
+#
 # Needs: wrk, h2load (nghttp2-client), nginx, haproxy, curl, taskset
 # (scripts/install-deps.sh --bench). Builds swerver with -O2 in a scratch
 # directory unless SWERVER_BIN points at a binary.
@@ -450,7 +455,7 @@ echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $nc
 echo "# proxies: $workers worker/thread on CPUs $server_cpus; backend nginx (1 worker) on CPUs $backend_cpus; load generator on CPUs $client_cpus; median of $runs runs of ${duration}s; idle upstream pool $pool"
 echo
 echo "Backend: one nginx worker serving /tiny (\`return 200 \"ok\"\`) and /4k.bin (sendfile); every proxy keeps idle HTTP/1.1 connections to it (nginx \`keepalive $pool\`, haproxy \`http-reuse always\` + \`pool-max-conn $pool\`, swerver \`connection_pool.max_idle $pool\`)."
-echo "swerver adds X-Forwarded-For, X-Forwarded-Proto and Via upstream; nginx and haproxy as configured add none. /tiny response header bytes over HTTP/1.1: swerver $(header_bytes "$port_epoll"), nginx $(header_bytes "$port_nginx"), haproxy $(header_bytes "$port_haproxy")."
+echo "swerver adds X-Forwarded-For, X-Forwarded-Proto, X-Forwarded-Host, Via and X-Request-Id upstream (and X-Request-Id to the client); nginx and haproxy as configured add none. /tiny response header bytes over HTTP/1.1: swerver $(header_bytes "$port_epoll"), nginx $(header_bytes "$port_nginx"), haproxy $(header_bytes "$port_haproxy")."
 echo
 echo "req/s: median of $runs runs; ratio: swerver / peer. CPU: proxy CPU time (user + system, all its processes and threads) per request in µs; CPU ratio: nginx's / swerver's (>1 means swerver spends less). Backend CPU µs/req: what each proxy's upstream traffic costs the backend; upstream connects: connections the backend accepted per 1000 requests (warm-up included; 0 = every request reused a pooled connection)."
 echo
@@ -471,6 +476,10 @@ if [ "$only" != h1 ]; then
 fi
 echo
 echo "h1: wrk -t1 -c$conns -d${duration}s, keep-alive. h2: h2load -c$h2conns -m$streams -t1 -D$duration --warm-up-time=$warmup, cleartext HTTP/2 with prior knowledge (h2c); the proxies speak HTTP/1.1 to the backend."
+if [ "$only" != h1 ] && [ $((h2conns * streams)) -gt "$pool" ]; then
+	echo
+	echo "h2 keeps $((h2conns * streams)) requests in flight, more than the $pool idle upstream connections each proxy keeps: they all close and reopen upstream connections (upstream connects column), so the h2 rows measure that too. --pool $((h2conns * streams)) measures them with the connections reused."
+fi
 echo
 echo "Other processes used at most $other_max% of a CPU during any run (beside the proxy, backend and load generator; a few % is noise)."
 echo
