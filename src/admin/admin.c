@@ -262,13 +262,13 @@ static void delete_named(struct sw_exchange *x, enum sw_admin_op op, struct sw_s
 
 /* ---- routing ---- */
 
-static bool method_is(const struct sw_exchange *x, enum sw_method m, const char *allow)
+/* True when x uses m (GET admits HEAD); otherwise answers 405 with Allow. */
+static bool method_is(struct sw_exchange *x, enum sw_method m, const char *allow)
 {
 	if (x->req.method == m || (m == SW_METHOD_GET && x->req.method == SW_METHOD_HEAD))
 		return true;
-	sw_response_add_header(&((struct sw_exchange *)x)->resp, SW_STR("Allow"),
-			       (struct sw_str){ allow, strlen(allow) });
-	sw_admin_error((struct sw_exchange *)x, 405, "method not allowed here");
+	sw_response_add_header(&x->resp, SW_STR("Allow"), (struct sw_str){ allow, strlen(allow) });
+	sw_admin_error(x, 405, "method not allowed here");
 	return false;
 }
 

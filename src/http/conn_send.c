@@ -214,7 +214,7 @@ static void start_write(struct sw_conn *c)
 
 /* ---- streamed bodies (SW_BODY_STREAM): one piece in flight at a time ---- */
 
-static void send_piece(struct sw_conn *c);
+static void send_piece(struct sw_conn *c, bool with_head);
 
 /* The piece is out: tell the handler, then end the response after the last. */
 static void piece_sent(struct sw_conn *c, int res)
@@ -273,12 +273,13 @@ static bool body_allowed(const struct sw_conn *c)
 	return c->tunnel || (c->x.req.method != SW_METHOD_HEAD && sw_status_has_length(c->x.resp.status));
 }
 
-static void send_piece(struct sw_conn *c)
+/* One piece, behind the response head (iov[0]) when that has not gone out yet. */
+static void send_piece(struct sw_conn *c, bool with_head)
 {
 	size_t n = body_allowed(c) ? c->sn : 0;
 
 	c->stream_busy = true;
-	c->iovcnt = 0;
+	c->iovcnt = with_head ? 1 : 0;
 	c->stream_total += n;
 	if (c->stream_chunked && n) {
 		int k = snprintf(c->chunk_line, sizeof(c->chunk_line), "%zx\r\n", n);
@@ -307,7 +308,7 @@ static void stream_head_sent(struct sw_conn *c)
 {
 	c->stream_ready = true;
 	if (c->sent_cb && !c->stream_busy)
-		send_piece(c);
+		send_piece(c, false);
 	else
 		sw_conn_set_timer(c, c->w->cfg->timeouts.idle_ms);
 }
@@ -322,7 +323,25 @@ static void write_body(struct sw_exchange *x, const char *data, size_t n, bool l
 	c->slast = last;
 	c->sent_cb = cb;
 	if (c->stream_ready && !c->stream_busy)
-		send_piece(c);
+		send_piece(c, false);
+}
+
+/*
+ * A streamed head waits for the loop: a handler that has its first piece
+ * at hand (the proxy, with the upstream's head and body in one read) hands
+ * it over before this runs, and both go out in one writev instead of two.
+ */
+static void on_stream_head(struct sw_io *io, ssize_t res)
+{
+	struct sw_conn *c = io->data;
+
+	(void)res;
+	if (c->sent_cb) {
+		c->stream_ready = true;
+		send_piece(c, true);
+	} else {
+		start_write(c);
+	}
 }
 
 static void respond(struct sw_exchange *x)
@@ -376,6 +395,14 @@ static void respond(struct sw_exchange *x)
 		sw_conn_nodelay(c);
 	c->state = C_WRITE;
 	sw_conn_set_timer(c, c->w->cfg->timeouts.write_ms);
+	/* A tunnel's 101 goes at once: the client waits for it before it sends. */
+	if (c->streaming && !c->tunnel) {
+		c->wio.data = c;
+		c->wio.cb = on_stream_head;
+		if (sw_loop_post(c->w->loop, &c->h, &c->wio, true, 0) != SW_OK)
+			sw_conn_close(c);
+		return;
+	}
 	start_write(c);
 }
 
