@@ -708,6 +708,37 @@ int it_hold_port(int *port)
 	return bind_loopback(port, true);
 }
 
+int it_free_dual_port(void)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		int port = it_free_port();
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		bool ok;
+
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok)
+			return port;
+	}
+	ck_abort_msg("no port free for both TCP and UDP");
+	return -1;
+}
+
+void it_make_cert(const char *dir)
+{
+	int st;
+	char *out = it_run(&st, "cd %s && openssl req -x509 -newkey ec -pkeyopt "
+			   "ec_paramgen_curve:P-256 -nodes -days 2 -keyout key.pem -out cert.pem "
+			   "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>&1",
+			   dir);
+
+	IT_ASSERT(st == 0, "openssl req: %s", out);
+	free(out);
+}
+
 /* "[::1]" or "::1" -> AF_INET6 address; "127.0.0.1" -> AF_INET. */
 static socklen_t make_addr(struct sockaddr_storage *ss, const char *host, int port)
 {

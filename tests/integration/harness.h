@@ -148,6 +148,10 @@ int it_free_port(void);
 void it_free_ports(int *out, int n);
 /* Binds and listens on 127.0.0.1:0 without SO_REUSEPORT; returns the fd. */
 int it_hold_port(int *port);
+/* A 127.0.0.1 port free for TCP and UDP both (a listener with QUIC takes both). */
+int it_free_dual_port(void);
+/* dir/cert.pem + dir/key.pem: self-signed ECDSA P-256 for localhost and 127.0.0.1. */
+void it_make_cert(const char *dir);
 /* Monotonic clock in milliseconds / microseconds. */
 int64_t it_now_ms(void);
 int64_t it_now_us(void);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "core/module.h"
 #include "harness.h"
 
@@ -83,25 +84,50 @@ static void *load_run(void *arg)
 	return NULL;
 }
 
-/* h2load over cleartext HTTP/2 for secs; its counts of succeeded and failed requests. */
-static FILE *h2load_start(int port, int secs)
+/*
+ * A load generator run for secs in the background: h2load over cleartext
+ * HTTP/2, or bench/h3load (libcurl's HTTP/3) whose summary copies
+ * h2load's. Read back: counts of succeeded and failed requests; with
+ * IT_VERBOSE the generator's first error goes to stderr.
+ */
+static FILE *load_start(const char *tool, const char *opts, const char *url, int secs)
 {
-	char cmd[512];
+	char cmd[1024];
 
-	snprintf(cmd, sizeof(cmd), "h2load -D %d -c 2 -m 4 http://127.0.0.1:%d/.healthz 2>&1 | "
-		 "sed -n 's/^requests: .* \\([0-9]*\\) succeeded, \\([0-9]*\\) failed, "
-		 "\\([0-9]*\\) errored.*/\\1 \\2 \\3/p'", secs, port);
+	snprintf(cmd, sizeof(cmd), "%s -D %d %s %s 2>&1 | sed -n "
+		 "-e 's/^requests: .* \\([0-9]*\\) succeeded, \\([0-9]*\\) failed, "
+		 "\\([0-9]*\\) errored.*/\\1 \\2 \\3/p' -e '/first error/w /dev/stderr'",
+		 tool, secs, opts, url);
 	return popen(cmd, "r");
 }
 
-static void h2load_finish(FILE *f, long *ok, long *bad)
+static void load_finish(FILE *f, const char *what, long *ok, long *bad)
 {
 	long s = 0, fl = -1, er = -1;
 
-	IT_ASSERT(fscanf(f, "%ld %ld %ld", &s, &fl, &er) == 3, "no counts from h2load");
+	IT_ASSERT(fscanf(f, "%ld %ld %ld", &s, &fl, &er) == 3, "no counts from %s", what);
 	pclose(f);
 	*ok = s;
 	*bad = fl + er;
+}
+
+/* HTTP/3 load needs the QUIC unit and bench/h3load (built when libcurl is there). */
+static const char *h3load_bin(void)
+{
+	const char *bin = getenv("H3LOAD_BIN");
+
+	return sw_module_find("http3") && bin && access(bin, X_OK) == 0 ? bin : NULL;
+}
+
+/* HTTP/3 load on the same port over UDP: 2 connections, 4 streams each. */
+static FILE *h3_start(int port, int secs)
+{
+	char url[64];
+
+	if (!h3load_bin())
+		return NULL;
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/.healthz", port);
+	return load_start(h3load_bin(), "-c 2 -m 4 -T 5000", url, secs);
 }
 
 /*
@@ -110,14 +136,34 @@ static void h2load_finish(FILE *f, long *ok, long *bad)
  */
 static void write_config(const char *path, const char *backend, int port, int admin, int gen)
 {
+	const char *d = it_tmpdir();
+	bool h3 = h3load_bin() != NULL;
+
 	it_write_filef(path,
-		"{\"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": %d}],\n"
+		"{\"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": %d,\n"
+		"    \"quic_enabled\": %s}],\n"
 		"  \"workers\": 2, \"io_backend\": \"%s\", \"max_connections\": %d},\n"
+		"%s%s%s%s%s"
 		" \"admin\": {\"enabled\": true, \"address\": \"127.0.0.1\", \"port\": %d,\n"
 		"   \"api_key\": \"" ADMIN_KEY "\"},\n"
 		" \"timeouts\": {\"drain_ms\": 3000},\n"
 		" \"limits\": {\"max_header_count\": %d}}\n",
-		port, backend, 2048 - (gen + 1) / 2 % 2, admin, 100 + gen);
+		port, h3 ? "true" : "false", backend, 2048 - (gen + 1) / 2 % 2,
+		h3 ? " \"tls\": {\"cert_path\": \"" : "", h3 ? d : "",
+		h3 ? "/cert.pem\", \"key_path\": \"" : "", h3 ? d : "", h3 ? "/key.pem\"},\n" : "",
+		admin, 100 + gen);
+}
+
+/* Ports for the server (TCP + UDP when HTTP/3 is on) and the admin API; the certificate. */
+static void setup(int *port, int *admin)
+{
+	int ports[2];
+
+	it_free_ports(ports, 2);
+	*port = h3load_bin() ? it_free_dual_port() : ports[0];
+	*admin = ports[1] != *port ? ports[1] : ports[0];
+	if (h3load_bin())
+		it_make_cert(it_tmpdir());
 }
 
 /* Half the reloads are SIGHUP, half POST /v1/reload: the same path, two doors. */
@@ -164,25 +210,25 @@ START_TEST(reloads_lose_nothing)
 	const char *backend = it_backend(_i);
 	struct load ka, nc;
 	pthread_t tka, tnc;
-	char cfg[IT_PATH_MAX];
-	long h2_ok = 0, h2_bad = 0;
+	char cfg[IT_PATH_MAX], url[64];
+	long h2_ok = 0, h2_bad = 0, h3_ok = 0, h3_bad = 0;
 	struct it_proc *p;
-	FILE *h2 = NULL;
-	int ports[2], port, admin;
+	FILE *h2 = NULL, *h3;
+	int port, admin;
 
 	if (!backend)
 		return;
-	it_free_ports(ports, 2);
-	port = ports[0];
-	admin = ports[1];
+	setup(&port, &admin);
 	it_path(cfg, "swerver.json");
 	write_config(cfg, backend, port, admin, 0);
 	p = it_start(cfg, NULL);
 	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
 	start_load(&ka, &tka, port, true);
 	start_load(&nc, &tnc, port, false);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/.healthz", port);
 	if (sw_module_find("http2"))
-		h2 = h2load_start(port, 8);
+		h2 = load_start("h2load", "-c 2 -m 4", url, 8);
+	h3 = h3_start(port, 8);
 	for (int k = 1; k <= RELOADS; k++) {
 		size_t from = it_log_size(p);
 		write_config(cfg, backend, port, admin, k);
@@ -196,11 +242,13 @@ START_TEST(reloads_lose_nothing)
 	stop_load(&ka, tka);
 	stop_load(&nc, tnc);
 	if (h2)
-		h2load_finish(h2, &h2_ok, &h2_bad);
+		load_finish(h2, "h2load", &h2_ok, &h2_bad);
+	if (h3)
+		load_finish(h3, "h3load", &h3_ok, &h3_bad);
 	if (getenv("IT_VERBOSE"))
-		fprintf(stderr, "reloads: keep-alive %ld/%ld, new conn %ld/%ld, h2 %ld/%ld failed\n",
-			atomic_load(&ka.failed), atomic_load(&ka.ok), atomic_load(&nc.failed),
-			atomic_load(&nc.ok), h2_bad, h2_ok);
+		fprintf(stderr, "reloads: keep-alive %ld/%ld, new conn %ld/%ld, h2 %ld/%ld, "
+			"h3 %ld/%ld failed\n", atomic_load(&ka.failed), atomic_load(&ka.ok),
+			atomic_load(&nc.failed), atomic_load(&nc.ok), h2_bad, h2_ok, h3_bad, h3_ok);
 	IT_ASSERT(atomic_load(&ka.ok) > 0 && atomic_load(&nc.ok) > 0, "no load got through");
 	IT_ASSERT(atomic_load(&ka.failed) == 0, "keep-alive: %ld requests failed across %d reloads "
 		  "(first: %d)", atomic_load(&ka.failed), RELOADS, ka.first_error);
@@ -208,6 +256,8 @@ START_TEST(reloads_lose_nothing)
 		  "reloads (first: %d)", atomic_load(&nc.failed), RELOADS, nc.first_error);
 	IT_ASSERT(!h2 || (h2_ok > 0 && h2_bad == 0), "HTTP/2: %ld of %ld requests failed across %d "
 		  "reloads", h2_bad, h2_ok + h2_bad, RELOADS);
+	IT_ASSERT(!h3 || (h3_ok > 0 && h3_bad == 0), "HTTP/3: %ld of %ld requests failed across %d "
+		  "reloads", h3_bad, h3_ok + h3_bad, RELOADS);
 }
 END_TEST
 
@@ -221,20 +271,22 @@ START_TEST(killed_worker_loses_only_its_own)
 	struct load ka, nc;
 	pthread_t tka, tnc;
 	char cfg[IT_PATH_MAX];
+	long h3_ok = 0, h3_bad = 0;
 	struct it_proc *p;
 	pid_t kids[2];
-	int ports[2], port, n;
+	int port, admin, n;
+	FILE *h3;
 
 	if (!backend)
 		return;
-	it_free_ports(ports, 2);
-	port = ports[0];
+	setup(&port, &admin);
 	it_path(cfg, "swerver.json");
-	write_config(cfg, backend, port, ports[1], 0);
+	write_config(cfg, backend, port, admin, 0);
 	p = it_start(cfg, NULL);
 	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
 	start_load(&ka, &tka, port, true);
 	start_load(&nc, &tnc, port, false);
+	h3 = h3_start(port, 5);
 	for (int k = 0; k < KILLS; k++) {
 		n = it_wait_children(p->pid, 2, kids, 2, 5000);
 		IT_ASSERT(n == 2, "only %d workers before kill %d", n, k);
@@ -247,14 +299,19 @@ START_TEST(killed_worker_loses_only_its_own)
 	it_sleep_ms(200);
 	stop_load(&ka, tka);
 	stop_load(&nc, tnc);
+	if (h3)
+		load_finish(h3, "h3load", &h3_ok, &h3_bad);
 	if (getenv("IT_VERBOSE"))
-		fprintf(stderr, "kills: keep-alive %ld/%ld, new conn %ld/%ld failed\n",
+		fprintf(stderr, "kills: keep-alive %ld/%ld, new conn %ld/%ld, h3 %ld/%ld failed\n",
 			atomic_load(&ka.failed), atomic_load(&ka.ok), atomic_load(&nc.failed),
-			atomic_load(&nc.ok));
+			atomic_load(&nc.ok), h3_bad, h3_ok);
 	/* Two client connections, five kills: at most one request each per kill. */
 	IT_ASSERT(atomic_load(&ka.failed) + atomic_load(&nc.failed) <= 2 * KILLS,
 		  "%ld + %ld requests failed across %d kills", atomic_load(&ka.failed),
 		  atomic_load(&nc.failed), KILLS);
+	/* HTTP/3: a killed worker takes its connections' streams, 2 x 4, with it. */
+	IT_ASSERT(!h3 || (h3_ok > 0 && h3_bad <= 2 * 4 * KILLS), "HTTP/3: %ld of %ld requests "
+		  "failed across %d kills", h3_bad, h3_ok + h3_bad, KILLS);
 	IT_ASSERT(atomic_load(&ka.ok) > 0 && atomic_load(&nc.ok) > 0, "no load got through");
 	IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS) == 200, "not serving after");
 }
