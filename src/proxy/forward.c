@@ -20,7 +20,9 @@ struct px_fwd {
 	const struct px_route *r;
 	struct px_server *srv, *failed_srv;
 	struct px_upconn *uc;
-	struct sw_timer send_timer, read_timer, total_timer;
+	struct sw_timer send_timer, read_timer, total_timer, wait_timer;
+	struct px_fwd *wait_next;     /* in srv->waiters while waiting for a connection */
+	bool waiting;
 	unsigned attempts;
 	uint64_t sent_ms;         /* when the request head went to this server */
 	bool stale_retried;
@@ -95,6 +97,7 @@ static void stop_timers(struct px_fwd *f)
 	sw_timer_del(loop, &f->send_timer);
 	sw_timer_del(loop, &f->read_timer);
 	sw_timer_del(loop, &f->total_timer);
+	sw_timer_del(loop, &f->wait_timer);
 }
 
 /* Lets go of the upstream connection: back to the pool only if it is clean. */
@@ -114,8 +117,11 @@ static void drop_upstream(struct px_fwd *f, bool reusable)
 	f->reading = false;
 }
 
+static void unwait(struct px_fwd *f);
+
 static void fwd_free(struct px_fwd *f)
 {
+	unwait(f);
 	stop_timers(f);
 	if (f->x) {
 		f->x->on_abort = NULL;
@@ -359,6 +365,87 @@ static void on_head_written(struct sw_io *io, ssize_t res)
 		body_done(f);
 }
 
+/* routes[].connect_timeout_ms or the pool's, whichever is shorter. */
+static uint32_t connect_timeout(const struct px_fwd *f)
+{
+	return SW_MIN(f->r->cfg->connect_timeout_ms,
+		      f->r->up->cfg->connection_pool.connect_timeout_ms);
+}
+
+/* ---- waiting for a connection when the pool is full ---- */
+
+static void use_connection(struct px_fwd *f);
+
+static void unwait(struct px_fwd *f)
+{
+	struct px_server *s = f->srv;
+	struct px_fwd **pp;
+
+	if (!f->waiting)
+		return;
+	f->waiting = false;
+	sw_timer_del(f->st->w->loop, &f->wait_timer);
+	for (pp = &s->waiters; *pp != f; pp = &(*pp)->wait_next)
+		;
+	*pp = f->wait_next;
+	if (s->waiters_tail == &f->wait_next)
+		s->waiters_tail = pp;
+	f->wait_next = NULL;
+	if (!s->waiters)
+		sw_timer_del(f->st->w->loop, &s->wake);
+}
+
+static void on_wait_timeout(struct sw_timer *t)
+{
+	struct px_fwd *f = t->data;
+
+	unwait(f);
+	fail(f, 503, "no upstream connection free within the connect timeout "
+		     "(connection_pool.max_connections reached)");
+}
+
+/* The first waiters take what was freed, from the loop rather than inside the closer's stack. */
+static void on_wake(struct sw_timer *t)
+{
+	struct px_server *s = t->data;
+	const struct sw_pool_cfg *pool = &s->up->cfg->connection_pool;
+
+	while (s->waiters && (s->idle || s->nopen < pool->max_connections)) {
+		struct px_fwd *f = s->waiters;
+
+		unwait(f);
+		use_connection(f);
+	}
+}
+
+static void wait_for_connection(struct px_fwd *f)
+{
+	struct px_server *s = f->srv;
+
+	if (!s->waiters) {
+		s->waiters_tail = &s->waiters;
+		if (!s->wake.cb)
+			sw_timer_init(&s->wake, on_wake, s);
+	}
+	f->waiting = true;
+	f->wait_next = NULL;
+	*s->waiters_tail = f;
+	s->waiters_tail = &f->wait_next;
+	sw_timer_add(f->st->w->loop, &f->wait_timer, connect_timeout(f));
+}
+
+void px_fwd_capacity(struct px_server *s)
+{
+	if (s->waiters && !sw_timer_armed(&s->wake))
+		sw_timer_add(s->up->st->w->loop, &s->wake, 0);
+}
+
+void px_fwd_forget(struct px_server *s)
+{
+	if (s->wake.cb && sw_timer_armed(&s->wake))
+		sw_timer_del(s->up->st->w->loop, &s->wake);
+}
+
 static void send_head(struct px_fwd *f)
 {
 	f->uc->fwd = f;
@@ -380,11 +467,39 @@ static void on_connected(struct sw_io *io, ssize_t res)
 	send_head(f);
 }
 
-static void start_attempt(struct px_fwd *f)
+/*
+ * A connection for f->srv: a pooled one, else a new one while the pool has
+ * room, else f waits in line until one is pooled or closed (or the connect
+ * timeout passes: 503), as nginx's upstream queue does, rather than
+ * refusing a burst above max_connections at once.
+ */
+static void use_connection(struct px_fwd *f)
 {
-	const struct sw_pool_cfg *pool;
+	const struct sw_pool_cfg *pool = &f->r->up->cfg->connection_pool;
 	int err = 0;
 
+	/* After a dead pooled connection, a new one: the next pooled may be as stale. */
+	f->uc = f->retry_same ? NULL : px_upconn_take(f->srv);
+	f->retry_same = false;
+	if (f->uc) {
+		send_head(f);
+		return;
+	}
+	if (f->srv->nopen >= pool->max_connections) {
+		wait_for_connection(f);
+		return;
+	}
+	f->uc = px_upconn_open(f->srv, f->st, on_connected, f, &err);
+	if (!f->uc) {
+		connect_failed(f, -err);
+		return;
+	}
+	f->uc->fwd = f;
+	px_upconn_connect_timeout(f->uc, connect_timeout(f));
+}
+
+static void start_attempt(struct px_fwd *f)
+{
 	f->attempts++;
 	if (!f->retry_same)
 		f->srv = px_balance_pick(f->r->up, f->x, f->failed_srv);
@@ -396,27 +511,7 @@ static void start_attempt(struct px_fwd *f)
 	f->counted = true;
 	f->got_bytes = f->head_written = false;
 	f->parser = (struct sw_http1_parser){ 0 };
-	/* After a dead pooled connection, a new one: the next pooled may be as stale. */
-	f->uc = f->retry_same ? NULL : px_upconn_take(f->srv);
-	f->retry_same = false;
-	if (f->uc) {
-		send_head(f);
-		return;
-	}
-	pool = &f->r->up->cfg->connection_pool;
-	if (f->srv->nopen >= pool->max_connections) {
-		fail(f, 503, "connection_pool.max_connections reached");
-		return;
-	}
-	f->uc = px_upconn_open(f->srv, f->st, on_connected, f, &err);
-	if (!f->uc) {
-		connect_failed(f, -err);
-		return;
-	}
-	f->uc->fwd = f;
-	/* routes[].connect_timeout_ms or the pool's, whichever is shorter. */
-	px_upconn_connect_timeout(f->uc, SW_MIN(f->r->cfg->connect_timeout_ms,
-						pool->connect_timeout_ms));
+	use_connection(f);
 }
 
 /* ---- the response ---- */
@@ -730,6 +825,7 @@ int px_forward(struct px_state *st, const struct px_route *r, struct sw_exchange
 	sw_timer_init(&f->send_timer, on_send_timeout, f);
 	sw_timer_init(&f->read_timer, on_read_timeout, f);
 	sw_timer_init(&f->total_timer, on_total_timeout, f);
+	sw_timer_init(&f->wait_timer, on_wait_timeout, f);
 	/* A body of unknown length (HTTP/1.1 chunked, HTTP/2 without content-length) goes chunked. */
 	f->chunked_up = x->req.has_body && x->req.content_length < 0;
 	f->head_len = px_request_head(r, x, f->chunked_up, f->head, f->head_cap);

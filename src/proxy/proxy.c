@@ -121,8 +121,11 @@ void px_state_put(struct px_state *st)
 {
 	if (--st->refs)
 		return;
-	for (size_t i = 0; i < st->nups; i++)
+	for (size_t i = 0; i < st->nups; i++) {
+		for (size_t k = 0; k < st->ups[i].nservers; k++)
+			px_fwd_forget(&st->ups[i].servers[k]);
 		free(st->ups[i].servers);
+	}
 	free(st->ups);
 	free(st->routes);
 	sw_config_deinit(&st->cfg);

@@ -39,6 +39,9 @@ struct px_server {
 	/* the pool */
 	struct px_upconn *idle;       /* most recently used first */
 	unsigned nidle, nopen;
+	/* forwards waiting for a connection while nopen is at max_connections */
+	struct px_fwd *waiters, **waiters_tail;
+	struct sw_timer wake;         /* hands freed capacity to them from the loop */
 };
 
 struct px_upstream {
@@ -144,6 +147,10 @@ void px_upconn_release(struct px_upconn *uc, bool reusable);
 void px_upconn_close(struct px_upconn *uc);
 /* Closes every idle connection of the state (reload, exit). */
 void px_pool_drain(struct px_state *st);
+/* A connection to s was pooled or closed: a waiting forward may go on. */
+void px_fwd_capacity(struct px_server *s);
+/* Stops s's wake timer (its state is going away). */
+void px_fwd_forget(struct px_server *s);
 
 /* headers.c */
 /* The request head for the upstream, into buf.  Length, or 0 when it does not fit. */

@@ -31,6 +31,7 @@ void px_upconn_close(struct px_upconn *uc)
 	uc->srv->nopen--;
 	sw_timer_del(uc->st->w->loop, &uc->timer);
 	sw_loop_close_handle(uc->st->w->loop, &uc->h, on_closed);
+	px_fwd_capacity(uc->srv);
 }
 
 /* Unlinks uc from its server's idle list. */
@@ -193,6 +194,7 @@ void px_upconn_release(struct px_upconn *uc, bool reusable)
 	uc->idle_watch = sw_loop_poll(uc->st->w->loop, &uc->h, &uc->rio, false) == SW_OK;
 	sw_timer_init(&uc->timer, on_idle_timeout, uc);
 	sw_timer_add(uc->st->w->loop, &uc->timer, pool->idle_timeout_ms);
+	px_fwd_capacity(s);
 }
 
 void px_pool_drain(struct px_state *st)

@@ -1964,6 +1964,50 @@ END_TEST
 
 /* ---- 9. rate limits ---- */
 
+/*
+ * A full pool (connection_pool.max_connections) queues requests until a
+ * connection is free, instead of refusing them; only one that waits past
+ * the connect timeout gets 503.
+ */
+START_TEST(pool_full_waits)
+{
+	struct origin *a;
+	int port, st, total, n;
+	char *out, url[128];
+
+	if (!have_proxy(_i))
+		return;
+	a = origin_start("A");
+	start_proxy(_i, 1, NULL, &port,
+		"\"upstreams\": [{\"name\": \"o\", \"connection_pool\": {\"max_connections\": 1},\n"
+		"    \"servers\": [{\"address\": \"127.0.0.1\", \"port\": %d, \"max_fails\": 0}]}],\n"
+		"  \"routes\": [\n"
+		"    {\"path_prefix\": \"/short\", \"upstream\": \"o\", \"rewrite_pattern\": \"/short\",\n"
+		"     \"rewrite_replacement\": \"/\", \"connect_timeout_ms\": 300},\n"
+		"    {\"path_prefix\": \"/\", \"upstream\": \"o\", \"connect_timeout_ms\": 5000}]",
+		a->port);
+
+	/* four at once through one upstream connection: all answered, one after another */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/slow/200", port);
+	out = run(&st, "curl -sZ --parallel-immediate --parallel-max 4 -D - "
+		  "-o /dev/null %s -o /dev/null %s -o /dev/null %s -o /dev/null %s", url, url, url, url);
+	IT_ASSERT(st == 0 && lines_with(out, "HTTP/1.1 200") == 4, "4 requests over a pool of "
+		  "one: want 4 x 200, got:\n%s", out);
+	n = distinct_conns(out, &total);
+	IT_ASSERT(total == 4 && n == 1, "4 requests used %d upstream connections (max 1)", n);
+	free(out);
+
+	/* a wait longer than the route's connect timeout: 503 for those who waited */
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/short/slow/1500", port);
+	out = run(&st, "curl -sZ --parallel-immediate --parallel-max 3 -D - "
+		  "-o /dev/null %s -o /dev/null %s -o /dev/null %s", url, url, url);
+	IT_ASSERT(lines_with(out, "HTTP/1.1 200") == 1 && lines_with(out, "HTTP/1.1 503") == 2,
+		  "3 slow requests over a pool of one with a 300 ms connect timeout: want one 200 "
+		  "and two 503, got:\n%s", out);
+	free(out);
+}
+END_TEST
+
 START_TEST(rate_limit)
 {
 	struct origin *a;
@@ -2271,6 +2315,7 @@ static Suite *proxy_suite(void)
 	tcase_add_loop_test(tc, slow_client_upload, 0, 2);
 	tcase_add_loop_test(tc, stream_download, 0, 2);
 	tcase_add_loop_test(tc, upstream_errors, 0, 2);
+	tcase_add_loop_test(tc, pool_full_waits, 0, 2);
 	tcase_add_loop_test(tc, rate_limit, 0, 2);
 	tcase_add_loop_test(tc, rate_limit_shared, 0, 2);
 	tcase_add_loop_test(tc, websocket, 0, 2);
