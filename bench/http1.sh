@@ -21,45 +21,18 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d /tmp/swerver-bench.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+need wrk nginx curl taskset python3
+split_cpus "$workers"
 
-for tool in wrk nginx; do
-	command -v "$tool" >/dev/null || { echo "$tool missing: run scripts/install-deps.sh --bench" >&2; exit 1; }
-done
-
-ncpu=$(nproc)
-# The server gets the first CPUs, wrk the rest, so they do not fight for a core.
-server_cpus="0-$((workers - 1))"
-client_cpus="$workers-$((ncpu - 1))"
-[ "$workers" -ge "$ncpu" ] && client_cpus="0-$((ncpu - 1))"
-
-build_swerver() {
-	if [ -n "${SWERVER_BIN:-}" ]; then echo "$SWERVER_BIN"; return; fi
-	(cd "$top" && [ -x configure ] || autoreconf -fi) >/dev/null 2>&1
-	mkdir -p "$work/build"
-	(cd "$work/build" && "$top/configure" CFLAGS="-O2 -g" >/dev/null && make -j"$ncpu" swerver >/dev/null)
-	echo "$work/build/swerver"
-}
-
-make_site() {
-	mkdir -p "$work/www"
-	head -c 4096 /dev/urandom > "$work/www/4k.bin"
+# lib.sh's site, and a 1 MiB file.
+site() {
+	make_site
 	head -c 1048576 /dev/urandom > "$work/www/1m.bin"
-	# nginx's workers run as nobody: the tree must be world-readable.
-	chmod 755 "$work" "$work/www"
-	chmod 644 "$work/www/"*
+	chmod 644 "$work/www/1m.bin"
 }
 
-# Every server must answer 200 with the same bytes, or the numbers mean nothing.
 check_same() { # port...
 	local path want got
 	for path in /4k.bin /1m.bin; do
@@ -74,10 +47,6 @@ check_same() { # port...
 		curl -sf -o /dev/null "http://127.0.0.1:$port/.healthz" ||
 			{ echo "port $port: /.healthz did not answer 200" >&2; exit 1; }
 	done
-}
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 wait_port() {
@@ -134,16 +103,6 @@ CONF
 	wait_port "$1"
 }
 
-# CPU ticks (user + system, 1/100 s) used so far by a process and its children.
-cpu_ticks() { # pid
-	local total=0 p
-	for p in $1 $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-		[ -r /proc/"$p"/stat ] || continue
-		total=$((total + $(awk '{ print $14 + $15 }' /proc/"$p"/stat)))
-	done
-	echo "$total"
-}
-
 # One wrk run: prints "req/s p99_ms".
 wrk_once() { # url mode
 	local extra=()
@@ -157,8 +116,6 @@ wrk_once() { # url mode
 		     END { printf "%s %s\n", rps, p99 }'
 }
 
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
 # On two cores wrk saturates its own core before the server does, so
 # req/s alone hides the server's cost: also report server CPU per request.
 measure() { # port pid path mode -> "rps p99 cpu_us_per_request" medians
@@ -169,15 +126,15 @@ measure() { # port pid path mode -> "rps p99 cpu_us_per_request" medians
 		t1=$(cpu_ticks "$2")
 		r=${out% *}
 		rps+=("$r") p99+=("${out#* }")
-		cpu+=("$(awk -v t="$((t1 - t0))" -v r="$r" -v d="$duration" \
-			'BEGIN { printf "%.2f", (r > 0 ? t * 10000 / (r * d) : 0) }')")
+		cpu+=("$(awk -v t="$((t1 - t0))" -v r="$r" -v d="$duration" -v u="$us_per_tick" \
+			'BEGIN { printf "%.2f", (r > 0 ? t * u / (r * d) : 0) }')")
 	done
 	echo "$(printf '%s\n' "${rps[@]}" | median) $(printf '%s\n' "${p99[@]}" | median)" \
 	     "$(printf '%s\n' "${cpu[@]}" | median)"
 }
 
-swerver=$(build_swerver)
-make_site
+swerver=$(build_swerver)/swerver
+site
 port_epoll=$(free_port); start_swerver epoll "$port_epoll"; pid_epoll=$server_pid
 port_uring=$(free_port); start_swerver io_uring "$port_uring"; pid_uring=$server_pid
 port_nginx=$(free_port); start_nginx "$port_nginx"; pid_nginx=$server_pid

@@ -41,68 +41,10 @@ while [ $# -gt 0 ]; do
 done
 case $only in "" | h2 | h1) ;; *) echo "$usage" >&2; exit 64 ;; esac
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d /tmp/swerver-bench.XXXXXX)
-pids=()
-load_pid=
-# Kill the load generator first, then every server and the helpers it forked
-# (nginx's workers, h2o's key-signing process), so nothing outlives the run.
-cleanup() {
-	local p kids
-	if [ -n "$load_pid" ]; then kill "$load_pid" 2>/dev/null || true; fi
-	for p in "${pids[@]:-}"; do
-		[ -n "$p" ] || continue
-		kids=$(cat /proc/"$p"/task/*/children 2>/dev/null || true)
-		kill "$p" 2>/dev/null || true
-		# shellcheck disable=SC2086 # one pid per word
-		if [ -n "$kids" ]; then kill $kids 2>/dev/null || true; fi
-	done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-for tool in h2load wrk nginx h2o openssl curl taskset; do
-	command -v "$tool" >/dev/null || { echo "$tool missing: run scripts/install-deps.sh --bench" >&2; exit 1; }
-done
-
-ncpu=$(nproc)
-# The servers get the first CPUs, the load generator the rest, so they do not
-# fight for a core.
-server_cpus="0-$((workers - 1))"
-client_cpus="$workers-$((ncpu - 1))"
-[ "$workers" -ge "$ncpu" ] && client_cpus="0-$((ncpu - 1))"
-hz=$(getconf CLK_TCK)
-us_per_tick=$((1000000 / hz))
-
-build_swerver() {
-	if [ -n "${SWERVER_BIN:-}" ]; then echo "$SWERVER_BIN"; return; fi
-	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi) >/dev/null 2>&1
-	mkdir -p "$work/build"
-	(cd "$work/build" && "$top/configure" CFLAGS="-O2 -g" >/dev/null && make -j"$ncpu" swerver >/dev/null)
-	echo "$work/build/swerver"
-}
-
-make_site() {
-	mkdir -p "$work/www"
-	head -c 4096 /dev/urandom > "$work/www/4k.bin"
-	# h2o has no in-memory "return 200": it serves /.healthz from this empty
-	# file, the same zero-byte body swerver and nginx's "return 200" send.
-	: > "$work/www/.healthz"
-	# nginx's workers and h2o run as nobody: the tree must be world-readable.
-	chmod 755 "$work" "$work/www"
-	chmod 644 "$work/www/"* "$work/www/.healthz"
-	# ECDSA P-256, what a production site would deploy; every server uses it.
-	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-		-keyout "$work/key.pem" -out "$work/cert.pem" -days 2 -subj /CN=localhost \
-		-addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null
-	chmod 644 "$work/cert.pem"
-}
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+need h2load wrk nginx h2o openssl curl taskset python3
+split_cpus "$workers"
 
 wait_port() {
 	for _ in $(seq 100); do
@@ -234,23 +176,6 @@ tls_params() { # port
 		     END { print v, c, "ALPN " (a == "" ? "none" : a) }'
 }
 
-# CPU ticks (user + system) used so far by a process and its children.
-cpu_ticks() { # pid
-	local total=0 p
-	for p in $1 $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-		[ -r /proc/"$p"/stat ] || continue
-		total=$((total + $(awk '{ print $14 + $15 }' /proc/"$p"/stat)))
-	done
-	echo "$total"
-}
-
-# Busy ticks of all CPUs, and of this shell's reaped children (the load
-# generator once it has been waited for). irq and softirq count as busy:
-# the softirq work of loopback traffic also shows in the processes' system
-# time, and without it a quiet machine reads -30% "other" on /4k.bin.
-busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
-child_ticks() { awk '{ print $16 + $17 }' /proc/$$/stat; }
-
 # One load run in the background; the server's CPU is sampled only once the
 # warm-up is over, so it covers the same window as the requests counted.
 # Sets lo_rps, lo_requests, lo_ticks and lo_errors: failed, timed-out and
@@ -312,8 +237,6 @@ load_once() { # proto url pid
 				printf "%s %d %d\n", (rps == "" ? 0 : rps), n, err }' "$work/load.out")
 	fi
 }
-
-median() { sort -g | awk 'NF { a[++n] = $1 } END { print a[int((n + 1) / 2)] }'; }
 
 # RUNS rounds over every server in turn, so a burst of outside load hits
 # all servers alike rather than every run of one, then the table row of
@@ -396,7 +319,7 @@ notes() { # proto
 }
 
 other_max=0 # set by measure_row
-swerver=$(build_swerver)
+swerver=$(build_swerver)/swerver
 make_site
 port_epoll=$(free_port); start_swerver epoll "$port_epoll"; pid_epoll=$server_pid
 port_uring=$(free_port); start_swerver io_uring "$port_uring"; pid_uring=$server_pid

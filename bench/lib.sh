@@ -46,13 +46,15 @@ split_cpus() { # workers
 }
 
 # swerver (and the given extra targets, e.g. bench/h3load) built with -O2
-# in the scratch directory, unless SWERVER_BIN points at a binary; prints
-# the build directory.
+# and $configure_flags in the scratch directory, unless SWERVER_BIN points
+# at a binary; prints the build directory.
+configure_flags=
 build_swerver() { # extra-make-target...
 	if [ -n "${SWERVER_BIN:-}" ]; then dirname "$SWERVER_BIN"; return; fi
 	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi) >/dev/null 2>&1
 	mkdir -p "$work/build"
-	(cd "$work/build" && "$top/configure" CFLAGS="-O2 -g" >/dev/null &&
+	# shellcheck disable=SC2086 # flags are words
+	(cd "$work/build" && "$top/configure" CFLAGS="-O2 -g" $configure_flags >/dev/null &&
 		make -j"$ncpu" swerver "$@" >/dev/null)
 	echo "$work/build"
 }

@@ -46,64 +46,23 @@ while [ $# -gt 0 ]; do
 done
 case $only in "" | h1 | h2) ;; *) echo "$usage" >&2; exit 64 ;; esac
 
-top=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d /tmp/swerver-bench.XXXXXX)
-pids=()
-load_pid=
-# Kill the load generator first, then every server and the processes it
-# forked (nginx's workers), so nothing outlives the run.
-cleanup() {
-	local p kids
-	if [ -n "$load_pid" ]; then kill "$load_pid" 2>/dev/null || true; fi
-	for p in "${pids[@]:-}"; do
-		[ -n "$p" ] || continue
-		kids=$(cat /proc/"$p"/task/*/children 2>/dev/null || true)
-		kill "$p" 2>/dev/null || true
-		# shellcheck disable=SC2086 # one pid per word
-		if [ -n "$kids" ]; then kill $kids 2>/dev/null || true; fi
-	done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+need wrk h2load nginx haproxy curl taskset python3
+# No HTTP/3: the proxy path does not need it.
+configure_flags=--disable-http3
 
-for tool in wrk h2load nginx haproxy curl taskset python3; do
-	command -v "$tool" >/dev/null || { echo "$tool missing: run scripts/install-deps.sh --bench" >&2; exit 1; }
-done
-
-ncpu=$(nproc)
 # The proxies get the first CPUs, the load generator the rest. The backend
 # shares the load generator's CPUs by default: on the 2-CPU machine this is
 # written for, the proxy under test then has a core of its own, and the
 # backend's cost (the same for every proxy) does not eat into it.
-server_cpus="0-$((workers - 1))"
-client_cpus="$workers-$((ncpu - 1))"
-[ "$workers" -ge "$ncpu" ] && client_cpus="0-$((ncpu - 1))"
+split_cpus "$workers"
 [ -n "$backend_cpus" ] || backend_cpus=$client_cpus
-hz=$(getconf CLK_TCK)
-us_per_tick=$((1000000 / hz))
 
-build_swerver() {
-	if [ -n "${SWERVER_BIN:-}" ]; then echo "$SWERVER_BIN"; return; fi
-	[ -x "$top/configure" ] || (cd "$top" && autoreconf -fi) >/dev/null 2>&1
-	mkdir -p "$work/build"
-	# No HTTP/3: the proxy path does not need it.
-	(cd "$work/build" && "$top/configure" CFLAGS="-O2 -g" --disable-http3 >/dev/null &&
-		make -j"$ncpu" swerver >/dev/null)
-	echo "$work/build/swerver"
-}
-
-make_site() {
-	mkdir -p "$work/www" "$work/backend"
-	head -c 4096 /dev/urandom > "$work/www/4k.bin"
-	# nginx's workers run as nobody: the tree must be world-readable.
-	chmod 755 "$work" "$work/www"
-	chmod 644 "$work/www/"*
-}
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# lib.sh's site, and the backend's directory.
+site() {
+	make_site
+	mkdir -p "$work/backend"
 }
 
 wait_port() { # port
@@ -267,26 +226,13 @@ header_bytes() { # port
 	curl -s --http1.1 -o /dev/null -w '%{size_header}' "http://127.0.0.1:$1/tiny"
 }
 
-# CPU ticks (user + system) used so far by a process, its threads and its
-# children.
-cpu_ticks() { # pid
-	local total=0 p
-	for p in $1 $(cat /proc/"$1"/task/*/children 2>/dev/null); do
-		[ -r /proc/"$p"/stat ] || continue
-		total=$((total + $(awk '{ print $14 + $15 }' /proc/"$p"/stat)))
-	done
-	echo "$total"
-}
-
-# User + system ticks of all CPUs, and of this shell's reaped children (the
-# load generator once it has been waited for).
-# Interrupt time is left out: the kernel's loopback TCP work runs there for
-# all the processes of a run and is charged to none of them.
+# User + system ticks of all CPUs, replacing lib.sh's: interrupt time is
+# left out here, since the kernel's loopback TCP work of proxy, backend and
+# load generator all runs there and is charged to none of them.
 busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 }' /proc/stat; }
 # Connections the backend has accepted so far (nginx stub_status): how
 # often a proxy opens a new upstream connection instead of reusing one.
 accepts() { curl -s "http://127.0.0.1:$port_backend/status" | awk 'NR == 3 { print $1 }'; }
-child_ticks() { awk '{ print $16 + $17 }' /proc/$$/stat; }
 
 # Before a run, wait (two minutes at most) for a second in which the machine
 # is idle but for QUIET % of a CPU: everything here is idle between runs, so
@@ -366,7 +312,6 @@ load_once() { # proto url pid
 	fi
 }
 
-median() { sort -g | awk 'NF { a[++n] = $1 } END { print a[int((n + 1) / 2)] }'; }
 per_req() { # ticks requests
 	awk -v t="$1" -v n="$2" -v u="$us_per_tick" 'BEGIN { printf "%.2f", (n > 0 ? t * u / n : 0) }'
 }
@@ -434,8 +379,8 @@ row() { # proto path result...
 }
 
 other_max=0 # set by measure_row
-swerver=$(build_swerver)
-make_site
+swerver=$(build_swerver)/swerver
+site
 port_backend=$(free_port); start_backend "$port_backend"
 port_epoll=$(free_port); start_swerver epoll "$port_epoll"; pid_epoll=$server_pid
 port_uring=$(free_port); start_swerver io_uring "$port_uring"; pid_uring=$server_pid
