@@ -354,7 +354,7 @@ static void start_exchange(struct sw_conn *c)
 	struct sw_exchange *x = &c->x;
 	struct sw_request req = x->req;
 
-	memset(x, 0, sizeof(*x));
+	sw_exchange_clear(x);
 	x->req = req;
 	x->ops = &sw_http1_exchange_ops;
 	x->codec = c;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include "core/common.h"
@@ -150,6 +151,19 @@ struct sw_exchange {
 
 /* Codecs call this when a request head is complete: id, clock. */
 void sw_exchange_begin(struct sw_exchange *x);
+/*
+ * Zeroes an exchange for its next request, all but the response's field
+ * array (2 KiB, empty once header_count is 0): clearing that per request
+ * was a measurable share of an HTTP/2 stream's cost.
+ */
+static inline void sw_exchange_clear(struct sw_exchange *x)
+{
+	size_t tail = offsetof(struct sw_exchange, resp.header_count);
+
+	memset(x, 0, offsetof(struct sw_exchange, resp.headers));
+	memset((char *)x + tail, 0, sizeof(*x) - tail);
+}
+
 /*
  * Codecs call this once the response is sent, or the exchange is
  * abandoned (then resp.status says what was meant): the access log and

@@ -71,7 +71,7 @@ struct h2_stream *sw_h2_stream_new(struct h2_conn *h, int32_t id)
 	st->piece_done = st->has_data = false;
 	st->stream_total = 0;
 	sw_timer_init(&st->kick, on_kick, st);
-	memset(&st->x, 0, sizeof(st->x));
+	sw_exchange_clear(&st->x);
 	st->x.req.headers = st->headers;
 	st->x.req.content_length = -1;
 	st->x.resp.file_fd = -1;
@@ -433,6 +433,11 @@ static void respond(struct sw_exchange *x)
 		nv_add(&l, "content-length", 14, clen, (size_t)n);
 	}
 	nv_add(&l, "x-request-id", 12, x->request_id, SW_REQUEST_ID_LEN);
+	/*
+	 * A value never seen twice: indexing it would only churn the HPACK
+	 * dynamic table (and cost a table search and insert per response).
+	 */
+	l.v[l.n - 1].flags = NGHTTP2_NV_FLAG_NO_INDEX;
 	st->responded = true;
 	st->has_data = body;
 	/* nghttp2 copies the fields; the body is read when frames are sent. */
