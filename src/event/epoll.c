@@ -189,6 +189,18 @@ static void ep_close(struct sw_loop *loop, struct sw_handle *h)
 	sw_backend_closed(loop, h);
 }
 
+/*
+ * An edge just came for io's side: a poll op completes on it without the
+ * confirming poll() that a possibly stale flag needs in ep_start.
+ */
+static void on_edge(struct sw_loop *loop, struct sw_io *io)
+{
+	if (io->op == SW_OP_POLL_IN || io->op == SW_OP_POLL_OUT)
+		sw_backend_complete(loop, io, 0);
+	else
+		try_io(loop, io);
+}
+
 static void on_event(struct sw_loop *loop, struct sw_handle *h, uint32_t ev)
 {
 	/* Hang-up and error wake both sides: the ops then see EOF or errno. */
@@ -198,12 +210,12 @@ static void on_event(struct sw_loop *loop, struct sw_handle *h, uint32_t ev)
 			h->hup = true;
 		h->readable = true;
 		if (h->rd && !h->rd->queued)
-			try_io(loop, h->rd);
+			on_edge(loop, h->rd);
 	}
 	if (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
 		h->writable = true;
 		if (h->wr && !h->wr->queued)
-			try_io(loop, h->wr);
+			on_edge(loop, h->wr);
 	}
 }
 

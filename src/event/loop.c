@@ -292,6 +292,17 @@ int sw_loop_poll(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io,
 	return start(loop, h, io, out ? SW_OP_POLL_OUT : SW_OP_POLL_IN);
 }
 
+/* Edge-triggered epoll reports data that arrives after the EAGAIN: clearing is safe. */
+int sw_loop_poll_spent(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io,
+		       bool out)
+{
+	if (out)
+		h->writable = false;
+	else
+		h->readable = false;
+	return sw_loop_poll(loop, h, io, out);
+}
+
 /* ---- timers: a 1-based binary min-heap on deadline ---- */
 
 static void heap_set(struct sw_loop *loop, size_t i, struct sw_timer *t)

@@ -169,6 +169,14 @@ int sw_loop_sendfile(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io
 		     int in_fd, off_t offset, size_t len);
 int sw_loop_poll(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io,
 		 bool out);
+/*
+ * sw_loop_poll after the caller's own read (or write) on h's descriptor
+ * just failed with EAGAIN, as OpenSSL's do: the readiness is known spent,
+ * so the epoll backend waits for the next edge instead of asking the
+ * kernel again (one poll syscall per TLS read saved).
+ */
+int sw_loop_poll_spent(struct sw_loop *loop, struct sw_handle *h, struct sw_io *io,
+		       bool out);
 
 /*
  * Completes io with res from the loop as if an operation had run: for work

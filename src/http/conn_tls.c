@@ -36,7 +36,11 @@ static const struct sw_tls_api *api(const struct sw_conn *c)
 	return c->w->tls_api;
 }
 
-/* Waits for the socket to be ready in the direction OpenSSL asked for. */
+/*
+ * Waits for the socket to be ready in the direction OpenSSL asked for.
+ * OpenSSL (SSL_MODE_AUTO_RETRY, on by default) asks only after the socket
+ * itself said EAGAIN, so the readiness the loop remembers is spent.
+ */
 static int wait_for(struct sw_conn *c, ssize_t want, sw_io_cb cb)
 {
 	bool out = want == SW_TLS_WANT_WRITE;
@@ -44,7 +48,7 @@ static int wait_for(struct sw_conn *c, ssize_t want, sw_io_cb cb)
 
 	io->data = c;
 	io->cb = cb;
-	return sw_loop_poll(c->w->loop, &c->h, io, out);
+	return sw_loop_poll_spent(c->w->loop, &c->h, io, out);
 }
 
 /* ---- handshake ---- */
