@@ -380,6 +380,12 @@ static int submit_settings(struct h2_conn *h)
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->initial_window_size },
 		{ NGHTTP2_SETTINGS_MAX_FRAME_SIZE, cfg->max_frame_size },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, cfg->max_header_list_size },
+		/*
+		 * RFC 9218 scheduling instead of RFC 7540's dependency tree, which
+		 * clients stopped sending (RFC 9113 deprecates it) and for which
+		 * nghttp2 keeps every closed stream around.
+		 */
+		{ NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1 },
 	};
 
 	if (nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, SW_ARRAY_SIZE(iv)) != 0)
