@@ -158,6 +158,8 @@ static const struct field timeouts_fields[] = {
 	U32("body_ms", body_ms, 1, MAX_U32, 30000, 0),
 	U32("write_ms", write_ms, 1, MAX_U32, 30000, 0),
 	U32("drain_ms", drain_ms, 0, MAX_U32, 30000, 0),
+	/* Below 100 ms a structural reload would fail for forking alone. */
+	U32("reload_ms", reload_ms, 100, MAX_U32, 30000, 0),
 };
 static const struct table timeouts_table = TABLE(timeouts_fields, S, NONE, NULL, NULL);
 #undef S

@@ -61,6 +61,7 @@ struct sw_timeouts_cfg {
 	uint32_t body_ms;         /* 30000 */
 	uint32_t write_ms;        /* 30000 */
 	uint32_t drain_ms;        /* 30000 */
+	uint32_t reload_ms;       /* 30000: new workers' deadline to be ready */
 };
 
 struct sw_limits_cfg {

@@ -25,12 +25,19 @@ static struct {
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
+/*
+ * O_NONBLOCK: a FIFO without a reader at the path would block open(2)
+ * forever, in the master on a reload (hanging it) and in every worker.
+ * It fails with ENXIO instead; writes then block again, as on a file.
+ */
 static int open_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NONBLOCK, 0640);
 	if (fd < 0)
 		fprintf(stderr, "swerver: cannot open log file %s: %s\n", path,
 			strerror(errno));
+	else
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	return fd;
 }
 

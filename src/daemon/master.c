@@ -23,7 +23,7 @@
 
 #define HEALTHY_AFTER_MS 10000   /* a worker that lived this long was not crash-looping */
 #define BACKOFF_MAX_MS 30000
-#define CRASH_LOOP_DEATHS 5
+#define CRASH_LOOP_DEATHS 5      /* logged as such; a pending reload is given up */
 #define STOP_GRACE_MS 2000       /* after drain_ms, before SIGKILL */
 
 struct master;
@@ -39,13 +39,16 @@ struct wproc {
 	struct sw_io io;
 	bool ready;
 	bool draining;
+	bool abandoned;            /* of a generation given up before it was ready */
 	uint64_t started_ms;
+	uint64_t kill_at;          /* abandoned: SIGKILL then if still alive; 0 = none */
 };
 
 struct slot {
 	struct master *m;
 	unsigned index;
 	unsigned failures;         /* quick deaths in a row */
+	char last_exit[128];       /* how the last of them ended */
 	struct sw_timer restart;
 };
 
@@ -63,12 +66,18 @@ struct master {
 	struct sw_signals sigs;
 	bool stopping;
 	bool reloading;            /* new workers starting, old ones still serving */
+	bool abandoning;           /* the new ones given up, not all gone yet */
 	bool reload_pending;
+	/* While reloading: what the old workers run on, back in force if it fails. */
+	struct sw_config prev_cfg;
+	unsigned prev_nslots;
 	/* admin requests waiting for the reload they started to finish */
 	struct { struct wproc *p; unsigned seq; } admin_waits[16];
 	unsigned nadmin_waits;
 	bool announced_ready;
 	struct sw_timer stop_timer;
+	struct sw_timer reload_timer;  /* timeouts.reload_ms for the new workers */
+	struct sw_timer abandon_timer; /* SIGKILL for abandoned workers that linger */
 	struct sw_timer run_timer;
 	struct sw_timer watchdog;
 	struct sw_timer ticket_timer;
@@ -154,11 +163,15 @@ static int spawn(struct master *m, unsigned slot)
 
 	if (sw_ctl_pair(fds) != SW_OK) {
 		sw_log_errno(SW_LOG_ERROR, errno, "socketpair for worker %u", slot);
+		snprintf(m->slots[slot].last_exit, sizeof(m->slots[slot].last_exit),
+			 "no socketpair: %s", strerror(errno));
 		return SW_ERROR;
 	}
 	pid = fork();
 	if (pid < 0) {
 		sw_log_errno(SW_LOG_ERROR, errno, "fork for worker %u", slot);
+		snprintf(m->slots[slot].last_exit, sizeof(m->slots[slot].last_exit),
+			 "fork failed: %s", strerror(errno));
 		close(fds[0]);
 		close(fds[1]);
 		return SW_ERROR;
@@ -209,6 +222,8 @@ static bool generation_ready(const struct master *m)
 }
 
 static void finish_reload(struct master *m);
+static void check_pending(struct master *m);
+static void check_abandoned(struct master *m);
 static void admin_request(struct master *m, struct wproc *p, const char *payload);
 static void admin_settle(struct master *m, int status);
 static void admin_forget(struct master *m, const struct wproc *p);
@@ -263,6 +278,7 @@ static void on_restart(struct sw_timer *t)
 	if (spawn(m, s->index) != SW_OK) {
 		s->failures++;
 		sw_timer_add(m->loop, &s->restart, BACKOFF_MAX_MS);
+		check_pending(m);
 	}
 }
 
@@ -350,15 +366,20 @@ static void reap(struct master *m)
 		else
 			sw_error("worker %u (pid %d) %s", p->slot, (int)pid, why);
 		if (!expected && p->gen == m->gen) {
+			snprintf(m->slots[p->slot].last_exit, sizeof(m->slots[p->slot].last_exit),
+				 "%s", why);
 			forget_connections(m, p->slot);
 			schedule_restart(m, p);
 		}
 		sw_loop_close_handle(m->loop, &p->h, on_proc_closed);
 	}
-	if (m->stopping && m->procs == NULL)
+	if (m->stopping && m->procs == NULL) {
 		sw_loop_stop(m->loop);
-	else
-		check_ready(m);
+		return;
+	}
+	check_pending(m);
+	check_abandoned(m);
+	check_ready(m);
 }
 
 /* ---- drain, stop, reload ---- */
@@ -382,6 +403,7 @@ static void begin_stop(struct master *m, bool drain)
 	sw_info("%s: %u worker(s)", drain ? "draining" : "stopping now", live_workers(m));
 	for (unsigned i = 0; i < SW_MAX_SLOTS; i++)
 		sw_timer_del(m->loop, &m->slots[i].restart);
+	sw_timer_del(m->loop, &m->reload_timer);
 	send_all(m, drain ? SW_CTL_DRAIN : SW_CTL_STOP, NULL, 0, -1);
 	sw_timer_add(m->loop, &m->stop_timer,
 		     (drain ? m->cfg.timeouts.drain_ms : 0) + STOP_GRACE_MS);
@@ -391,9 +413,19 @@ static void begin_stop(struct master *m, bool drain)
 
 static int reload(struct master *m);
 
+/* A reload or change applied: one more configuration generation. */
+static void count_applied(struct master *m)
+{
+	sw_stat_add(&m->shm->reloads, 1);
+	sw_stat_add(&m->shm->generation, 1);
+}
+
 static void finish_reload(struct master *m)
 {
 	m->reloading = false;
+	sw_timer_del(m->loop, &m->reload_timer);
+	sw_config_deinit(&m->prev_cfg);
+	count_applied(m);
 	send_all(m, SW_CTL_DRAIN, NULL, 0, (int)m->gen - 1);
 	/* The old workers hold their own copies; queued connections are theirs. */
 	sw_listen_set_close(&m->old_ls);
@@ -427,6 +459,7 @@ static int replace_workers(struct master *m, struct sw_config *next)
 	}
 	m->old_ls = m->ls;
 	m->ls = set;
+	m->prev_nslots = m->nslots;
 	m->nslots = nslots;
 	m->gen++;
 	m->reloading = true;
@@ -438,6 +471,7 @@ static int replace_workers(struct master *m, struct sw_config *next)
 		if (spawn(m, s) != SW_OK)
 			schedule_restart(m, &(struct wproc){ .slot = s, .started_ms = sw_loop_now(m->loop) });
 	}
+	sw_timer_add(m->loop, &m->reload_timer, next->timeouts.reload_ms);
 	return SW_OK;
 }
 
@@ -502,13 +536,15 @@ static int apply_next(struct master *m, struct sw_config *next)
 	if (!(what & SW_CFG_STRUCTURAL) && what != SW_CFG_SAME)
 		send_values(m, &m->cfg);
 	sw_log_reconfigure(&m->cfg.log);
+	if (m->reloading) {
+		/* Counted once the new workers serve; in force again if they never do. */
+		m->prev_cfg = old;
+		return PENDING;
+	}
 	sw_config_deinit(&old);
-	sw_stat_add(&m->shm->reloads, 1);
-	sw_stat_add(&m->shm->generation, 1);
+	count_applied(m);
 	if (what == SW_CFG_SAME)
 		sw_info("reload: configuration unchanged");
-	if (m->reloading)
-		return PENDING;
 	sw_shm_set_outcome(m->shm, "%s: generation %llu", what == SW_CFG_SAME ? "unchanged" :
 			   "reloaded in place", (unsigned long long)sw_stat_get(&m->shm->generation));
 	announce_ready(m, what == SW_CFG_SAME ? "unchanged" : "reloaded in place");
@@ -522,7 +558,7 @@ static int reload(struct master *m)
 
 	if (m->stopping)
 		return FAILED;
-	if (m->reloading) {
+	if (m->reloading || m->abandoning) {
 		m->reload_pending = true;
 		return PENDING;
 	}
@@ -540,6 +576,157 @@ static int reload(struct master *m)
 	return apply_next(m, &next);
 }
 
+/* ---- a new generation that never comes up ---- */
+
+/*
+ * SIGTERM: a worker that serves drains (within drain_ms); one stuck in its
+ * start-up has the signal blocked until its loop runs, so it gets SIGKILL
+ * once the grace is over.
+ */
+static void abandon_worker(struct master *m, struct wproc *p)
+{
+	uint64_t grace = STOP_GRACE_MS + (p->ready ? m->cfg.timeouts.drain_ms : 0);
+
+	p->abandoned = true;
+	p->draining = true;
+	p->kill_at = sw_loop_now(m->loop) + grace;
+	kill(p->pid, SIGTERM);
+}
+
+static void on_abandon_timer(struct sw_timer *t)
+{
+	struct master *m = t->data;
+	uint64_t now = sw_loop_now(m->loop), next = UINT64_MAX;
+
+	for (struct wproc *p = m->procs; p; p = p->next) {
+		if (!p->abandoned || !p->kill_at)
+			continue;
+		if (p->kill_at <= now) {
+			sw_warn("abandoned worker %u (pid %d) did not exit; killing it", p->slot,
+				(int)p->pid);
+			kill(p->pid, SIGKILL);
+			p->kill_at = 0;
+		} else {
+			next = SW_MIN(next, p->kill_at);
+		}
+	}
+	if (next != UINT64_MAX)
+		sw_timer_add(m->loop, &m->abandon_timer, next - now);
+}
+
+static bool slot_served(const struct master *m, unsigned slot)
+{
+	for (const struct wproc *p = m->procs; p; p = p->next)
+		if (p->slot == slot && p->gen == m->gen && !p->draining)
+			return true;
+	return false;
+}
+
+/*
+ * The old generation goes on as if nothing had happened: a slot whose
+ * worker died meanwhile (not restarted then, as it was about to be
+ * drained) gets a new one.
+ */
+static void resume_old_generation(struct master *m)
+{
+	for (unsigned s = 0; s < SW_MAX_SLOTS; s++) {
+		m->slots[s].failures = 0;
+		sw_timer_del(m->loop, &m->slots[s].restart);
+	}
+	for (unsigned s = 0; s < m->nslots; s++)
+		if (!slot_served(m, s) && spawn(m, s) != SW_OK)
+			schedule_restart(m, &(struct wproc){ .slot = s,
+							     .started_ms = sw_loop_now(m->loop) });
+}
+
+/*
+ * Gives up the pending generation: its workers go, the old one (never told
+ * anything) keeps serving, and the master's config, sockets and slot count
+ * are the old ones again, for admin changes and restarted workers alike.
+ * m->gen steps back, so the next attempt reuses the number (QUIC hands new
+ * connections to generation + 1); it waits until these workers are gone.
+ */
+static void abandon_generation(struct master *m, const char *why)
+{
+	sw_timer_del(m->loop, &m->reload_timer);
+	reload_failed(m, why);
+	for (struct wproc *p = m->procs; p; p = p->next)
+		if (p->gen == m->gen)
+			abandon_worker(m, p);
+	m->reloading = false;
+	m->abandoning = true;
+	m->gen--;
+	sw_listen_set_close(&m->ls);
+	m->ls = m->old_ls;
+	m->old_ls = (struct sw_listen_set){ 0 };
+	sw_config_deinit(&m->cfg);
+	m->cfg = m->prev_cfg;
+	sw_log_reconfigure(&m->cfg.log);
+	m->nslots = m->prev_nslots;
+	__atomic_store_n(&m->shm->workers, (uint64_t)m->nslots, __ATOMIC_RELAXED);
+	resume_old_generation(m);
+	on_abandon_timer(&m->abandon_timer);
+	check_abandoned(m);
+}
+
+static void on_reload_deadline(struct sw_timer *t)
+{
+	struct master *m = t->data;
+	unsigned ready = 0;
+	char why[128];
+
+	if (!m->reloading || m->stopping)
+		return;
+	for (const struct wproc *p = m->procs; p; p = p->next)
+		ready += p->gen == m->gen && p->ready && !p->draining;
+	snprintf(why, sizeof(why), "new workers not ready within %u ms: %u of %u ready",
+		 m->cfg.timeouts.reload_ms, ready, m->nslots);
+	abandon_generation(m, why);
+}
+
+/*
+ * A new worker that keeps dying will not be ready by the deadline either:
+ * at the count where a crash loop is logged, the reload is given up.
+ */
+static void check_pending(struct master *m)
+{
+	char why[192];
+
+	if (!m->reloading || m->stopping)
+		return;
+	for (unsigned s = 0; s < m->nslots; s++) {
+		if (m->slots[s].failures < CRASH_LOOP_DEATHS)
+			continue;
+		snprintf(why, sizeof(why), "new worker %u failed %u times in a row: %s", s,
+			 m->slots[s].failures, m->slots[s].last_exit);
+		abandon_generation(m, why);
+		return;
+	}
+}
+
+/* The abandoned workers are all gone: the reload is over, the next may start. */
+static void check_abandoned(struct master *m)
+{
+	for (const struct wproc *p = m->procs; p; p = p->next)
+		if (p->abandoned)
+			return;
+	if (!m->abandoning)
+		return;
+	m->abandoning = false;
+	sw_timer_del(m->loop, &m->abandon_timer);
+	/* Each worker wrote its pid at start: only now can none write after us. */
+	for (const struct wproc *p = m->procs; p; p = p->next)
+		if (p->gen == m->gen && !p->draining)
+			__atomic_store_n(&m->shm->slots[p->slot].pid, (uint64_t)p->pid,
+					 __ATOMIC_RELAXED);
+	sw_info("the abandoned workers are gone; generation %u serves", m->gen);
+	admin_settle(m, 500);
+	if (m->reload_pending) {
+		m->reload_pending = false;
+		reload(m);
+	}
+}
+
 /* ---- admin requests from workers ---- */
 
 static void admin_reply(struct wproc *p, unsigned seq, int status, const char *text)
@@ -550,11 +737,21 @@ static void admin_reply(struct wproc *p, unsigned seq, int status, const char *t
 	sw_ctl_send(p->ctl_fd, SW_CTL_ADMIN_RESULT, msg, (size_t)SW_MIN(n, (int)sizeof(msg) - 1));
 }
 
+/* A refusal says why: "refused: ..." and "failed: ..." drop their prefix. */
+static const char *outcome_reason(const char *outcome)
+{
+	const char *space = strchr(outcome, ' ');
+
+	return space ? space + 1 : outcome;
+}
+
 /* The reload the waiting requests started is over: they hear how it went. */
 static void admin_settle(struct master *m, int status)
 {
+	const char *text = status == 200 ? m->shm->last_reload : outcome_reason(m->shm->last_reload);
+
 	for (unsigned i = 0; i < m->nadmin_waits; i++)
-		admin_reply(m->admin_waits[i].p, m->admin_waits[i].seq, status, m->shm->last_reload);
+		admin_reply(m->admin_waits[i].p, m->admin_waits[i].seq, status, text);
 	m->nadmin_waits = 0;
 }
 
@@ -621,7 +818,7 @@ static void admin_request(struct master *m, struct wproc *p, const char *payload
 			admin_reply(p, seq, 200, err);
 		return;
 	}
-	if (m->reloading || m->nadmin_waits == SW_ARRAY_SIZE(m->admin_waits)) {
+	if (m->reloading || m->abandoning || m->nadmin_waits == SW_ARRAY_SIZE(m->admin_waits)) {
 		admin_reply(p, seq, 503, "a reload is in progress; try again");
 		return;
 	}
@@ -631,10 +828,8 @@ static void admin_request(struct master *m, struct wproc *p, const char *payload
 		m->admin_waits[m->nadmin_waits++].seq = seq;
 		return;
 	}
-	/* A refused change says why: "refused: ..." and "failed: ..." drop their prefix. */
 	admin_reply(p, seq, rc == APPLIED ? 200 : status, rc == APPLIED ? m->shm->last_reload :
-		    strchr(m->shm->last_reload, ' ') ? strchr(m->shm->last_reload, ' ') + 1 :
-		    m->shm->last_reload);
+		    outcome_reason(m->shm->last_reload));
 }
 
 /* ---- signals and timers ---- */
@@ -711,6 +906,8 @@ static void init_timers(struct master *m)
 		sw_timer_init(&m->slots[i].restart, on_restart, &m->slots[i]);
 	}
 	sw_timer_init(&m->stop_timer, on_stop_timeout, m);
+	sw_timer_init(&m->reload_timer, on_reload_deadline, m);
+	sw_timer_init(&m->abandon_timer, on_abandon_timer, m);
 	sw_timer_init(&m->run_timer, on_run_timeout, m);
 	sw_timer_init(&m->watchdog, on_watchdog, m);
 	sw_timer_init(&m->ticket_timer, on_ticket_rotation, m);
@@ -781,6 +978,8 @@ static void release_master(struct master *m)
 		close(m->sigs.fd);
 	sw_listen_set_close(&m->ls);
 	sw_listen_set_close(&m->old_ls);
+	if (m->reloading)
+		sw_config_deinit(&m->prev_cfg);
 	sw_config_deinit(&m->cfg);
 	if (m->loop)
 		sw_loop_close(m->loop);

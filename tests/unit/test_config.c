@@ -121,6 +121,7 @@ START_TEST(defaults_from_empty_object)
 	ck_assert_uint_eq(cfg.timeouts.body_ms, 30000);
 	ck_assert_uint_eq(cfg.timeouts.write_ms, 30000);
 	ck_assert_uint_eq(cfg.timeouts.drain_ms, 30000);
+	ck_assert_uint_eq(cfg.timeouts.reload_ms, 30000);
 	ck_assert_uint_eq(cfg.limits.max_header_bytes, 32768);
 	ck_assert_uint_eq(cfg.limits.max_header_count, 128);
 	ck_assert_uint_eq(cfg.limits.max_body_bytes, 32u << 20);
@@ -260,6 +261,8 @@ START_TEST(out_of_range)
 		      "t.json: http2.max_frame_size: must be 16384-16777215");
 	ck_only_error("{\"quic\": {\"max_streams_uni\": 2}}",
 		      "t.json: quic.max_streams_uni: must be 3-4294967295");
+	ck_only_error("{\"timeouts\": {\"reload_ms\": 99}}",
+		      "t.json: timeouts.reload_ms: must be 100-4294967295");
 	ck_only_error("{\"limits\": {\"max_body_bytes\": 18446744073709551615}}",
 		      "t.json: limits.max_body_bytes: must be 0-9223372036854775807");
 	ck_only_error("{\"upstreams\": [{\"name\": \"a\", \"servers\": [{\"address\": \"h\", \"port\": 80,"
