@@ -106,19 +106,60 @@ fail:
 	return -1;
 }
 
+/* A QUIC listener's UDP group bound at exactly l's UDP address in set, other than l. */
+static const struct sw_listen *find_udp_group(const struct sw_listen_set *set,
+					      const struct sw_listen *l)
+{
+	for (size_t i = 0; set && i < set->n; i++) {
+		const struct sw_listen *o = &set->v[i];
+		if (o != l && o->udp_nslots && o->udp_addrlen == l->udp_addrlen &&
+		    memcmp(&o->udp_addr, &l->udp_addr, l->udp_addrlen) == 0)
+			return o;
+	}
+	return NULL;
+}
+
 /*
- * The UDP sockets of a QUIC listener, from slot `from` on (the earlier ones
- * were shared with the previous set).  The QUIC unit then attaches its
- * steering program to the group and makes, once per process tree, the
- * secrets every worker must share; it runs here because the master opens
- * every group before it forks the workers that use it.
+ * An existing UDP group at l's address carries over, whatever happened to
+ * the TCP side (its port, TLS, h2c): the same sockets in the same slot
+ * order.  Binding new ones beside them would put both in one reuseport
+ * group; once the old workers closed theirs, the kernel would have moved
+ * the new sockets to other indices than their slots, and the steering
+ * program would send every connection's packets to the wrong worker.
+ * Returns the slot from which new sockets are still needed.
  */
-static int open_udp(struct sw_listen *l, unsigned from, unsigned nslots, char *err,
-		    size_t err_size)
+static int keep_udp(struct sw_listen *l, const struct sw_listen *old, unsigned nslots,
+		    unsigned *from, char *err, size_t err_size)
+{
+	unsigned keep = SW_MIN(old->udp_nslots, nslots);
+
+	for (unsigned i = 0; i < keep; i++) {
+		l->udp_fds[i] = fcntl(old->udp_fds[i], F_DUPFD_CLOEXEC, 3);
+		if (l->udp_fds[i] < 0) {
+			snprintf(err, err_size, "cannot keep udp %s: %s", old->udp_name, strerror(errno));
+			return SW_ERROR;
+		}
+		l->udp_nslots = i + 1;
+	}
+	*from = keep;
+	return SW_OK;
+}
+
+/*
+ * The UDP sockets of a QUIC listener in set (the previous ones in reuse
+ * carried over, new ones added in slot order).  The QUIC unit then
+ * attaches its steering program to the group and makes, once per process
+ * tree, the secrets every worker must share; it runs here because the
+ * master opens every group before it forks the workers that use it.
+ */
+static int open_udp(struct sw_listen *l, const struct sw_listen_set *set, unsigned nslots,
+		    const struct sw_listen_set *reuse, char *err, size_t err_size)
 {
 	const struct sw_module *m = sw_module_find("http3");
 	const struct sw_quic_api *q = m ? m->impl : NULL;
 	bool v6 = l->addr.ss_family == AF_INET6;
+	const struct sw_listen *old;
+	unsigned from = 0;
 
 	if (!l->cfg.quic_enabled)
 		return SW_OK;
@@ -131,6 +172,16 @@ static int open_udp(struct sw_listen *l, unsigned from, unsigned nslots, char *e
 		((struct sockaddr_in *)&l->udp_addr)->sin_port = htons(l->udp_port);
 	snprintf(l->udp_name, sizeof(l->udp_name), "%s%s%s:%u", v6 ? "[" : "", l->cfg.address,
 		 v6 ? "]" : "", l->udp_port);
+	/*
+	 * Two listeners of one set with the same HTTP/3 address (TCP :80 and
+	 * :443, both with quic_port 443) share the first one's group: a second
+	 * group there would join the first in the kernel and break steering.
+	 */
+	if (find_udp_group(set, l))
+		return SW_OK;
+	old = find_udp_group(reuse, l);
+	if (old && keep_udp(l, old, nslots, &from, err, err_size) != SW_OK)
+		return SW_ERROR;
 	for (unsigned i = from; i < nslots; i++) {
 		l->udp_fds[i] = bind_udp(l, err, err_size);
 		if (l->udp_fds[i] < 0)
@@ -205,38 +256,16 @@ static int take_over(struct sw_listen *l, const struct sw_listen *old, unsigned 
 	return SW_OK;
 }
 
-/* The same UDP port as before: its sockets (and QUIC connections) carry over. */
-static int take_over_udp(struct sw_listen *l, const struct sw_listen *old, unsigned nslots,
-			 unsigned *from, char *err, size_t err_size)
-{
-	unsigned keep = SW_MIN(old->udp_nslots, nslots);
-	uint16_t want = l->cfg.quic_port ? l->cfg.quic_port : l->port;
-
-	*from = 0;
-	if (!l->cfg.quic_enabled || !old->udp_nslots || old->udp_port != want)
-		return SW_OK;
-	for (unsigned i = 0; i < keep; i++) {
-		l->udp_fds[i] = fcntl(old->udp_fds[i], F_DUPFD_CLOEXEC, 3);
-		if (l->udp_fds[i] < 0) {
-			snprintf(err, err_size, "cannot keep udp %s: %s", old->udp_name, strerror(errno));
-			return SW_ERROR;
-		}
-		l->udp_nslots = i + 1;
-	}
-	*from = keep;
-	return SW_OK;
-}
-
-static int open_one(struct sw_listen *l, const struct sw_listener_cfg *c, unsigned nslots,
+static int open_one(struct sw_listen *l, const struct sw_listener_cfg *c,
+		    const struct sw_listen_set *set, unsigned nslots,
 		    const struct sw_listen_set *reuse, char *err, size_t err_size)
 {
 	const struct sw_listen *old = find_reusable(reuse, c);
-	unsigned from = 0, udp_from = 0;
+	unsigned from = 0;
 
 	copy_cfg(l, c);
 	if (old) {
-		if (take_over(l, old, nslots, &from, err, err_size) != SW_OK ||
-		    take_over_udp(l, old, nslots, &udp_from, err, err_size) != SW_OK)
+		if (take_over(l, old, nslots, &from, err, err_size) != SW_OK)
 			return SW_ERROR;
 	} else {
 		if (resolve(l, err, err_size) != SW_OK)
@@ -249,7 +278,7 @@ static int open_one(struct sw_listen *l, const struct sw_listener_cfg *c, unsign
 			return SW_ERROR;
 		l->nslots = i + 1;
 	}
-	return open_udp(l, udp_from, nslots, err, err_size);
+	return open_udp(l, set, nslots, reuse, err, err_size);
 }
 
 int sw_listen_set_open(struct sw_listen_set *set, const struct sw_config *cfg,
@@ -264,7 +293,7 @@ int sw_listen_set_open(struct sw_listen_set *set, const struct sw_config *cfg,
 	set->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		set->n = i + 1;  /* so a failure closes this one's sockets too */
-		if (open_one(&set->v[i], &cfg->server.listeners[i], nslots, reuse,
+		if (open_one(&set->v[i], &cfg->server.listeners[i], set, nslots, reuse,
 			     err, err_size) != SW_OK) {
 			sw_listen_set_close(set);
 			return SW_ERROR;
@@ -273,7 +302,7 @@ int sw_listen_set_open(struct sw_listen_set *set, const struct sw_config *cfg,
 	if (cfg->admin.enabled) {
 		set->n = n + 1;
 		set->v[n].admin = true;
-		if (open_one(&set->v[n], &admin, nslots, reuse, err, err_size) != SW_OK) {
+		if (open_one(&set->v[n], &admin, set, nslots, reuse, err, err_size) != SW_OK) {
 			sw_listen_set_close(set);
 			return SW_ERROR;
 		}

@@ -27,7 +27,9 @@ struct sw_listen {
 	 * HTTP/3 (cfg.quic_enabled): the same per-slot SO_REUSEPORT group of
 	 * UDP sockets, kept in slot order for the whole listener's life so the
 	 * QUIC unit's steering program (slot in the connection ID = index in
-	 * the group) stays right; udp_nslots is 0 without QUIC.
+	 * the group) stays right.  udp_nslots is 0 without QUIC, and when an
+	 * earlier listener of the set has a group at the same UDP address
+	 * (udp_port is still set: that group serves this listener's HTTP/3).
 	 */
 	struct sockaddr_storage udp_addr;
 	socklen_t udp_addrlen;
@@ -45,7 +47,10 @@ struct sw_listen_set {
 /*
  * Opens the listeners of cfg with nslots sockets each.  A listener that is
  * also in `reuse` (same address, port and kind) shares its sockets (dup),
- * so their accept queues carry over; slots are added to match nslots.  On
+ * so their accept queues carry over; slots are added to match nslots.  A
+ * UDP group carries over the same way when `reuse` has one at the same UDP
+ * address, whatever changed on the TCP side, so QUIC connections and the
+ * group's slot order survive.  On
  * failure (the reason, naming address:port and errno text, is in err)
  * nothing new stays open.  `reuse` is never changed.
  */

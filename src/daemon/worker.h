@@ -67,7 +67,6 @@ struct sw_worker {
 	void *proxy;                  /* its routes, upstreams and pools */
 	const struct sw_quic_api *quic_api; /* NULL when HTTP/3 is compiled out */
 	void *quic;                   /* the QUIC endpoint, when a listener serves HTTP/3 */
-	const char *alt_svc;          /* Alt-Svc value for TCP responses while QUIC is on */
 	void *tls_ctx;                /* when a listener uses TLS */
 	int exit_code;
 };
@@ -103,6 +102,12 @@ struct sw_quic_api {
 	void (*drain)(struct sw_worker *w);
 	/* Connections still open: a draining worker exits at 0. */
 	unsigned (*count)(const struct sw_worker *w);
+	/*
+	 * The Alt-Svc value advertising HTTP/3 on UDP port (a TCP listener's
+	 * quic port) while this worker serves it there, else NULL; valid for
+	 * the worker's life, so a response head may hold it.
+	 */
+	const char *(*alt_svc)(struct sw_worker *w, uint16_t port);
 	/* Closes every connection and socket now (the endpoint stays till release). */
 	void (*stop)(struct sw_worker *w);
 	/* After the loop has ended: frees the endpoint. */

@@ -186,6 +186,7 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	c->w = w;
 	c->on_admin = listen->admin;
 	c->h2c_only = listen->cfg.h2c_only;
+	c->h3_port = listen->cfg.quic_enabled ? listen->udp_port : 0;
 	c->state = C_IDLE;
 	c->len = c->used = 0;
 	c->keep_alive = true;
@@ -370,6 +371,7 @@ static void start_exchange(struct sw_conn *c)
 	x->tls = c->tls != NULL;
 	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
 	x->admin = c->on_admin;
+	x->h3_port = c->h3_port;
 	x->bytes_in = c->used;
 	sw_exchange_begin(x);
 }

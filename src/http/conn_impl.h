@@ -38,6 +38,7 @@ struct sw_conn {
 	 */
 	bool on_admin;            /* the admin API's listener */
 	bool h2c_only;            /* listeners[].h2c_only */
+	uint16_t h3_port;         /* the listener's HTTP/3 port, 0 without QUIC */
 	enum conn_state state;
 	bool keep_alive;
 	bool recv_pending;

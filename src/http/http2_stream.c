@@ -266,6 +266,7 @@ void sw_h2_stream_dispatch(struct h2_stream *st)
 	x->tls = c->tls != NULL;
 	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
 	x->admin = c->on_admin;
+	x->h3_port = c->h3_port;
 	x->peer = (const struct sockaddr *)&c->peer;
 	x->peer_len = c->peer_len;
 	x->bytes_in = st->list_size;

@@ -82,6 +82,14 @@ static bool run(const sw_handler_fn *fns, size_t n, struct sw_exchange *x)
 	return false;
 }
 
+static void add_alt_svc(struct sw_exchange *x)
+{
+	const char *v = x->worker->quic_api->alt_svc(x->worker, x->h3_port);
+
+	if (v)
+		sw_response_add_header(&x->resp, SW_STR("Alt-Svc"), (struct sw_str){ v, strlen(v) });
+}
+
 void sw_router_dispatch(struct sw_exchange *x)
 {
 	/* The admin listener serves the admin API and nothing else. */
@@ -89,10 +97,9 @@ void sw_router_dispatch(struct sw_exchange *x)
 		sw_admin_handle(x);
 		return;
 	}
-	/* HTTP/3 is on: tell TCP clients where to find it (RFC 7838). */
-	if (x->worker->alt_svc && x->proto != SW_PROTO_HTTP3)
-		sw_response_add_header(&x->resp, SW_STR("Alt-Svc"),
-				       (struct sw_str){ x->worker->alt_svc, strlen(x->worker->alt_svc) });
+	/* This listener serves HTTP/3 too: tell TCP clients where (RFC 7838). */
+	if (x->proto != SW_PROTO_HTTP3 && x->h3_port && x->worker->quic_api)
+		add_alt_svc(x);
 	if (run(early, SW_ARRAY_SIZE(early), x))
 		return;
 	/* A name we do not serve: another server's request (RFC 9110 15.5.20). */

@@ -13,7 +13,7 @@
 #define STREAM_WINDOW (256 << 10)       /* initial per-stream receive window */
 #define CONN_WINDOW (1 << 20)           /* initial connection receive window */
 #define HANDSHAKE_TIMEOUT (10 * NGTCP2_SECONDS)
-#define CLOSE_GRACE_MS 200              /* least wait between the last stream and the close */
+#define CLOSE_GRACE_MS 500              /* quiet wanted between the last stream and the close */
 
 static void start_close(struct quic_conn *qc, const ngtcp2_ccerr *ccerr);
 static void arm_timer(struct quic_conn *qc);
@@ -464,6 +464,22 @@ static void close_liberr(struct quic_conn *qc, int liberr)
 
 /* ---- reading ---- */
 
+/*
+ * After GOAWAY every stream is done; the close waits until the client has
+ * been quiet this long (each packet from it starts the wait again).  Its
+ * last acknowledgements and its own handling of the streams' end come
+ * first, and so does its reading of the GOAWAY: a busy client may have
+ * begun a request before it did, and a CONNECTION_CLOSE arriving then
+ * fails that request (curl does not retry it) where the client, left
+ * alone, closes the connection itself or sees the request refused.  The
+ * worker's drain deadline still bounds the wait.
+ */
+static uint64_t close_grace(struct quic_conn *qc)
+{
+	return SW_MAX(3 * ngtcp2_conn_get_pto(qc->conn) / NGTCP2_MILLISECONDS,
+		      (uint64_t)CLOSE_GRACE_MS);
+}
+
 void sw_quic_conn_read(struct quic_conn *qc, struct quic_sock *sock, const struct quic_path *p,
 		       uint8_t ecn, const uint8_t *data, size_t len)
 {
@@ -511,6 +527,9 @@ void sw_quic_conn_read(struct quic_conn *qc, struct quic_sock *sock, const struc
 		const ngtcp2_path *cur = ngtcp2_conn_get_path(qc->conn);
 		set_peer(qc, (const struct sockaddr *)cur->remote.addr, cur->remote.addrlen);
 	}
+	/* A client still talking after our GOAWAY has not read it yet: wait on. */
+	if (qc->closing_soon)
+		sw_timer_add(qc->ep->w->loop, &qc->close_timer, close_grace(qc));
 	sw_quic_want_write(qc);
 }
 
@@ -612,15 +631,8 @@ void sw_quic_conn_write(struct quic_conn *qc)
 	if (qc->state != QC_ACTIVE)
 		return;
 	if (qc->goaway_sent && !qc->closing_soon && qc->h3 && nghttp3_conn_is_drained(qc->h3)) {
-		/*
-		 * Every stream is done.  The close waits a few PTOs: the client's
-		 * last acknowledgements, and its own handling of the stream's end,
-		 * come first (a client reading slowly still holds data).
-		 */
 		qc->closing_soon = true;
-		sw_timer_add(qc->ep->w->loop, &qc->close_timer,
-			     SW_MAX(3 * ngtcp2_conn_get_pto(qc->conn) / NGTCP2_MILLISECONDS,
-				    (uint64_t)CLOSE_GRACE_MS));
+		sw_timer_add(qc->ep->w->loop, &qc->close_timer, close_grace(qc));
 	}
 	max_udp = ngtcp2_conn_get_max_tx_udp_payload_size(qc->conn);
 	quantum = ngtcp2_conn_get_send_quantum(qc->conn);

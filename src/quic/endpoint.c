@@ -549,7 +549,9 @@ static void accept_initial(struct quic_sock *sock, const struct quic_path *p, ui
  * the slot and its generation, and passes a packet whose connection ID
  * names another generation to that generation's worker, with the addresses
  * and ECN mark it came with.  Nothing is needed from the master, and a
- * worker whose sibling is gone just handles the packet itself.
+ * worker whose sibling is gone just handles the packet itself.  Where the
+ * steering program could not attach, the same sockets carry a packet to
+ * the slot its connection ID names.
  */
 
 struct fwd_hdr {
@@ -559,7 +561,7 @@ struct fwd_hdr {
 	struct sockaddr_storage local, remote;
 };
 
-static socklen_t fwd_name(const struct quic_ep *ep, unsigned gen, struct sockaddr_un *sun)
+static socklen_t fwd_name(unsigned slot, unsigned gen, struct sockaddr_un *sun)
 {
 	int n;
 
@@ -567,13 +569,13 @@ static socklen_t fwd_name(const struct quic_ep *ep, unsigned gen, struct sockadd
 	sun->sun_family = AF_UNIX;
 	/* sun_path[0] = 0: the abstract namespace, gone with the last descriptor. */
 	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "swerver-quic.%d.%u.%u",
-		     (int)getppid(), ep->w->slot, gen);
+		     (int)getppid(), slot, gen);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
-/* SW_OK when the worker of generation gen took the packet. */
-static int forward(struct quic_ep *ep, unsigned gen, const struct quic_path *p, uint8_t ecn,
-		   const uint8_t *data, size_t len)
+/* SW_OK when the worker of slot and generation gen took the packet. */
+static int forward(struct quic_ep *ep, unsigned slot, unsigned gen, const struct quic_path *p,
+		   uint8_t ecn, const uint8_t *data, size_t len)
 {
 	struct fwd_hdr hd = { .ecn = ecn, .local_len = p->local_len, .remote_len = p->remote_len };
 	struct iovec iov[2] = { { &hd, sizeof(hd) }, { (void *)data, len } };
@@ -582,23 +584,25 @@ static int forward(struct quic_ep *ep, unsigned gen, const struct quic_path *p, 
 
 	if (ep->fwd_fd < 0 || gen == 0)
 		return SW_ERROR;
-	m.msg_namelen = fwd_name(ep, gen, &sun);
+	m.msg_namelen = fwd_name(slot, gen, &sun);
 	memcpy(&hd.local, &p->local, p->local_len);
 	memcpy(&hd.remote, &p->remote, p->remote_len);
 	return sendmsg(ep->fwd_fd, &m, MSG_DONTWAIT) >= 0 ? SW_OK : SW_ERROR;
 }
 
-/* The generation whose parity bits the CID carries, nearest to ours first. */
+/* To the CID's slot, in the generation its parity bits name, nearest to ours first. */
 static int forward_by_cid(struct quic_ep *ep, const uint8_t *cid, const struct quic_path *p,
 			  uint8_t ecn, const uint8_t *data, size_t len)
 {
-	unsigned gen = ep->w->generation;
-	unsigned delta = (cid[1] - gen) & QUIC_GEN_MASK;   /* 1..3 */
+	unsigned slot = cid[0], gen = ep->w->generation;
+	unsigned delta = (cid[1] - gen) & QUIC_GEN_MASK;
 
-	if (delta == 1 && forward(ep, gen + 1, p, ecn, data, len) == SW_OK)
+	if (delta == 0)
+		return forward(ep, slot, gen, p, ecn, data, len);
+	if (delta == 1 && forward(ep, slot, gen + 1, p, ecn, data, len) == SW_OK)
 		return SW_OK;
 	return gen > QUIC_GEN_MASK + 1 - delta ?
-	       forward(ep, gen - (QUIC_GEN_MASK + 1 - delta), p, ecn, data, len) : SW_ERROR;
+	       forward(ep, slot, gen - (QUIC_GEN_MASK + 1 - delta), p, ecn, data, len) : SW_ERROR;
 }
 
 static void dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t ecn,
@@ -676,7 +680,7 @@ static void open_fwd(struct quic_ep *ep)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	len = fwd_name(ep, ep->w->generation, &sun);
+	len = fwd_name(ep->w->slot, ep->w->generation, &sun);
 	if (bind(fd, (struct sockaddr *)&sun, len) != 0 ||
 	    sw_loop_add_flags(ep->w->loop, &ep->fwd_h, fd, ep, SW_HANDLE_PRIVATE) != SW_OK) {
 		sw_log_errno(SW_LOG_WARN, errno, "QUIC: no hand-over socket between generations");
@@ -735,13 +739,21 @@ static void dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t 
 		 * its successor on the same socket, if there is one.
 		 */
 		if (ep->draining && !forwarded &&
-		    forward(ep, ep->w->generation + 1, p, ecn, data, len) == SW_OK)
+		    forward(ep, ep->w->slot, ep->w->generation + 1, p, ecn, data, len) == SW_OK)
 			return;
 		accept_initial(sock, p, ecn, data, len);
 		return;
 	}
-	if (!slot_cid(ep, vc.dcid, vc.dcidlen))
-		return;   /* another slot's (steering could not attach): never reset it */
+	if (!slot_cid(ep, vc.dcid, vc.dcidlen)) {
+		/*
+		 * Another slot's, which only the 4-tuple hash sends here: the
+		 * steering program could not attach and the client moved.
+		 * Its worker has it; never reset it.
+		 */
+		if (sw_quic_secrets.unsteered && !forwarded && vc.dcidlen == QUIC_SCID_LEN)
+			forward_by_cid(ep, vc.dcid, p, ecn, data, len);
+		return;
+	}
 	if (!same_gen(ep, vc.dcid)) {
 		if (!forwarded)
 			forward_by_cid(ep, vc.dcid, p, ecn, data, len);
@@ -926,8 +938,6 @@ static int sock_open(struct quic_ep *ep, struct sw_listen *l)
 	l->udp_fds[ep->w->slot] = -1;
 	sock->next = ep->socks;
 	ep->socks = sock;
-	if (!ep->alt_svc[0])
-		snprintf(ep->alt_svc, sizeof(ep->alt_svc), "h3=\":%u\"; ma=86400", l->udp_port);
 	sw_info("HTTP/3 on udp %s", l->udp_name);
 	watch(sock);
 	return SW_OK;
@@ -1009,7 +1019,6 @@ int sw_quic_start(struct sw_worker *w)
 	if (open_socks(ep) != SW_OK)
 		return SW_ERROR;
 	open_fwd(ep);
-	w->alt_svc = ep->alt_svc;
 	return SW_OK;
 }
 
@@ -1030,10 +1039,8 @@ int sw_quic_relisten(struct sw_worker *w)
 		return sw_quic_start(w);
 	for (old = ep->socks; old; old = old->next)
 		old->retired = true;
-	ep->alt_svc[0] = '\0';
 	if (open_socks(ep) != SW_OK)
 		return SW_ERROR;
-	w->alt_svc = ep->alt_svc[0] ? ep->alt_svc : NULL;
 	if (sw_quic_tls_load(ep, err, sizeof(err)) != SW_OK)
 		sw_error("HTTP/3: %s; keeping the previous certificates", err);
 	for (old = ep->socks; old; old = old->next) {
@@ -1085,7 +1092,6 @@ void sw_quic_drain(struct sw_worker *w)
 	if (!ep || ep->draining)
 		return;
 	ep->draining = true;
-	w->alt_svc = NULL;
 	for (qc = ep->conns; qc; qc = next) {
 		next = qc->next;
 		if (qc->conn && qc->state == QC_ACTIVE)
@@ -1095,6 +1101,38 @@ void sw_quic_drain(struct sw_worker *w)
 	ep->goaway_timer.cb = on_goaway_timer;
 	sw_timer_add(w->loop, &ep->goaway_timer,
 		     SW_MIN(SW_MAX(wait_ns / 1000000, (uint64_t)50), (uint64_t)1000));
+}
+
+static bool serves_port(const struct quic_ep *ep, uint16_t port)
+{
+	for (const struct quic_sock *s = ep->socks; s; s = s->next)
+		if (s->port == port && !s->retired && !s->closing)
+			return true;
+	return false;
+}
+
+/*
+ * A TCP listener's HTTP/3 port, advertised while this worker serves it
+ * (RFC 7838); a draining worker sends clients nowhere new.  The values
+ * stay for the endpoint's life: a response head made now may go out after
+ * a reload has retired the socket.
+ */
+const char *sw_quic_alt_svc(struct sw_worker *w, uint16_t port)
+{
+	struct quic_ep *ep = w->quic;
+	struct quic_alt_svc *a;
+
+	if (!ep || ep->draining || !serves_port(ep, port))
+		return NULL;
+	for (a = ep->alt_svcs; a; a = a->next)
+		if (a->port == port)
+			return a->value;
+	a = sw_malloc(sizeof(*a));
+	a->port = port;
+	snprintf(a->value, sizeof(a->value), "h3=\":%u\"; ma=86400", port);
+	a->next = ep->alt_svcs;
+	ep->alt_svcs = a;
+	return a->value;
 }
 
 unsigned sw_quic_count(const struct sw_worker *w)
@@ -1111,7 +1149,6 @@ void sw_quic_stop(struct sw_worker *w)
 	if (!ep)
 		return;
 	ep->draining = true;
-	w->alt_svc = NULL;
 	sw_timer_del(w->loop, &ep->flush_timer);
 	sw_timer_del(w->loop, &ep->goaway_timer);
 	while (ep->conns) {
@@ -1149,6 +1186,11 @@ void sw_quic_release(struct sw_worker *w)
 	while (ep->chunk_pool_n)
 		free(ep->chunk_pool[--ep->chunk_pool_n]);
 	free(ep->chunk_pool);
+	while (ep->alt_svcs) {
+		struct quic_alt_svc *a = ep->alt_svcs;
+		ep->alt_svcs = a->next;
+		free(a);
+	}
 	sw_quic_tls_unload(ep);
 	free(ep->rbuf);
 	free(ep->sbuf);

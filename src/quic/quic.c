@@ -21,10 +21,10 @@
 struct quic_secrets sw_quic_secrets;
 
 /*
- * The token and stateless-reset secret and the session ticket key must be
- * the same in every worker, across restarts of a worker and across reloads,
- * or tokens, resets and resumption would fail on the worker next door.  The
- * master makes them before its first fork and never changes them.
+ * The token and stateless-reset secret must be the same in every worker,
+ * across restarts of a worker and across reloads, or tokens and resets
+ * would fail on the worker next door.  The master makes it before its
+ * first fork and never changes it.
  */
 static int make_secrets(char *err, size_t err_size)
 {
@@ -32,13 +32,10 @@ static int make_secrets(char *err, size_t err_size)
 
 	if (s->ready)
 		return SW_OK;
-	if (gnutls_rnd(GNUTLS_RND_KEY, s->statics, sizeof(s->statics)) != 0 ||
-	    gnutls_rnd(GNUTLS_RND_KEY, s->ticket, sizeof(s->ticket)) != 0) {
+	if (gnutls_rnd(GNUTLS_RND_KEY, s->statics, sizeof(s->statics)) != 0) {
 		snprintf(err, err_size, "QUIC: no randomness for the shared secrets");
 		return SW_ERROR;
 	}
-	s->ticket_key.data = s->ticket;
-	s->ticket_key.size = sizeof(s->ticket);
 	s->ready = true;
 	return SW_OK;
 }
@@ -80,11 +77,15 @@ static int group_open(const int *fds, unsigned n, char *err, size_t err_size)
 	/*
 	 * One socket has nobody to steer to; the program belongs to the whole
 	 * group.  Without it the 4-tuple hash still keeps a client that does
-	 * not move on one worker, so HTTP/3 works, but a client whose address
-	 * or port changes loses its connection: worth a warning, not a refusal.
+	 * not move on one worker, and the workers forked from now on pass the
+	 * packets of a client that moved to the slot its connection ID names
+	 * (endpoint.c): one more hop for those, worth a warning, not a refusal.
 	 */
-	if (n > 1 && steer(fds[0], why, sizeof(why)) != SW_OK)
-		sw_warn("HTTP/3: %s; clients that change address will lose their connections", why);
+	if (n > 1 && steer(fds[0], why, sizeof(why)) != SW_OK) {
+		sw_warn("HTTP/3: %s; workers will pass each other the packets of clients that "
+			"change address", why);
+		sw_quic_secrets.unsteered = true;
+	}
 	return SW_OK;
 }
 
@@ -131,6 +132,7 @@ static const struct sw_quic_api api = {
 	.relisten = sw_quic_relisten,
 	.drain = sw_quic_drain,
 	.count = sw_quic_count,
+	.alt_svc = sw_quic_alt_svc,
 	.stop = sw_quic_stop,
 	.release = sw_quic_release,
 };

@@ -2,6 +2,8 @@
 #ifndef SW_QUIC_QUIC_H
 #define SW_QUIC_QUIC_H
 
+#include <stdint.h>
+
 struct sw_diag;
 struct sw_config;
 struct sw_worker;
@@ -14,6 +16,7 @@ int sw_quic_start(struct sw_worker *w);
 int sw_quic_relisten(struct sw_worker *w);
 void sw_quic_drain(struct sw_worker *w);
 unsigned sw_quic_count(const struct sw_worker *w);
+const char *sw_quic_alt_svc(struct sw_worker *w, uint16_t port);
 void sw_quic_stop(struct sw_worker *w);
 void sw_quic_release(struct sw_worker *w);
 

@@ -34,13 +34,17 @@ struct sw_listen;
 #define QUIC_REGULAR_TOKEN_TIMEOUT (3600 * NGTCP2_SECONDS)
 #define QUIC_RESETS_PER_SEC 100  /* stateless resets a worker sends */
 #define QUIC_AUTO_RETRY_HANDSHAKES 64 /* retry "auto": handshakes in progress past this */
+#define QUIC_TICKET_KEY_LEN 64   /* a GnuTLS session-ticket master key */
 
-/* Made once by the master before any fork; identical in every worker of every generation. */
+/*
+ * Made once by the master before any fork; identical in every worker of
+ * every generation.  (Session tickets use the master's rotating TCP keys
+ * instead: tls_gnutls.c.)
+ */
 struct quic_secrets {
 	bool ready;
+	bool unsteered;                     /* a group without the steering program */
 	uint8_t statics[QUIC_SECRET_LEN];   /* tokens and stateless resets */
-	uint8_t ticket[64];                 /* GnuTLS session ticket key */
-	gnutls_datum_t ticket_key;
 };
 extern struct quic_secrets sw_quic_secrets;
 
@@ -75,6 +79,13 @@ struct cid_entry {
 };
 
 enum qc_state { QC_ACTIVE, QC_CLOSING, QC_DRAINING };
+
+/* "h3=\":443\"; ma=86400" for one port. */
+struct quic_alt_svc {
+	struct quic_alt_svc *next;
+	uint16_t port;
+	char value[32];
+};
 
 struct h3_stream;
 
@@ -126,6 +137,10 @@ struct quic_ep {
 	gnutls_certificate_credentials_t *retired_creds;
 	size_t retired_creds_count;
 	gnutls_priority_t prio;
+	/* session-ticket master keys derived from the shared TCP ones (tls_gnutls.c) */
+	bool tickets_ready;
+	uint64_t tickets_seq;              /* the shared keys' seqlock when derived */
+	uint8_t ticket_cur[QUIC_TICKET_KEY_LEN], ticket_prev[QUIC_TICKET_KEY_LEN];
 	uint8_t *rbuf;                     /* one receive buffer (QUIC_MAX_DGRAM) */
 	uint8_t *sbuf;                     /* one send buffer (QUIC_MAX_DGRAM) */
 	/* hand-over between a reload's generations (endpoint.c) */
@@ -135,7 +150,7 @@ struct quic_ep {
 	bool fwd_reading;
 	uint64_t reset_tokens_milli;       /* stateless reset bucket */
 	uint64_t reset_last_ms;
-	char alt_svc[48];
+	struct quic_alt_svc *alt_svcs;     /* Alt-Svc values handed out (sw_quic_alt_svc) */
 	/* recycled file body pieces */
 	char **chunk_pool;
 	size_t chunk_pool_n, chunk_pool_cap;

@@ -3,15 +3,21 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "core/module.h"
@@ -737,6 +743,331 @@ START_TEST(proxy_streams_bodies_both_ways)
 }
 END_TEST
 
+/* The end of a long client log, short enough for a Check failure message. */
+static const char *tail_of(const char *o)
+{
+	size_t n = strlen(o);
+
+	return n > 1500 ? o + n - 1500 : o;
+}
+
+/*
+ * A resumed TLS handshake sends no certificate: the server's Handshake-level
+ * CRYPTO stream in gtlsclient's packet log is a few hundred bytes at most
+ * (EncryptedExtensions and Finished), against the certificate's size more
+ * for a full one.  Its end offset, so retransmissions do not count twice;
+ * 0 when the log has none (no handshake at all).
+ */
+static long handshake_crypto_bytes(const char *dump)
+{
+	long end = 0;
+
+	for (const char *p = dump; (p = strstr(p, "frm rx")) != NULL; p += 6) {
+		const char *eol = strchr(p, '\n');
+		const char *h = strstr(p, " Handshake CRYPTO(");
+		const char *off = h ? strstr(h, "offset=") : NULL;
+		const char *len = off ? strstr(off, "len=") : NULL;
+		if (len && (!eol || len < eol)) {
+			long e = strtol(off + 7, NULL, 10) + strtol(len + 4, NULL, 10);
+			end = e > end ? e : end;
+		}
+	}
+	return end;
+}
+
+/* Resumes with the ticket in the session file until both workers have done so. */
+static void resume_on_both_workers(int port, const char *session, const char *tp,
+				   const char *when)
+{
+	bool seen[2] = { false, false };
+	char opts[2 * IT_PATH_MAX + 64];
+
+	snprintf(opts, sizeof(opts), "--session-file=%s --tp-file=%s", session, tp);
+	for (int i = 0; i < 16 && !(seen[0] && seen[1]); i++) {
+		char *o = gtls(port, opts, "/index.html", true);
+		int slot = server_slot(o);
+		long hs = handshake_crypto_bytes(o);
+		IT_ASSERT(slot == 0 || slot == 1, "%s: no server connection ID seen: %s", when,
+			  tail_of(o));
+		IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "%s: no answer: %s", when, tail_of(o));
+		IT_ASSERT(hs > 0 && hs < 400, "%s: worker %d did not resume the session "
+			  "(%ld Handshake bytes, a certificate)", when, slot, hs);
+		seen[slot] = true;
+		free(o);
+	}
+	IT_ASSERT(seen[0] && seen[1], "%s: only worker %d was reached", when, seen[0] ? 0 : 1);
+}
+
+/*
+ * Session tickets are sealed with keys derived from the master's shared
+ * ones, not each worker's own: a ticket one worker issued resumes on the
+ * other, and on the next generation's workers after a structural reload.
+ */
+START_TEST(tickets_resume_on_any_worker_and_after_reload)
+{
+	char cfg[IT_PATH_MAX], alog[IT_PATH_MAX], session[IT_PATH_MAX], tp[IT_PATH_MAX];
+	char opts[2 * IT_PATH_MAX + 64];
+	struct it_proc *p;
+	char *o;
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	p = start_h3(_i, 2, NULL, &port);
+	it_path(session, "session.pem");
+	it_path(tp, "tp.txt");
+	snprintf(opts, sizeof(opts), "--session-file=%s --tp-file=%s --wait-for-ticket "
+		 "--no-quic-dump", session, tp);
+	o = gtls(port, opts, "/index.html", false);
+	IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "first connection: %s", tail_of(o));
+	free(o);
+	o = it_read_file(session);
+	IT_ASSERT(strstr(o, "BEGIN") != NULL, "gtlsclient got no ticket");
+	free(o);
+	resume_on_both_workers(port, session, tp, "same generation");
+	it_path(cfg, "swerver.json");
+	it_path(alog, "access.log");
+	write_config(cfg, _i, 2, port, NULL, alog);
+	it_signal(p, SIGHUP);
+	IT_ASSERT(it_wait_log(p, 0, "reload complete", IT_WAIT_MS), "the reload did not complete");
+	IT_ASSERT(it_wait_log_n(p, 0, "exited with status 0", 2, IT_WAIT_MS),
+		  "the old workers did not exit");
+	resume_on_both_workers(port, session, tp, "after a reload");
+}
+END_TEST
+
+/* One listener whose TCP port is tcp and whose HTTP/3 port is udp. */
+static void write_split_config(const char *path, int backend, int tcp, int udp)
+{
+	const char *d = it_tmpdir();
+
+	it_write_filef(path,
+		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": %d,"
+		"                                  \"quic_enabled\": true, \"quic_port\": %d} ],\n"
+		"              \"workers\": 2, \"io_backend\": \"%s\", \"static_root\": \"%s/www\" },\n"
+		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" },\n"
+		"  \"timeouts\": { \"drain_ms\": 10000 } }\n",
+		tcp, udp, it_backend(backend), d, d, d);
+}
+
+/* Every new connection is answered, by both workers, also when the client moves. */
+static void both_slots_answer(int port, const char *when)
+{
+	bool seen[2] = { false, false };
+
+	for (int i = 0; i < 16 && !(seen[0] && seen[1]); i++) {
+		char *o = gtls(port, "--no-http-dump", "/.healthz", true);
+		int slot = server_slot(o);
+		IT_ASSERT(slot == 0 || slot == 1, "%s: connection %d got no answer: %s", when, i,
+			  tail_of(o));
+		IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "%s: connection %d: %s", when, i,
+			  tail_of(o));
+		seen[slot] = true;
+		free(o);
+	}
+	IT_ASSERT(seen[0] && seen[1], "%s: only worker %d answered QUIC", when, seen[0] ? 0 : 1);
+	for (int i = 0; i < 4; i++) {
+		char *o = gtls(port, "--delay-stream=500ms --change-local-addr=200ms --no-quic-dump",
+			       "/index.html", false);
+		IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "%s: migration %d lost the connection: %s",
+			  when, i, tail_of(o));
+		free(o);
+	}
+}
+
+/*
+ * A structural reload that moves a listener's TCP port but keeps its UDP
+ * port must keep the UDP sockets too: new ones bound beside the old would
+ * join the same reuseport group, and once the old workers closed theirs
+ * the kernel would have moved the new sockets to other indices than their
+ * slots, sending each connection's packets to the wrong worker.  Two
+ * rounds, since a close order can leave the indices right by chance.
+ */
+START_TEST(reload_moving_tcp_port_keeps_quic_steering)
+{
+	struct slow_dl d[2];
+	pthread_t t[2];
+	struct it_proc *p;
+	char cfg[IT_PATH_MAX];
+	int tcp[2], udp, exited = 0;
+
+	if (!have_h3(_i))
+		return;
+	make_site();
+	udp = free_dual_port();
+	it_free_ports(tcp, 2);
+	it_path(cfg, "swerver.json");
+	write_split_config(cfg, _i, tcp[0], udp);
+	p = it_start_ready(cfg, "127.0.0.1", &tcp[0]);
+	both_slots_answer(udp, "before the reloads");
+	for (int round = 1; round <= 2; round++) {
+		size_t from = it_log_size(p);
+		char when[64];
+		for (int i = 0; i < 2; i++) {
+			d[i].port = udp;
+			pthread_create(&t[i], NULL, slow_download, &d[i]);
+		}
+		it_sleep_ms(600);
+		write_split_config(cfg, _i, tcp[round % 2], udp);
+		it_signal(p, SIGHUP);
+		IT_ASSERT(it_wait_log(p, from, "reload complete", IT_WAIT_MS),
+			  "reload %d did not complete", round);
+		IT_ASSERT(it_wait_status("127.0.0.1", tcp[round % 2], "/.ready", 200, IT_WAIT_MS) == 200,
+			  "reload %d: the new TCP port does not answer", round);
+		for (int i = 0; i < 2; i++) {
+			pthread_join(t[i], NULL);
+			IT_ASSERT(d[i].f.rc == CURLE_OK && d[i].f.code == 200 &&
+				  same_as_file(&d[i].f, "long.bin") && d[i].f.connects == 1,
+				  "reload %d, download %d: rc %d (%s) code %ld, %zu bytes, %ld connects",
+				  round, i, d[i].f.rc, curl_easy_strerror(d[i].f.rc), d[i].f.code,
+				  d[i].f.len, d[i].f.connects);
+			free(d[i].f.body);
+		}
+		exited += 2;
+		IT_ASSERT(it_wait_log_n(p, 0, "exited with status 0", exited, IT_WAIT_MS),
+			  "reload %d: the old workers did not exit", round);
+		snprintf(when, sizeof(when), "after reload %d", round);
+		both_slots_answer(udp, when);
+	}
+}
+END_TEST
+
+/*
+ * A kernel or sandbox that refuses the steering program: setsockopt
+ * SO_ATTACH_REUSEPORT_CBPF fails with EPERM, everything else goes through.
+ */
+static void refuse_reuseport_cbpf(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_setsockopt, 0, 5),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SO_ATTACH_REUSEPORT_CBPF, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[1])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SOL_SOCKET, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = (unsigned short)(sizeof(filter) / sizeof(filter[0])),
+				   .filter = filter };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+		perror("seccomp");
+		_exit(126);
+	}
+}
+
+/*
+ * Without the steering program the kernel hashes each packet to a socket
+ * by its addresses, so a client that moves lands on either worker: the
+ * wrong one passes the packet to the slot its connection ID names.
+ * Unforwarded, about half of these migrations would lose the connection.
+ */
+START_TEST(unsteered_workers_pass_packets_by_slot)
+{
+	struct it_proc *p;
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	it_pre_exec = refuse_reuseport_cbpf;
+	p = start_h3(_i, 2, NULL, &port);
+	it_pre_exec = NULL;
+	IT_ASSERT(it_log_has(p, "SO_ATTACH_REUSEPORT_CBPF: Operation not permitted"),
+		  "no warning that steering is off");
+	for (int i = 0; i < 8; i++) {
+		char *o = gtls(port, "--delay-stream=500ms --change-local-addr=200ms --no-quic-dump",
+			       "/index.html", false);
+		IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "unsteered migration %d lost the "
+			  "connection: %s", i, tail_of(o));
+		free(o);
+	}
+}
+END_TEST
+
+/* The head of one GET over TCP with TLS, as HTTP/1.1 or HTTP/2 (libcurl). */
+static void tls_get(int port, long version, struct fetch *f)
+{
+	char url[128];
+	CURL *c;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/index.html", port);
+	c = h3_easy(url, f, NULL, 0);
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, version);
+	f->rc = curl_easy_perform(c);
+	h3_info(c, f);
+	curl_easy_cleanup(c);
+	free(f->body);
+	f->body = NULL;
+}
+
+/*
+ * Alt-Svc belongs to the listener: plain :A without QUIC advertises
+ * nothing, TLS :B advertises its own quic_port U, TLS :C (QUIC on its own
+ * port number) advertises C; HTTP/1.1 and HTTP/2 alike.
+ */
+START_TEST(alt_svc_per_listener)
+{
+	char cfg[IT_PATH_MAX], want[64];
+	struct it_response r;
+	struct it_conn *c;
+	struct fetch f;
+	int a, b, u, cc, tcp[2];
+	const char *d;
+
+	if (!have_h3(_i))
+		return;
+	make_site();
+	d = it_tmpdir();
+	u = free_dual_port();
+	do
+		cc = free_dual_port();
+	while (cc == u);
+	it_free_ports(tcp, 2);
+	a = tcp[0];
+	b = tcp[1];
+	it_path(cfg, "swerver.json");
+	it_write_filef(cfg,
+		"{ \"server\": { \"listeners\": [\n"
+		"      {\"address\": \"127.0.0.1\", \"port\": %d},\n"
+		"      {\"address\": \"127.0.0.1\", \"port\": %d, \"use_tls\": true,"
+		"       \"quic_enabled\": true, \"quic_port\": %d},\n"
+		"      {\"address\": \"127.0.0.1\", \"port\": %d, \"use_tls\": true,"
+		"       \"quic_enabled\": true} ],\n"
+		"    \"workers\": 1, \"io_backend\": \"%s\", \"static_root\": \"%s/www\" },\n"
+		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" } }\n",
+		a, b, u, cc, it_backend(_i), d, d, d);
+	it_start_ready(cfg, "127.0.0.1", &a);
+	c = it_conn_new(a);
+	IT_ASSERT(it_conn_get(c, "/index.html", &r) == 0 && r.status == 200, "plain GET failed");
+	IT_ASSERT(strcasestr(r.head, "alt-svc") == NULL, "Alt-Svc on the listener without QUIC: %s",
+		  r.head);
+	it_conn_free(c);
+	for (int v = 0; v < 2; v++) {
+		long version = v ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_1_1;
+		tls_get(b, version, &f);
+		snprintf(want, sizeof(want), "alt-svc: h3=\":%d\"", u);
+		IT_ASSERT(f.code == 200 && strcasestr(f.head, want) != NULL,
+			  "HTTP/%s on :%d (quic_port %d): code %ld, %s", v ? "2" : "1.1", b, u, f.code,
+			  f.head);
+		tls_get(cc, version, &f);
+		snprintf(want, sizeof(want), "alt-svc: h3=\":%d\"", cc);
+		IT_ASSERT(f.code == 200 && strcasestr(f.head, want) != NULL,
+			  "HTTP/%s on :%d (QUIC on the same port): code %ld, %s", v ? "2" : "1.1", cc,
+			  f.code, f.head);
+	}
+	/* And the ports it names do serve HTTP/3. */
+	h3_get(u, "/.healthz", NULL, 0, &f);
+	IT_ASSERT(f.code == 200 && f.version == CURL_HTTP_VERSION_3, "HTTP/3 on :%d: rc %d", u, f.rc);
+	free(f.body);
+	h3_get(cc, "/.healthz", NULL, 0, &f);
+	IT_ASSERT(f.code == 200 && f.version == CURL_HTTP_VERSION_3, "HTTP/3 on :%d: rc %d", cc, f.rc);
+	free(f.body);
+}
+END_TEST
+
 /* quic.retry "always": every client proves its address with a Retry token first. */
 START_TEST(retry_always)
 {
@@ -801,6 +1132,10 @@ static Suite *http3_suite(void)
 	tcase_add_loop_test(tc, retry_always, 0, 2);
 	tcase_add_loop_test(tc, max_connections_refuses, 0, 2);
 	tcase_add_loop_test(tc, version_negotiation, 0, 2);
+	tcase_add_loop_test(tc, tickets_resume_on_any_worker_and_after_reload, 0, 2);
+	tcase_add_loop_test(tc, reload_moving_tcp_port_keeps_quic_steering, 0, 2);
+	tcase_add_loop_test(tc, alt_svc_per_listener, 0, 2);
+	tcase_add_loop_test(tc, unsteered_workers_pass_packets_by_slot, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
