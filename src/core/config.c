@@ -173,6 +173,14 @@ static const struct field limits_fields[] = {
 static const struct table limits_table = TABLE(limits_fields, S, NONE, NULL, NULL);
 #undef S
 
+#define S struct sw_static_cfg
+static const struct field static_fields[] = {
+	U32("open_file_cache", open_file_cache, 0, 1048576, 1024, 0),
+	U32("open_file_cache_valid_ms", open_file_cache_valid_ms, 0, 86400000, 1000, 0),
+};
+static const struct table static_table = TABLE(static_fields, S, NONE, NULL, NULL);
+#undef S
+
 #define S struct sw_tls_cert_cfg
 static const struct field cert_fields[] = {
 	STRV("hostnames", hostnames, hostnames_count, 0),
@@ -346,6 +354,7 @@ static const struct field root_fields[] = {
 	OBJ("server", server, server_table, 0),
 	OBJ("timeouts", timeouts, timeouts_table, 0),
 	OBJ("limits", limits, limits_table, 0),
+	OBJ("static", static_files, static_table, 0),
 	OBJ("tls", tls, tls_table, F_STRUCT),
 	OBJ("http2", http2, http2_table, 0),
 	OBJ("quic", quic, quic_table, F_STRUCT),

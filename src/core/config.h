@@ -64,6 +64,12 @@ struct sw_timeouts_cfg {
 	uint32_t reload_ms;       /* 30000: new workers' deadline to be ready */
 };
 
+/* The "static" section: how static files are kept open. */
+struct sw_static_cfg {
+	uint32_t open_file_cache;          /* 1024 entries per worker; 0 = off */
+	uint32_t open_file_cache_valid_ms; /* 1000 */
+};
+
 struct sw_limits_cfg {
 	uint32_t max_header_bytes;  /* 32768 */
 	uint32_t max_header_count;  /* 128 */
@@ -215,6 +221,7 @@ struct sw_config {
 	struct sw_server_cfg server;
 	struct sw_timeouts_cfg timeouts;
 	struct sw_limits_cfg limits;
+	struct sw_static_cfg static_files;  /* "static" */
 	struct sw_tls_cfg tls;
 	struct sw_http2_cfg http2;
 	struct sw_quic_cfg quic;

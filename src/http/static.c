@@ -3,17 +3,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "core/clock.h"
 #include "core/log.h"
 #include "daemon/worker.h"
+#include "http/file_cache.h"
 #include "http/mime.h"
 #include "http/static.h"
 
@@ -31,9 +31,15 @@
  * - No Accept-Encoding header means identity, like every deployed server.
  *   A sibling is served only beside its original (x.js.br alone is not
  *   x.js), and it is trusted to match it: the deploy keeps them in step.
- * - The cache (server.cache_static_files) holds files up to 64 KiB, 256
+ * - Files are opened through the open-file cache (static.open_file_cache,
+ *   file_cache.c): fd, size, mtime and validators shared by every response
+ *   for the path, trusted for open_file_cache_valid_ms, then looked up
+ *   again exactly as on a miss.  Absent precompressed siblings are cached
+ *   too; absent files asked for by name are not.  Every reload empties it.
+ * - The content cache (server.cache_static_files) holds files up to 64 KiB, 256
  *   entries, 16 MiB per worker, LRU; each hit is revalidated with one
- *   fstatat (size, mtime, inode), so an edited file is seen at once.
+ *   fstatat (size, mtime, inode), so an edited file is seen at once (a
+ *   changed one is then read through a freshly checked open-file entry).
  * - Dotfiles are served like any file; keep secrets out of the root.
  */
 
@@ -94,19 +100,27 @@ struct sw_static_state {
 	dev_t root_dev;
 	ino_t root_ino;
 	bool cache_on;
+	bool open_cache_on;         /* static.open_file_cache > 0 */
 	struct sw_mime *mime;
 	struct cache cache;
+	struct sw_file_cache *files;
 	/* The decoded path, with room for "index.html" and a sibling suffix. */
 	char path[SW_STATIC_PATH_MAX + sizeof(INDEX_NAME) + SUFFIX_MAX + 1];
 };
 
-/* The representation chosen to answer with: an open file or a cache entry. */
+/*
+ * The representation chosen to answer with: a file opened for this
+ * response (fd), a shared open file (cf) or cached bytes (e); one of them.
+ */
 struct file {
-	int fd;                     /* -1 when e holds the bytes */
+	int fd;                     /* -1 unless the response owns it */
+	struct sw_file *cf;
 	struct entry *e;
 	enum enc enc;
 	uint64_t size;
 	struct timespec mtime;
+	dev_t dev;
+	ino_t ino;
 };
 
 /* ETag and Last-Modified as sent. */
@@ -581,21 +595,21 @@ static bool read_all(int fd, char *buf, size_t size)
 	return true;
 }
 
-/* Reads a small file into a new entry and caches it; NULL leaves the fd to be sent. */
+/* Reads a small open file into a new entry and caches it; NULL leaves f to be sent. */
 static struct entry *cache_load(struct sw_static_state *st, const char *name, size_t len,
-				enum enc enc, int fd, const struct stat *sb)
+				const struct file *f, int fd)
 {
-	size_t size = (size_t)sb->st_size;
+	size_t size = (size_t)f->size;
 	struct entry *e = sw_malloc(sizeof(*e) + len + 1 + size);
 
 	memset(e, 0, sizeof(*e));
 	e->refs = 1;
-	e->hash = hash_key(name, len, enc);
-	e->enc = enc;
+	e->hash = hash_key(name, len, f->enc);
+	e->enc = f->enc;
 	e->size = size;
-	e->mtime = sb->st_mtim;
-	e->ino = sb->st_ino;
-	e->dev = sb->st_dev;
+	e->mtime = f->mtime;
+	e->ino = f->ino;
+	e->dev = f->dev;
 	e->name_len = len;
 	memcpy(e->name, name, len);
 	e->name[len] = '\0';
@@ -605,29 +619,13 @@ static struct entry *cache_load(struct sw_static_state *st, const char *name, si
 		free(e);
 		return NULL;
 	}
-	e->etag_len = format_etag(e->etag, e->size, e->mtime, enc);
+	e->etag_len = format_etag(e->etag, e->size, e->mtime, e->enc);
 	sw_clock_format_http(e->mtime.tv_sec, e->last_modified);
 	cache_insert(&st->cache, e);
 	return e;
 }
 
 /* ---- opening files ---- */
-
-/*
- * openat2 with RESOLVE_BENEATH: ".." and symlinks that leave the root (or
- * go through /proc magic links) fail with EXDEV/ELOOP in the kernel, with
- * no race against a path check of ours.  O_NONBLOCK so a FIFO cannot
- * block the worker; it is cleared once the file is known to be regular.
- */
-static int open_beneath(int dirfd, const char *name)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-
-	return (int)syscall(SYS_openat2, dirfd, name[0] ? name : ".", &how, sizeof(how));
-}
 
 /* An openat2 errno as the status the client sees; escapes look like absent files. */
 static int open_status(int err, const char *name)
@@ -655,47 +653,89 @@ static void file_from_entry(struct file *f, struct entry *e)
 	f->mtime = e->mtime;
 }
 
-/* Opens `name`: SW_OK with f filled, IS_DIR, or an HTTP status. */
-static int open_file(struct sw_static_state *st, const char *name, size_t len, struct file *f)
+static void file_drop(struct file *f)
 {
-	int fd = open_beneath(st->root_fd, name);
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	sw_file_release(f->cf);
+	f->cf = NULL;
+	if (f->e)
+		entry_unref(f->e);
+	f->e = NULL;
+}
+
+/* The open-file cache's clock: the vDSO's, no system call, and no loop needed. */
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Through the open-file cache: f shares the cached fd. */
+static int open_shared(struct sw_static_state *st, const char *name, size_t len,
+		       unsigned flags, struct file *f)
+{
+	int err = sw_file_acquire(st->files, st->root_fd, name, len, f->enc, flags, now_ms(),
+				  &f->cf);
+
+	if (err)
+		return err == EISDIR ? IS_DIR : open_status(err, name);
+	f->size = f->cf->size;
+	f->mtime = f->cf->mtime;
+	f->dev = f->cf->dev;
+	f->ino = f->cf->ino;
+	return SW_OK;
+}
+
+/* With the open-file cache off: f gets an fd of its own, which the codec closes. */
+static int open_owned(struct sw_static_state *st, const char *name, struct file *f)
+{
 	struct stat sb;
+	int fd = sw_file_open_beneath(st->root_fd, name, &sb);
 
 	if (fd < 0)
-		return open_status(errno, name);
-	if (fstat(fd, &sb) != 0) {
-		int err = errno;
-
-		close(fd);
-		return open_status(err, name);
-	}
+		return open_status(-fd, name);
 	if (!S_ISREG(sb.st_mode)) {
 		close(fd);
 		return S_ISDIR(sb.st_mode) ? IS_DIR : 403;
 	}
+	f->fd = fd;
 	f->size = (uint64_t)sb.st_size;
 	f->mtime = sb.st_mtim;
-	if (st->cache_on && f->size <= CACHE_MAX_FILE) {
-		struct entry *e = cache_load(st, name, len, f->enc, fd, &sb);
-
-		if (e) {
-			file_from_entry(f, e);
-			close(fd);
-			return SW_OK;
-		}
-	}
-	/*
-	 * O_NONBLOCK stays: it only kept open() from hanging on a FIFO, and
-	 * reads of a regular file ignore it (page cache or disk, never EAGAIN).
-	 */
-	f->fd = fd;
+	f->dev = sb.st_dev;
+	f->ino = sb.st_ino;
 	return SW_OK;
 }
 
-/* The file `name` as encoding enc: from the cache when still valid, else opened. */
+/* Opens `name`: SW_OK with f filled, IS_DIR, or an HTTP status. */
+static int open_file(struct sw_static_state *st, const char *name, size_t len, unsigned flags,
+		     struct file *f)
+{
+	int rc = st->open_cache_on ? open_shared(st, name, len, flags, f) : open_owned(st, name, f);
+	struct entry *e;
+
+	if (rc != SW_OK || !st->cache_on || f->size > CACHE_MAX_FILE)
+		return rc;
+	e = cache_load(st, name, len, f, f->cf ? f->cf->fd : f->fd);
+	if (e) {
+		file_drop(f);
+		file_from_entry(f, e);
+	}
+	return SW_OK;
+}
+
+/*
+ * The file `name` as encoding enc: from the content cache when still
+ * valid, else opened.  A precompressed sibling's absence is cached too:
+ * most files have none, and its name is not the client's to choose.
+ */
 static int get_file(struct sw_static_state *st, const char *name, size_t len, enum enc enc,
 		    struct file *f)
 {
+	unsigned flags = enc != ENC_IDENTITY ? SW_FILE_CACHE_NEGATIVE : 0;
 	struct entry *e;
 
 	*f = (struct file){ .fd = -1, .enc = enc };
@@ -705,18 +745,10 @@ static int get_file(struct sw_static_state *st, const char *name, size_t len, en
 			return SW_OK;
 		}
 		cache_evict(&st->cache, e);
+		/* Changed on disk: an open-file entry for it is stale too. */
+		flags |= SW_FILE_CACHE_RECHECK;
 	}
-	return open_file(st, name, len, f);
-}
-
-static void file_drop(struct file *f)
-{
-	if (f->fd >= 0)
-		close(f->fd);
-	f->fd = -1;
-	if (f->e)
-		entry_unref(f->e);
-	f->e = NULL;
+	return open_file(st, name, len, flags, f);
 }
 
 /* ---- content negotiation ---- */
@@ -772,12 +804,26 @@ static void add_header(struct sw_exchange *x, struct sw_str name, struct sw_str 
 			(int)name.len, name.p);
 }
 
-/* ETag and Last-Modified: the entry's own, or formatted into the exchange's buffer. */
+/*
+ * ETag and Last-Modified: the cached bytes' own, the shared open file's
+ * (formatted on its first response), or formatted into the exchange's buffer.
+ */
 static void make_validators(const struct file *f, char *buf, struct validators *v)
 {
+	struct sw_file *cf = f->cf;
+
 	if (f->e) {
 		v->etag = (struct sw_str){ f->e->etag, f->e->etag_len };
 		v->last_modified = (struct sw_str){ f->e->last_modified, SW_HTTP_DATE_LEN };
+		return;
+	}
+	if (cf) {
+		if (!cf->etag_len) {
+			cf->etag_len = (uint8_t)format_etag(cf->etag, cf->size, cf->mtime, f->enc);
+			sw_clock_format_http(cf->mtime.tv_sec, cf->last_modified);
+		}
+		v->etag = (struct sw_str){ cf->etag, cf->etag_len };
+		v->last_modified = (struct sw_str){ cf->last_modified, SW_HTTP_DATE_LEN };
 		return;
 	}
 	v->etag = (struct sw_str){ buf, format_etag(buf, f->size, f->mtime, f->enc) };
@@ -827,16 +873,36 @@ static enum sw_range_result want_range(const struct sw_exchange *x, const struct
 }
 
 /*
- * The response points into the entry (headers, body): f's reference
- * passes to it, and sw_exchange_finish drops it once the send is done.
+ * sw_exchange_finish: the codec is done with the shared file.  Every codec
+ * finishes the exchange before it closes resp.file_fd, so clearing it
+ * here keeps them from closing the cache's descriptor.
  */
-static void hold_entry(struct sw_exchange *x, struct file *f)
+static void release_shared(void *owner)
 {
-	if (!f->e)
-		return;
-	x->resp.release = entry_unref;
-	x->resp.owner = f->e;
-	f->e = NULL;
+	struct sw_exchange *x = owner;
+
+	x->resp.file_fd = -1;
+	sw_file_release(x->handler_data);
+	x->handler_data = NULL;
+}
+
+/*
+ * The response points into the cached bytes or the shared file (headers,
+ * body, fd): f's reference passes to it, and sw_exchange_finish drops it
+ * once the send is done.
+ */
+static void hold(struct sw_exchange *x, struct file *f)
+{
+	if (f->e) {
+		x->resp.release = entry_unref;
+		x->resp.owner = f->e;
+		f->e = NULL;
+	} else if (f->cf) {
+		x->resp.release = release_shared;
+		x->resp.owner = x;
+		x->handler_data = f->cf;
+		f->cf = NULL;
+	}
 }
 
 static void add_validators(struct sw_exchange *x, const struct validators *v, bool vary)
@@ -850,7 +916,7 @@ static void add_validators(struct sw_exchange *x, const struct validators *v, bo
 static void answer_304(struct sw_exchange *x, struct file *f, const struct validators *v,
 		       bool vary)
 {
-	hold_entry(x, f);
+	hold(x, f);
 	file_drop(f);
 	add_validators(x, v, vary);
 	sw_exchange_empty(x, 304);
@@ -873,13 +939,18 @@ static void set_body(struct sw_exchange *x, struct file *f, uint64_t first, uint
 	if (f->e) {
 		r->body_kind = SW_BODY_MEMORY;
 		r->body = (struct sw_str){ f->e->data + first, (size_t)len };
-		hold_entry(x, f);
+		hold(x, f);
 		return;
 	}
-	/* The codec sends (or, for HEAD, skips) and closes it. */
+	/* The codec sends (or, for HEAD, skips) it, and closes an fd of the response's own. */
 	r->body_kind = SW_BODY_FILE;
-	r->file_fd = f->fd;
 	r->file_offset = (off_t)first;
+	if (f->cf) {
+		r->file_fd = f->cf->fd;
+		hold(x, f);
+		return;
+	}
+	r->file_fd = f->fd;
 	f->fd = -1;
 }
 
@@ -1015,6 +1086,7 @@ int sw_static_handle(struct sw_exchange *x)
 static int open_root(const char *root, struct stat *sb)
 {
 	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	struct stat psb;
 	int probe;
 
 	if (fd < 0) {
@@ -1027,9 +1099,9 @@ static int open_root(const char *root, struct stat *sb)
 		return -1;
 	}
 	/* Without openat2 (kernel < 5.6, a seccomp filter) there is no safe lookup. */
-	probe = open_beneath(fd, "");
-	if (probe < 0 && (errno == ENOSYS || errno == EPERM)) {
-		sw_log_errno(SW_LOG_ERROR, errno, "static_root %s: openat2", root);
+	probe = sw_file_open_beneath(fd, "", &psb);
+	if (probe == -ENOSYS || probe == -EPERM) {
+		sw_log_errno(SW_LOG_ERROR, -probe, "static_root %s: openat2", root);
 		close(fd);
 		return -1;
 	}
@@ -1054,9 +1126,14 @@ static void set_root(struct sw_static_state *st, int fd, const struct stat *sb, 
 	st->root_ino = fd >= 0 ? sb->st_ino : 0;
 }
 
-/* Applies w->cfg; SW_ERROR when the configured root cannot be used. */
+/*
+ * Applies w->cfg; SW_ERROR when the configured root cannot be used.  The
+ * open-file cache starts empty after every reload, whatever changed: a
+ * reload is the operator's word that the files or the root may be new.
+ */
 static int apply(struct sw_worker *w, struct sw_static_state *st)
 {
+	const struct sw_static_cfg *sc = &w->cfg->static_files;
 	const char *root = w->cfg->server.static_root;
 	struct stat sb;
 	int fd = -1;
@@ -1064,6 +1141,8 @@ static int apply(struct sw_worker *w, struct sw_static_state *st)
 	st->cache_on = w->cfg->server.cache_static_files;
 	if (!st->cache_on)
 		cache_flush(&st->cache);
+	st->open_cache_on = sc->open_file_cache > 0;
+	sw_file_cache_configure(st->files, sc->open_file_cache, sc->open_file_cache_valid_ms);
 	if (root && root[0] && (fd = open_root(root, &sb)) < 0) {
 		if (st->root_fd >= 0)
 			sw_warn("static files: keeping the previous root %s", st->root);
@@ -1071,7 +1150,8 @@ static int apply(struct sw_worker *w, struct sw_static_state *st)
 	}
 	set_root(st, fd, &sb, root);
 	if (fd >= 0)
-		sw_debug("static files from %s (cache %s)", root, st->cache_on ? "on" : "off");
+		sw_debug("static files from %s (open files %u for %u ms, content cache %s)", root,
+			 sc->open_file_cache, sc->open_file_cache_valid_ms, st->cache_on ? "on" : "off");
 	return SW_OK;
 }
 
@@ -1081,6 +1161,7 @@ int sw_static_init(struct sw_worker *w)
 
 	st->root_fd = -1;
 	st->mime = sw_mime_open(SW_MIME_SYSTEM_TYPES);
+	st->files = sw_file_cache_create();
 	w->statics = st;
 	return apply(w, st);
 }
@@ -1098,6 +1179,7 @@ void sw_static_deinit(struct sw_worker *w)
 	if (!st)
 		return;
 	cache_flush(&st->cache);
+	sw_file_cache_destroy(st->files);
 	if (st->root_fd >= 0)
 		close(st->root_fd);
 	free(st->root);

@@ -17,12 +17,13 @@ struct sw_worker;
  * declines, so the worker may keep serving everything else.
  */
 int sw_static_init(struct sw_worker *w);
-/* Drops the cache (entries still being sent are freed after the send) and the state. */
+/* Drops the caches (entries still being sent are freed after the send) and the state. */
 void sw_static_deinit(struct sw_worker *w);
 /*
  * After a reload: reopens static_root (so a deploy that swapped a symlink
- * is seen), flushes the cache when the root changed or caching was turned
- * off.  A root that cannot be opened is logged and the old one kept.
+ * is seen), empties the open-file cache, and flushes the content cache
+ * when the root changed or caching was turned off.  A root that cannot be
+ * opened is logged and the old one kept.
  */
 void sw_static_reconfigure(struct sw_worker *w);
 /*

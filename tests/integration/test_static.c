@@ -1,9 +1,10 @@
-/* test_static.c - static files end to end over raw sockets and curl, on both backends: types, bytes, paths, validators, ranges, encodings, cache. */
+/* test_static.c - static files end to end over raw sockets and curl, on both backends: types, bytes, paths, validators, ranges, encodings, caches. */
 #include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,13 +108,18 @@ static unsigned char *populate(void)
 	return big;
 }
 
-/* Starts swerver on one worker with static_root = www; returns the port. */
-static int start(const char *backend, bool cache)
-{
-	char cfg[IT_PATH_MAX];
-	int port;
+/* The open-file cache as the test configures it: entries (0 = off) and validity. */
+struct open_cache {
+	unsigned entries;
+	unsigned valid_ms;
+};
 
-	it_path(cfg, "swerver.json");
+/* The defaults: a cache of 1024 files trusted for a second. */
+static const struct open_cache default_cache = { 1024, 1000 };
+
+static void write_config(const char *cfg, const char *backend, const char *root, bool cache,
+			 struct open_cache oc)
+{
 	it_write_filef(cfg,
 		"{\n"
 		"  \"server\": {\n"
@@ -123,10 +129,29 @@ static int start(const char *backend, bool cache)
 		"    \"static_root\": \"%s\",\n"
 		"    \"cache_static_files\": %s\n"
 		"  },\n"
+		"  \"static\": {\"open_file_cache\": %u, \"open_file_cache_valid_ms\": %u},\n"
 		"  \"timeouts\": {\"drain_ms\": 5000}\n"
-		"}\n", backend, www, cache ? "true" : "false");
-	it_start_ready(cfg, "127.0.0.1", &port);
+		"}\n", backend, root, cache ? "true" : "false", oc.entries, oc.valid_ms);
+}
+
+/* Starts swerver on one worker with static_root = www and open-file cache oc; returns the port. */
+static int start_with(const char *backend, bool cache, struct open_cache oc, struct it_proc **proc)
+{
+	char cfg[IT_PATH_MAX];
+	struct it_proc *p;
+	int port;
+
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, www, cache, oc);
+	p = it_start_ready(cfg, "127.0.0.1", &port);
+	if (proc)
+		*proc = p;
 	return port;
+}
+
+static int start(const char *backend, bool cache)
+{
+	return start_with(backend, cache, default_cache, NULL);
 }
 
 /* ---- a raw client ---- */
@@ -592,6 +617,192 @@ START_TEST(cache_sees_changes)
 }
 END_TEST
 
+/* ---- the open-file cache ---- */
+
+#define VALID_MS 100   /* static.open_file_cache_valid_ms in these tests */
+
+static const struct open_cache short_cache = { 1024, VALID_MS };
+
+/* Replaces name by rename(2), as deploy tools do: a new inode under the old name. */
+static void replace_file(const char *name, const char *text)
+{
+	char from[IT_PATH_MAX + 64], to[IT_PATH_MAX + 64];
+
+	write_text("deploy.tmp", text);
+	snprintf(from, sizeof(from), "%s/deploy.tmp", www);
+	snprintf(to, sizeof(to), "%s/%s", www, name);
+	ck_assert_msg(rename(from, to) == 0, "rename %s: %s", to, strerror(errno));
+}
+
+static void remove_file(const char *name)
+{
+	char path[IT_PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", www, name);
+	ck_assert_msg(unlink(path) == 0, "unlink %s: %s", path, strerror(errno));
+}
+
+/* Well past the validity period; what is served before it is not asserted. */
+static void wait_validity(void)
+{
+	it_sleep_ms(3 * VALID_MS);
+}
+
+/* Replaced by rename, rewritten in place, deleted: all seen once the period has passed. */
+START_TEST(open_cache_sees_changes)
+{
+	const char *backend = it_backend(_i);
+	unsigned char *big;
+	int port;
+
+	if (!backend)
+		return;
+	big = populate();
+	port = start_with(backend, false, short_cache, NULL);
+	/* Twice each: the second is served from the cache. */
+	for (int k = 0; k < 2; k++) {
+		expect_file(port, "/hello.txt", "text/plain; charset=utf-8", "hello world\n", 12);
+		expect_file(port, "/style.css", "text/css; charset=utf-8", "body { color: red }\n", 20);
+		expect_file(port, "/docs/", "text/html; charset=utf-8", "<h1>docs</h1>\n", 14);
+		expect_file(port, "/big.bin", "application/octet-stream", big, BIG_SIZE);
+	}
+	replace_file("hello.txt", "deployed by rename\n");
+	rewrite("style.css", "body { color: blue; margin: 0 }\n", time(NULL) - 100);
+	remove_file("docs/index.html");
+	memset(big, 'z', 4096);
+	write_bytes("big.bin", big, BIG_SIZE);   /* in place, same size */
+	wait_validity();
+	expect_file(port, "/hello.txt", "text/plain; charset=utf-8", "deployed by rename\n", 19);
+	expect_file(port, "/style.css", "text/css; charset=utf-8",
+		    "body { color: blue; margin: 0 }\n", 32);
+	IT_ASSERT(status_of(port, "GET", "/docs/", NULL) == 404, "deleted index still served");
+	expect_file(port, "/big.bin", "application/octet-stream", big, BIG_SIZE);
+	/* And back: a file that appears is served (absent files are not cached). */
+	write_text("docs/index.html", "<h1>back</h1>\n");
+	expect_file(port, "/docs/", "text/html; charset=utf-8", "<h1>back</h1>\n", 14);
+	free(big);
+}
+END_TEST
+
+/* Precompressed siblings that come and go are seen after the period too. */
+START_TEST(open_cache_siblings)
+{
+	const char *backend = it_backend(_i);
+	struct raw r;
+	int port;
+
+	if (!backend)
+		return;
+	free(populate());
+	port = start_with(backend, false, short_cache, NULL);
+	raw_request(port, "GET", "/style.css", "Accept-Encoding: br\r\n", &r);
+	expect_body(&r, "body { color: red }\n", 20, "style.css without a sibling");
+	raw_free(&r);
+	write_text("style.css.br", "CSS-BR");
+	remove_file("app.js.br");
+	wait_validity();
+	raw_request(port, "GET", "/style.css", "Accept-Encoding: br\r\n", &r);
+	expect_body(&r, "CSS-BR", 6, "style.css.br once it exists");
+	expect_hdr(&r, "Content-Encoding", "br", "style.css.br");
+	raw_free(&r);
+	raw_request(port, "GET", "/app.js", "Accept-Encoding: br, gzip\r\n", &r);
+	expect_body(&r, "GZIP-BYTES!", 11, "app.js once its .br is gone");
+	raw_free(&r);
+}
+END_TEST
+
+/*
+ * With the cache warm a miss's refusals still hold, and a cached name
+ * turned into an escape is refused once its period has passed.
+ */
+START_TEST(open_cache_traversal_warm)
+{
+	static const char *const paths[] = {
+		"/../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/passwd", "/up/etc/passwd",
+		"/up/", "/docs/../../etc/passwd", "/.%2e/.%2e/etc/passwd", "/up/hello.txt",
+		"/docs/../hello.txt", "/hello.txt", "/docs/",
+	};
+	const char *backend = it_backend(_i);
+	int port;
+
+	if (!backend)
+		return;
+	free(populate());
+	port = start_with(backend, false, short_cache, NULL);
+	for (int k = 0; k < 2; k++) {
+		expect_file(port, "/hello.txt", "text/plain; charset=utf-8", "hello world\n", 12);
+		expect_file(port, "/docs/", "text/html; charset=utf-8", "<h1>docs</h1>\n", 14);
+	}
+	remove_file("hello.txt");
+	make_link("/etc/passwd", "hello.txt");
+	remove_file("docs/index.html");
+	make_link("../up/etc/passwd", "docs/index.html");
+	wait_validity();
+	for (size_t k = 0; k < sizeof(paths) / sizeof(paths[0]); k++) {
+		struct raw r;
+
+		raw_request(port, "GET", paths[k], NULL, &r);
+		IT_ASSERT(r.status == 400 || r.status == 403 || r.status == 404,
+			  "GET %s: status %d\n%s", paths[k], r.status, r.head);
+		IT_ASSERT(!strstr(r.body, "root:"), "GET %s leaked /etc/passwd", paths[k]);
+		raw_free(&r);
+	}
+	expect_file(port, "/style.css", "text/css; charset=utf-8", "body { color: red }\n", 20);
+}
+END_TEST
+
+/* open_file_cache 0: every request opens the file, so a change is seen at once. */
+START_TEST(open_cache_off)
+{
+	const char *backend = it_backend(_i);
+	int port;
+
+	if (!backend)
+		return;
+	free(populate());
+	port = start_with(backend, false, (struct open_cache){ 0, 60000 }, NULL);
+	expect_file(port, "/hello.txt", "text/plain; charset=utf-8", "hello world\n", 12);
+	replace_file("hello.txt", "no cache, no wait\n");
+	expect_file(port, "/hello.txt", "text/plain; charset=utf-8", "no cache, no wait\n", 18);
+	remove_file("hello.txt");
+	IT_ASSERT(status_of(port, "GET", "/hello.txt", NULL) == 404, "deleted file served");
+	remove_file("passwd");
+	make_link("/etc/passwd", "passwd");
+	IT_ASSERT(status_of(port, "GET", "/passwd", NULL) == 404, "escape served");
+}
+END_TEST
+
+/* A reload to another root empties the cache: no entry of the old root answers, however valid. */
+START_TEST(open_cache_reload_root)
+{
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX], other[IT_PATH_MAX], path[IT_PATH_MAX + 64];
+	struct it_proc *p;
+	size_t from;
+	int port;
+
+	if (!backend)
+		return;
+	free(populate());
+	it_path(other, "www2");
+	ck_assert_int_eq(mkdir(other, 0755), 0);
+	snprintf(path, sizeof(path), "%s/hello.txt", other);
+	it_write_file(path, "the other root\n");
+	port = start_with(backend, false, (struct open_cache){ 1024, 3600000 }, &p);
+	expect_file(port, "/hello.txt", "text/plain; charset=utf-8", "hello world\n", 12);
+	expect_file(port, "/style.css", "text/css; charset=utf-8", "body { color: red }\n", 20);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, other, false, (struct open_cache){ 1024, 3600000 });
+	from = it_log_size(p);
+	ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+	IT_ASSERT(it_wait_log(p, from, "configuration applied in place", 5000),
+		  "the reload was not applied");
+	expect_file(port, "/hello.txt", "text/plain; charset=utf-8", "the other root\n", 15);
+	IT_ASSERT(status_of(port, "GET", "/style.css", NULL) == 404,
+		  "a file of the old root served after the reload");
+}
+END_TEST
+
 static Suite *static_suite(void)
 {
 	Suite *s = suite_create("static");
@@ -606,6 +817,11 @@ static Suite *static_suite(void)
 	tcase_add_loop_test(tc, precompressed, 0, 2);
 	tcase_add_loop_test(tc, head, 0, 2);
 	tcase_add_loop_test(tc, cache_sees_changes, 0, 2);
+	tcase_add_loop_test(tc, open_cache_sees_changes, 0, 2);
+	tcase_add_loop_test(tc, open_cache_siblings, 0, 2);
+	tcase_add_loop_test(tc, open_cache_traversal_warm, 0, 2);
+	tcase_add_loop_test(tc, open_cache_off, 0, 2);
+	tcase_add_loop_test(tc, open_cache_reload_root, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

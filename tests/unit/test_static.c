@@ -222,7 +222,19 @@ static void put_dir(const char *name)
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 }
 
-static void start(bool cache)
+/*
+ * Which caches a test runs with.  With MODE_OPEN alone the open-file cache
+ * checks every hit (valid_ms 0), so tests that change files between
+ * requests expect what an uncached server answers; MODE_LONG trusts its
+ * entries for a minute.
+ */
+enum {
+	MODE_CONTENT = 1,   /* server.cache_static_files */
+	MODE_OPEN = 2,      /* static.open_file_cache */
+	MODE_LONG = 4,      /* static.open_file_cache_valid_ms 60000 */
+};
+
+static void start(int mode)
 {
 	char tmpl[] = "/tmp/swerver-static.XXXXXX";
 
@@ -231,7 +243,9 @@ static void start(bool cache)
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&worker, 0, sizeof(worker));
 	cfg.server.static_root = root;
-	cfg.server.cache_static_files = cache;
+	cfg.server.cache_static_files = mode & MODE_CONTENT;
+	cfg.static_files.open_file_cache = mode & MODE_OPEN ? 16 : 0;
+	cfg.static_files.open_file_cache_valid_ms = mode & MODE_LONG ? 60000 : 0;
 	worker.cfg = &cfg;
 	ck_assert_int_eq(sw_static_init(&worker), SW_OK);
 	put_file("hello.txt", "hello world\n");
@@ -252,15 +266,23 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return 0;
 }
 
-/* Emulates the codec finishing the exchange: close the fd, release the owner. */
+/*
+ * Emulates a codec finishing the exchange: sw_exchange_finish's release
+ * first, then closing an fd the response still owns (not a shared one).
+ */
+static void finish_x(struct sw_exchange *x)
+{
+	if (x->resp.release)
+		x->resp.release(x->resp.owner);
+	x->resp.release = NULL;
+	if (x->resp.body_kind == SW_BODY_FILE && x->resp.file_fd >= 0)
+		close(x->resp.file_fd);
+	x->resp.file_fd = -1;
+}
+
 static void finish(void)
 {
-	if (X.resp.body_kind == SW_BODY_FILE && X.resp.file_fd >= 0)
-		close(X.resp.file_fd);
-	X.resp.file_fd = -1;
-	if (X.resp.release)
-		X.resp.release(X.resp.owner);
-	X.resp.release = NULL;
+	finish_x(&X);
 }
 
 static void stop(void)
@@ -272,32 +294,38 @@ static void stop(void)
 	scratch = NULL;
 }
 
-/* Runs one request ("Name: value" headers, NULL-terminated) and returns the status. */
-static int request(enum sw_method m, const char *target, const char *const *hdrs)
+/* Runs one request on x ("Name: value" headers, NULL-terminated) and returns the status. */
+static int request_x(struct sw_exchange *x, enum sw_method m, const char *target,
+		     const char *const *hdrs)
 {
 	const char *q = strchr(target, '?');
 	int n = 0;
 
-	finish();
-	memset(&X, 0, sizeof(X));
-	X.ops = &fake_ops;
-	X.worker = &worker;
-	X.resp.file_fd = -1;
-	X.req.method = m;
-	X.req.path = (struct sw_str){ target, q ? (size_t)(q - target) : strlen(target) };
-	X.req.query = q ? S(q + 1) : S("");
+	finish_x(x);
+	memset(x, 0, sizeof(*x));
+	x->ops = &fake_ops;
+	x->worker = &worker;
+	x->resp.file_fd = -1;
+	x->req.method = m;
+	x->req.path = (struct sw_str){ target, q ? (size_t)(q - target) : strlen(target) };
+	x->req.query = q ? S(q + 1) : S("");
 	for (; hdrs && hdrs[n]; n++) {
 		const char *colon = strchr(hdrs[n], ':');
 
 		req_headers[n].name = (struct sw_str){ hdrs[n], (size_t)(colon - hdrs[n]) };
 		req_headers[n].value = S(colon + 2);
 	}
-	X.req.headers = req_headers;
-	X.req.header_count = (unsigned)n;
+	x->req.headers = req_headers;
+	x->req.header_count = (unsigned)n;
 	responded = 0;
-	ck_assert_int_eq(sw_static_handle(&X), SW_OK);
+	ck_assert_int_eq(sw_static_handle(x), SW_OK);
 	ck_assert_int_eq(responded, 1);
-	return X.resp.status;
+	return x->resp.status;
+}
+
+static int request(enum sw_method m, const char *target, const char *const *hdrs)
+{
+	return request_x(&X, m, target, hdrs);
 }
 
 static int get(const char *target)
@@ -306,17 +334,22 @@ static int get(const char *target)
 }
 
 /* A response header's value, or NULL. */
-static const char *header(const char *name)
+static const char *header_x(const struct sw_exchange *x, const char *name)
 {
 	static char buf[512];
 
-	for (unsigned i = 0; i < X.resp.header_count; i++)
-		if (sw_str_ieq(X.resp.headers[i].name, name)) {
-			snprintf(buf, sizeof(buf), "%.*s", (int)X.resp.headers[i].value.len,
-				 X.resp.headers[i].value.p);
+	for (unsigned i = 0; i < x->resp.header_count; i++)
+		if (sw_str_ieq(x->resp.headers[i].name, name)) {
+			snprintf(buf, sizeof(buf), "%.*s", (int)x->resp.headers[i].value.len,
+				 x->resp.headers[i].value.p);
 			return buf;
 		}
 	return NULL;
+}
+
+static const char *header(const char *name)
+{
+	return header_x(&X, name);
 }
 
 /* The body the codec would send. */
@@ -339,9 +372,11 @@ static const char *body(void)
 	return buf;
 }
 
-static void check_basic(bool cache)
+static void check_basic(int mode)
 {
-	start(cache);
+	bool cache = mode & MODE_CONTENT;
+
+	start(mode);
 	ck_assert_int_eq(get("/hello.txt"), 200);
 	ck_assert_str_eq(body(), "hello world\n");
 	ck_assert_str_eq(header("Content-Type"), "text/plain; charset=utf-8");
@@ -381,15 +416,9 @@ static void check_basic(bool cache)
 	stop();
 }
 
-START_TEST(basic_nocache)
+START_TEST(basic)
 {
-	check_basic(false);
-}
-END_TEST
-
-START_TEST(basic_cache)
-{
-	check_basic(true);
+	check_basic(_i);
 }
 END_TEST
 
@@ -596,7 +625,8 @@ END_TEST
 
 START_TEST(cache_revalidates)
 {
-	start(true);
+	/* The content cache alone, and over open files trusted for a minute. */
+	start(_i ? MODE_CONTENT | MODE_OPEN | MODE_LONG : MODE_CONTENT);
 	ck_assert_int_eq(get("/hello.txt"), 200);
 	ck_assert_int_eq(X.resp.body_kind, SW_BODY_MEMORY);
 	ck_assert_int_eq(get("/hello.txt"), 200);
@@ -639,7 +669,7 @@ START_TEST(cache_eviction_in_flight)
 	struct sw_response held;
 	char name[64];
 
-	start(true);
+	start(MODE_CONTENT);
 	ck_assert_int_eq(get("/hello.txt"), 200);
 	held = X.resp;
 	X.resp.release = NULL;   /* we finish this one ourselves, later */
@@ -705,6 +735,203 @@ START_TEST(reconfigure_root)
 }
 END_TEST
 
+/* ---- the open-file cache through the handler ---- */
+
+static struct sw_exchange Y;   /* a response kept in flight while X moves on */
+
+static bool fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+/* Replaces name by rename(2), as deploy tools do. */
+static void replace_file(const char *name, const char *text)
+{
+	char from[256], to[256];
+
+	put_file("replace.tmp", text);
+	snprintf(from, sizeof(from), "%s/replace.tmp", root);
+	snprintf(to, sizeof(to), "%s/%s", root, name);
+	ck_assert_int_eq(rename(from, to), 0);
+}
+
+static void remove_file(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", root, name);
+	ck_assert_int_eq(unlink(path), 0);
+}
+
+/* Past open_file_cache_valid_ms (50 ms here); nothing is asserted about before it. */
+static void wait_validity(void)
+{
+	usleep(150 * 1000);
+}
+
+static void start_valid_ms(int mode, uint32_t valid_ms)
+{
+	start(mode);
+	cfg.static_files.open_file_cache_valid_ms = valid_ms;
+	sw_static_reconfigure(&worker);
+}
+
+/* Responses for one path share one fd, which the codecs do not close. */
+START_TEST(open_cache_shares_fd)
+{
+	char etag[128];
+	int fd;
+
+	start(MODE_OPEN | MODE_LONG);
+	ck_assert_int_eq(request_x(&Y, SW_METHOD_GET, "/hello.txt", NULL), 200);
+	ck_assert_int_eq(Y.resp.body_kind, SW_BODY_FILE);
+	fd = Y.resp.file_fd;
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(get("/hello.txt"), 200);
+	ck_assert_int_eq(X.resp.file_fd, fd);
+	ck_assert_str_eq(body(), "hello world\n");
+	snprintf(etag, sizeof(etag), "%s", header("ETag"));
+	ck_assert_int_eq(request(SW_METHOD_GET, "/hello.txt",
+				 (const char *const[]){ "Range: bytes=6-10", NULL }), 206);
+	ck_assert_int_eq(X.resp.file_fd, fd);
+	ck_assert_str_eq(body(), "world");
+	ck_assert_str_eq(header("ETag"), etag);
+	ck_assert_int_eq(request(SW_METHOD_HEAD, "/hello.txt", NULL), 200);
+	ck_assert_int_eq(X.resp.file_fd, fd);
+	finish_x(&Y);
+	finish();
+	ck_assert(fd_open(fd));   /* the cache's: finishing did not close it */
+	ck_assert_int_eq(get("/hello.txt"), 200);
+	ck_assert_int_eq(X.resp.file_fd, fd);
+	/* Another path has its own. */
+	ck_assert_int_eq(request_x(&Y, SW_METHOD_GET, "/style.css", NULL), 200);
+	ck_assert_int_ne(Y.resp.file_fd, fd);
+	finish_x(&Y);
+	stop();
+	ck_assert(!fd_open(fd));
+}
+END_TEST
+
+/* A reload empties the cache; responses in flight keep their file and headers. */
+START_TEST(open_cache_flush_in_flight)
+{
+	char etag[128], inm[160], buf[16];
+	int fd;
+
+	start(MODE_OPEN | MODE_LONG);
+	ck_assert_int_eq(request_x(&Y, SW_METHOD_GET, "/hello.txt", NULL), 200);
+	fd = Y.resp.file_fd;
+	snprintf(etag, sizeof(etag), "%s", header_x(&Y, "ETag"));
+	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
+	ck_assert_int_eq(request(SW_METHOD_GET, "/hello.txt", (const char *const[]){ inm, NULL }),
+			 304);
+	sw_static_reconfigure(&worker);
+	/* Both still point into the dropped entry: its fd and its ETag. */
+	ck_assert(fd_open(fd));
+	ck_assert_int_eq(pread(Y.resp.file_fd, buf, 5, 0), 5);
+	ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+	ck_assert_str_eq(header_x(&Y, "ETag"), etag);
+	ck_assert_str_eq(header("ETag"), etag);
+	finish();
+	ck_assert(fd_open(fd));
+	finish_x(&Y);
+	ck_assert(!fd_open(fd));   /* the last response closed it */
+	/* Reopened on demand. */
+	ck_assert_int_eq(get("/hello.txt"), 200);
+	ck_assert_str_eq(body(), "hello world\n");
+	stop();
+}
+END_TEST
+
+/*
+ * Replaced by rename, rewritten in place, deleted: served as they are on
+ * disk once the validity period has passed.
+ */
+START_TEST(open_cache_sees_changes)
+{
+	start_valid_ms(MODE_OPEN, 50);
+	ck_assert_int_eq(get("/hello.txt"), 200);
+	ck_assert_str_eq(body(), "hello world\n");
+	ck_assert_int_eq(get("/style.css"), 200);
+	ck_assert_str_eq(body(), "body{}\n");
+	ck_assert_int_eq(get("/docs/"), 200);
+	replace_file("hello.txt", "replaced by rename\n");
+	put_file("style.css", "body{color:red}\n");
+	remove_file("docs/index.html");
+	wait_validity();
+	ck_assert_int_eq(get("/hello.txt"), 200);
+	ck_assert_str_eq(body(), "replaced by rename\n");
+	ck_assert_int_eq(get("/style.css"), 200);
+	ck_assert_str_eq(body(), "body{color:red}\n");
+	ck_assert_int_eq(get("/docs/"), 404);
+	/* A valid period of 0 checks every request. */
+	cfg.static_files.open_file_cache_valid_ms = 0;
+	sw_static_reconfigure(&worker);
+	ck_assert_int_eq(get("/hello.txt"), 200);
+	replace_file("hello.txt", "again\n");
+	ck_assert_int_eq(get("/hello.txt"), 200);
+	ck_assert_str_eq(body(), "again\n");
+	stop();
+}
+END_TEST
+
+/* A warm cache refuses what a miss refuses: names never cached, and entries past their period. */
+START_TEST(open_cache_escapes_warm)
+{
+	char path[256];
+
+	start_valid_ms(MODE_OPEN, 50);
+	ck_assert_int_eq(get("/hello.txt"), 200);
+	ck_assert_int_eq(get("/docs/"), 200);
+	snprintf(path, sizeof(path), "%s/up", root);
+	ck_assert_int_eq(symlink("..", path), 0);
+	ck_assert_int_eq(get("/up/etc/passwd"), 404);
+	ck_assert_int_eq(get("/../hello.txt"), 404);
+	ck_assert_int_eq(get("/docs/../hello.txt"), 404);
+	/* The cached name now leads out of the root. */
+	remove_file("hello.txt");
+	snprintf(path, sizeof(path), "%s/hello.txt", root);
+	ck_assert_int_eq(symlink("/etc/passwd", path), 0);
+	remove_file("docs/index.html");
+	snprintf(path, sizeof(path), "%s/docs/index.html", root);
+	ck_assert_int_eq(symlink("../up/etc/passwd", path), 0);
+	wait_validity();
+	ck_assert_int_eq(get("/hello.txt"), 404);
+	ck_assert_int_eq(get("/docs/"), 404);
+	/* A FIFO in place of a cached file is refused without blocking. */
+	ck_assert_int_eq(get("/style.css"), 200);
+	remove_file("style.css");
+	snprintf(path, sizeof(path), "%s/style.css", root);
+	ck_assert_int_eq(mkfifo(path, 0644), 0);
+	wait_validity();
+	ck_assert_int_eq(get("/style.css"), 403);
+	stop();
+}
+END_TEST
+
+/* A missing sibling is remembered for the period; a missing file asked for by name is not. */
+START_TEST(open_cache_negative_siblings)
+{
+	const char *const br[] = { "Accept-Encoding: br", NULL };
+
+	start(MODE_OPEN | MODE_LONG);
+	ck_assert_int_eq(request(SW_METHOD_GET, "/style.css", br), 200);
+	ck_assert_str_eq(body(), "body{}\n");
+	put_file("style.css.br", "CSSBR");
+	ck_assert_int_eq(request(SW_METHOD_GET, "/style.css", br), 200);
+	ck_assert_ptr_null(header("Content-Encoding"));
+	sw_static_reconfigure(&worker);   /* a reload forgets it */
+	ck_assert_int_eq(request(SW_METHOD_GET, "/style.css", br), 200);
+	ck_assert_str_eq(body(), "CSSBR");
+	ck_assert_str_eq(header("Content-Encoding"), "br");
+	ck_assert_int_eq(get("/new.txt"), 404);
+	put_file("new.txt", "new");
+	ck_assert_int_eq(get("/new.txt"), 200);
+	ck_assert_str_eq(body(), "new");
+	stop();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("static");
@@ -718,17 +945,21 @@ int main(void)
 	tcase_add_test(helpers, accept_encoding);
 	tcase_add_test(helpers, etag_match);
 	tcase_add_test(helpers, http_date);
-	tcase_add_test(handler, basic_nocache);
-	tcase_add_test(handler, basic_cache);
+	/* Loop index = MODE_CONTENT | MODE_OPEN: every combination of the caches. */
+	tcase_add_loop_test(handler, basic, 0, 4);
 	tcase_add_test(handler, declines_without_root);
-	/* Loop index = cache_static_files. */
-	tcase_add_loop_test(handler, escapes, 0, 2);
-	tcase_add_loop_test(handler, conditional, 0, 2);
-	tcase_add_loop_test(handler, ranges, 0, 2);
-	tcase_add_loop_test(handler, precompressed, 0, 2);
-	tcase_add_test(handler, cache_revalidates);
+	tcase_add_loop_test(handler, escapes, 0, 4);
+	tcase_add_loop_test(handler, conditional, 0, 4);
+	tcase_add_loop_test(handler, ranges, 0, 4);
+	tcase_add_loop_test(handler, precompressed, 0, 4);
+	tcase_add_loop_test(handler, cache_revalidates, 0, 2);
 	tcase_add_test(handler, cache_eviction_in_flight);
-	tcase_add_loop_test(handler, reconfigure_root, 0, 2);
+	tcase_add_loop_test(handler, reconfigure_root, 0, 4);
+	tcase_add_test(handler, open_cache_shares_fd);
+	tcase_add_test(handler, open_cache_flush_in_flight);
+	tcase_add_test(handler, open_cache_sees_changes);
+	tcase_add_test(handler, open_cache_escapes_warm);
+	tcase_add_test(handler, open_cache_negative_siblings);
 	suite_add_tcase(s, helpers);
 	suite_add_tcase(s, handler);
 	sr = srunner_create(s);
