@@ -99,7 +99,14 @@ static int reap(CURLM *multi)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
 		curl_multi_remove_handle(multi, s->easy);
 		slot_done(s, msg->data.result);
-		if (slot_start(multi, s) != 0)
+		/*
+		 * A fresh handle per request: libcurl counts "connection died,
+		 * retrying" per handle, not per transfer, so a reused one that
+		 * saw five server reloads would give up on the sixth.
+		 */
+		curl_easy_cleanup(s->easy);
+		s->easy = easy_new(s);
+		if (!s->easy || slot_start(multi, s) != 0)
 			retired++;
 	}
 	return retired;

@@ -587,7 +587,9 @@ static int forward(struct quic_ep *ep, unsigned slot, unsigned gen, const struct
 	m.msg_namelen = fwd_name(slot, gen, &sun);
 	memcpy(&hd.local, &p->local, p->local_len);
 	memcpy(&hd.remote, &p->remote, p->remote_len);
-	return sendmsg(ep->fwd_fd, &m, MSG_DONTWAIT) >= 0 ? SW_OK : SW_ERROR;
+	if (sendmsg(ep->fwd_fd, &m, MSG_DONTWAIT) >= 0)
+		return SW_OK;
+	return errno == EAGAIN || errno == ENOBUFS ? SW_AGAIN : SW_ERROR;
 }
 
 /* To the CID's slot, in the generation its parity bits name, nearest to ours first. */
@@ -736,11 +738,18 @@ static void dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t 
 		/*
 		 * A new connection (its DCID is the client's choice, so only the
 		 * 4-tuple hash picked this worker).  A draining worker hands it to
-		 * its successor on the same socket, if there is one.
+		 * its successor on the same socket, if there is one.  When the
+		 * successor's queue is full the packet is dropped (the client sends
+		 * its Initial again): accepted here, the connection would get a
+		 * GOAWAY at once and its first requests refused, which clients
+		 * such as curl report as failures rather than retry.
 		 */
-		if (ep->draining && !forwarded &&
-		    forward(ep, ep->w->slot, ep->w->generation + 1, p, ecn, data, len) == SW_OK)
-			return;
+		if (ep->draining && !forwarded) {
+			int rc = forward(ep, ep->w->slot, ep->w->generation + 1, p, ecn, data, len);
+
+			if (rc == SW_OK || rc == SW_AGAIN)
+				return;
+		}
 		accept_initial(sock, p, ecn, data, len);
 		return;
 	}
@@ -1067,21 +1076,40 @@ int sw_quic_relisten(struct sw_worker *w)
 	return SW_OK;
 }
 
+/*
+ * The final GOAWAY goes to a connection once its client has begun no
+ * request for this long after the notice: a client that has read the
+ * notice begins none, and one still beginning them has not read it yet.
+ * A request begun after the final GOAWAY is refused, and clients such as
+ * curl report that as a failure rather than retry it elsewhere.
+ */
+#define GOAWAY_QUIET_MS 200
+
 static void on_goaway_timer(struct sw_timer *t)
 {
 	struct quic_ep *ep = t->data;
+	uint64_t now = sw_loop_now(ep->w->loop);
 	struct quic_conn *qc, *next;
+	bool waiting = false;
 
 	for (qc = ep->conns; qc; qc = next) {
 		next = qc->next;
+		if (qc->h3 && !qc->goaway_sent && now - qc->last_stream_ms < GOAWAY_QUIET_MS) {
+			waiting = true;
+			continue;
+		}
 		sw_quic_conn_goaway(qc, true);
 	}
+	/* The drain deadline (timeouts.drain_ms) still ends the wait. */
+	if (waiting)
+		sw_timer_add(ep->w->loop, &ep->goaway_timer, GOAWAY_QUIET_MS / 2);
 }
 
 /*
  * RFC 9114 5.2: a GOAWAY notice first (requests in flight may still
- * arrive), the final GOAWAY about a round trip later; each connection then
- * closes once its last stream is done, within timeouts.drain_ms.
+ * arrive), the final GOAWAY once each client has stopped beginning
+ * requests; each connection then closes once its last stream is done and
+ * its client is quiet, within timeouts.drain_ms.
  */
 void sw_quic_drain(struct sw_worker *w)
 {

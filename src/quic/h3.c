@@ -78,6 +78,7 @@ static struct h3_stream *stream_new(struct quic_conn *qc, int64_t id)
 	struct h3_stream *st = qc->free_streams;
 	unsigned rc_cap = 2 * (lim->max_header_count + 8);
 
+	qc->last_stream_ms = sw_loop_now(qc->ep->w->loop);
 	if (st)
 		qc->free_streams = st->next;
 	else

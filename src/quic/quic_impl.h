@@ -105,6 +105,7 @@ struct quic_conn {
 	enum qc_state state;
 	bool handshaking;
 	bool goaway_sent;                  /* nghttp3_conn_shutdown done */
+	uint64_t last_stream_ms;           /* when the client last began a request */
 	bool closing_soon;                 /* drained after GOAWAY: close_timer runs */
 	struct sw_timer close_timer;
 	int h3_error;                      /* nghttp3's error that failed a callback */
