@@ -146,7 +146,7 @@ static void usage(FILE *f)
 		   "  -n  make this many requests in all instead of running for -D\n"
 		   "  -w  seconds of load not counted before measuring (default 0)\n"
 		   "  -T  per-request timeout in ms (default 10000)\n"
-		   "  -H  an extra request header (curl engine)\n"
+		   "  -H  an extra request header\n"
 		   "  -o  write the response bodies to this file (\"-\": stdout), e.g. with -n 1\n"
 		   "  -v  print every error as it happens\n"
 		   "  -V  the engine's own trace of every transfer (stderr)\n");

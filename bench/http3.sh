@@ -3,14 +3,16 @@
 # the one Debian peer that speaks HTTP/3 (Debian's nginx 1.22, h2o 2.2 and
 # haproxy 2.6 are built without QUIC), same machine, same run, same worker
 # count, on /.healthz and a 4 KiB static file, swerver on epoll and
-# io_uring. The load generator is bench/h3load (libcurl multi, GnuTLS +
-# ngtcp2): Debian's h2load has no HTTP/3. Prints a markdown table of
-# medians of RUNS runs, swerver/Caddy ratios, server CPU per request and
-# how busy the load generator was (near 100% means the client, not the
-# server, set the pace: then the CPU-per-request ratio is the one to read).
+# io_uring. The load generator is bench/h3load (Debian's h2load has no
+# HTTP/3), its ngtcp2 engine unless --engine curl: libcurl's costs more
+# client CPU per request than swerver spends answering one. Prints a
+# markdown table of medians of RUNS runs, swerver/Caddy ratios, server CPU
+# per request and how busy the load generator was (near 100% means the
+# client, not the server, set the pace: then the CPU-per-request ratio is
+# the one to read).
 #
 #   bench/http3.sh [--runs N] [--duration S] [--warmup S] [--workers W]
-#                  [--clients C] [--streams M] [--max-other PCT]
+#                  [--clients C] [--streams M] [--max-other PCT] [--engine E]
 #
 # Needs: caddy, openssl, curl, python3, taskset, libcurl4-gnutls-dev from
 # bookworm-backports (scripts/install-deps.sh --bench). Builds swerver and
@@ -21,8 +23,8 @@ set -euo pipefail
 # CPU % of one core that other processes may use during a run before it is
 # redone: a build or test suite on the same two cores moves req/s by 2x.
 quiet=10
-runs=3 duration=8 warmup=1 workers=1 clients=8 streams=16
-usage="usage: $0 [--runs N] [--duration S] [--warmup S] [--workers W] [--clients C] [--streams M] [--max-other PCT]"
+runs=3 duration=8 warmup=1 workers=1 clients=8 streams=16 engine=ngtcp2
+usage="usage: $0 [--runs N] [--duration S] [--warmup S] [--workers W] [--clients C] [--streams M] [--max-other PCT] [--engine ngtcp2|curl]"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) runs=$2; shift 2 ;;
@@ -32,6 +34,7 @@ while [ $# -gt 0 ]; do
 	--clients) clients=$2; shift 2 ;;
 	--streams) streams=$2; shift 2 ;;
 	--max-other) quiet=$2; shift 2 ;;
+	--engine) engine=$2; shift 2 ;;
 	*) echo "$usage" >&2; exit 64 ;;
 	esac
 done
@@ -44,7 +47,7 @@ split_cpus "$workers"
 # An HTTP/3 answer from the port, or a complaint after 5 s.
 wait_h3() { # port
 	for _ in $(seq 100); do
-		"$h3load" -n 1 -T 500 "https://127.0.0.1:$1/.healthz" >/dev/null 2>&1 && return 0
+		"$h3load" -e "$engine" -n 1 -T 500 "https://127.0.0.1:$1/.healthz" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done
 	echo "server on port $1 did not answer over HTTP/3" >&2
@@ -105,7 +108,7 @@ check_same() { # name:port...
 	want=$(sha256sum < "$work/www/4k.bin")
 	for np in "$@"; do
 		name=${np%:*} port=${np##*:}
-		"$h3load" -n 1 -o "$work/got.bin" "https://127.0.0.1:$port/4k.bin" >"$work/check.out" 2>&1 ||
+		"$h3load" -e "$engine" -n 1 -o "$work/got.bin" "https://127.0.0.1:$port/4k.bin" >"$work/check.out" 2>&1 ||
 			{ echo "$name: /4k.bin failed over HTTP/3" >&2; cat "$work/check.out" >&2; exit 1; }
 		grep -q '^requests: .* 1 succeeded' "$work/check.out" ||
 			{ echo "$name: /4k.bin did not answer 2xx over HTTP/3" >&2; exit 1; }
@@ -126,7 +129,7 @@ check_same() { # name:port...
 load_once() { # url pid
 	local t0 t1 b0 b1 c0 c1 rc=0
 	taskset -c "$client_cpus" timeout $((warmup + duration + 30)) \
-		"$h3load" -c"$clients" -m"$streams" -D"$duration" -w"$warmup" "$1" >"$work/load.out" 2>&1 &
+		"$h3load" -e "$engine" -c"$clients" -m"$streams" -D"$duration" -w"$warmup" "$1" >"$work/load.out" 2>&1 &
 	load_pid=$!
 	c0=$(child_ticks) b0=$(busy_ticks)
 	sleep "$warmup"
@@ -212,7 +215,12 @@ port_uring=$(free_port); start_swerver io_uring "$port_uring"; pid_uring=$server
 port_caddy=$(free_port); start_caddy "$port_caddy"; pid_caddy=$server_pid
 check_same "swerver-epoll:$port_epoll" "swerver-io_uring:$port_uring" "caddy:$port_caddy"
 
-echo "# swerver $("$build/swerver" -V | head -n 1 | cut -d' ' -f3) vs Caddy $(caddy version | cut -d' ' -f1), h3load on $(curl-config --version 2>/dev/null || echo libcurl) ($(pkg-config --modversion libngtcp2 2>/dev/null | sed 's/^/ngtcp2 /'))"
+if [ "$engine" = curl ]; then
+	h3stack="$(curl-config --version 2>/dev/null || echo libcurl) ($(pkg-config --modversion libngtcp2 2>/dev/null | sed 's/^/ngtcp2 /'))"
+else
+	h3stack="ngtcp2 $(pkg-config --modversion libngtcp2 2>/dev/null) + nghttp3 $(pkg-config --modversion libnghttp3 2>/dev/null)"
+fi
+echo "# swerver $("$build/swerver" -V | head -n 1 | cut -d' ' -f3) vs Caddy $(caddy version | cut -d' ' -f1), h3load engine $engine on $h3stack"
 echo "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $ncpu CPUs, kernel $(uname -r)"
 echo "# workers $workers (CPUs $server_cpus; Caddy GOMAXPROCS=$workers), h3load on CPUs $client_cpus, median of $runs runs of ${duration}s after ${warmup}s warm-up"
 echo
