@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "core/common.h"
 #include "core/log.h"
+#include "core/lru.h"
 #include "http/file_cache.h"
 
 /*
@@ -40,7 +41,7 @@
 struct entry {
 	struct sw_file f;           /* first: sw_file_release gets the entry from it */
 	struct entry *hnext;        /* hash chain */
-	struct entry *prev, *next;  /* LRU, most recent first */
+	struct sw_lru_node lru;     /* recency, most recent first */
 	uint64_t checked_ms;
 	uint32_t hash;
 	unsigned variant;
@@ -54,7 +55,7 @@ struct entry {
 struct sw_file_cache {
 	struct entry **buckets;
 	size_t nbuckets;            /* a power of two, at least twice max */
-	struct entry *head, *tail;
+	struct sw_lru lru;
 	unsigned count;
 	unsigned max;
 	uint32_t valid_ms;
@@ -159,29 +160,8 @@ static bool entry_same(const struct entry *e, int fd, const struct stat *sb)
 
 /* ---- the table and the LRU list ---- */
 
-static void lru_unlink(struct sw_file_cache *c, struct entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push(struct sw_file_cache *c, struct entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (!c->tail)
-		c->tail = e;
-}
+/* The least recently used entry, or NULL. */
+#define LRU_TAIL(c) ((c)->lru.tail ? SW_CONTAINER_OF((c)->lru.tail, struct entry, lru) : NULL)
 
 static void evict(struct sw_file_cache *c, struct entry *e)
 {
@@ -190,7 +170,7 @@ static void evict(struct sw_file_cache *c, struct entry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
-	lru_unlink(c, e);
+	sw_lru_unlink(&c->lru, &e->lru);
 	c->count--;
 	e->cached = false;
 	entry_unref(e);   /* a response still sending it keeps it open */
@@ -201,11 +181,11 @@ static void insert(struct sw_file_cache *c, struct entry *e)
 	struct entry **bucket;
 
 	while (c->count >= c->max)
-		evict(c, c->tail);
+		evict(c, LRU_TAIL(c));
 	bucket = &c->buckets[e->hash & (c->nbuckets - 1)];
 	e->hnext = *bucket;
 	*bucket = e;
-	lru_push(c, e);
+	sw_lru_push(&c->lru, &e->lru);
 	e->cached = true;
 	e->refs++;
 	c->count++;
@@ -227,10 +207,12 @@ static struct entry *find(struct sw_file_cache *c, const char *name, size_t len,
 static bool shed_idle(struct sw_file_cache *c, const struct entry *keep)
 {
 	unsigned before = c->count;
-	struct entry *e = c->tail, *prev;
+	struct sw_lru_node *n = c->lru.tail, *prev;
 
-	for (; e; e = prev) {
-		prev = e->prev;
+	for (; n; n = prev) {
+		struct entry *e = SW_CONTAINER_OF(n, struct entry, lru);
+
+		prev = n->prev;
 		if (e->refs == 1 && e != keep)
 			evict(c, e);
 	}
@@ -245,8 +227,8 @@ static bool shed_idle(struct sw_file_cache *c, const struct entry *keep)
 /* A hit: most recent in the LRU, one more reference for the caller. */
 static int hand_out(struct sw_file_cache *c, struct entry *e, struct sw_file **out)
 {
-	lru_unlink(c, e);
-	lru_push(c, e);
+	sw_lru_unlink(&c->lru, &e->lru);
+	sw_lru_push(&c->lru, &e->lru);
 	if (e->err)
 		return e->err;
 	e->refs++;
@@ -320,8 +302,8 @@ struct sw_file_cache *sw_file_cache_create(void)
 
 void sw_file_cache_flush(struct sw_file_cache *c)
 {
-	while (c->tail)
-		evict(c, c->tail);
+	while (c->lru.tail)
+		evict(c, LRU_TAIL(c));
 }
 
 unsigned sw_file_cache_count(const struct sw_file_cache *c)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/lru.h"
 #include "daemon/worker.h"
 #include "http/file_cache.h"
 #include "http/mime.h"
@@ -71,7 +72,7 @@ static const struct {
 /* A cached file: its bytes and validators, shared with responses in flight. */
 struct entry {
 	struct entry *hnext;        /* hash chain */
-	struct entry *prev, *next;  /* LRU, most recent first */
+	struct sw_lru_node lru;     /* recency, most recent first */
 	unsigned refs;              /* 1 while cached, +1 per response in flight */
 	uint32_t hash;
 	enum enc enc;
@@ -89,7 +90,7 @@ struct entry {
 
 struct cache {
 	struct entry *buckets[CACHE_BUCKETS];
-	struct entry *head, *tail;
+	struct sw_lru lru;
 	unsigned count;
 	size_t bytes;
 };
@@ -498,29 +499,8 @@ static void entry_unref(void *owner)
 		free(e);
 }
 
-static void lru_unlink(struct cache *c, struct entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push(struct cache *c, struct entry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (!c->tail)
-		c->tail = e;
-}
+/* The least recently used entry, or NULL. */
+#define LRU_TAIL(c) ((c)->lru.tail ? SW_CONTAINER_OF((c)->lru.tail, struct entry, lru) : NULL)
 
 static void cache_evict(struct cache *c, struct entry *e)
 {
@@ -529,7 +509,7 @@ static void cache_evict(struct cache *c, struct entry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
-	lru_unlink(c, e);
+	sw_lru_unlink(&c->lru, &e->lru);
 	c->count--;
 	c->bytes -= e->size;
 	entry_unref(e);   /* a response still sending it keeps it alive */
@@ -537,8 +517,8 @@ static void cache_evict(struct cache *c, struct entry *e)
 
 static void cache_flush(struct cache *c)
 {
-	while (c->tail)
-		cache_evict(c, c->tail);
+	while (c->lru.tail)
+		cache_evict(c, LRU_TAIL(c));
 }
 
 static struct entry *cache_find(struct cache *c, const char *name, size_t len, enum enc enc)
@@ -548,8 +528,8 @@ static struct entry *cache_find(struct cache *c, const char *name, size_t len, e
 	for (struct entry *e = c->buckets[h & (CACHE_BUCKETS - 1)]; e; e = e->hnext) {
 		if (e->hash == h && e->enc == enc && e->name_len == len &&
 		    memcmp(e->name, name, len) == 0) {
-			lru_unlink(c, e);
-			lru_push(c, e);
+			sw_lru_unlink(&c->lru, &e->lru);
+			sw_lru_push(&c->lru, &e->lru);
 			return e;
 		}
 	}
@@ -561,10 +541,10 @@ static void cache_insert(struct cache *c, struct entry *e)
 	struct entry **bucket = &c->buckets[e->hash & (CACHE_BUCKETS - 1)];
 
 	while (c->count >= CACHE_MAX_ENTRIES || c->bytes + e->size > CACHE_MAX_BYTES)
-		cache_evict(c, c->tail);
+		cache_evict(c, LRU_TAIL(c));
 	e->hnext = *bucket;
 	*bucket = e;
-	lru_push(c, e);
+	sw_lru_push(&c->lru, &e->lru);
 	c->count++;
 	c->bytes += e->size;
 }

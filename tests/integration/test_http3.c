@@ -68,26 +68,6 @@ static bool have_h3(int i)
 	return true;
 }
 
-/* A port free for TCP and UDP alike: the listener serves both on one number. */
-static int free_dual_port(void)
-{
-	for (int tries = 0; tries < 50; tries++) {
-		int port = it_free_port();
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-		int fd = socket(AF_INET, SOCK_DGRAM, 0);
-		bool ok;
-
-		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
-		if (fd >= 0)
-			close(fd);
-		if (ok)
-			return port;
-	}
-	ck_abort_msg("no port free for both TCP and UDP");
-	return -1;
-}
-
 /* A certificate for 127.0.0.1, a site with a big file and precompressed siblings. */
 static void make_site(void)
 {
@@ -130,7 +110,7 @@ static struct it_proc *start_h3(int backend, unsigned workers, const char *quic_
 	char cfg[IT_PATH_MAX];
 
 	make_site();
-	*port = free_dual_port();
+	*port = it_free_dual_port();
 	it_path(cfg, "swerver.json");
 	write_config(cfg, backend, workers, *port, quic_extra, NULL);
 	return it_start_ready(cfg, "127.0.0.1", port);
@@ -717,7 +697,7 @@ START_TEST(proxy_streams_bodies_both_ways)
 		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": 0} ],\n"
 		"              \"workers\": 1, \"static_root\": \"%s/www\" } }\n", it_tmpdir());
 	it_start_ready(upcfg, "127.0.0.1", &upport);
-	port = free_dual_port();
+	port = it_free_dual_port();
 	it_path(cfg, "swerver.json");
 	it_write_filef(cfg,
 		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": %d,"
@@ -894,7 +874,7 @@ START_TEST(reload_moving_tcp_port_keeps_quic_steering)
 	if (!have_h3(_i))
 		return;
 	make_site();
-	udp = free_dual_port();
+	udp = it_free_dual_port();
 	it_free_ports(tcp, 2);
 	it_path(cfg, "swerver.json");
 	write_split_config(cfg, _i, tcp[0], udp);
@@ -1021,9 +1001,9 @@ START_TEST(alt_svc_per_listener)
 		return;
 	make_site();
 	d = it_tmpdir();
-	u = free_dual_port();
+	u = it_free_dual_port();
 	do
-		cc = free_dual_port();
+		cc = it_free_dual_port();
 	while (cc == u);
 	it_free_ports(tcp, 2);
 	a = tcp[0];
