@@ -1094,6 +1094,14 @@ static void on_goaway_timer(struct sw_timer *t)
 
 	for (qc = ep->conns; qc; qc = next) {
 		next = qc->next;
+		/*
+		 * Still handshaking: its client may have requests queued for it;
+		 * it gets its notice when the handshake is done (sw_h3_open).
+		 */
+		if (!qc->h3 && qc->state == QC_ACTIVE) {
+			waiting = true;
+			continue;
+		}
 		if (qc->h3 && !qc->goaway_sent && now - qc->last_stream_ms < GOAWAY_QUIET_MS) {
 			waiting = true;
 			continue;
@@ -1102,6 +1110,12 @@ static void on_goaway_timer(struct sw_timer *t)
 	}
 	/* The drain deadline (timeouts.drain_ms) still ends the wait. */
 	if (waiting)
+		sw_timer_add(ep->w->loop, &ep->goaway_timer, GOAWAY_QUIET_MS / 2);
+}
+
+void sw_quic_goaway_later(struct quic_ep *ep)
+{
+	if (ep->goaway_timer.cb && !sw_timer_armed(&ep->goaway_timer))
 		sw_timer_add(ep->w->loop, &ep->goaway_timer, GOAWAY_QUIET_MS / 2);
 }
 

@@ -771,8 +771,16 @@ int sw_h3_open(struct quic_conn *qc)
 	    ngtcp2_conn_open_uni_stream(qc->conn, &dec, NULL) != 0 ||
 	    nghttp3_conn_bind_qpack_streams(qc->h3, enc, dec) != 0)
 		return SW_ERROR;
-	/* Handshake done while the worker drains: no new requests here. */
-	if (qc->ep->draining && nghttp3_conn_shutdown(qc->h3) == 0)
-		qc->goaway_sent = true;
+	/*
+	 * Handshake done while the worker drains: the client may already have
+	 * requests queued for this connection, so it gets the notice and the
+	 * same wait for quiet as every other connection here, not a GOAWAY
+	 * that would refuse them all.
+	 */
+	if (qc->ep->draining) {
+		qc->last_stream_ms = sw_loop_now(qc->ep->w->loop);
+		nghttp3_conn_submit_shutdown_notice(qc->h3);
+		sw_quic_goaway_later(qc->ep);
+	}
 	return SW_OK;
 }

@@ -203,6 +203,8 @@ void sw_quic_conn_close_app(struct quic_conn *qc, uint64_t code);
 void sw_quic_conn_free(struct quic_conn *qc);
 /* Drain step 1 (GOAWAY notice) and step 2 (final GOAWAY). */
 void sw_quic_conn_goaway(struct quic_conn *qc, bool final);
+/* A draining endpoint's final GOAWAYs still have a connection to wait for. */
+void sw_quic_goaway_later(struct quic_ep *ep);
 
 /* h3.c */
 int sw_h3_open(struct quic_conn *qc);
