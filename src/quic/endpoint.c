@@ -768,7 +768,16 @@ static void dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t 
 			forward_by_cid(ep, vc.dcid, p, ecn, data, len);
 		return;
 	}
-	/* Ours and unknown: a connection this slot lost (a crash, a timeout). */
+	/*
+	 * Our generation's bits but not ours: it may be a generation four
+	 * reloads back (the bits wrap) still draining on this slot, whose
+	 * connection a reset would kill; else a connection this slot lost
+	 * (a crash, a timeout).
+	 */
+	if (!forwarded && ep->w->generation > QUIC_GEN_MASK + 1 &&
+	    forward(ep, ep->w->slot, ep->w->generation - (QUIC_GEN_MASK + 1), p, ecn, data,
+		    len) == SW_OK)
+		return;
 	send_stateless_reset(sock, p, &vc, len);
 }
 
