@@ -12,6 +12,11 @@
  * The summary copies h2load's "requests:" line so the scripts and tests
  * that read h2load's output read this one too. Certificates are not
  * verified: the peers under test use self-signed ones.
+ *
+ * -2 makes libcurl's engine speak HTTP/2 instead (prior knowledge on
+ * http://), for load that must survive server reloads: h2load stops a
+ * client for good at the first GOAWAY, where libcurl moves its next
+ * requests to a new connection and retries those the GOAWAY refused.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -81,12 +86,21 @@ bool h3l_begin(struct h3l_client *cl, double *started_us)
 	return true;
 }
 
-static void note_error(struct h3l_client *cl, const char *what)
+/* -v: each error with the wall-clock time, to set beside the server's log. */
+static void note_error(struct h3l_client *cl, const char *what, double started_us)
 {
+	struct timespec ts;
+	struct tm tm;
+
 	if (!cl->first_error[0])
 		snprintf(cl->first_error, sizeof(cl->first_error), "%s", what);
-	if (cl->opt->verbose)
-		fprintf(stderr, "h3load: %s\n", what);
+	if (!cl->opt->verbose)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	fprintf(stderr, "h3load: %02d:%02d:%02d.%03ld client %d, after %.1f ms: %s\n", tm.tm_hour,
+		tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, cl->id,
+		(h3l_now_us() - started_us) / 1e3, what);
 }
 
 void h3l_done(struct h3l_client *cl, double started_us, long status, uint64_t body_bytes,
@@ -102,7 +116,7 @@ void h3l_done(struct h3l_client *cl, double started_us, long status, uint64_t bo
 	if (error) {
 		cl->c.timeouts += timeout;
 		cl->c.errored++;
-		note_error(cl, error);
+		note_error(cl, error, started_us);
 		return;
 	}
 	if (status >= 100 && status < 600)
@@ -112,7 +126,7 @@ void h3l_done(struct h3l_client *cl, double started_us, long status, uint64_t bo
 	} else {
 		cl->c.failed++;
 		snprintf(what, sizeof(what), "status %ld", status);
-		note_error(cl, what);
+		note_error(cl, what, started_us);
 	}
 	cl->c.hist[hist_index(lat)]++;
 	if (lat > cl->c.max_us)
@@ -135,12 +149,12 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: h3load [-e engine] [-c clients] [-m streams] [-D secs | -n requests]\n"
 		   "              [-w warmup-secs] [-T timeout-ms] [-H 'Name: value']... [-o file]\n"
-		   "              [-v] [-V] https://host[:port]/path\n"
+		   "              [-2] [-v] [-V] https://host[:port]/path\n"
 		   "  -e  transport:");
 	for (size_t i = 0; i < sizeof(engines) / sizeof(engines[0]); i++)
 		fprintf(f, " %s%s", engines[i]->name, i ? "" : " (default)");
 	fprintf(f, "\n"
-		   "  -c  clients, each one QUIC connection in its own thread (default 1)\n"
+		   "  -c  clients, each one connection in its own thread (default 1)\n"
 		   "  -m  concurrent streams per connection (default 1)\n"
 		   "  -D  run for this many seconds after the warm-up (default 5)\n"
 		   "  -n  make this many requests in all instead of running for -D\n"
@@ -148,6 +162,7 @@ static void usage(FILE *f)
 		   "  -T  per-request timeout in ms (default 10000)\n"
 		   "  -H  an extra request header\n"
 		   "  -o  write the response bodies to this file (\"-\": stdout), e.g. with -n 1\n"
+		   "  -2  HTTP/2 instead, on the curl engine (http:// URLs: prior knowledge)\n"
 		   "  -v  print every error as it happens\n"
 		   "  -V  the engine's own trace of every transfer (stderr)\n");
 }
@@ -160,15 +175,16 @@ static const struct h3l_engine *engine_find(const char *name)
 	return NULL;
 }
 
-/* https://host[:port]/path, host possibly a [v6] literal. */
+/* https://host[:port]/path (http:// with -2), host possibly a [v6] literal. */
 static int parse_url(struct h3l_options *o)
 {
 	const char *p = o->url, *end, *colon;
+	bool tls = strncmp(p, "https://", 8) == 0;
 	size_t hlen;
 
-	if (strncmp(p, "https://", 8) != 0)
+	if (!tls && !(o->http2 && strncmp(p, "http://", 7) == 0))
 		return -1;
-	p += 8;
+	p += tls ? 8 : 7;
 	end = p + strcspn(p, "/");
 	if (*p == '[') {
 		const char *rb = memchr(p, ']', (size_t)(end - p));
@@ -188,7 +204,7 @@ static int parse_url(struct h3l_options *o)
 	}
 	o->host[hlen] = '\0';
 	snprintf(o->port, sizeof(o->port), "%.*s", colon ? (int)(end - colon - 1) : 3,
-		 colon ? colon + 1 : "443");
+		 colon ? colon + 1 : tls ? "443" : "80");
 	snprintf(o->authority, sizeof(o->authority), "%.*s", (int)(end - p), p);
 	snprintf(o->path, sizeof(o->path), "%s", *end ? end : "/");
 	return o->host[0] && o->port[0] ? 0 : -1;
@@ -201,7 +217,7 @@ static int parse_args(int argc, char **argv, struct h3l_options *o,
 
 	*o = (struct h3l_options){ .clients = 1, .streams = 1, .secs = 5, .timeout_ms = 10000 };
 	*engine = engines[0];
-	while ((ch = getopt(argc, argv, "e:c:m:D:n:w:T:H:o:vVh")) != -1) {
+	while ((ch = getopt(argc, argv, "e:c:m:D:n:w:T:H:o:2vVh")) != -1) {
 		switch (ch) {
 		case 'e':
 			if (!(*engine = engine_find(optarg)))
@@ -221,6 +237,7 @@ static int parse_args(int argc, char **argv, struct h3l_options *o,
 				return -1;
 			}
 			break;
+		case '2': o->http2 = true; break;
 		case 'v': o->verbose = true; break;
 		case 'V': o->trace = true; break;
 		case 'h': usage(stdout); exit(0);
@@ -229,7 +246,7 @@ static int parse_args(int argc, char **argv, struct h3l_options *o,
 	}
 	if (optind != argc - 1 || o->clients < 1 || o->clients > MAX_CLIENTS ||
 	    o->streams < 1 || o->streams > MAX_STREAMS || o->secs <= 0 || o->warmup < 0 ||
-	    o->requests < 0 || o->timeout_ms <= 0)
+	    o->requests < 0 || o->timeout_ms <= 0 || (o->http2 && *engine != &h3l_engine_curl))
 		return -1;
 	o->url = argv[optind];
 	if (parse_url(o) != 0)
@@ -306,9 +323,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "h3load: libcurl did not initialise\n");
 		return 1;
 	}
-	if (engine == &h3l_engine_curl &&
-	    !(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP3)) {
-		fprintf(stderr, "h3load: this libcurl has no HTTP/3\n");
+	if (engine == &h3l_engine_curl && !(curl_version_info(CURLVERSION_NOW)->features &
+					    (o.http2 ? CURL_VERSION_HTTP2 : CURL_VERSION_HTTP3))) {
+		fprintf(stderr, "h3load: this libcurl has no HTTP/%d\n", o.http2 ? 2 : 3);
 		return 1;
 	}
 	t_start_us = h3l_now_us();
@@ -318,6 +335,7 @@ int main(int argc, char **argv)
 		struct h3l_client *cl = &clients[i];
 
 		cl->opt = &o;
+		cl->id = i;
 		cl->quota = o.requests ? o.requests / o.clients + (i < o.requests % o.clients) : -1;
 		if (pthread_create(&cl->thread, NULL, engine->run, cl) != 0) {
 			fprintf(stderr, "h3load: pthread_create: %s\n", strerror(errno));
@@ -328,7 +346,8 @@ int main(int argc, char **argv)
 		pthread_join(clients[i].thread, NULL);
 		merge(&all, &clients[i].c);
 		if (clients[i].first_error[0] && bad++ == 0)
-			fprintf(stderr, "h3load: first error: %s\n", clients[i].first_error);
+			fprintf(stderr, "h3load%s: first error: %s\n", o.http2 ? " -2" : "",
+				clients[i].first_error);
 	}
 	elapsed = (h3l_now_us() - (o.requests ? t_start_us : t_measure_us)) / 1e6;
 	if (o.out && o.out != stdout)

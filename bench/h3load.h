@@ -22,6 +22,7 @@ struct h3l_options {
 	long timeout_ms;
 	struct curl_slist *headers;
 	FILE *out;              /* -o: bodies are written here (for checks, with -n 1) */
+	bool http2;             /* -2: HTTP/2 on the curl engine */
 	bool verbose, trace;
 };
 
@@ -38,6 +39,7 @@ struct h3l_counts {
 struct h3l_client {
 	pthread_t thread;
 	const struct h3l_options *opt;
+	int id;                 /* 0.. -c, for -v */
 	long quota;             /* requests this client still starts (-n), or -1 */
 	struct h3l_counts c;
 	char first_error[H3L_ERROR_MAX];

@@ -1,4 +1,4 @@
-/* h3load_curl.c - h3load's libcurl engine: libcurl's multi interface, HTTP/3 only. */
+/* h3load_curl.c - h3load's libcurl engine: libcurl's multi interface, HTTP/3, or HTTP/2 with -2. */
 
 /*
  * Each client thread has its own multi handle, held to one QUIC
@@ -67,7 +67,9 @@ static CURL *easy_new(struct slot *s)
 	if (!e)
 		return NULL;
 	curl_easy_setopt(e, CURLOPT_URL, o->url);
-	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_3ONLY);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, !o->http2 ? (long)CURL_HTTP_VERSION_3ONLY :
+			 strncmp(o->url, "https:", 6) == 0 ? (long)CURL_HTTP_VERSION_2TLS :
+			 (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);

@@ -527,6 +527,8 @@ void sw_quic_conn_read(struct quic_conn *qc, struct quic_sock *sock, const struc
 		const ngtcp2_path *cur = ngtcp2_conn_get_path(qc->conn);
 		set_peer(qc, (const struct sockaddr *)cur->remote.addr, cur->remote.addrlen);
 	}
+	if (qc->notice_due && qc->requests)
+		sw_quic_conn_goaway(qc, false);
 	/* A client still talking after our GOAWAY has not read it yet: wait on. */
 	if (qc->closing_soon)
 		sw_timer_add(qc->ep->w->loop, &qc->close_timer, close_grace(qc));
@@ -729,9 +731,18 @@ static void on_timer(struct sw_timer *t)
 
 static void on_close_timer(struct sw_timer *t)
 {
+	sw_debug("QUIC: closing a connection after GOAWAY and the client's quiet");
 	sw_quic_conn_close_app(t->data, NGHTTP3_H3_NO_ERROR);
 }
 
+/*
+ * The notice waits for the connection's first request. curl (8.14) takes
+ * no notice of an HTTP/3 GOAWAY: it keeps giving the connection requests,
+ * which its nghttp3 then refuses to send. It retries those on a new
+ * connection only when the connection had been reused; a request that
+ * opened it, still unsent when the notice arrives, fails instead. Once one
+ * request is in, the connection counts as reused.
+ */
 void sw_quic_conn_goaway(struct quic_conn *qc, bool final)
 {
 	if (qc->state != QC_ACTIVE)
@@ -743,9 +754,14 @@ void sw_quic_conn_goaway(struct quic_conn *qc, bool final)
 		return;
 	}
 	if (final) {
+		qc->notice_due = false;
 		if (!qc->goaway_sent && nghttp3_conn_shutdown(qc->h3) == 0)
 			qc->goaway_sent = true;
+	} else if (!qc->requests) {
+		qc->notice_due = true;
+		return;
 	} else {
+		qc->notice_due = false;
 		nghttp3_conn_submit_shutdown_notice(qc->h3);
 	}
 	sw_quic_want_write(qc);

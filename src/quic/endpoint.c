@@ -778,6 +778,8 @@ static void dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t 
 	    forward(ep, ep->w->slot, ep->w->generation - (QUIC_GEN_MASK + 1), p, ecn, data,
 		    len) == SW_OK)
 		return;
+	sw_debug("QUIC: stateless reset for an unknown connection of generation bits %u%s",
+		 vc.dcid[1] & QUIC_GEN_MASK, forwarded ? " (passed here by another worker)" : "");
 	send_stateless_reset(sock, p, &vc, len);
 }
 
@@ -1093,6 +1095,13 @@ int sw_quic_relisten(struct sw_worker *w)
  * curl report that as a failure rather than retry it elsewhere.
  */
 #define GOAWAY_QUIET_MS 200
+/*
+ * A connection that has carried no request yet gets its notice with its
+ * first one (sw_quic_conn_goaway), which a client that opened it for a
+ * request sends within a round trip; one that only connected ahead gets
+ * the final GOAWAY after this long.
+ */
+#define FIRST_REQUEST_MS 500
 
 static void on_goaway_timer(struct sw_timer *t)
 {
@@ -1108,6 +1117,11 @@ static void on_goaway_timer(struct sw_timer *t)
 		 * it gets its notice when the handshake is done (sw_h3_open).
 		 */
 		if (!qc->h3 && qc->state == QC_ACTIVE) {
+			waiting = true;
+			continue;
+		}
+		/* Its first request may still be on the way (sw_quic_conn_goaway). */
+		if (qc->notice_due && now - qc->h3_open_ms < FIRST_REQUEST_MS) {
 			waiting = true;
 			continue;
 		}
@@ -1202,6 +1216,8 @@ void sw_quic_stop(struct sw_worker *w)
 	ep->draining = true;
 	sw_timer_del(w->loop, &ep->flush_timer);
 	sw_timer_del(w->loop, &ep->goaway_timer);
+	if (ep->conns)
+		sw_debug("QUIC: closing %u connection(s) the drain did not end", sw_quic_count(w));
 	while (ep->conns) {
 		struct quic_conn *qc = ep->conns;
 		sw_quic_conn_close_app(qc, NGHTTP3_H3_NO_ERROR);

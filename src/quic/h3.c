@@ -79,6 +79,7 @@ static struct h3_stream *stream_new(struct quic_conn *qc, int64_t id)
 	unsigned rc_cap = 2 * (lim->max_header_count + 8);
 
 	qc->last_stream_ms = sw_loop_now(qc->ep->w->loop);
+	qc->requests++;
 	if (st)
 		qc->free_streams = st->next;
 	else
@@ -771,15 +772,15 @@ int sw_h3_open(struct quic_conn *qc)
 	    ngtcp2_conn_open_uni_stream(qc->conn, &dec, NULL) != 0 ||
 	    nghttp3_conn_bind_qpack_streams(qc->h3, enc, dec) != 0)
 		return SW_ERROR;
+	qc->h3_open_ms = sw_loop_now(qc->ep->w->loop);
 	/*
 	 * Handshake done while the worker drains: the client may already have
-	 * requests queued for this connection, so it gets the notice and the
-	 * same wait for quiet as every other connection here, not a GOAWAY
-	 * that would refuse them all.
+	 * requests queued for this connection, so it gets the notice (once its
+	 * first request is in, see sw_quic_conn_goaway) and the same wait for
+	 * quiet as every other connection here, not a GOAWAY refusing them all.
 	 */
 	if (qc->ep->draining) {
-		qc->last_stream_ms = sw_loop_now(qc->ep->w->loop);
-		nghttp3_conn_submit_shutdown_notice(qc->h3);
+		sw_quic_conn_goaway(qc, false);
 		sw_quic_goaway_later(qc->ep);
 	}
 	return SW_OK;

@@ -105,7 +105,10 @@ struct quic_conn {
 	enum qc_state state;
 	bool handshaking;
 	bool goaway_sent;                  /* nghttp3_conn_shutdown done */
+	bool notice_due;                   /* drain: the GOAWAY notice waits for a request */
 	uint64_t last_stream_ms;           /* when the client last began a request */
+	uint64_t h3_open_ms;               /* when HTTP/3 began (handshake done) */
+	unsigned long requests;            /* streams the client has begun */
 	bool closing_soon;                 /* drained after GOAWAY: close_timer runs */
 	struct sw_timer close_timer;
 	int h3_error;                      /* nghttp3's error that failed a callback */

@@ -85,18 +85,19 @@ static void *load_run(void *arg)
 }
 
 /*
- * A load generator run for secs in the background: h2load over cleartext
- * HTTP/2, or bench/h3load (libcurl's HTTP/3) whose summary copies
- * h2load's. Read back: counts of succeeded and failed requests; with
- * IT_VERBOSE the generator's first error goes to stderr.
+ * bench/h3load run for secs in the background: libcurl's HTTP/3, or its
+ * HTTP/2 with -2 (not h2load, which stops a client for good at the first
+ * GOAWAY and so would measure only until the first reload). Read back,
+ * from the summary that copies h2load's: counts of succeeded and failed
+ * requests; each error goes to stderr with its time, for the server's log.
  */
 static FILE *load_start(const char *tool, const char *opts, const char *url, int secs)
 {
 	char cmd[1024];
 
-	snprintf(cmd, sizeof(cmd), "%s -D %d %s %s 2>&1 | sed -n "
+	snprintf(cmd, sizeof(cmd), "%s -v -D %d %s %s 2>&1 | sed -n "
 		 "-e 's/^requests: .* \\([0-9]*\\) succeeded, \\([0-9]*\\) failed, "
-		 "\\([0-9]*\\) errored.*/\\1 \\2 \\3/p' -e '/first error/w /dev/stderr'",
+		 "\\([0-9]*\\) errored.*/\\1 \\2 \\3/p' -e '/^h3load/w /dev/stderr'",
 		 tool, secs, opts, url);
 	return popen(cmd, "r");
 }
@@ -111,12 +112,18 @@ static void load_finish(FILE *f, const char *what, long *ok, long *bad)
 	*bad = fl + er;
 }
 
-/* HTTP/3 load needs the QUIC unit and bench/h3load (built when libcurl is there). */
-static const char *h3load_bin(void)
+/* bench/h3load is built when libcurl is there. */
+static const char *load_bin(void)
 {
 	const char *bin = getenv("H3LOAD_BIN");
 
-	return sw_module_find("http3") && bin && access(bin, X_OK) == 0 ? bin : NULL;
+	return bin && access(bin, X_OK) == 0 ? bin : NULL;
+}
+
+/* HTTP/3 load needs the QUIC unit too. */
+static const char *h3load_bin(void)
+{
+	return sw_module_find("http3") ? load_bin() : NULL;
 }
 
 /* HTTP/3 load on the same port over UDP: 2 connections, 4 streams each. */
@@ -133,6 +140,7 @@ static FILE *h3_start(int port, int secs)
 /*
  * max_connections is structural (new workers), max_header_count a value
  * (in place): odd generations change the first, even ones only the second.
+ * Debug logging: a failure's dump then shows the QUIC drain's decisions.
  */
 static void write_config(const char *path, const char *backend, int port, int admin, int gen)
 {
@@ -146,7 +154,7 @@ static void write_config(const char *path, const char *backend, int port, int ad
 		"%s%s%s%s%s"
 		" \"admin\": {\"enabled\": true, \"address\": \"127.0.0.1\", \"port\": %d,\n"
 		"   \"api_key\": \"" ADMIN_KEY "\"},\n"
-		" \"timeouts\": {\"drain_ms\": 3000},\n"
+		" \"timeouts\": {\"drain_ms\": 3000}, \"log\": {\"level\": \"debug\"},\n"
 		" \"limits\": {\"max_header_count\": %d}}\n",
 		port, h3 ? "true" : "false", backend, 2048 - (gen + 1) / 2 % 2,
 		h3 ? " \"tls\": {\"cert_path\": \"" : "", h3 ? d : "",
@@ -226,8 +234,8 @@ START_TEST(reloads_lose_nothing)
 	start_load(&ka, &tka, port, true);
 	start_load(&nc, &tnc, port, false);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/.healthz", port);
-	if (sw_module_find("http2"))
-		h2 = load_start("h2load", "-c 2 -m 4", url, 8);
+	if (sw_module_find("http2") && load_bin())
+		h2 = load_start(load_bin(), "-2 -c 2 -m 4 -T 5000", url, 8);
 	h3 = h3_start(port, 8);
 	for (int k = 1; k <= RELOADS; k++) {
 		size_t from = it_log_size(p);
@@ -242,7 +250,7 @@ START_TEST(reloads_lose_nothing)
 	stop_load(&ka, tka);
 	stop_load(&nc, tnc);
 	if (h2)
-		load_finish(h2, "h2load", &h2_ok, &h2_bad);
+		load_finish(h2, "h3load -2", &h2_ok, &h2_bad);
 	if (h3)
 		load_finish(h3, "h3load", &h3_ok, &h3_bad);
 	if (getenv("IT_VERBOSE"))
