@@ -1,4 +1,4 @@
-/* iov.h - advancing an iovec array past bytes a partial write sent. */
+/* iov.h - iovec arrays: their size, and advancing past bytes a partial write sent. */
 #ifndef SW_CORE_IOV_H
 #define SW_CORE_IOV_H
 
@@ -6,10 +6,21 @@
 #include <string.h>
 #include <sys/uio.h>
 
+/* The bytes iov[0..cnt) holds. */
+static inline size_t sw_iov_total(const struct iovec *iov, int cnt)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
 /*
  * Drops the n bytes a write took from the front of iov[0..*cnt), moving
  * the rest to the front.  True when nothing is left to write.
  */
+
 static inline bool sw_iov_advance(struct iovec *iov, int *cnt, size_t n)
 {
 	int skip = 0;

@@ -189,6 +189,7 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	c->h3_port = listen->cfg.quic_enabled ? listen->udp_port : 0;
 	c->state = C_IDLE;
 	c->len = c->used = 0;
+	c->file_left = 0;
 	c->keep_alive = true;
 	c->recv_pending = false;
 	c->requests = 0;

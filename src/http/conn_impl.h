@@ -90,6 +90,7 @@ struct sw_conn {
 	void *tls;
 	char *tls_buf;            /* plaintext staged for one SSL_write */
 	size_t tls_staged;        /* bytes in tls_buf awaiting the write */
+	size_t tls_file_staged;   /* of which file body after the head (stage_iov) */
 	uint64_t tls_last_write_ms; /* loop time of the last record staged */
 	char tls_client[256];     /* verified client certificate subject, or "" */
 	sw_io_cb read_done;       /* where a read or TLS write result goes */
