@@ -88,8 +88,10 @@ struct sw_conn {
 	char chunk_line[32];
 	/* TLS (conn_tls.c): the session does its own socket I/O */
 	void *tls;
-	char *tls_buf;            /* plaintext staged for one SSL_write */
-	size_t tls_staged;        /* bytes in tls_buf awaiting the write */
+	char *tls_buf;            /* plaintext copied for one SSL_write */
+	const char *tls_wptr;     /* what the next SSL_write takes: tls_buf or the iovec */
+	size_t tls_staged;        /* bytes at tls_wptr awaiting the write */
+	size_t tls_written;       /* what the write reports once its flush is done */
 	size_t tls_file_staged;   /* of which file body after the head (stage_iov) */
 	uint64_t tls_last_write_ms; /* loop time of the last record staged */
 	char tls_client[256];     /* verified client certificate subject, or "" */

@@ -15,10 +15,13 @@
  * OpenSSL reads and writes the socket itself, so TLS connections use the
  * loop for readiness (poll ops) rather than for the I/O; results reach the
  * connection through sw_loop_post, keeping "never a callback inside the
- * call" for both backends.  One TLS record's worth of plaintext is staged
- * per write, so a small response is one record and one send.
+ * call" for both backends.  A write hands OpenSSL up to TLS_BATCH bytes
+ * (several records) and then flushes them in one send (tls/tls_wbio.c).
+ * Pieces of several iovecs, or of a file, are copied into a TLS_STAGE
+ * buffer first; a single iovec (HTTP/2's output) is encrypted in place.
  */
 #define TLS_STAGE 16384
+#define TLS_BATCH (64 * 1024)
 /*
  * The first record after a pause fits one TCP segment, so the client can
  * decrypt the head (and first bytes) of a response as soon as the first
@@ -129,14 +132,14 @@ void sw_conn_tls_read(struct sw_conn *c)
 
 /* ---- writing ---- */
 
-/* How much the next record may carry. */
-static size_t record_size(struct sw_conn *c)
+/* How much the next write may carry: full, or one segment's worth after a pause. */
+static size_t record_size(struct sw_conn *c, size_t full)
 {
 	uint64_t now = sw_loop_now(c->w->loop);
 	bool paused = now - c->tls_last_write_ms >= TLS_PAUSE_MS;
 
 	c->tls_last_write_ms = now;
-	return paused ? TLS_FIRST_RECORD : TLS_STAGE;
+	return paused ? TLS_FIRST_RECORD : full;
 }
 
 /*
@@ -146,15 +149,21 @@ static size_t record_size(struct sw_conn *c)
  */
 static size_t stage_iov(struct sw_conn *c)
 {
-	size_t n = 0, max = record_size(c), want;
+	size_t n = 0, max, want;
 	ssize_t got;
 
+	c->tls_file_staged = 0;
+	if (c->iovcnt == 1 && !c->file_left) {
+		c->tls_wptr = c->iov[0].iov_base;
+		return SW_MIN(c->iov[0].iov_len, record_size(c, TLS_BATCH));
+	}
+	c->tls_wptr = c->tls_buf;
+	max = record_size(c, TLS_STAGE);
 	for (int i = 0; i < c->iovcnt && n < max; i++) {
 		size_t k = SW_MIN(c->iov[i].iov_len, max - n);
 		memcpy(c->tls_buf + n, c->iov[i].iov_base, k);
 		n += k;
 	}
-	c->tls_file_staged = 0;
 	if (!c->file_left || c->x.resp.file_fd < 0 || n == max ||
 	    n != sw_iov_total(c->iov, c->iovcnt))
 		return n;
@@ -181,9 +190,10 @@ static size_t take_file_staged(struct sw_conn *c)
 /* The next piece of a file body: TLS cannot use sendfile. */
 static ssize_t stage_file(struct sw_conn *c)
 {
-	size_t want = (size_t)SW_MIN(c->file_left, (uint64_t)record_size(c));
+	size_t want = (size_t)SW_MIN(c->file_left, (uint64_t)record_size(c, TLS_STAGE));
 	ssize_t n = pread(c->x.resp.file_fd, c->tls_buf, want, c->x.resp.file_offset);
 
+	c->tls_wptr = c->tls_buf;
 	return n < 0 ? -errno : n;
 }
 
@@ -205,19 +215,38 @@ static void post_write(struct sw_conn *c, ssize_t res)
 		sw_conn_close(c);
 }
 
+/*
+ * Encrypts what is staged, then sends it.  The write is reported done
+ * only once the flush has put every record on the socket: the caller may
+ * close the connection next.
+ */
 static void write_step(struct sw_conn *c)
 {
-	ssize_t n = api(c)->write(c->tls, c->tls_buf, c->tls_staged);
+	ssize_t n;
 
-	if (n == SW_TLS_WANT_READ || n == SW_TLS_WANT_WRITE) {
-		/* OpenSSL wants the same bytes again: they stay staged. */
+	if (c->tls_staged) {
+		n = api(c)->write(c->tls, c->tls_wptr, c->tls_staged);
+		if (n == SW_TLS_WANT_READ || n == SW_TLS_WANT_WRITE) {
+			/* OpenSSL wants the same bytes again: they stay staged. */
+			if (wait_for(c, n, on_write_ready) != SW_OK)
+				sw_conn_close(c);
+			return;
+		}
+		if (n <= 0) {
+			c->tls_staged = 0;
+			post_write(c, -EPIPE);
+			return;
+		}
+		c->tls_written = c->tls_staged - take_file_staged(c);
+		c->tls_staged = 0;
+	}
+	n = api(c)->flush(c->tls);
+	if (n == SW_TLS_WANT_WRITE) {
 		if (wait_for(c, n, on_write_ready) != SW_OK)
 			sw_conn_close(c);
 		return;
 	}
-	n = n > 0 ? (ssize_t)(c->tls_staged - take_file_staged(c)) : -EPIPE;
-	c->tls_staged = 0;
-	post_write(c, n);
+	post_write(c, n == SW_OK ? (ssize_t)c->tls_written : -EPIPE);
 }
 
 void sw_conn_tls_write(struct sw_conn *c, bool file)

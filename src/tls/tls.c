@@ -16,6 +16,7 @@
 #include "core/module.h"
 #include "core/shm.h"
 #include "tls/tls.h"
+#include "tls/tls_impl.h"
 
 /* The most specific OpenSSL reason for the last failure, then clear the queue. */
 static const char *ssl_reason(char *buf, size_t size)
@@ -398,13 +399,20 @@ static void *session_new(void *ctx, int fd)
 {
 	struct tls_ctx *t = ctx;
 	SSL *ssl = SSL_new(t->def);
+	BIO *rb, *wb;
 
 	if (!ssl)
 		return NULL;
-	if (SSL_set_fd(ssl, fd) != 1) {
+	/* Reads straight from the socket; writes gather until a flush (tls_wbio.c). */
+	rb = BIO_new_socket(fd, BIO_NOCLOSE);
+	wb = sw_tls_wbio_new(fd);
+	if (!rb || !wb) {
+		BIO_free(rb);
+		BIO_free(wb);
 		SSL_free(ssl);
 		return NULL;
 	}
+	SSL_set_bio(ssl, rb, wb);
 	SSL_set_accept_state(ssl);
 	return ssl;
 }
@@ -453,6 +461,15 @@ static ssize_t tls_write(void *s, const void *buf, size_t len)
 	int rc = SSL_write_ex(s, buf, len, &n);
 
 	return rc == 1 ? (ssize_t)n : result(s, rc);
+}
+
+static int tls_flush(void *s)
+{
+	BIO *wb = SSL_get_wbio(s);
+
+	if (BIO_flush(wb) == 1)
+		return SW_OK;
+	return BIO_should_retry(wb) ? SW_TLS_WANT_WRITE : SW_ERROR;
 }
 
 static void tls_shutdown(void *s)
@@ -508,6 +525,7 @@ static const struct sw_tls_api api = {
 	.handshake = handshake,
 	.read = tls_read,
 	.write = tls_write,
+	.flush = tls_flush,
 	.shutdown = tls_shutdown,
 	.alpn = alpn,
 	.peer_subject = peer_subject,

@@ -32,6 +32,11 @@ struct sw_tls_api {
 	/* Bytes, 0 at the peer's close_notify or EOF, WANT_*, or SW_ERROR. */
 	ssize_t (*read)(void *session, void *buf, size_t len);
 	ssize_t (*write)(void *session, const void *buf, size_t len);
+	/*
+	 * Sends what writes left waiting: a write only encrypts, so that the
+	 * records of one batch leave in one send.  SW_OK, WANT_WRITE or SW_ERROR.
+	 */
+	int (*flush)(void *session);
 	/* Sends close_notify if it can without blocking. */
 	void (*shutdown)(void *session);
 	/* The negotiated ALPN protocol ("http/1.1"), or "" when none. */
