@@ -20,7 +20,6 @@ static inline size_t sw_iov_total(const struct iovec *iov, int cnt)
  * Drops the n bytes a write took from the front of iov[0..*cnt), moving
  * the rest to the front.  True when nothing is left to write.
  */
-
 static inline bool sw_iov_advance(struct iovec *iov, int *cnt, size_t n)
 {
 	int skip = 0;

@@ -92,7 +92,6 @@ void sw_conn_tls_handshake(struct sw_conn *c)
 	if (!c->tls_buf)
 		c->tls_buf = sw_malloc(TLS_STAGE);
 	c->tls_staged = 0;
-	c->tls_file_staged = 0;
 	c->tls_last_write_ms = 0;
 	c->tls_client[0] = '\0';
 	handshake_step(c);

@@ -22,6 +22,8 @@
  * that much, so this is a bound, not a path taken.
  */
 #define WBIO_HIGH (256 * 1024)
+/* Room for a whole write (four full records with their overhead) in one allocation. */
+#define WBIO_FIRST (4 * (16384 + 256))
 
 struct wbio {
 	int fd;
@@ -73,7 +75,7 @@ static int on_write(BIO *b, const char *data, size_t n, size_t *written)
 			w->off = 0;
 		}
 		if (w->len + n > w->cap) {
-			size_t cap = SW_MAX(w->cap * 2, w->len + n);
+			size_t cap = SW_MAX(SW_MAX(w->cap * 2, w->len + n), (size_t)WBIO_FIRST);
 			char *p = realloc(w->buf, cap);
 
 			if (!p)
