@@ -1100,89 +1100,38 @@ void sw_config_deinit(struct sw_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-int sw_config_parse(struct sw_config *cfg, const char *text, size_t len, struct sw_diag *d)
+int sw_config_parse_partial(struct sw_config *cfg, const char *text, size_t len,
+			    struct sw_diag *d, bool *usable)
 {
 	size_t errors = d->errors;
 	struct parser p = { .d = d };
+	json_object *root = NULL;
 
 	sw_config_init(cfg);
-	if (len >= INT_MAX) {
+	if (len >= INT_MAX)
 		sw_diag_error(d, NULL, "too large");
-	} else {
-		json_object *root = tokenize(text, len, d);
-		if (root)
-			parse_object(&p, &root_table, cfg, root);
-		json_object_put(root);
+	else
+		root = tokenize(text, len, d);
+	*usable = root != NULL;
+	if (!root) {
+		sw_config_deinit(cfg);
+		return SW_ERROR;
 	}
+	parse_object(&p, &root_table, cfg, root);
+	json_object_put(root);
 	/* After a type error the field holds its default; validating that would mislead. */
 	if (d->errors == errors)
 		sw_config_validate(cfg, d);
-	if (d->errors == errors)
-		return SW_OK;
-	sw_config_deinit(cfg);
-	return SW_ERROR;
+	return d->errors == errors ? SW_OK : SW_ERROR;
 }
 
-#define MAX_FILE (16u << 20)
-
-/* Reads a whole file; returns 0 or an errno value. */
-static int read_file(const char *path, char **out, size_t *out_len)
+int sw_config_parse(struct sw_config *cfg, const char *text, size_t len, struct sw_diag *d)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0, cap = 4096;
-	char *buf;
+	bool usable;
+	int rc = sw_config_parse_partial(cfg, text, len, d, &usable);
 
-	if (fd < 0)
-		return errno;
-	buf = sw_malloc(cap);
-	for (;;) {
-		if (len == cap) {
-			if (cap >= MAX_FILE) {
-				free(buf);
-				close(fd);
-				return EFBIG;
-			}
-			cap *= 2;
-			buf = sw_realloc(buf, cap);
-		}
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = n < 0 ? errno : 0;
-			close(fd);
-			if (err)
-				free(buf);
-			*out = err ? NULL : buf;
-			*out_len = len;
-			return err;
-		}
-		len += (size_t)n;
-	}
-}
-
-int sw_config_load(struct sw_config *cfg, const char *path, struct sw_diag *d)
-{
-	const char *source = d->source;
-	char *text = NULL;
-	size_t len = 0;
-	int rc, err;
-
-	/* Every message must name the file, even if the caller forgot to. */
-	if (!source)
-		d->source = path;
-	err = read_file(path, &text, &len);
-	if (err) {
-		memset(cfg, 0, sizeof(*cfg));
-		sw_diag_error(d, NULL, "cannot read: %s", strerror(err));
-		rc = SW_ERROR;
-	} else {
-		rc = sw_config_parse(cfg, text, len, d);
-		free(text);
-		if (rc == SW_OK)
-			cfg->path = sw_strdup(path);
-	}
-	d->source = source;
+	if (rc != SW_OK && usable)
+		sw_config_deinit(cfg);
 	return rc;
 }
 

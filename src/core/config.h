@@ -249,8 +249,32 @@ void sw_config_deinit(struct sw_config *cfg);
  */
 int sw_config_parse(struct sw_config *cfg, const char *text, size_t len,
 		    struct sw_diag *diag);
-/* Reads and parses a file; an unreadable file is an error naming it. */
+/*
+ * As sw_config_parse, but when the text is JSON (*usable set) cfg is kept
+ * even with errors: what parsed, defaults elsewhere.  `-t` goes on to check
+ * the files it names, so one run reports every error it can find.  The
+ * caller deinitializes cfg whenever *usable is true.
+ */
+int sw_config_parse_partial(struct sw_config *cfg, const char *text, size_t len,
+			    struct sw_diag *diag, bool *usable);
+
+/*
+ * Reads and parses a file; an unreadable file is an error naming it, and
+ * so is anything but a regular file (a FIFO would block the master).
+ */
 int sw_config_load(struct sw_config *cfg, const char *path, struct sw_diag *diag);
+/* sw_config_load with sw_config_parse_partial's contract. */
+int sw_config_load_partial(struct sw_config *cfg, const char *path, struct sw_diag *diag,
+			   bool *usable);
+
+/*
+ * Reads a whole regular file of at most max bytes, opened non-blocking so
+ * a FIFO or device never blocks the caller.  Returns 0 with a malloc'ed,
+ * NUL-terminated *out, or an errno value (EINVAL: not a regular file,
+ * EFBIG: too large); *mode gets the file's permission bits when not NULL.
+ */
+int sw_config_read_file(const char *path, size_t max, char **out, size_t *out_len,
+			unsigned *mode);
 
 /*
  * Re-runs the semantic checks (after CLI overrides or an admin change):

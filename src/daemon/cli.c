@@ -202,22 +202,34 @@ static int check_static_root(const struct sw_config *cfg, struct sw_diag *diag)
 	return SW_OK;
 }
 
+/*
+ * Every check runs even after another failed, so one `-t` lists every
+ * error it can find: a bad value does not hide a missing certificate, nor
+ * a certificate a missing static root.  Only text that is not JSON stops
+ * it, as there is then nothing to check.
+ */
 int sw_cli_load_config(const struct sw_cli *cli, struct sw_config *cfg,
 		       struct sw_diag *diag)
 {
+	bool usable;
 	int rc;
 
 	if (cli->config_path)
-		rc = sw_config_load(cfg, cli->config_path, diag);
-	else {
-		rc = sw_config_parse(cfg, "{}", 2, diag);
-	}
-	if (rc != SW_OK)
+		rc = sw_config_load_partial(cfg, cli->config_path, diag, &usable);
+	else
+		rc = sw_config_parse_partial(cfg, "{}", 2, diag, &usable);
+	if (!usable)
 		return SW_ERROR;
 	sw_cli_apply(cli, cfg);
 	sw_config_derive(cfg);   /* e.g. --cert turns the default listener to TLS */
-	if (sw_config_validate(cfg, diag) != SW_OK || check_modules(cfg, diag) != SW_OK ||
-	    check_static_root(cfg, diag) != SW_OK) {
+	/* The loader validated already; again only for what the overrides changed. */
+	if (rc == SW_OK && sw_config_validate(cfg, diag) != SW_OK)
+		rc = SW_ERROR;
+	if (check_modules(cfg, diag) != SW_OK)
+		rc = SW_ERROR;
+	if (check_static_root(cfg, diag) != SW_OK)
+		rc = SW_ERROR;
+	if (rc != SW_OK) {
 		sw_config_deinit(cfg);
 		return SW_ERROR;
 	}

@@ -1,9 +1,10 @@
-/* test_cli.c - the binary's command line: exit codes, -t, -V, --run-for-ms, bind failure. */
+/* test_cli.c - the binary's command line: exit codes, -t (every error in one run, FIFOs refused), -V, --run-for-ms, bind failure. */
 #include <config.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "harness.h"
 
@@ -156,6 +157,55 @@ START_TEST(test_config_missing_file)
 }
 END_TEST
 
+/*
+ * Issue #19 item 12: one run reports a bad value, a certificate that does
+ * not load and a missing static root together (it stopped at the first).
+ */
+START_TEST(test_config_reports_every_error)
+{
+	char cfg[IT_PATH_MAX], dir[IT_PATH_MAX];
+	int code;
+	struct it_proc *p;
+
+	it_path(cfg, "many.json");
+	it_path(dir, "no-such-root");
+	it_write_filef(cfg, "{\"server\": {\"static_root\": \"%s\"},\n"
+		       " \"tls\": {\"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\"}}\n",
+		       dir, dir, dir);
+	p = run(ARGS("-t", "-c", cfg), &code);
+	assert_code(code, 78, "-t with a bad certificate and static root");
+	assert_err_has(p, "tls.cert_path", "-t with a bad certificate and static root");
+	assert_err_has(p, "server.static_root", "-t with a bad certificate and static root");
+
+	/* A value of the wrong type does not hide the files either. */
+	it_write_filef(cfg, "{\"server\": {\"static_root\": \"%s\"},\n"
+		       " \"timeouts\": {\"idle_ms\": \"soon\"},\n"
+		       " \"tls\": {\"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\"}}\n",
+		       dir, dir, dir);
+	p = run(ARGS("-t", "-c", cfg), &code);
+	assert_code(code, 78, "-t with a bad value, certificate and static root");
+	assert_err_has(p, "timeouts.idle_ms", "-t with a bad value, certificate and static root");
+	assert_err_has(p, "tls.cert_path", "-t with a bad value, certificate and static root");
+	assert_err_has(p, "server.static_root", "-t with a bad value, certificate and static root");
+}
+END_TEST
+
+/* Issue #19 item 9: a FIFO is refused at once, not waited on for a writer. */
+START_TEST(test_config_fifo_refused)
+{
+	char cfg[IT_PATH_MAX];
+	int code;
+	struct it_proc *p;
+
+	it_path(cfg, "fifo.json");
+	ck_assert_int_eq(mkfifo(cfg, 0600), 0);
+	p = run(ARGS("-t", "-c", cfg), &code);
+	assert_code(code, 78, "-t on a FIFO");
+	assert_err_has(p, "not a regular file", "-t on a FIFO");
+	assert_err_has(p, cfg, "-t on a FIFO");
+}
+END_TEST
+
 /* A bad file without -t: nothing starts, exit 78. */
 START_TEST(start_with_bad_config)
 {
@@ -258,6 +308,8 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_config_syntax_error);
 	tcase_add_test(tc, test_config_bad_value);
 	tcase_add_test(tc, test_config_missing_file);
+	tcase_add_test(tc, test_config_reports_every_error);
+	tcase_add_test(tc, test_config_fifo_refused);
 	tcase_add_test(tc, start_with_bad_config);
 	tcase_add_test(tc, unknown_flag);
 	tcase_add_test(tc, workers_not_a_number);

@@ -1,4 +1,4 @@
-/* test_signals.c - TERM/INT drain, HUP reload (bad file, port change), USR1 reopen, QUIT stop. */
+/* test_signals.c - TERM/INT drain, HUP reload (bad file, a FIFO, port change), USR1 reopen, QUIT stop. */
 #include <config.h>
 
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "harness.h"
 
 #define HEAD_PART "GET /.healthz HTTP/1.1\r\nHost: x\r\n"
@@ -178,6 +179,55 @@ START_TEST(hup_bad_file_keeps_serving)
 	IT_ASSERT(n == 2 && ((after[0] == kids[0] && after[1] == kids[1]) ||
 			     (after[0] == kids[1] && after[1] == kids[0])),
 		  "a rejected reload replaced the workers");
+}
+END_TEST
+
+/* A live child of the master that is not `old`; 0 when none came within timeout_ms. */
+static pid_t wait_new_child(pid_t master, pid_t old, pid_t keep, int timeout_ms)
+{
+	int64_t until = it_now_ms() + timeout_ms;
+	pid_t now[4];
+
+	do {
+		int n = it_children(master, now, 4);
+		for (int i = 0; i < n; i++)
+			if (now[i] != old && now[i] != keep)
+				return now[i];
+		it_sleep_ms(20);
+	} while (it_now_ms() < until);
+	return 0;
+}
+
+/*
+ * Issue #19 item 9: HUP while the config path is a FIFO.  The master used
+ * to block opening it and stopped supervising: a worker killed meanwhile
+ * was never replaced.  Now the file is refused and the master goes on.
+ */
+START_TEST(hup_fifo_config_keeps_supervising)
+{
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX];
+	pid_t kids[2], fresh;
+	size_t from;
+	int port;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	p = start2(backend, &port, kids);
+	it_path(cfg, "swerver.json");
+	ck_assert_int_eq(unlink(cfg), 0);
+	ck_assert_int_eq(mkfifo(cfg, 0600), 0);
+	from = it_log_size(p);
+	ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+	IT_ASSERT(it_wait_log(p, from, "not a regular file", 5000),
+		  "no \"not a regular file\" after HUP with %s a FIFO", cfg);
+	ck_assert_int_eq(kill(kids[0], SIGKILL), 0);
+	fresh = wait_new_child(p->pid, kids[0], kids[1], 5000);
+	IT_ASSERT(fresh > 0, "the killed worker %d was not replaced", (int)kids[0]);
+	IT_ASSERT(it_wait_status("127.0.0.1", port, "/.healthz", 200, 3000) == 200,
+		  "not serving after the restart");
+	IT_ASSERT(it_poll_exit(p) == IT_TIMEOUT, "master exited: %s", it_code_str(it_poll_exit(p)));
 }
 END_TEST
 
@@ -471,6 +521,7 @@ static Suite *signals_suite(void)
 	tcase_add_loop_test(tc, term_serves_queued_request, 0, 2);
 	tcase_add_loop_test(tc, int_exits_zero, 0, 2);
 	tcase_add_loop_test(tc, hup_bad_file_keeps_serving, 0, 2);
+	tcase_add_loop_test(tc, hup_fifo_config_keeps_supervising, 0, 2);
 	tcase_add_loop_test(tc, hup_values_in_place, 0, 2);
 	tcase_add_loop_test(tc, hup_port_change, 0, 2);
 	tcase_add_loop_test(tc, usr1_survives, 0, 2);
