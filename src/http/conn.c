@@ -19,12 +19,15 @@
 #define CONN_BUF_INITIAL 4096
 #define LINGER_MS 1000
 /*
- * An idle connection is closed on drain only once the loop has looked for
- * input again: a request that already arrived (in the socket, or in a
- * completed io_uring recv not yet reaped) is in flight and gets answered.
- * The 1 ms timer fires after the next wait for I/O, never in this pass.
+ * HTTP/1.1 has no GOAWAY: a draining worker cannot tell a keep-alive
+ * client to stop, only answer its next request with "Connection: close".
+ * A connection between requests is closed only once its client has sent
+ * nothing for this long (the read stays posted meanwhile, so a request
+ * that comes is answered): a busy client always sends within it, and one
+ * quiet that long is unlikely to send at the very moment we close.  The
+ * same quiet HTTP/3's drain waits for.
  */
-#define DRAIN_RECHECK_MS 1
+#define DRAIN_QUIET_MS 500
 
 static void conn_process(struct sw_conn *c);
 
@@ -230,8 +233,12 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 /*
  * A connection that has not sent its first request yet is not idle: its
  * client is about to send one, so it keeps header_ms (within drain_ms).
- * Only a keep-alive connection between requests is closed, as RFC 9112 9.8
- * allows; its client retries an idempotent request on a new connection.
+ * A request in progress is answered with "Connection: close" (the head
+ * is written after w->draining is set); one whose head already went out
+ * saying keep-alive goes back to idle after it (sw_conn_next), because
+ * its client may already be sending the next request on it.  Only a
+ * keep-alive connection quiet for DRAIN_QUIET_MS is closed unasked, as
+ * RFC 9112 9.8 allows.
  */
 void sw_conn_drain(struct sw_conn *c)
 {
@@ -239,9 +246,8 @@ void sw_conn_drain(struct sw_conn *c)
 		c->w->h2_api->drain(c);
 		return;
 	}
-	c->keep_alive = false;
-	if (c->state == C_IDLE && c->requests > 0 && !input_waiting(c))
-		sw_conn_set_timer(c, DRAIN_RECHECK_MS);
+	if (c->state == C_IDLE && c->requests > 0)
+		sw_conn_set_timer(c, DRAIN_QUIET_MS);
 }
 
 void sw_conn_drain_all(struct sw_worker *w)
@@ -568,7 +574,8 @@ void sw_conn_next(struct sw_conn *c)
 	struct sw_worker *w = c->w;
 
 	sw_conn_body_leftover(c);
-	if (!c->keep_alive || w->draining) {
+	/* Draining, a response that said keep-alive still waits for the next request. */
+	if (!c->keep_alive) {
 		/* The client asked to close and sent nothing more: just close. */
 		if (!c->refused && !c->x.req.keep_alive && !c->body_pending && c->len == c->used) {
 			sw_conn_close(c);
@@ -593,7 +600,7 @@ void sw_conn_next(struct sw_conn *c)
 	c->used = 0;
 	sw_http1_parser_reset(&c->parser);
 	c->state = C_IDLE;
-	sw_conn_set_timer(c, w->cfg->timeouts.idle_ms);
+	sw_conn_set_timer(c, w->draining ? DRAIN_QUIET_MS : w->cfg->timeouts.idle_ms);
 	if (c->len)
 		conn_process(c);
 	else

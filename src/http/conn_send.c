@@ -351,7 +351,8 @@ static void respond(struct sw_exchange *x)
 	bool body = x->req.method != SW_METHOD_HEAD && sw_status_has_length(r->status);
 	size_t n;
 
-	if (r->close)
+	/* A drain that began after the request was parsed: say close now. */
+	if (r->close || c->w->draining)
 		c->keep_alive = false;
 	/*
 	 * 101 to an Upgrade (the proxy's WebSocket): the connection becomes a

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +18,9 @@
 #define RELOADS 20
 #define KILLS 5
 #define ADMIN_KEY "zero-downtime-admin-key"
+#define SINGLE_RELOADS 5
+#define STORM_RELOADS 20
+#define WRK_CONNS "20"
 
 /* One kind of client, run in a thread until told to stop. */
 struct load {
@@ -270,6 +274,134 @@ START_TEST(reloads_lose_nothing)
 END_TEST
 
 /*
+ * wrk: keep-alive clients that never retry (a connection the server
+ * closes without "Connection: close" is a read error, a request lost).
+ * It runs until SIGINT and dies with the test process if that fails first.
+ */
+struct wrk {
+	pid_t pid;
+	int out;
+};
+
+static void wrk_start(struct wrk *k, int port)
+{
+	char url[64];
+	int fds[2];
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/.healthz", port);
+	ck_assert_int_eq(pipe(fds), 0);
+	fflush(NULL);
+	k->pid = fork();
+	ck_assert_int_ge(k->pid, 0);
+	if (k->pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fds[1], 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execlp("wrk", "wrk", "-t1", "-c" WRK_CONNS, "-d60s", "--timeout", "30s", url,
+		       (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	k->out = fds[0];
+}
+
+/* Stops wrk; *reqs gets its request count, the return value its errors and non-2xx answers. */
+static long wrk_finish(struct wrk *k, long *reqs, char *text, size_t size)
+{
+	long c = 0, r = 0, w = 0, t = 0, non2xx = 0;
+	size_t len = 0;
+	const char *e;
+	ssize_t n;
+	int st;
+
+	kill(k->pid, SIGINT);
+	while (len + 1 < size && (n = read(k->out, text + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	text[len] = '\0';
+	close(k->out);
+	waitpid(k->pid, &st, 0);
+	*reqs = -1;
+	if ((e = strstr(text, " requests in ")) != NULL) {
+		while (e > text && e[-1] >= '0' && e[-1] <= '9')
+			e--;
+		*reqs = strtol(e, NULL, 10);
+	}
+	if ((e = strstr(text, "Socket errors:")) != NULL)
+		sscanf(e, "Socket errors: connect %ld, read %ld, write %ld, timeout %ld",
+		       &c, &r, &w, &t);
+	if ((e = strstr(text, "Non-2xx or 3xx responses:")) != NULL)
+		sscanf(e, "Non-2xx or 3xx responses: %ld", &non2xx);
+	return c + r + w + t + non2xx;
+}
+
+/* A config generation that changes max_connections, so each reload starts new workers. */
+static void structural_reload(struct it_proc *p, const char *cfg, const char *backend,
+			      int port, int admin, int k)
+{
+	write_config(cfg, backend, port, admin, 2 * k - 1);
+	ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+}
+
+/*
+ * wrk's 20 keep-alive connections across single reloads that start new
+ * workers, then a storm of 20 such SIGHUPs 50 ms apart (the master
+ * coalesces those that arrive during a reload): a draining worker answers
+ * a connection's next request with "Connection: close" and closes only
+ * after it, so not one request fails.
+ */
+START_TEST(keep_alive_clients_survive_reload_storm)
+{
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX], text[8192];
+	struct it_proc *p;
+	struct wrk k;
+	int port, admin, reloads = 0;
+	long reqs, errors;
+	pid_t kids[2];
+	size_t from;
+	char *log;
+
+	if (!backend)
+		return;
+	setup(&port, &admin);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, port, admin, 0);
+	p = it_start(cfg, NULL);
+	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
+	wrk_start(&k, port);
+	it_sleep_ms(300);
+	for (int i = 1; i <= SINGLE_RELOADS; i++) {
+		from = it_log_size(p);
+		structural_reload(p, cfg, backend, port, admin, i);
+		IT_ASSERT(it_wait_log(p, from, "reload complete", 5000), "reload %d did not complete", i);
+		it_sleep_ms(200);
+	}
+	for (int i = 1; i <= STORM_RELOADS; i++) {
+		from = it_log_size(p);
+		structural_reload(p, cfg, backend, port, admin, SINGLE_RELOADS + i);
+		it_sleep_ms(50);
+	}
+	/* The last SIGHUP's reload (or the one it was folded into) ends; old workers drain out. */
+	IT_ASSERT(it_wait_log(p, from, "reload complete", 10000), "the storm's reloads did not end");
+	IT_ASSERT(it_wait_children(p->pid, 2, kids, 2, 10000) == 2, "old workers did not exit");
+	it_sleep_ms(200);
+	errors = wrk_finish(&k, &reqs, text, sizeof(text));
+	log = it_log(p);
+	for (const char *s = log; (s = strstr(s, "reload complete")) != NULL; s++)
+		reloads++;
+	free(log);
+	if (getenv("IT_VERBOSE"))
+		fprintf(stderr, "wrk across %d+%d SIGHUPs (%d reloads ran): %ld requests, "
+			"%ld errors\n%s", SINGLE_RELOADS, STORM_RELOADS, reloads, reqs, errors, text);
+	IT_ASSERT(reqs > 0, "wrk got nothing through:\n%s", text);
+	IT_ASSERT(errors == 0, "wrk: %ld of %ld requests failed across %d+%d reloads:\n%s", errors,
+		  reqs, SINGLE_RELOADS, STORM_RELOADS, text);
+}
+END_TEST
+
+/*
  * kill -9 of a worker: its restart keeps the port served; what is lost is
  * at most the requests in flight on it (one per client connection).
  */
@@ -331,6 +463,7 @@ static Suite *zero_downtime_suite(void)
 	TCase *tc = it_tcase("zero_downtime");
 
 	tcase_add_loop_test(tc, reloads_lose_nothing, 0, 2);
+	tcase_add_loop_test(tc, keep_alive_clients_survive_reload_storm, 0, 2);
 	tcase_add_loop_test(tc, killed_worker_loses_only_its_own, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
