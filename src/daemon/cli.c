@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "core/diag.h"
 #include "core/module.h"
 #include "core/shm.h"
 #include "daemon/cli.h"
+#include "http/static.h"
 
 enum { OPT_STATIC_ROOT = 256, OPT_CERT, OPT_KEY, OPT_RUN_FOR_MS };
 
@@ -183,22 +185,29 @@ static int check_modules(const struct sw_config *cfg, struct sw_diag *diag)
 	return rc;
 }
 
-/* The static root must exist now: a worker cannot serve from nothing. */
+/*
+ * The static root must be usable now, opened and looked up exactly as a
+ * worker will (same process sandbox): a worker cannot serve from nothing,
+ * and "ready" with every file 404 is worse than a refusal.
+ */
 static int check_static_root(const struct sw_config *cfg, struct sw_diag *diag)
 {
 	const char *root = cfg->server.static_root;
 	struct stat st;
+	int fd;
 
 	if (!root)
 		return SW_OK;
-	if (stat(root, &st) != 0) {
-		sw_diag_error(diag, "server.static_root", "%s: %s", root, strerror(errno));
-		return SW_ERROR;
-	}
-	if (!S_ISDIR(st.st_mode)) {
+	fd = sw_static_open_root(root, &st);
+	if (fd == -ENOTDIR) {
 		sw_diag_error(diag, "server.static_root", "%s: not a directory", root);
 		return SW_ERROR;
 	}
+	if (fd < 0) {
+		sw_diag_error(diag, "server.static_root", "%s: %s", root, strerror(-fd));
+		return SW_ERROR;
+	}
+	close(fd);
 	return SW_OK;
 }
 

@@ -20,6 +20,7 @@
 #include "daemon/signals.h"
 #include "daemon/worker.h"
 #include "event/loop.h"
+#include "http/static.h"
 
 #define HEALTHY_AFTER_MS 10000   /* a worker that lived this long was not crash-looping */
 #define BACKOFF_MAX_MS 30000
@@ -997,6 +998,8 @@ int sw_master_run(const struct sw_cli *cli, struct sw_config *cfg)
 	m->sigs.fd = -1;
 	m->nslots = sw_master_worker_count(&m->cfg);
 	log_start(m);
+	if (m->cfg.server.static_root)
+		sw_static_select_lookup();
 	m->shm = sw_shm_create();
 	if (check_backend(&m->cfg) != SW_OK) {
 		rc = SW_EXIT_FAILURE;

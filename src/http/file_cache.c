@@ -3,15 +3,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 #include "core/common.h"
 #include "core/log.h"
 #include "core/lru.h"
+#include "http/beneath.h"
 #include "http/file_cache.h"
 
 /*
@@ -19,7 +18,7 @@
  * - A hit younger than valid_ms costs no system call; the response sends
  *   from the shared fd with pread/sendfile at explicit offsets, so no user
  *   depends on the file position.
- * - An older entry is checked by repeating the miss (openat2 beneath the
+ * - An older entry is checked by repeating the miss (an open beneath the
  *   root, fstat): two calls more than an fstatat, once per period per
  *   file, buy that the check applies the same resolution rules as a miss
  *   (RESOLVE_BENEATH, no magic links, read permission), which a plain
@@ -31,7 +30,7 @@
  *   an uncached send would when it shrinks mid-send).
  * - Missing files are cached only when the caller asks (precompressed
  *   siblings): a client can ask for any number of absent names, and each
- *   costs one failing openat2 anyway.
+ *   costs one failing open anyway.
  * - Entries are reference counted: the cache holds one while the entry is
  *   in it, each response in flight one more; eviction only drops the
  *   cache's, so an fd closes after its last send.
@@ -64,21 +63,18 @@ struct sw_file_cache {
 /* ---- opening ---- */
 
 /*
- * openat2 with RESOLVE_BENEATH: ".." and symlinks that leave the root (or
- * go through /proc magic links) fail with EXDEV/ELOOP in the kernel, with
- * no race against a path check of ours.  O_NONBLOCK so a FIFO cannot
- * block the worker; reads of a regular file ignore it.
+ * sw_beneath_open: ".." and symlinks that leave the root (or go through
+ * /proc magic links) fail with EXDEV/ELOOP, with openat2 in the kernel or
+ * by a walk that never lets the kernel follow a link; no race against a
+ * path check of ours either way.  O_NONBLOCK so a FIFO cannot block the
+ * worker; reads of a regular file ignore it.
  */
 int sw_file_open_beneath(int dirfd, const char *name, struct stat *sb)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, dirfd, name[0] ? name : ".", &how, sizeof(how));
+	int fd = sw_beneath_open(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, sb) != 0) {
 		int err = errno;
 

@@ -66,7 +66,7 @@ unsigned sw_file_cache_count(const struct sw_file_cache *c);
  * `variant` (the caller's tag, part of the key with the name): 0 and a
  * reference in *out, which the caller gives back with sw_file_release;
  * else an errno: EISDIR for a directory, EACCES for another non-regular
- * file, or what openat2/fstat said.  A cached entry younger than valid_ms
+ * file, or what the open/fstat said.  A cached entry younger than valid_ms
  * is returned as it is; an older one is checked by opening the name again
  * exactly as a miss does (sw_file_open_beneath), so after the validity
  * period no answer differs from an uncached one.  now_ms is a monotonic
@@ -78,8 +78,9 @@ int sw_file_acquire(struct sw_file_cache *c, int dirfd, const char *name, size_t
 void sw_file_release(struct sw_file *f);
 
 /*
- * The one way a static file is looked up: openat2 with RESOLVE_BENEATH
- * and RESOLVE_NO_MAGICLINKS ("" is dirfd itself), then fstat.  The fd
+ * The one way a static file is looked up: sw_beneath_open (openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS, or the walk where openat2 is
+ * refused; "" is dirfd itself), then fstat.  The fd
  * (the caller's to close) with *sb filled, or -errno.
  */
 int sw_file_open_beneath(int dirfd, const char *name, struct stat *sb);

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/lru.h"
 #include "daemon/worker.h"
+#include "http/beneath.h"
 #include "http/file_cache.h"
 #include "http/mime.h"
 #include "http/static.h"
@@ -1062,31 +1063,52 @@ int sw_static_handle(struct sw_exchange *x)
 
 /* ---- life cycle ---- */
 
+int sw_static_open_root(const char *root, struct stat *sb)
+{
+	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int probe;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, sb) != 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	/* The root itself through the lookup every request uses: searchable, openable. */
+	probe = sw_beneath_open(fd, "", O_PATH | O_DIRECTORY);
+	if (probe < 0) {
+		close(fd);
+		return probe;
+	}
+	close(probe);
+	return fd;
+}
+
+void sw_static_select_lookup(void)
+{
+	int why;
+	enum sw_beneath_mode mode = sw_beneath_select(&why);
+
+	if (why)
+		sw_info("static files: openat2 refused here (%s); files are looked up by an "
+			"%s from the root, one O_NOFOLLOW component at a time", strerror(why),
+			sw_beneath_mode_name(mode));
+	else
+		sw_info("static files: looked up with %s (RESOLVE_BENEATH)",
+			sw_beneath_mode_name(mode));
+}
+
 /* Opens root as the directory fd every lookup is resolved beneath; -1 on failure (logged). */
 static int open_root(const char *root, struct stat *sb)
 {
-	int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	struct stat psb;
-	int probe;
+	int fd = sw_static_open_root(root, sb);
 
 	if (fd < 0) {
-		sw_log_errno(SW_LOG_ERROR, errno, "static_root %s", root);
+		sw_log_errno(SW_LOG_ERROR, -fd, "static_root %s", root);
 		return -1;
 	}
-	if (fstat(fd, sb) != 0) {
-		sw_log_errno(SW_LOG_ERROR, errno, "static_root %s", root);
-		close(fd);
-		return -1;
-	}
-	/* Without openat2 (kernel < 5.6, a seccomp filter) there is no safe lookup. */
-	probe = sw_file_open_beneath(fd, "", &psb);
-	if (probe == -ENOSYS || probe == -EPERM) {
-		sw_log_errno(SW_LOG_ERROR, -probe, "static_root %s: openat2", root);
-		close(fd);
-		return -1;
-	}
-	if (probe >= 0)
-		close(probe);
 	return fd;
 }
 

@@ -7,16 +7,30 @@
 #include <time.h>
 #include "http/exchange.h"
 
+struct stat;
 struct sw_worker;
 
 /*
  * Allocates w->statics, loads the MIME table (/etc/mime.types once per
- * worker) and opens server.static_root as an O_PATH directory fd.  Returns
- * SW_ERROR (logged) when static_root is set but cannot be opened or the
- * kernel lacks openat2(2); the state still exists then and the handler
- * declines, so the worker may keep serving everything else.
+ * worker) and opens server.static_root (sw_static_open_root).  Returns
+ * SW_ERROR (logged) when static_root is set but cannot be opened; the
+ * state still exists then and the handler declines, so the worker may
+ * keep serving everything else.
  */
 int sw_static_init(struct sw_worker *w);
+/*
+ * Opens root as the O_PATH directory fd files are looked up beneath, and
+ * looks the root itself up that way (sw_beneath_open), so a root that
+ * requests could not use fails here: the fd with *sb filled, or -errno.
+ * The master's config check (-t, start, reload) calls it too.
+ */
+int sw_static_open_root(const char *root, struct stat *sb);
+/*
+ * Chooses how files are looked up beneath the root, once for the process
+ * and the workers it forks (openat2, or the walk where a kernel or seccomp
+ * filter refuses it), and logs which.
+ */
+void sw_static_select_lookup(void);
 /* Drops the caches (entries still being sent are freed after the send) and the state. */
 void sw_static_deinit(struct sw_worker *w);
 /*

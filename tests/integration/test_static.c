@@ -1,17 +1,28 @@
-/* test_static.c - static files end to end over raw sockets and curl, on both backends: types, bytes, paths, validators, ranges, encodings, caches. */
+/*
+ * test_static.c - static files end to end over raw sockets and curl, on both
+ * backends: types, bytes, paths, validators, ranges, encodings, caches.
+ * Built twice: test_static_walk (SW_TEST_WALK) runs every case with openat2
+ * refused (ENOSYS) by a seccomp filter, as systemd's RestrictSUIDSGID= does,
+ * so the lookup walk meets the same traversal attacks.
+ */
 #include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "harness.h"
@@ -29,6 +40,40 @@ struct raw {
 };
 
 static char www[IT_PATH_MAX];
+
+/* ---- openat2 refused ---- */
+
+/* The errno a seccomp filter gives openat2 in the server; 0: no filter. */
+#ifdef SW_TEST_WALK
+static int openat2_refusal = ENOSYS;
+#else
+static int openat2_refusal;
+#endif
+
+/* In the child, before exec.  Unprivileged, thanks to PR_SET_NO_NEW_PRIVS. */
+static void refuse_openat2(void)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K,
+			 SECCOMP_RET_ERRNO | ((unsigned)openat2_refusal & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = (unsigned short)(sizeof(filter) / sizeof(filter[0])), .filter = filter };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+		perror("seccomp");
+		_exit(126);
+	}
+}
+
+/* Every swerver the test starts from now on gets the filter (when openat2_refusal is set). */
+static void arm_filter(void)
+{
+	it_pre_exec = openat2_refusal ? refuse_openat2 : NULL;
+}
 
 /* ---- files ---- */
 
@@ -143,6 +188,7 @@ static int start_with(const char *backend, bool cache, struct open_cache oc, str
 
 	it_path(cfg, "swerver.json");
 	write_config(cfg, backend, www, cache, oc);
+	arm_filter();
 	p = it_start_ready(cfg, "127.0.0.1", &port);
 	if (proc)
 		*proc = p;
@@ -803,6 +849,93 @@ START_TEST(open_cache_reload_root)
 }
 END_TEST
 
+/* Links that stay inside the root are followed in both lookup modes, ".." in them too. */
+START_TEST(links_inside_root)
+{
+	const char *backend = it_backend(_i);
+	int port;
+
+	if (!backend)
+		return;
+	free(populate());
+	make_link("docs", "docs-link");
+	make_link("../hello.txt", "docs/hello-up.txt");
+	make_link("docs-link/../docs/hello-up.txt", "twice.txt");
+	port = start(backend, _i == 1);
+	expect_file(port, "/docs-link/index.html", "text/html; charset=utf-8", "<h1>docs</h1>\n", 14);
+	expect_file(port, "/docs-link/", "text/html; charset=utf-8", "<h1>docs</h1>\n", 14);
+	expect_file(port, "/docs/hello-up.txt", "text/plain; charset=utf-8", "hello world\n", 12);
+	expect_file(port, "/twice.txt", "text/plain; charset=utf-8", "hello world\n", 12);
+	IT_ASSERT(status_of(port, "GET", "/hello.txt/", NULL) == 404, "a file served as a directory");
+	IT_ASSERT(status_of(port, "GET", "/inside.txt/", NULL) == 404,
+		  "a link to a file served as a directory");
+}
+END_TEST
+
+/* The master says once which lookup the workers use, and why when it is the walk. */
+START_TEST(lookup_mode_logged)
+{
+	struct it_proc *p;
+	int port;
+
+	free(populate());
+	port = start_with("epoll", false, default_cache, &p);
+	if (openat2_refusal)
+		IT_ASSERT(it_log_has(p, "static files: openat2 refused here (Function not implemented); "
+				     "files are looked up by an openat walk"),
+			  "no log line naming the walk\n%s", it_log(p));
+	else
+		IT_ASSERT(it_log_has(p, "static files: looked up with openat2 (RESOLVE_BENEATH)"),
+			  "no log line naming openat2\n%s", it_log(p));
+	expect_file(port, "/hello.txt", "text/plain; charset=utf-8", "hello world\n", 12);
+}
+END_TEST
+
+#ifndef SW_TEST_WALK
+/*
+ * A root requests could not use fails -t, the start and a reload, naming
+ * the key: never "ready" with every file 404.  A filter answering openat2
+ * with EACCES (not a refusal the walk stands in for) makes such a root.
+ */
+START_TEST(unusable_root_refused)
+{
+	char cfg[IT_PATH_MAX], want[IT_PATH_MAX + 64];
+	const char *test_args[] = { "-t", "-c", cfg, NULL };
+	struct it_proc *p;
+	size_t from;
+	int code, port;
+
+	free(populate());
+	it_path(cfg, "swerver.json");
+	write_config(cfg, "epoll", www, false, default_cache);
+	snprintf(want, sizeof(want), "server.static_root: %s: Permission denied", www);
+	openat2_refusal = EACCES;
+	arm_filter();
+	p = it_spawn(test_args, NULL);
+	code = it_wait_exit(p, 5000);
+	IT_ASSERT(code == 78, "-t: want exit 78, got %s", it_code_str(code));
+	IT_ASSERT(it_log_has(p, want), "-t does not say why\n%s", it_log(p));
+
+	p = it_start(cfg, NULL);
+	code = it_wait_exit(p, 5000);
+	IT_ASSERT(code == 78, "start: want exit 78, got %s", it_code_str(code));
+	IT_ASSERT(it_log_has(p, want), "the start does not say why\n%s", it_log(p));
+
+	it_config_simple(cfg, "swerver.json", "127.0.0.1", 0, 1, "epoll");
+	p = it_start_ready(cfg, "127.0.0.1", &port);
+	write_config(cfg, "epoll", www, false, default_cache);
+	from = it_log_size(p);
+	ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+	IT_ASSERT(it_wait_log(p, from, "reload failed", 5000), "the reload was not refused\n%s",
+		  it_log(p));
+	IT_ASSERT(it_log_has(p, want), "the reload does not say why\n%s", it_log(p));
+	IT_ASSERT(!it_wait_log(p, from, "configuration applied in place", 0),
+		  "the reload was applied");
+	it_pre_exec = NULL;
+}
+END_TEST
+#endif
+
 static Suite *static_suite(void)
 {
 	Suite *s = suite_create("static");
@@ -822,6 +955,11 @@ static Suite *static_suite(void)
 	tcase_add_loop_test(tc, open_cache_traversal_warm, 0, 2);
 	tcase_add_loop_test(tc, open_cache_off, 0, 2);
 	tcase_add_loop_test(tc, open_cache_reload_root, 0, 2);
+	tcase_add_loop_test(tc, links_inside_root, 0, 2);
+	tcase_add_test(tc, lookup_mode_logged);
+#ifndef SW_TEST_WALK
+	tcase_add_test(tc, unusable_root_refused);
+#endif
 	suite_add_tcase(s, tc);
 	return s;
 }
