@@ -87,7 +87,7 @@ static int on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *
 		  (hd->type == NGHTTP2_DATA && hd->length == 0 && !(hd->flags & NGHTTP2_FLAG_END_STREAM));
 	if (control && !bucket_take(&h->control, now, CONTROL_BURST, CONTROL_RATE))
 		return flooded(h, "control frame flood (SETTINGS/PING/PRIORITY/empty DATA)");
-	return 0;
+	return sw_h2_check_begin_frame(h, hd);
 }
 
 /* ---- nghttp2 callbacks ---- */
@@ -99,6 +99,10 @@ static int on_begin_headers(nghttp2_session *s, const nghttp2_frame *frame, void
 
 	if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
 		return 0;
+	/* Safe to retry (RFC 9113 8.7); nghttp2 keeps decoding the block for HPACK. */
+	if (sw_h2_over_max_streams(h))
+		return nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, frame->hd.stream_id,
+						 NGHTTP2_REFUSED_STREAM);
 	st = sw_h2_stream_new(h, frame->hd.stream_id);
 	nghttp2_session_set_stream_user_data(s, frame->hd.stream_id, st);
 	return 0;
@@ -108,7 +112,8 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *u
 {
 	struct h2_stream *st = nghttp2_session_get_stream_user_data(s, frame->hd.stream_id);
 
-	(void)user_data;
+	if (frame->hd.type == NGHTTP2_SETTINGS)
+		return sw_h2_check_settings(user_data, &frame->settings);
 	if (!st)
 		return 0;
 	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST &&
@@ -213,6 +218,8 @@ static int collect(struct h2_conn *h)
 		if (n == 0)
 			break;
 		memcpy(sw_h2_out_reserve(h, (size_t)n), p, (size_t)n);
+		if (!h->settings_patched)
+			sw_h2_patch_settings(h, (uint8_t *)h->out + h->out_len, (size_t)n);
 		h->out_len += (size_t)n;
 	}
 	return SW_OK;
@@ -307,10 +314,21 @@ static void read_more(struct h2_conn *h)
 static void feed(struct h2_conn *h)
 {
 	struct sw_conn *c = h->c;
-	ssize_t n;
+	const uint8_t *p = (const uint8_t *)c->buf;
+	size_t off = 0;
+	ssize_t n = 0;
 
 	h->in_recv = true;
-	n = nghttp2_session_mem_recv(h->s, (const uint8_t *)c->buf, c->len);
+	/* In pieces that end after each PRIORITY frame, checked once nghttp2 has skipped it. */
+	while (off < c->len && n >= 0) {
+		bool priority;
+		size_t chunk = sw_h2_scan(h, p + off, c->len - off, &priority);
+
+		n = nghttp2_session_mem_recv(h->s, p + off, chunk);
+		off += chunk;
+		if (n >= 0 && priority)
+			n = sw_h2_check_priority(h);
+	}
 	h->in_recv = false;
 	c->len = 0;
 	if (n < 0) {
@@ -376,7 +394,8 @@ static int submit_settings(struct h2_conn *h)
 {
 	const struct sw_http2_cfg *cfg = &h->c->w->cfg->http2;
 	nghttp2_settings_entry iv[] = {
-		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, cfg->max_streams },
+		/* The client sees max_streams instead (sw_h2_patch_settings). */
+		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, NGHTTP2_INITIAL_MAX_CONCURRENT_STREAMS },
 		{ NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, cfg->initial_window_size },
 		{ NGHTTP2_SETTINGS_MAX_FRAME_SIZE, cfg->max_frame_size },
 		{ NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, cfg->max_header_list_size },

@@ -25,6 +25,16 @@ struct h2_bucket {
 	uint64_t last_ms;
 };
 
+/* Frame boundaries in the client's bytes, to read the PRIORITY payloads nghttp2 skips. */
+struct h2_scan {
+	size_t skip;                    /* bytes to pass over: the preface, a payload */
+	uint8_t hd[9 + 5];              /* a frame header; for PRIORITY its payload too */
+	unsigned got;
+	bool started;
+};
+
+#define H2_GAPS 8
+
 struct h2_stream {
 	struct sw_exchange x;
 	struct h2_conn *h;
@@ -80,6 +90,14 @@ struct h2_conn {
 	struct h2_bucket control;       /* SETTINGS, PING, PRIORITY, empty DATA */
 	unsigned continuations;         /* CONTINUATION frames in this header block */
 	bool flooded;
+	/* what nghttp2 does not check (http2_check.c) */
+	int32_t max_client_id;          /* the highest stream id a client HEADERS named */
+	struct { int32_t lo, hi; } gaps[H2_GAPS];  /* ids the client skipped, latest runs */
+	unsigned gap_next;
+	struct h2_scan scan;
+	uint32_t iws_before;            /* SETTINGS_INITIAL_WINDOW_SIZE before a SETTINGS */
+	int32_t win_max_before;         /* the widest stream send window then */
+	bool settings_patched;          /* max_streams is in our first SETTINGS */
 };
 
 /* http2_stream.c */
@@ -99,6 +117,23 @@ void sw_h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len);
 void sw_h2_stream_end(struct h2_stream *st);
 int sw_h2_send_data(nghttp2_session *s, nghttp2_frame *frame, const uint8_t *framehd,
 		    size_t length, nghttp2_data_source *source, void *user_data);
+
+/* http2_check.c: RFC 9113 rules nghttp2 leaves to us */
+/* From on_begin_frame: stream ids of HEADERS; notes windows before a SETTINGS. */
+int sw_h2_check_begin_frame(struct h2_conn *h, const nghttp2_frame_hd *hd);
+/* From on_frame_recv: a SETTINGS_INITIAL_WINDOW_SIZE that overflowed a stream window. */
+int sw_h2_check_settings(struct h2_conn *h, const nghttp2_settings *f);
+/*
+ * How many of the len received bytes to give nghttp2 next: all, or up to
+ * the end of a PRIORITY frame (*priority set), to be checked after that
+ * with sw_h2_check_priority.
+ */
+size_t sw_h2_scan(struct h2_conn *h, const uint8_t *p, size_t len, bool *priority);
+int sw_h2_check_priority(struct h2_conn *h);
+/* Writes max_streams into the first SETTINGS among n bytes of frames. */
+void sw_h2_patch_settings(struct h2_conn *h, uint8_t *out, size_t n);
+/* The client has max_streams streams open: refuse the next. */
+bool sw_h2_over_max_streams(const struct h2_conn *h);
 
 /* http2.c */
 /* Writes whatever nghttp2 has queued unless a write or a receive is in progress. */

@@ -175,6 +175,8 @@ static void take_pseudo(struct h2_stream *st, struct sw_str name, nghttp2_rcbuf 
 		req->target = hold(st, value);
 	else if (sw_str_eq(name, ":authority"))
 		req->authority = hold(st, value);
+	else if (sw_str_eq(name, ":scheme") && !sw_request_scheme_ok(view(value)) && !st->refuse)
+		st->refuse = 400;
 }
 
 static void take_field(struct h2_stream *st, nghttp2_rcbuf *name, nghttp2_rcbuf *value)

@@ -31,6 +31,13 @@ int sw_request_split_target(struct sw_request *req)
 {
 	const char *t = req->target.p, *end = t + req->target.len, *q, *slash;
 
+	/*
+	 * A fragment is the client's own business (RFC 9110 4.2.5) and no
+	 * request-target or :path may carry one (RFC 9112 3.2, RFC 9113
+	 * 8.3.1): refused, so it never reaches a file lookup or an upstream.
+	 */
+	if (memchr(t, '#', req->target.len))
+		return 400;
 	if (req->target.len == 1 && *t == '*') {
 		if (req->method != SW_METHOD_OPTIONS)
 			return 400;
@@ -75,6 +82,11 @@ int sw_request_split_target(struct sw_request *req)
 		req->query.len = (size_t)(end - q - 1);
 	}
 	return 0;
+}
+
+bool sw_request_scheme_ok(struct sw_str scheme)
+{
+	return sw_str_ieq(scheme, "http") || sw_str_ieq(scheme, "https");
 }
 
 /* Reads a Content-Length value: digits only, no sign, no list. */

@@ -283,6 +283,9 @@ static int on_recv_header(nghttp3_conn *h3, int64_t sid, int32_t token, nghttp3_
 			req->target = hold(st, value);
 		else if (sw_str_eq(n, ":authority"))
 			req->authority = hold(st, value);
+		else if (sw_str_eq(n, ":scheme") && !sw_request_scheme_ok(view(value)) &&
+			 !st->refuse)
+			st->refuse = 400;
 		return 0;
 	}
 	take_field(st, name, value);

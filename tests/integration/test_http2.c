@@ -235,11 +235,15 @@ enum {
 #define FL_PADDED 0x8
 #define FL_PRIORITY 0x20
 #define E_NO_ERROR 0x0
+#define E_PROTOCOL_ERROR 0x1
+#define E_FLOW_CONTROL_ERROR 0x3
 #define E_CANCEL 0x8
 #define E_REFUSED_STREAM 0x7
 #define E_ENHANCE_YOUR_CALM 0xb
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define MAX_WINDOW 0x7fffffffu
+#define STATUS_200 0x88               /* :status as an indexed static-table field */
+#define STATUS_400 0x8c
 #define NSTREAMS 1024                 /* streams 1..2047 are tallied */
 
 struct h2 {
@@ -1532,6 +1536,281 @@ START_TEST(body_too_large)
 }
 END_TEST
 
+/* ---- 12. what nghttp2 does not check (RFC 9113) ---- */
+
+/* until: the server's SETTINGS came (and note() acknowledged it). */
+static bool got_settings(const struct tally *t, const void *arg)
+{
+	(void)arg;
+	return t->settings > 0;
+}
+
+/* until: stream *arg has its response head, or was reset. */
+static bool stream_headed(const struct tally *t, const void *arg)
+{
+	int k = sidx(*(const uint32_t *)arg);
+
+	return k >= 0 && (t->status[k] >= 0 || t->rst[k] >= 0);
+}
+
+/* until: stream *arg was reset, or a GOAWAY came. */
+static bool reset_or_goaway(const struct tally *t, const void *arg)
+{
+	int k = sidx(*(const uint32_t *)arg);
+
+	return t->goaways > 0 || (k >= 0 && t->rst[k] >= 0);
+}
+
+static void fb_settings_window(struct fbuf *b, uint32_t window)
+{
+	uint8_t set[6] = { 0, 4 };
+
+	put32(set + 2, window);
+	fb_frame(b, F_SETTINGS, 0, 0, set, sizeof(set));
+}
+
+/*
+ * A connection past the preface and SETTINGS exchange (both acknowledged
+ * by the time the next frames arrive); `window` >= 0 is sent as our
+ * SETTINGS_INITIAL_WINDOW_SIZE, 0 holding every response body back.
+ */
+static struct h2 *h2_open(int port, long window, struct tally *t)
+{
+	struct fbuf b = { 0 };
+	struct h2 *h = h2_connect(port);
+
+	fb_add(&b, PREFACE, strlen(PREFACE));
+	if (window >= 0)
+		fb_settings_window(&b, (uint32_t)window);
+	else
+		fb_frame(&b, F_SETTINGS, 0, 0, NULL, 0);
+	h2_send_fb(h, &b);
+	free(b.p);
+	tally_init(t);
+	IT_ASSERT(h2_run(h, t, got_settings, NULL, IT_IO_MS), "no SETTINGS from the server");
+	return h;
+}
+
+/* A literal field without indexing, its name static-table entry idx (< 15). */
+static size_t hpack_lit(uint8_t *out, uint8_t idx, const char *value)
+{
+	size_t vl = strlen(value);
+
+	ck_assert_uint_lt(vl, 127);
+	out[0] = idx;
+	out[1] = (uint8_t)vl;
+	memcpy(out + 2, value, vl);
+	return vl + 2;
+}
+
+/* HEADERS for GET with this :scheme and :path, END_STREAM and END_HEADERS. */
+static void fb_get_scheme(struct fbuf *b, uint32_t stream, const char *scheme, const char *path)
+{
+	uint8_t block[512];
+	size_t n = 0;
+
+	block[n++] = 0x82;
+	n += hpack_lit(block + n, 6, scheme);
+	n += hpack_lit(block + n, 4, path);
+	n += hpack_lit(block + n, 1, "localhost");
+	fb_frame(b, F_HEADERS, FL_END_STREAM | FL_END_HEADERS, stream, block, n);
+}
+
+/* Expects GOAWAY with `error`, then the close. */
+static void expect_goaway(struct h2 *h, struct tally *t, uint32_t error, const char *what)
+{
+	IT_ASSERT(h2_run(h, t, got_goaway, NULL, IT_IO_MS) && t->goaway_error == error,
+		  "%s: want GOAWAY error %#x, got %d GOAWAY (error %#x), eof %d", what, error,
+		  t->goaways, t->goaway_error, t->eof);
+	IT_ASSERT(h2_run(h, t, NULL, NULL, IT_IO_MS), "%s: the connection stays open after GOAWAY",
+		  what);
+}
+
+/* RFC 9113 5.1.1: a client's stream ids only grow; 3 after 5 is a connection error. */
+START_TEST(stream_id_backwards)
+{
+	struct fbuf b = { 0 };
+	struct tally t;
+	struct h2 *h;
+	int port;
+
+	if (!have_h2(_i))
+		return;
+	populate();
+	start(_i, 1, NULL, NULL, &port);
+	h = h2_open(port, -1, &t);
+	fb_get(&b, 5, "/hello.txt");
+	fb_get(&b, 3, "/hello.txt");
+	h2_send_fb(h, &b);
+	expect_goaway(h, &t, E_PROTOCOL_ERROR, "HEADERS on stream 3 after stream 5");
+	IT_ASSERT(t.status[3 / 2] < 0, "stream 3 was answered");
+	free(b.p);
+	h2_close(h);
+}
+END_TEST
+
+/*
+ * RFC 9113 5.3.1 and 6.3, with SETTINGS_NO_RFC7540_PRIORITIES sent: a
+ * PRIORITY frame on stream 0 is a connection error, one that makes a
+ * stream depend on itself a stream error (a connection error for an idle
+ * stream, which RST_STREAM may not name); a valid one changes nothing.
+ */
+START_TEST(priority_frames_checked)
+{
+	struct fbuf b = { 0 };
+	struct tally t;
+	struct h2 *h;
+	uint8_t pri[5] = { 0, 0, 0, 0, 15 };
+	uint32_t one = 1;
+	int port;
+
+	if (!have_h2(_i))
+		return;
+	populate();
+	start(_i, 1, NULL, NULL, &port);
+
+	/* Stream 1 stays open: its body waits on a zero window. */
+	h = h2_open(port, 0, &t);
+	fb_get(&b, 1, "/hello.txt");
+	h2_send_fb(h, &b);
+	IT_ASSERT(h2_run(h, &t, stream_headed, &one, IT_IO_MS) && t.status[0] == STATUS_200,
+		  "stream 1: no response head (status byte %#x)", t.status[0]);
+	put32(pri, 0);
+	fb_frame(&b, F_PRIORITY, 0, 1, pri, sizeof(pri));   /* valid: depends on the root */
+	put32(pri, 1);
+	fb_frame(&b, F_PRIORITY, 0, 1, pri, sizeof(pri));
+	h2_send_fb(h, &b);
+	IT_ASSERT(h2_run(h, &t, reset_or_goaway, &one, IT_IO_MS) && t.rst[0] == E_PROTOCOL_ERROR &&
+		  t.goaways == 0, "PRIORITY making open stream 1 depend on itself: RST_STREAM %d, "
+		  "%d GOAWAY (error %#x)", t.rst[0], t.goaways, t.goaway_error);
+	h2_close(h);
+
+	h = h2_open(port, -1, &t);
+	put32(pri, 3);
+	fb_frame(&b, F_PRIORITY, 0, 3, pri, sizeof(pri));
+	h2_send_fb(h, &b);
+	expect_goaway(h, &t, E_PROTOCOL_ERROR, "PRIORITY making idle stream 3 depend on itself");
+	h2_close(h);
+
+	h = h2_open(port, -1, &t);
+	put32(pri, 1);
+	fb_frame(&b, F_PRIORITY, 0, 0, pri, sizeof(pri));
+	h2_send_fb(h, &b);
+	expect_goaway(h, &t, E_PROTOCOL_ERROR, "PRIORITY on stream 0");
+	h2_close(h);
+	free(b.p);
+}
+END_TEST
+
+/*
+ * RFC 9113 6.9.2: a SETTINGS_INITIAL_WINDOW_SIZE that takes an open
+ * stream's window past 2^31-1 is a connection FLOW_CONTROL_ERROR.
+ */
+START_TEST(settings_window_overflow)
+{
+	struct fbuf b = { 0 };
+	struct tally t;
+	struct h2 *h;
+	uint64_t first = 65535;
+	uint8_t inc[4];
+	int port;
+
+	if (!have_h2(_i))
+		return;
+	populate();
+	start(_i, 1, NULL, NULL, &port);
+	h = h2_open(port, -1, &t);
+	/* The first 64 KiB of a big file use up both windows; the stream stays open. */
+	fb_get(&b, 1, "/big.bin");
+	h2_send_fb(h, &b);
+	IT_ASSERT(h2_run(h, &t, data_at_least, &first, IT_IO_MS), "%llu of the first 65535 bytes",
+		  (unsigned long long)t.total_data);
+	/* The stream's window to the maximum (the connection's stays shut), then one more. */
+	put32(inc, MAX_WINDOW);
+	fb_frame(&b, F_WINDOW_UPDATE, 0, 1, inc, sizeof(inc));
+	fb_settings_window(&b, 65536);
+	h2_send_fb(h, &b);
+	expect_goaway(h, &t, E_FLOW_CONTROL_ERROR, "INITIAL_WINDOW_SIZE overflowing stream 1");
+	free(b.p);
+	h2_close(h);
+}
+END_TEST
+
+/*
+ * swerver(8): streams beyond max_streams are refused with REFUSED_STREAM,
+ * also once the client has acknowledged SETTINGS (nghttp2 alone ends the
+ * connection with PROTOCOL_ERROR then).
+ */
+START_TEST(max_streams_after_ack)
+{
+	struct fbuf b = { 0 };
+	struct tally t;
+	struct h2 *h;
+	uint32_t eleventh = 21, retry = 23;
+	int port, n = 10;
+
+	if (!have_h2(_i))
+		return;
+	populate();
+	start(_i, 1, NULL, "\"http2\": {\"max_streams\": 10},", &port);
+	/* Ten streams held open by a zero window, then an eleventh. */
+	h = h2_open(port, 0, &t);
+	for (uint32_t s = 1; s <= eleventh; s += 2)
+		fb_get(&b, s, "/hello.txt");
+	h2_send_fb(h, &b);
+	IT_ASSERT(h2_run(h, &t, reset_or_goaway, &eleventh, IT_IO_MS) &&
+		  t.rst[eleventh / 2] == E_REFUSED_STREAM && t.goaways == 0,
+		  "stream 11 of max_streams 10 after SETTINGS ACK: RST_STREAM %d, %d GOAWAY "
+		  "(error %#x)", t.rst[eleventh / 2], t.goaways, t.goaway_error);
+	/* The ten get their bodies once the window opens; the refused one, retried, too. */
+	fb_settings_window(&b, 65535);
+	h2_send_fb(h, &b);
+	IT_ASSERT(h2_run(h, &t, all_done, &n, IT_IO_MS), "the ten streams did not finish");
+	for (int k = 0; k < n; k++)
+		IT_ASSERT(t.ended[k] && t.status[k] == STATUS_200 && t.data[k] == 12,
+			  "stream %d: status byte %#x, %llu bytes, rst %d", 2 * k + 1, t.status[k],
+			  (unsigned long long)t.data[k], t.rst[k]);
+	fb_get(&b, retry, "/hello.txt");
+	h2_send_fb(h, &b);
+	IT_ASSERT(h2_run(h, &t, stream_done, &retry, IT_IO_MS) && t.data[retry / 2] == 12,
+		  "the refused request retried: %llu bytes, rst %d",
+		  (unsigned long long)t.data[retry / 2], t.rst[retry / 2]);
+	free(b.p);
+	h2_close(h);
+}
+END_TEST
+
+/* :scheme is http or https; no request target carries a #fragment (RFC 9113 8.3.1). */
+START_TEST(scheme_and_fragment)
+{
+	struct fbuf b = { 0 };
+	struct tally t;
+	struct h2 *h;
+	int port, n = 4;
+
+	if (!have_h2(_i))
+		return;
+	populate();
+	start(_i, 1, NULL, NULL, &port);
+	h = h2_open(port, -1, &t);
+	fb_get_scheme(&b, 1, "javascript", "/hello.txt");
+	fb_get_scheme(&b, 3, "http", "/hello.txt#top");
+	fb_get_scheme(&b, 5, "https", "/hello.txt");
+	fb_get_scheme(&b, 7, "HTTP", "/hello.txt");
+	h2_send_fb(h, &b);
+	IT_ASSERT(h2_run(h, &t, all_done, &n, IT_IO_MS), "four requests not all answered");
+	IT_ASSERT(t.status[0] == STATUS_400, ":scheme javascript: status byte %#x", t.status[0]);
+	IT_ASSERT(t.status[1] == STATUS_400, ":path with a fragment: status byte %#x", t.status[1]);
+	IT_ASSERT(t.status[2] == STATUS_200 && t.data[2] == 12 && t.status[3] == STATUS_200,
+		  ":scheme https / HTTP: status bytes %#x %#x", t.status[2], t.status[3]);
+	IT_ASSERT(t.goaways == 0, "GOAWAY (error %#x)", t.goaway_error);
+	free(b.p);
+	h2_close(h);
+	IT_ASSERT(it_http_get("127.0.0.1", port, "/hello.txt#top", IT_IO_MS) == 400,
+		  "HTTP/1.1 target with a fragment not refused with 400");
+}
+END_TEST
+
 static Suite *http2_suite(void)
 {
 	Suite *s = suite_create("http2");
@@ -1559,6 +1838,11 @@ static Suite *http2_suite(void)
 	tcase_add_loop_test(tc, header_list_limits, 0, 2);
 	tcase_add_loop_test(tc, header_bytes_limit, 0, 2);
 	tcase_add_loop_test(tc, body_too_large, 0, 2);
+	tcase_add_loop_test(tc, stream_id_backwards, 0, 2);
+	tcase_add_loop_test(tc, priority_frames_checked, 0, 2);
+	tcase_add_loop_test(tc, settings_window_overflow, 0, 2);
+	tcase_add_loop_test(tc, max_streams_after_ack, 0, 2);
+	tcase_add_loop_test(tc, scheme_and_fragment, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
