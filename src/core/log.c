@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core/log.h"
+#include "core/log_journal.h"
 #include "daemon/notify.h"
 
 enum target { T_STDERR, T_SYSLOG, T_JOURNAL, T_FILE };
@@ -20,7 +21,9 @@ static struct {
 	int fd;                 /* stderr or the file */
 	char *path;             /* file target */
 	char role[32];
-} L = { T_STDERR, SW_LOG_INFO, STDERR_FILENO, NULL, "master" };
+	int worker;             /* the journal's SWERVER_WORKER; -1: the master */
+	uint64_t generation;    /* SWERVER_GENERATION; 0: none yet */
+} L = { T_STDERR, SW_LOG_INFO, STDERR_FILENO, NULL, "master", -1, 0 };
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -111,6 +114,17 @@ void sw_log_set_role(const char *role)
 	snprintf(L.role, sizeof(L.role), "%s", role);
 }
 
+void sw_log_set_worker(int slot, uint64_t generation)
+{
+	L.worker = slot;
+	L.generation = generation;
+}
+
+void sw_log_set_generation(uint64_t generation)
+{
+	L.generation = generation;
+}
+
 void sw_log_set_level(enum sw_log_level level)
 {
 	L.level = level;
@@ -147,7 +161,24 @@ static void write_line(enum sw_log_level level, const char *msg)
 	(void)w;
 }
 
-void sw_logv(enum sw_log_level level, int err, const char *fmt, va_list ap)
+int (*sw_log_journal_sink)(const struct sw_journal_entry *e) = sw_journal_write;
+
+/* The journal entry of one line, with the caller's location and our fields. */
+static int journal_write(const struct sw_log_site *at, enum sw_log_level level, int err,
+			 const char *msg)
+{
+	struct sw_log_record r = {
+		.at = at, .priority = syslog_prio[level], .err = err, .role = L.role,
+		.worker = L.worker, .generation = L.generation, .msg = msg,
+	};
+	struct sw_journal_entry e;
+
+	sw_log_journal_entry(&e, &r);
+	return sw_log_journal_sink(&e);
+}
+
+void sw_logv_at(const struct sw_log_site *at, enum sw_log_level level, int err,
+		const char *fmt, va_list ap)
 {
 	char msg[1536];
 	size_t n;
@@ -164,7 +195,7 @@ void sw_logv(enum sw_log_level level, int err, const char *fmt, va_list ap)
 		syslog(syslog_prio[level], "%s: %s", L.role, msg);
 		break;
 	case T_JOURNAL:
-		if (sw_journal_write(syslog_prio[level], L.role, msg) == SW_OK)
+		if (journal_write(at, level, err, msg) == SW_OK)
 			break;
 		/* the journal is gone: do not lose the line */
 		write_line(level, msg);
@@ -174,24 +205,14 @@ void sw_logv(enum sw_log_level level, int err, const char *fmt, va_list ap)
 	}
 }
 
-void sw_log(enum sw_log_level level, const char *fmt, ...)
+void sw_log_at(const struct sw_log_site *at, enum sw_log_level level, int err,
+	       const char *fmt, ...)
 {
 	va_list ap;
 	int saved = errno;
 
 	va_start(ap, fmt);
-	sw_logv(level, 0, fmt, ap);
-	va_end(ap);
-	errno = saved;
-}
-
-void sw_log_errno(enum sw_log_level level, int err, const char *fmt, ...)
-{
-	va_list ap;
-	int saved = errno;
-
-	va_start(ap, fmt);
-	sw_logv(level, err, fmt, ap);
+	sw_logv_at(at, level, err, fmt, ap);
 	va_end(ap);
 	errno = saved;
 }

@@ -430,6 +430,7 @@ static void finish_reload(struct master *m)
 	send_all(m, SW_CTL_DRAIN, NULL, 0, (int)m->gen - 1);
 	/* The old workers hold their own copies; queued connections are theirs. */
 	sw_listen_set_close(&m->old_ls);
+	sw_log_set_generation(m->gen);
 	sw_info("reload complete: generation %u serving", m->gen);
 	sw_shm_set_outcome(m->shm, "reloaded: generation %llu",
 			   (unsigned long long)sw_stat_get(&m->shm->generation));
@@ -444,7 +445,8 @@ static void finish_reload(struct master *m)
 static void log_listeners(const struct master *m)
 {
 	for (size_t i = 0; i < m->ls.n; i++)
-		sw_info("%slistening on %s", m->ls.v[i].admin ? "admin API " : "", m->ls.v[i].name);
+		sw_log_listener(SW_LOG_INFO, 0, m->ls.v[i].name, "%slistening on %s",
+				m->ls.v[i].admin ? "admin API " : "", m->ls.v[i].name);
 }
 
 /* Listeners, worker count, certificates...: new workers first, then drain. */
@@ -997,6 +999,7 @@ int sw_master_run(const struct sw_cli *cli, struct sw_config *cfg)
 	m->gen = 1;
 	m->sigs.fd = -1;
 	m->nslots = sw_master_worker_count(&m->cfg);
+	sw_log_set_generation(m->gen);
 	log_start(m);
 	if (m->cfg.server.static_root)
 		sw_static_select_lookup();

@@ -22,8 +22,13 @@ uint64_t sw_notify_watchdog_usec(void);
 /* True when a service manager listens (NOTIFY_SOCKET set). */
 bool sw_notify_enabled(void);
 
-/* Writes one log line to the journal; SW_DECLINED when unavailable. */
-int sw_journal_write(int priority, const char *role, const char *msg);
+struct sw_journal_entry;
+
+/*
+ * Writes one log line (its fields, built by sw_log_journal_entry) to the
+ * journal with the caller's location; SW_DECLINED when unavailable.
+ */
+int sw_journal_write(const struct sw_journal_entry *e);
 /* True when stderr is connected to the journal (JOURNAL_STREAM matches). */
 bool sw_journal_available(void);
 

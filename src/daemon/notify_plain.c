@@ -65,8 +65,8 @@ bool sw_journal_available(void)
 	return false;
 }
 
-int sw_journal_write(int priority, const char *role, const char *msg)
+int sw_journal_write(const struct sw_journal_entry *e)
 {
-	(void)priority; (void)role; (void)msg;
+	(void)e;
 	return SW_DECLINED;
 }

@@ -37,11 +37,11 @@ static void on_accept(struct sw_io *io, ssize_t res)
 			     io->u.accept.addrlen, a->listen);
 	} else if (res == -EMFILE || res == -ENFILE) {
 		/* Out of descriptors: pause like at max_connections, not spin. */
-		sw_log_errno(SW_LOG_WARN, (int)-res, "accept on %s", a->listen->name);
+		sw_log_listener(SW_LOG_WARN, (int)-res, a->listen->name, "accept on %s", a->listen->name);
 		w->paused = true;
 		return;
 	} else if (res != -ECONNABORTED && res != -EINTR) {
-		sw_log_errno(SW_LOG_WARN, (int)-res, "accept on %s", a->listen->name);
+		sw_log_listener(SW_LOG_WARN, (int)-res, a->listen->name, "accept on %s", a->listen->name);
 	}
 	start_accept(a);
 }
@@ -82,7 +82,7 @@ static int open_acceptors(struct sw_worker *w)
 		a->w = w;
 		a->listen = l;
 		if (sw_loop_add(w->loop, &a->h, l->fds[w->slot], a) != SW_OK) {
-			sw_error("cannot watch listener %s", l->name);
+			sw_log_listener(SW_LOG_ERROR, 0, l->name, "cannot watch listener %s", l->name);
 			return SW_ERROR;
 		}
 		/* The loop closes the fd with the handle; the set must not again. */
@@ -415,7 +415,8 @@ int sw_worker_reload_single(struct sw_worker *w, struct sw_config *given, char *
 		sw_listen_set_close(w->listens);
 		*w->listens = set;
 		for (size_t i = 0; i < set.n; i++)
-			sw_info("%slistening on %s", set.v[i].admin ? "admin API " : "", set.v[i].name);
+			sw_log_listener(SW_LOG_INFO, 0, set.v[i].name, "%slistening on %s",
+					set.v[i].admin ? "admin API " : "", set.v[i].name);
 		open_acceptors(w);
 	}
 	apply_config(w, &next);
@@ -504,8 +505,12 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	w->cli = p->cli;
 	w->sigs.fd = -1;
 	snprintf(role, sizeof(role), "worker %u", p->slot);
-	if (p->ctl_fd >= 0)
+	if (p->ctl_fd >= 0) {
 		sw_log_set_role(role);
+		sw_log_set_worker((int)p->slot, p->generation);
+	} else {
+		sw_log_set_generation(p->generation);
+	}
 	if (p->cpu >= 0 && sw_cpu_pin(p->cpu) == SW_OK)
 		__atomic_store_n(&w->stats->cpu, (uint64_t)p->cpu, __ATOMIC_RELAXED);
 	__atomic_store_n(&w->stats->pid, (uint64_t)getpid(), __ATOMIC_RELAXED);

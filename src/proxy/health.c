@@ -94,11 +94,13 @@ static void check_done(struct check *c, bool ok, const char *why)
 	}
 	px_unlock(&h->lock);
 	if (change > 0)
-		sw_info("upstream \"%s\": server %s is up (health check passed %u time(s))",
-			s->up->cfg->name, s->name, hc->healthy_threshold);
+		sw_log_upstream(SW_LOG_INFO, 0, s->up->cfg->name,
+				"upstream \"%s\": server %s is up (health check passed %u time(s))",
+				s->up->cfg->name, s->name, hc->healthy_threshold);
 	else if (change < 0)
-		sw_warn("upstream \"%s\": server %s is down (health check: %s)", s->up->cfg->name,
-			s->name, why);
+		sw_log_upstream(SW_LOG_WARN, 0, s->up->cfg->name,
+				"upstream \"%s\": server %s is down (health check: %s)",
+				s->up->cfg->name, s->name, why);
 	px_state_put(s->up->st);
 	free(c);
 }

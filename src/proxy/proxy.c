@@ -43,8 +43,8 @@ static void resolve(struct px_server *s)
 		 c->address, c->port);
 	rc = getaddrinfo(c->address, port, &hints, &res);
 	if (rc != 0 || !res) {
-		sw_error("upstream \"%s\": cannot resolve %s: %s", s->up->cfg->name, s->name,
-			 gai_strerror(rc));
+		sw_log_upstream(SW_LOG_ERROR, 0, s->up->cfg->name, "upstream \"%s\": cannot resolve %s: %s",
+				s->up->cfg->name, s->name, gai_strerror(rc));
 		return;
 	}
 	memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
