@@ -317,6 +317,9 @@ static void dispatch(struct sw_exchange *x)
 	} else if (sw_str_eq(p, "/v1/reload")) {
 		if (method_is(x, SW_METHOD_POST, "POST"))
 			sw_worker_admin_request(x, SW_ADMIN_OP_RELOAD, NULL, change_done);
+	} else if (sw_str_eq(p, "/v1/upgrade")) {
+		if (method_is(x, SW_METHOD_POST, "POST"))
+			sw_worker_admin_request(x, SW_ADMIN_OP_UPGRADE, NULL, change_done);
 	} else if (sw_str_eq(p, "/v1/config/persist")) {
 		if (method_is(x, SW_METHOD_POST, "POST"))
 			sw_worker_admin_request(x, SW_ADMIN_OP_PERSIST, NULL, change_done);

@@ -153,6 +153,7 @@ static char *validated(json_object *doc, int *status, char **message)
 
 static const char *const op_names[SW_ADMIN_OPS] = {
 	"put_route", "del_route", "put_upstream", "del_upstream", "reload", "persist",
+	"upgrade",
 };
 
 const char *sw_admin_op_name(enum sw_admin_op op)

@@ -1,26 +1,102 @@
-/* shm.c - the shared counter block, mapped once by the master before fork. */
+/* shm.c - the shared counter block, mapped once by the master before fork, handed on by an upgrade. */
 #include <config.h>
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include "core/shm.h"
 
-struct sw_shm *sw_shm_create(void)
+/* A zero-filled block in a fresh memfd; NULL on failure (errno set). */
+static struct sw_shm *map_new(int *fd)
 {
-	struct sw_shm *shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
-				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shm == MAP_FAILED)
+	struct sw_shm *shm;
+
+	*fd = memfd_create("swerver-shm", MFD_CLOEXEC);
+	if (*fd < 0)
 		return NULL;
-	/* Anonymous mappings are zero-filled. */
+	if (ftruncate(*fd, sizeof(*shm)) != 0)
+		goto fail;
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (shm == MAP_FAILED)
+		goto fail;
+	shm->head.magic = SW_SHM_MAGIC;
+	shm->head.size = sizeof(*shm);
+	return shm;
+fail:
+	close(*fd);
+	*fd = -1;
+	return NULL;
+}
+
+static void init_body(struct sw_shm *shm)
+{
 	shm->started_at = (uint64_t)time(NULL);
 	shm->generation = 1;
-	sw_ticket_keys_rotate(&shm->tickets);
-	memcpy(shm->tickets.previous, shm->tickets.current, SW_TICKET_KEY_LEN);
+}
+
+struct sw_shm *sw_shm_create(int *fd)
+{
+	struct sw_shm *shm = map_new(fd);
+
+	if (!shm)
+		return NULL;
+	init_body(shm);
+	shm->head.tree_id = (uint64_t)getpid();
+	/* getrandom cannot fail for 32 bytes once the pool is ready (it blocks until then). */
+	if (getrandom(shm->head.secret, sizeof(shm->head.secret), 0) !=
+	    (ssize_t)sizeof(shm->head.secret)) {
+		sw_shm_destroy(shm);
+		close(*fd);
+		*fd = -1;
+		return NULL;
+	}
+	sw_ticket_keys_rotate(&shm->head.tickets);
+	memcpy(shm->head.tickets.previous, shm->head.tickets.current, SW_TICKET_KEY_LEN);
+	return shm;
+}
+
+struct sw_shm *sw_shm_attach(int *fd, char *err, size_t err_size)
+{
+	struct sw_shm_head *old;
+	struct sw_shm *shm;
+	struct stat st;
+	int fresh;
+
+	if (fstat(*fd, &st) != 0 || (size_t)st.st_size < sizeof(*old)) {
+		snprintf(err, err_size, "descriptor %d is not a shared-memory block", *fd);
+		return NULL;
+	}
+	old = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (old == MAP_FAILED) {
+		snprintf(err, err_size, "cannot map the shared-memory block: %s", strerror(errno));
+		return NULL;
+	}
+	if (old->magic != SW_SHM_MAGIC || old->size != (uint64_t)st.st_size) {
+		snprintf(err, err_size, "the shared-memory block has another header version");
+		munmap(old, (size_t)st.st_size);
+		return NULL;
+	}
+	if (old->size == sizeof(*shm))
+		return (struct sw_shm *)old;
+	/* Another layout: counters start again, what makes the tree one carries over. */
+	shm = map_new(&fresh);
+	if (shm) {
+		memcpy(&shm->head, old, sizeof(shm->head));
+		shm->head.size = sizeof(*shm);
+		init_body(shm);
+		close(*fd);
+		*fd = fresh;
+	} else {
+		snprintf(err, err_size, "cannot make a shared-memory block: %s", strerror(errno));
+	}
+	munmap(old, (size_t)st.st_size);
 	return shm;
 }
 

@@ -110,7 +110,24 @@ struct sw_health_slot {
 	uint64_t pool_active, pool_idle; /* gauges: +1 / -1 */
 };
 
+/*
+ * The part of the block a binary upgrade carries over even when the new
+ * binary's layout of the rest differs: what must stay the same for every
+ * process of the tree (old and new generation) to work together.
+ */
+#define SW_SHM_MAGIC 0x73777368u        /* "swsh"; bump when this header changes */
+#define SW_SHM_SECRET_LEN 32
+struct sw_shm_head {
+	uint32_t magic;
+	uint32_t pad;
+	uint64_t size;                  /* sizeof(struct sw_shm) of the binary that made it */
+	uint64_t tree_id;               /* the first master's pid: names the QUIC hand-over sockets */
+	uint8_t secret[SW_SHM_SECRET_LEN]; /* QUIC tokens and stateless resets */
+	struct sw_ticket_keys tickets;
+};
+
 struct sw_shm {
+	struct sw_shm_head head;
 	uint64_t started_at;            /* realtime seconds */
 	uint64_t generation;            /* config generation, 1 at start */
 	uint64_t reloads;               /* successful */
@@ -118,7 +135,6 @@ struct sw_shm {
 	uint64_t worker_restarts;
 	uint64_t workers;               /* slots in use */
 	char last_reload[160];          /* the outcome of the last reload, for status */
-	struct sw_ticket_keys tickets;
 	struct sw_slot_stats slots[SW_MAX_SLOTS];
 	struct sw_rate_slot rate[SW_RATE_SLOTS];
 	struct sw_health_slot health[SW_HEALTH_SLOTS];
@@ -127,8 +143,20 @@ struct sw_shm {
 /* Records the last reload's outcome (printf-style) for /v1/status and sd_notify. */
 void sw_shm_set_outcome(struct sw_shm *shm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Maps the block before fork so every worker shares it.  NULL on failure. */
-struct sw_shm *sw_shm_create(void);
+/*
+ * Maps the block before fork so every worker shares it.  It lives in a
+ * memfd (*fd, close-on-exec) so that a binary upgrade can hand it to the
+ * new master.  NULL on failure.
+ */
+struct sw_shm *sw_shm_create(int *fd);
+/*
+ * The new master of a binary upgrade maps the block it was handed.  A block
+ * of another layout (an upgrade across a change of struct sw_shm) is not
+ * shared: a fresh one takes its header (secrets, ticket keys, tree id), and
+ * *fd becomes the fresh one's.  NULL, with the reason in err, when fd is not
+ * such a block.
+ */
+struct sw_shm *sw_shm_attach(int *fd, char *err, size_t err_size);
 void sw_shm_destroy(struct sw_shm *shm);
 
 static inline void sw_stat_add(uint64_t *counter, uint64_t n)

@@ -125,6 +125,7 @@ int sw_cli_parse(struct sw_cli *cli, int argc, char **argv, char *err, size_t er
 	memset(cli, 0, sizeof(*cli));
 	cli->workers = -1;
 	cli->run_for_ms = -1;
+	cli->argv = argv;
 	err[0] = '\0';
 	optind = 0;     /* full reset, so tests may parse several times */
 	opterr = 0;     /* we word the message ourselves */

@@ -19,6 +19,7 @@ struct sw_cli {
 	bool test_config;
 	bool version;
 	bool help;
+	char **argv;              /* as given: a binary upgrade runs the new binary with it */
 };
 
 /*

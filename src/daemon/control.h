@@ -19,6 +19,7 @@ enum sw_ctl_type {
 	SW_CTL_CONFIG,       /* master -> worker: payload is the new config (JSON) */
 	SW_CTL_ADMIN,        /* worker -> master: "SEQ OP\n" then a config (JSON) for OP config */
 	SW_CTL_ADMIN_RESULT, /* master -> worker: "SEQ STATUS TEXT" */
+	SW_CTL_FAILED,       /* upgrade: new master -> old: why it cannot start (READY: it serves) */
 };
 
 struct sw_ctl_msg {

@@ -61,4 +61,17 @@ void sw_listen_set_close(struct sw_listen_set *set);
 /* In a worker after fork: close every socket that is not its slot's. */
 void sw_listen_set_keep_slot(struct sw_listen_set *set, unsigned slot);
 
+/*
+ * Binary upgrade (listen_pass.c).  The old master describes its set in one
+ * line of text naming the descriptors (malloc'ed) and, in the child about
+ * to exec the new binary, clears their close-on-exec flag; the new master
+ * rebuilds the set from the text, checking each descriptor is a socket of
+ * the right kind, and passes it as `reuse` to sw_listen_set_open, so the
+ * same kernel sockets, accept queues and UDP groups serve on.
+ */
+char *sw_listen_set_describe(const struct sw_listen_set *set);
+int sw_listen_set_inheritable(const struct sw_listen_set *set);
+int sw_listen_set_import(struct sw_listen_set *set, const char *text, char *err,
+			 size_t err_size);
+
 #endif

@@ -18,6 +18,7 @@
 #include "daemon/master.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
+#include "daemon/upgrade.h"
 #include "daemon/worker.h"
 #include "event/loop.h"
 #include "http/static.h"
@@ -58,6 +59,9 @@ struct master {
 	struct sw_config cfg;
 	struct sw_loop *loop;
 	struct sw_shm *shm;
+	int shm_fd;                    /* its memfd, for a binary upgrade */
+	struct sw_upgrade up;          /* a new binary taking over from us */
+	struct sw_inherited in;        /* we are that new binary: what the old one handed us */
 	struct sw_listen_set ls;       /* the current generation's sockets */
 	struct sw_listen_set old_ls;   /* the previous one's, until it is drained */
 	unsigned nslots;
@@ -134,6 +138,10 @@ static void child_cleanup(struct master *m, unsigned slot)
 	for (struct wproc *p = m->procs; p; p = p->next)
 		close(p->ctl_fd);
 	close(m->sigs.fd);
+	close(m->shm_fd);
+	if (m->in.fd >= 0)
+		close(m->in.fd);
+	sw_upgrade_deinit(&m->up);
 	sw_loop_close(m->loop);
 	sw_listen_set_close(&m->old_ls);
 	sw_listen_set_keep_slot(&m->ls, slot);
@@ -226,8 +234,27 @@ static void finish_reload(struct master *m);
 static void check_pending(struct master *m);
 static void check_abandoned(struct master *m);
 static void admin_request(struct master *m, struct wproc *p, const char *payload);
+static int start_upgrade(struct master *m);
+static const char *outcome_reason(const char *outcome);
 static void admin_settle(struct master *m, int status);
 static void admin_forget(struct master *m, const struct wproc *p);
+
+static void count_applied(struct master *m);
+
+/*
+ * We are the new binary of an upgrade and serve: systemd's main process
+ * from now on, then the old master hears it and drains its generation.
+ */
+static void upgrade_serving(struct master *m)
+{
+	count_applied(m);
+	sw_shm_set_outcome(m->shm, "upgraded: new master pid %d, generation %llu", (int)getpid(),
+			   (unsigned long long)sw_stat_get(&m->shm->generation));
+	sw_info("binary upgrade: serving generation %u; the old master drains", m->gen);
+	sw_notify_printf("MAINPID=%d", (int)getpid());
+	announce_ready(m, "upgraded");
+	sw_upgrade_serving(&m->in);
+}
 
 static void check_ready(struct master *m)
 {
@@ -238,7 +265,10 @@ static void check_ready(struct master *m)
 	} else if (!m->announced_ready) {
 		m->announced_ready = true;
 		sw_info("ready: %u workers accepting", m->nslots);
-		announce_ready(m, "ready");
+		if (m->in.active)
+			upgrade_serving(m);
+		else
+			announce_ready(m, "ready");
 	}
 }
 
@@ -357,8 +387,10 @@ static void reap(struct master *m)
 		struct wproc *p = unlink_proc(m, pid);
 		bool expected;
 
-		if (!p)
+		if (!p) {
+			sw_upgrade_reaped(&m->up, pid, status);
 			continue;
+		}
 		admin_forget(m, p);
 		describe_exit(status, why, sizeof(why));
 		expected = p->draining || m->stopping;
@@ -400,6 +432,7 @@ static void begin_stop(struct master *m, bool drain)
 	if (m->stopping && drain)
 		return;
 	m->stopping = true;
+	sw_upgrade_cancel(&m->up, "the old master is stopping");
 	sw_notify("STOPPING=1");
 	sw_info("%s: %u worker(s)", drain ? "draining" : "stopping now", live_workers(m));
 	for (unsigned i = 0; i < SW_MAX_SLOTS; i++)
@@ -561,7 +594,7 @@ static int reload(struct master *m)
 
 	if (m->stopping)
 		return FAILED;
-	if (m->reloading || m->abandoning) {
+	if (m->reloading || m->abandoning || sw_upgrade_busy(&m->up)) {
 		m->reload_pending = true;
 		return PENDING;
 	}
@@ -730,6 +763,78 @@ static void check_abandoned(struct master *m)
 	}
 }
 
+/* ---- binary upgrade (upgrade.c does the hand-over) ---- */
+
+static void upgrade_failed(struct master *m, const char *why)
+{
+	sw_shm_set_outcome(m->shm, "failed: binary upgrade: %s", why);
+	sw_stat_add(&m->shm->reload_failures, 1);
+	sw_error("binary upgrade failed (%s); this master serves on", why);
+	sw_notify_printf("READY=1\nSTATUS=binary upgrade failed (%s); running generation %llu",
+			 why, (unsigned long long)sw_stat_get(&m->shm->generation));
+}
+
+/* What the new master's workers wrote in the shared block is ours again. */
+static void take_back_shm(struct master *m)
+{
+	__atomic_store_n(&m->shm->workers, (uint64_t)m->nslots, __ATOMIC_RELAXED);
+	for (const struct wproc *p = m->procs; p; p = p->next)
+		if (p->gen == m->gen && !p->draining)
+			__atomic_store_n(&m->shm->slots[p->slot].pid, (uint64_t)p->pid,
+					 __ATOMIC_RELAXED);
+}
+
+/*
+ * The new master serves (it is systemd's main process now and wrote the
+ * outcome): we go quiet towards systemd and drain our generation, which
+ * keeps its connections, QUIC ones included, until they are done.
+ */
+static void on_upgrade_done(void *data, bool ok, const char *why)
+{
+	struct master *m = data;
+
+	if (!ok) {
+		upgrade_failed(m, why);
+		take_back_shm(m);
+		admin_settle(m, 500);
+		if (m->reload_pending) {
+			m->reload_pending = false;
+			reload(m);
+		}
+		return;
+	}
+	sw_info("binary upgrade complete: the new master serves; draining generation %u", m->gen);
+	admin_settle(m, 200);
+	unsetenv("NOTIFY_SOCKET");
+	sw_timer_del(m->loop, &m->watchdog);
+	m->reload_pending = false;
+	begin_stop(m, true);
+}
+
+/* SIGUSR2 or POST /v1/upgrade: the binary now at our path takes over. */
+static int start_upgrade(struct master *m)
+{
+	struct sw_upgrade_handoff h = {
+		.listens = &m->ls, .shm_fd = m->shm_fd, .generation = m->gen,
+		.argv = m->cli->argv,
+	};
+	char err[256];
+
+	if (m->stopping || m->reloading || m->abandoning || sw_upgrade_busy(&m->up)) {
+		sw_shm_set_outcome(m->shm, "refused: %s", m->stopping ? "the server is stopping" :
+				   "a reload or upgrade is in progress");
+		sw_warn("binary upgrade not started: %s", outcome_reason(m->shm->last_reload));
+		return FAILED;
+	}
+	if (sw_upgrade_start(&m->up, &h, m->cfg.timeouts.reload_ms,
+			     m->cfg.timeouts.drain_ms + STOP_GRACE_MS, err, sizeof(err)) != SW_OK) {
+		upgrade_failed(m, err);
+		return FAILED;
+	}
+	sw_notify_reloading();
+	return PENDING;
+}
+
 /* ---- admin requests from workers ---- */
 
 static void admin_reply(struct wproc *p, unsigned seq, int status, const char *text)
@@ -825,7 +930,14 @@ static void admin_request(struct master *m, struct wproc *p, const char *payload
 		admin_reply(p, seq, 503, "a reload is in progress; try again");
 		return;
 	}
-	rc = op == SW_ADMIN_OP_RELOAD ? reload(m) : admin_change(m, op, body + 1, &status);
+	if (sw_upgrade_busy(&m->up)) {
+		admin_reply(p, seq, 503, "a binary upgrade is in progress; try again");
+		return;
+	}
+	if (op == SW_ADMIN_OP_UPGRADE)
+		rc = start_upgrade(m);
+	else
+		rc = op == SW_ADMIN_OP_RELOAD ? reload(m) : admin_change(m, op, body + 1, &status);
 	if (rc == PENDING) {
 		m->admin_waits[m->nadmin_waits].p = p;
 		m->admin_waits[m->nadmin_waits++].seq = seq;
@@ -855,6 +967,9 @@ static void on_signal(void *data, int signo)
 	case SIGHUP:
 		reload(m);
 		break;
+	case SIGUSR2:
+		start_upgrade(m);
+		break;
 	case SIGUSR1:
 		sw_info("reopening log files");
 		sw_log_reopen();
@@ -865,7 +980,7 @@ static void on_signal(void *data, int signo)
 
 static int open_signals(struct master *m)
 {
-	static const int signos[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, 0 };
+	static const int signos[] = { SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, 0 };
 
 	return sw_signals_open(&m->sigs, m->loop, signos, on_signal, m);
 }
@@ -895,7 +1010,7 @@ static void on_ticket_rotation(struct sw_timer *t)
 {
 	struct master *m = t->data;
 
-	sw_ticket_keys_rotate(&m->shm->tickets);
+	sw_ticket_keys_rotate(&m->shm->head.tickets);
 	sw_timer_add(m->loop, &m->ticket_timer, SW_TICKET_ROTATION_MS);
 }
 
@@ -957,6 +1072,7 @@ static int run_master(struct master *m)
 		return SW_EXIT_FAILURE;
 	}
 	init_timers(m);
+	sw_upgrade_init(&m->up, m->loop, on_upgrade_done, m);
 	if (open_signals(m) != SW_OK)
 		return SW_EXIT_FAILURE;
 	for (unsigned s = 0; s < m->nslots; s++)
@@ -979,6 +1095,9 @@ static void release_master(struct master *m)
 	}
 	if (m->sigs.fd >= 0)
 		close(m->sigs.fd);
+	sw_upgrade_deinit(&m->up);
+	sw_upgrade_refuse(&m->in, "the new master stopped before its workers were ready");
+	sw_listen_set_close(&m->in.listens);
 	sw_listen_set_close(&m->ls);
 	sw_listen_set_close(&m->old_ls);
 	if (m->reloading)
@@ -986,6 +1105,42 @@ static void release_master(struct master *m)
 	sw_config_deinit(&m->cfg);
 	if (m->loop)
 		sw_loop_close(m->loop);
+}
+
+/*
+ * The shared block and the listening sockets: new ones, or (the new binary
+ * of an upgrade) the old master's, with the generation continuing its own
+ * so QUIC packets keep reaching the old workers' connections.
+ */
+static int open_resources(struct master *m, char *err, size_t err_size)
+{
+	int rc = sw_upgrade_inherit(&m->in, err, err_size);
+
+	if (rc == SW_ERROR)
+		return SW_ERROR;
+	if (m->in.active) {
+		m->shm_fd = m->in.shm_fd;
+		m->shm = sw_shm_attach(&m->shm_fd, err, err_size);
+		m->gen = m->in.generation + 1;
+		sw_log_set_generation(m->gen);
+		sw_info("binary upgrade: taking over from the old master (generation %u)",
+			m->in.generation);
+	} else {
+		m->shm = sw_shm_create(&m->shm_fd);
+		if (!m->shm)
+			snprintf(err, err_size, "cannot map shared memory: %s", strerror(errno));
+	}
+	if (!m->shm)
+		return SW_ERROR;
+	if (check_backend(&m->cfg) != SW_OK) {
+		snprintf(err, err_size, "server.io_backend \"io_uring\" cannot start here");
+		return SW_ERROR;
+	}
+	rc = sw_listen_set_open(&m->ls, &m->cfg, m->nslots, m->in.active ? &m->in.listens : NULL,
+				err, err_size);
+	/* What the new config does not listen on any more is the old master's to close. */
+	sw_listen_set_close(&m->in.listens);
+	return rc;
 }
 
 int sw_master_run(const struct sw_cli *cli, struct sw_config *cfg)
@@ -998,28 +1153,28 @@ int sw_master_run(const struct sw_cli *cli, struct sw_config *cfg)
 	m->cfg = *cfg;
 	m->gen = 1;
 	m->sigs.fd = -1;
+	m->shm_fd = -1;
+	m->up.fd = -1;
+	m->in.fd = -1;
 	m->nslots = sw_master_worker_count(&m->cfg);
 	sw_log_set_generation(m->gen);
 	log_start(m);
 	if (m->cfg.server.static_root)
 		sw_static_select_lookup();
-	m->shm = sw_shm_create();
-	if (check_backend(&m->cfg) != SW_OK) {
-		rc = SW_EXIT_FAILURE;
-	} else if (!m->shm) {
-		sw_log_errno(SW_LOG_ERROR, errno, "cannot map shared memory");
-		rc = SW_EXIT_FAILURE;
-	} else if (sw_listen_set_open(&m->ls, &m->cfg, m->nslots, NULL, err,
-				      sizeof(err)) != SW_OK) {
+	if (open_resources(m, err, sizeof(err)) != SW_OK) {
 		sw_error("%s", err);
+		sw_upgrade_refuse(&m->in, err);
 		rc = SW_EXIT_FAILURE;
 	} else {
 		m->shm->workers = m->nslots;
 		log_listeners(m);
-		rc = m->nslots == 1 ? run_single(m) : run_master(m);
+		/* A new binary reports to the old master: that takes a master, even for one worker. */
+		rc = m->nslots == 1 && !m->in.active ? run_single(m) : run_master(m);
 	}
 	release_master(m);
 	sw_shm_destroy(m->shm);
+	if (m->shm_fd >= 0)
+		close(m->shm_fd);
 	free(m);
 	return rc;
 }

@@ -319,12 +319,18 @@ static void on_signal(void *data, int signo)
 		sw_log_reopen();
 		sw_access_log_reopen(w);
 		break;
+	case SIGUSR2:
+		/* Caught so that it does not kill: the master upgrades, a worker cannot. */
+		if (w->ctl_fd < 0)
+			sw_warn("SIGUSR2: a binary upgrade needs a master process "
+				"(server.workers more than 1); ignored");
+		break;
 	}
 }
 
 static int open_signals(struct sw_worker *w)
 {
-	static const int signos[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, 0 };
+	static const int signos[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, 0 };
 
 	return sw_signals_open(&w->sigs, w->loop, signos, on_signal, w);
 }
@@ -467,7 +473,7 @@ static int open_tls(struct sw_worker *w)
 		return SW_ERROR;
 	}
 	w->tls_api = m->impl;
-	w->tls_ctx = w->tls_api->ctx_open(w->cfg, &w->shm->tickets, err, sizeof(err));
+	w->tls_ctx = w->tls_api->ctx_open(w->cfg, &w->shm->head.tickets, err, sizeof(err));
 	if (!w->tls_ctx) {
 		sw_error("TLS: %s", err);
 		return SW_ERROR;
@@ -480,7 +486,7 @@ static void on_ticket_rotation(struct sw_timer *t)
 {
 	struct sw_worker *w = t->data;
 
-	sw_ticket_keys_rotate(&w->shm->tickets);
+	sw_ticket_keys_rotate(&w->shm->head.tickets);
 	sw_timer_add(w->loop, &w->ticket_timer, SW_TICKET_ROTATION_MS);
 }
 

@@ -132,7 +132,7 @@ int sw_worker_reload_single(struct sw_worker *w, struct sw_config *given, char *
 struct sw_exchange;
 enum sw_admin_op { SW_ADMIN_OP_PUT_ROUTE, SW_ADMIN_OP_DEL_ROUTE, SW_ADMIN_OP_PUT_UPSTREAM,
 		   SW_ADMIN_OP_DEL_UPSTREAM, SW_ADMIN_OP_RELOAD, SW_ADMIN_OP_PERSIST,
-		   SW_ADMIN_OPS };
+		   SW_ADMIN_OP_UPGRADE, SW_ADMIN_OPS };
 /* "put_route", ...; and back (SW_ADMIN_OPS when unknown). */
 const char *sw_admin_op_name(enum sw_admin_op op);
 enum sw_admin_op sw_admin_op_parse(const char *name);

@@ -113,6 +113,10 @@ static void single(struct sw_exchange *x, enum sw_admin_op op, const char *arg,
 		else
 			done(x, 200, out);
 		break;
+	case SW_ADMIN_OP_UPGRADE:
+		done(x, 409, "a binary upgrade needs a master process: server.workers must be "
+		     "more than 1");
+		break;
 	case SW_ADMIN_OP_PERSIST:
 		if (!w->cli || !w->cli->config_path)
 			done(x, 409, "running on built-in defaults: there is no config file to persist to");

@@ -561,15 +561,21 @@ struct fwd_hdr {
 	struct sockaddr_storage local, remote;
 };
 
-static socklen_t fwd_name(unsigned slot, unsigned gen, struct sockaddr_un *sun)
+static socklen_t fwd_name(const struct quic_ep *ep, unsigned slot, unsigned gen,
+			  struct sockaddr_un *sun)
 {
 	int n;
 
 	memset(sun, 0, sizeof(*sun));
 	sun->sun_family = AF_UNIX;
-	/* sun_path[0] = 0: the abstract namespace, gone with the last descriptor. */
-	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "swerver-quic.%d.%u.%u",
-		     (int)getppid(), slot, gen);
+	/*
+	 * sun_path[0] = 0: the abstract namespace, gone with the last
+	 * descriptor.  Named after the tree (the first master's pid, kept in
+	 * shared memory), not our master: after a binary upgrade the old and
+	 * the new generation have different masters.
+	 */
+	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "swerver-quic.%llu.%u.%u",
+		     (unsigned long long)ep->w->shm->head.tree_id, slot, gen);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
@@ -584,7 +590,7 @@ static int forward(struct quic_ep *ep, unsigned slot, unsigned gen, const struct
 
 	if (ep->fwd_fd < 0 || gen == 0)
 		return SW_ERROR;
-	m.msg_namelen = fwd_name(slot, gen, &sun);
+	m.msg_namelen = fwd_name(ep, slot, gen, &sun);
 	memcpy(&hd.local, &p->local, p->local_len);
 	memcpy(&hd.remote, &p->remote, p->remote_len);
 	if (sendmsg(ep->fwd_fd, &m, MSG_DONTWAIT) >= 0)
@@ -682,7 +688,7 @@ static void open_fwd(struct quic_ep *ep)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	len = fwd_name(ep->w->slot, ep->w->generation, &sun);
+	len = fwd_name(ep, ep->w->slot, ep->w->generation, &sun);
 	if (bind(fd, (struct sockaddr *)&sun, len) != 0 ||
 	    sw_loop_add_flags(ep->w->loop, &ep->fwd_h, fd, ep, SW_HANDLE_PRIVATE) != SW_OK) {
 		sw_log_errno(SW_LOG_WARN, errno, "QUIC: no hand-over socket between generations");
@@ -1028,10 +1034,7 @@ int sw_quic_start(struct sw_worker *w)
 	sw_timer_init(&ep->flush_timer, on_flush_timer, ep);
 	sw_timer_init(&ep->goaway_timer, NULL, ep);
 	w->quic = ep;
-	if (!sw_quic_secrets.ready) {
-		sw_error("HTTP/3: the master made no QUIC secrets");
-		return SW_ERROR;
-	}
+	memcpy(sw_quic_secrets.statics, w->shm->head.secret, QUIC_SECRET_LEN);
 	if (sw_quic_tls_load(ep, err, sizeof(err)) != SW_OK) {
 		sw_error("HTTP/3: %s", err);
 		return SW_ERROR;

@@ -21,26 +21,6 @@
 struct quic_secrets sw_quic_secrets;
 
 /*
- * The token and stateless-reset secret must be the same in every worker,
- * across restarts of a worker and across reloads, or tokens and resets
- * would fail on the worker next door.  The master makes it before its
- * first fork and never changes it.
- */
-static int make_secrets(char *err, size_t err_size)
-{
-	struct quic_secrets *s = &sw_quic_secrets;
-
-	if (s->ready)
-		return SW_OK;
-	if (gnutls_rnd(GNUTLS_RND_KEY, s->statics, sizeof(s->statics)) != 0) {
-		snprintf(err, err_size, "QUIC: no randomness for the shared secrets");
-		return SW_ERROR;
-	}
-	s->ready = true;
-	return SW_OK;
-}
-
-/*
  * Classic BPF run by the kernel on each datagram of the group (offset 0 is
  * the UDP payload): the index of the socket is the first byte of the
  * destination connection ID, at offset 6 in a long header (flags, version,
@@ -72,8 +52,8 @@ static int group_open(const int *fds, unsigned n, char *err, size_t err_size)
 {
 	char why[128];
 
-	if (make_secrets(err, err_size) != SW_OK)
-		return SW_ERROR;
+	(void)err;
+	(void)err_size;
 	/*
 	 * One socket has nobody to steer to; the program belongs to the whole
 	 * group.  Without it the 4-tuple hash still keeps a client that does

@@ -37,12 +37,13 @@ struct sw_listen;
 #define QUIC_TICKET_KEY_LEN 64   /* a GnuTLS session-ticket master key */
 
 /*
- * Made once by the master before any fork; identical in every worker of
- * every generation.  (Session tickets use the master's rotating TCP keys
+ * statics is the shared block's secret (core/shm.h), made with it by the
+ * first master and carried over by binary upgrades: identical in every
+ * worker of every generation, so tokens and stateless resets work on the
+ * worker next door.  (Session tickets use the master's rotating TCP keys
  * instead: tls_gnutls.c.)
  */
 struct quic_secrets {
-	bool ready;
 	bool unsteered;                     /* a group without the steering program */
 	uint8_t statics[QUIC_SECRET_LEN];   /* tokens and stateless resets */
 };

@@ -122,7 +122,7 @@ static int derive(const uint8_t tcp[SW_TICKET_KEY_LEN], uint8_t out[QUIC_TICKET_
 /* Derives again only when the master has rotated (the seqlock moved). */
 static void tickets_refresh(struct quic_ep *ep)
 {
-	const struct sw_ticket_keys *k = &ep->w->shm->tickets;
+	const struct sw_ticket_keys *k = &ep->w->shm->head.tickets;
 	uint64_t seq = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
 	uint8_t cur[SW_TICKET_KEY_LEN], prev[SW_TICKET_KEY_LEN];
 

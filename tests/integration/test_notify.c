@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "harness.h"
 
@@ -224,6 +225,79 @@ START_TEST(no_watchdog_without_env)
 }
 END_TEST
 
+/* The next datagram and who sent it (SO_PASSCRED); false after timeout_ms. */
+static bool recv_from(int fd, char *buf, size_t size, pid_t *sender, int timeout_ms)
+{
+	union { struct cmsghdr h; char b[CMSG_SPACE(sizeof(struct ucred))]; } ctl;
+	struct iovec iov = { buf, size - 1 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+			     .msg_controllen = sizeof(ctl.b) };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t len;
+
+	if (poll(&pfd, 1, timeout_ms) <= 0 || (len = recvmsg(fd, &mh, 0)) < 0)
+		return false;
+	buf[len] = '\0';
+	*sender = 0;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+			*sender = ((struct ucred *)(void *)CMSG_DATA(c))->pid;
+	return true;
+}
+
+/*
+ * SIGUSR2: the new master, not the old, says MAINPID=<its pid> and then
+ * READY=1; the old master says nothing more (no STOPPING=1: the service is
+ * not stopping) and exits; the new one is the service from then on.
+ */
+START_TEST(upgrade_hands_over_mainpid)
+{
+	char sock[IT_PATH_MAX], env[IT_PATH_MAX + 16], cfg[IT_PATH_MAX], buf[1024];
+	const char *envv[] = { env, NULL };
+	struct note n;
+	pid_t sender, newpid = 0, old;
+	int fd, one = 1, code;
+	bool ready = false;
+	struct it_proc *p;
+
+	fd = notify_socket(sock);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)), 0);
+	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", sock);
+	it_config_simple(cfg, "swerver.json", "127.0.0.1", 0, 2, "epoll");
+	p = it_start(cfg, envv);
+	old = p->pid;
+	expect_note(fd, p, &n, "READY=1", IT_WAIT_MS);
+	ck_assert_int_eq(it_signal(p, SIGUSR2), 0);
+	while (!ready && recv_from(fd, buf, sizeof(buf), &sender, 5000)) {
+		const char *mp = strstr(buf, "MAINPID=");
+
+		if (mp) {
+			newpid = (pid_t)atoi(mp + 8);
+			IT_ASSERT(newpid != old && sender == newpid, "MAINPID=%d sent by %d (old master "
+				  "%d)", (int)newpid, (int)sender, (int)old);
+		}
+		if (strstr(buf, "READY=1") && sender != old) {
+			IT_ASSERT(newpid && sender == newpid, "READY=1 from %d before MAINPID=",
+				  (int)sender);
+			ready = true;
+		}
+		IT_ASSERT(!strstr(buf, "STOPPING=1"), "\"%s\" from %d during the upgrade", buf,
+			  (int)sender);
+	}
+	IT_ASSERT(ready, "no MAINPID= and READY=1 from a new master");
+	code = it_wait_exit(p, 10000);
+	IT_ASSERT(code == 0, "the old master: %s", it_code_str(code));
+	while (recv_from(fd, buf, sizeof(buf), &sender, 0))
+		IT_ASSERT(sender != old, "the old master sent \"%s\" after the hand-over", buf);
+	kill(newpid, SIGTERM);
+	IT_ASSERT(recv_from(fd, buf, sizeof(buf), &sender, 5000) && strstr(buf, "STOPPING=1") &&
+		  sender == newpid, "the new master did not say STOPPING=1: \"%s\"", buf);
+	IT_ASSERT(it_wait_gone(&newpid, 1, 10000), "the new master did not stop");
+	waitpid(newpid, NULL, 0);
+	close(fd);
+}
+END_TEST
+
 static Suite *notify_suite(void)
 {
 	Suite *s = suite_create("notify");
@@ -232,6 +306,7 @@ static Suite *notify_suite(void)
 	tcase_add_loop_test(tc, notify_sequence, 0, 2);
 	tcase_add_loop_test(tc, watchdog_pings, 0, 2);
 	tcase_add_loop_test(tc, no_watchdog_without_env, 0, 2);
+	tcase_add_test(tc, upgrade_hands_over_mainpid);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,4 +1,4 @@
-/* test_zero_downtime.c - reloads under load lose nothing; a killed worker loses only its own. */
+/* test_zero_downtime.c - reloads and binary upgrades under load lose nothing; a killed worker loses only its own. */
 #include <config.h>
 
 #include <errno.h>
@@ -11,12 +11,14 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "core/module.h"
 #include "harness.h"
 
 #define RELOADS 20
 #define KILLS 5
+#define UPGRADES 5
 #define ADMIN_KEY "zero-downtime-admin-key"
 #define SINGLE_RELOADS 5
 #define STORM_RELOADS 20
@@ -457,6 +459,213 @@ START_TEST(killed_worker_loses_only_its_own)
 }
 END_TEST
 
+/* ---- binary upgrades ---- */
+
+/*
+ * The binary a test runs, copied where the test can replace it as a
+ * package upgrade does (a new file renamed over the old), so the running
+ * one shows as "(deleted)" in /proc/PID/exe.
+ */
+static void install_binary(char out[IT_PATH_MAX])
+{
+	const char *bin = getenv("SWERVER_BIN");
+	char *o;
+	int st;
+
+	it_path(out, "sbin");
+	mkdir(out, 0700);
+	it_path(out, "sbin/swerver");
+	o = it_run(&st, "cp '%s' '%s.new' && mv -f '%s.new' '%s' && echo ok",
+		   bin && bin[0] ? bin : "./swerver", out, out, out);
+	IT_ASSERT(strcmp(o, "ok\n") == 0, "cannot install the binary at %s: %s", out, o);
+	free(o);
+	setenv("SWERVER_BIN", out, 1);
+}
+
+static void replace_binary(const char *path)
+{
+	char *o;
+	int st;
+
+	o = it_run(&st, "cp '%s' '%s.new' && mv -f '%s.new' '%s' && echo ok", path, path, path,
+		   path);
+	IT_ASSERT(strcmp(o, "ok\n") == 0, "cannot replace %s: %s", path, o);
+	free(o);
+}
+
+/* The pid in the old master's "... as the new master (pid N)" after from. */
+static pid_t new_master_pid(struct it_proc *p, size_t from)
+{
+	char *log = it_log(p);
+	const char *at = log && strlen(log) > from ? strstr(log + from, "as the new master (pid ") :
+			 NULL;
+	pid_t pid = at ? (pid_t)atoi(at + strlen("as the new master (pid ")) : 0;
+
+	free(log);
+	return pid;
+}
+
+static bool exe_deleted(pid_t pid)
+{
+	char link[64], target[IT_PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return true;
+	target[n] = '\0';
+	return strstr(target, "(deleted)") != NULL;
+}
+
+/* POST /v1/upgrade: the status, and the body in out (malloc'ed). */
+static int post_upgrade(int admin, char **out)
+{
+	int st, code = 0;
+	char *o = it_run(&st, "curl -s -w ' %%{http_code}' -X POST -H 'X-API-Key: " ADMIN_KEY
+			 "' http://127.0.0.1:%d/v1/upgrade", admin);
+	const char *sp = strrchr(o, ' ');
+
+	if (sp)
+		code = atoi(sp + 1);
+	*out = o;
+	return code;
+}
+
+/* A master that is our child (an adopted orphan or not) stops gracefully and is reaped. */
+static void stop_master(pid_t pid)
+{
+	pid_t kids[8];
+	int n = it_children(pid, kids, 8);
+
+	kill(pid, SIGTERM);
+	IT_ASSERT(it_wait_gone(&pid, 1, 10000), "master %d did not stop", (int)pid);
+	IT_ASSERT(it_wait_gone(kids, n, 10000), "workers of master %d did not stop", (int)pid);
+	waitpid(pid, NULL, WNOHANG);
+}
+
+/*
+ * 5 binary upgrades (a new file at the binary's path each time, then
+ * SIGUSR2 or POST /v1/upgrade, alternately) under HTTP/1.1 keep-alive,
+ * HTTP/1.1 connection-per-request, HTTP/2 and HTTP/3 load: not one request
+ * may fail; each new master runs the new file and the old one exits.
+ */
+START_TEST(upgrades_lose_nothing)
+{
+	const char *backend = it_backend(_i);
+	struct load ka, nc;
+	pthread_t tka, tnc;
+	char cfg[IT_PATH_MAX], bin[IT_PATH_MAX], url[64];
+	long h2_ok = 0, h2_bad = 0, h3_ok = 0, h3_bad = 0;
+	struct it_proc *p;
+	FILE *h2 = NULL, *h3;
+	pid_t master, old[UPGRADES];
+	int port, admin;
+
+	if (!backend)
+		return;
+	setup(&port, &admin);
+	install_binary(bin);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, port, admin, 0);
+	p = it_start(cfg, NULL);
+	master = p->pid;
+	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
+	start_load(&ka, &tka, port, true);
+	start_load(&nc, &tnc, port, false);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/.healthz", port);
+	if (sw_module_find("http2") && load_bin())
+		h2 = load_start(load_bin(), "-2 -c 2 -m 4 -T 5000", url, 8);
+	h3 = h3_start(port, 8);
+	for (int k = 1; k <= UPGRADES; k++) {
+		size_t from = it_log_size(p);
+		char *out = NULL;
+
+		it_sleep_ms(400);
+		replace_binary(bin);
+		IT_ASSERT(exe_deleted(master), "upgrade %d: the binary was not replaced", k);
+		if (k % 2) {
+			ck_assert_int_eq(kill(master, SIGUSR2), 0);
+		} else {
+			int code = post_upgrade(admin, &out);
+			IT_ASSERT(code == 200 && strstr(out, "upgraded: new master pid"),
+				  "POST /v1/upgrade %d answered %s", k, out);
+			free(out);
+		}
+		IT_ASSERT(it_wait_log(p, from, "binary upgrade complete", 5000),
+			  "upgrade %d did not complete", k);
+		old[k - 1] = master;
+		master = new_master_pid(p, from);
+		IT_ASSERT(master > 0 && !it_pid_gone(master), "upgrade %d: no new master", k);
+		IT_ASSERT(!exe_deleted(master), "upgrade %d: the new master runs a deleted binary", k);
+	}
+	/* Each old master exits once its generation has drained (ours: adopted orphans). */
+	IT_ASSERT(it_wait_exit(p, 10000) == 0, "the first master did not exit");
+	IT_ASSERT(it_wait_gone(old, UPGRADES, 10000), "an old master did not exit");
+	for (int k = 1; k < UPGRADES; k++)
+		waitpid(old[k], NULL, WNOHANG);
+	stop_load(&ka, tka);
+	stop_load(&nc, tnc);
+	if (h2)
+		load_finish(h2, "h3load -2", &h2_ok, &h2_bad);
+	if (h3)
+		load_finish(h3, "h3load", &h3_ok, &h3_bad);
+	IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS) == 200, "not serving after");
+	stop_master(master);
+	if (getenv("IT_VERBOSE"))
+		fprintf(stderr, "upgrades: keep-alive %ld/%ld, new conn %ld/%ld, h2 %ld/%ld, "
+			"h3 %ld/%ld failed\n", atomic_load(&ka.failed), atomic_load(&ka.ok),
+			atomic_load(&nc.failed), atomic_load(&nc.ok), h2_bad, h2_ok, h3_bad, h3_ok);
+	IT_ASSERT(atomic_load(&ka.ok) > 0 && atomic_load(&nc.ok) > 0, "no load got through");
+	IT_ASSERT(atomic_load(&ka.failed) == 0, "keep-alive: %ld requests failed across %d "
+		  "upgrades (first: %d)", atomic_load(&ka.failed), UPGRADES, ka.first_error);
+	IT_ASSERT(atomic_load(&nc.failed) == 0, "new connections: %ld requests failed across %d "
+		  "upgrades (first: %d)", atomic_load(&nc.failed), UPGRADES, nc.first_error);
+	IT_ASSERT(!h2 || (h2_ok > 0 && h2_bad == 0), "HTTP/2: %ld of %ld requests failed across %d "
+		  "upgrades", h2_bad, h2_ok + h2_bad, UPGRADES);
+	IT_ASSERT(!h3 || (h3_ok > 0 && h3_bad == 0), "HTTP/3: %ld of %ld requests failed across %d "
+		  "upgrades", h3_bad, h3_ok + h3_bad, UPGRADES);
+}
+END_TEST
+
+/*
+ * A new binary that cannot serve leaves the old master serving, and says
+ * why: a config it refuses (to the admin API caller: 500 with the reason),
+ * and no binary at the path at all (exec fails; SIGUSR2, so the log).
+ */
+START_TEST(failed_upgrade_keeps_serving)
+{
+	char cfg[IT_PATH_MAX], bin[IT_PATH_MAX];
+	struct it_proc *p;
+	size_t from;
+	char *out;
+	int port, admin;
+
+	setup(&port, &admin);
+	install_binary(bin);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, "epoll", port, admin, 0);
+	p = it_start(cfg, NULL);
+	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
+	it_write_file(cfg, "{\"server\": {\"workers\": \"two\"}}\n");
+	IT_ASSERT(post_upgrade(admin, &out) == 500 && strstr(out, "configuration is invalid"),
+		  "POST /v1/upgrade with a bad config answered %s", out);
+	free(out);
+	IT_ASSERT(it_log_has(p, "workers"), "the new binary did not say what is wrong");
+	write_config(cfg, "epoll", port, admin, 0);
+	from = it_log_size(p);
+	IT_ASSERT(unlink(bin) == 0, "unlink %s", bin);
+	ck_assert_int_eq(it_signal(p, SIGUSR2), 0);
+	IT_ASSERT(it_wait_log(p, from, "binary upgrade failed (cannot run ", 5000),
+		  "a missing binary was not reported");
+	IT_ASSERT(it_poll_exit(p) == IT_TIMEOUT, "the old master did not survive");
+	IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS) == 200, "not serving after");
+	IT_ASSERT(post_upgrade(admin, &out) == 500 && strstr(out, "cannot run "),
+		  "POST /v1/upgrade without a binary answered %s", out);
+	free(out);
+}
+END_TEST
+
 static Suite *zero_downtime_suite(void)
 {
 	Suite *s = suite_create("zero_downtime");
@@ -465,6 +674,8 @@ static Suite *zero_downtime_suite(void)
 	tcase_add_loop_test(tc, reloads_lose_nothing, 0, 2);
 	tcase_add_loop_test(tc, keep_alive_clients_survive_reload_storm, 0, 2);
 	tcase_add_loop_test(tc, killed_worker_loses_only_its_own, 0, 2);
+	tcase_add_loop_test(tc, upgrades_lose_nothing, 0, 2);
+	tcase_add_test(tc, failed_upgrade_keeps_serving);
 	suite_add_tcase(s, tc);
 	return s;
 }
