@@ -117,6 +117,14 @@ struct sw_exchange_ops {
 	 * the client cannot take a truncated body for a whole one.
 	 */
 	void (*abort)(struct sw_exchange *x);
+	/*
+	 * A 1xx interim response (103 Early Hints) before respond(); the
+	 * fields are copied before it returns.  Optional (NULL): HTTP/1.1
+	 * leaves it out, since 1xx other than 100 confuse some of its clients
+	 * and HTTP/1.0 ones must never see them.
+	 */
+	void (*interim)(struct sw_exchange *x, int status, const struct sw_header *fields,
+			unsigned count);
 };
 
 struct sw_worker;

@@ -294,6 +294,63 @@ static int parse_status_line(const char *s, const char *eol, struct sw_http1_res
 	return SW_OK;
 }
 
+static int refuse_te(struct sw_http1_response *r, struct sw_str coding, const char *why)
+{
+	r->bad_coding = coding;
+	r->why = why;
+	return SW_ERROR;
+}
+
+/*
+ * A response's Transfer-Encoding (RFC 9112 6.1, 6.3), one field or several
+ * (one list).  Codings apply in order, so "gzip, chunked" is gzip data in
+ * chunk framing: chunked must come last and once, and every coding before
+ * it would have to be undone before the body means anything.  We undo
+ * chunked and the no-op identity; anything else is refused (502 with the
+ * reason in r->why), never passed on with its framing still in the body.
+ * Without chunked the body ends at the close (identity only).
+ */
+static int take_response_te(struct sw_http1_response *r, struct sw_str v)
+{
+	size_t i = 0;
+	bool any = false;
+
+	while (i < v.len) {
+		size_t start, end, name_end;
+		struct sw_str name;
+
+		while (i < v.len && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
+			i++;
+		if (i == v.len)
+			break;
+		start = i;
+		while (i < v.len && v.p[i] != ',')
+			i++;
+		end = i;
+		while (end > start && (v.p[end - 1] == ' ' || v.p[end - 1] == '\t'))
+			end--;
+		name_end = start;
+		while (name_end < end && v.p[name_end] != ';' && v.p[name_end] != ' ' &&
+		       v.p[name_end] != '\t')
+			name_end++;
+		name = (struct sw_str){ v.p + start, name_end - start };
+		any = true;
+		if (r->chunked)
+			return refuse_te(r, name, "chunked is not the final transfer coding");
+		if (sw_str_ieq(name, "chunked")) {
+			if (name_end != end)
+				return refuse_te(r, name, "chunked takes no parameters");
+			r->chunked = true;
+		} else if (!sw_str_ieq(name, "identity")) {
+			return refuse_te(r, name, "a transfer coding swerver does not decode");
+		}
+	}
+	if (!any)
+		return refuse_te(r, v, "an empty Transfer-Encoding");
+	r->te_seen = true;
+	return SW_OK;
+}
+
 static int take_response_header(struct sw_http1_response *r, const struct sw_header *h)
 {
 	int64_t cl;
@@ -304,12 +361,7 @@ static int take_response_header(struct sw_http1_response *r, const struct sw_hea
 			return SW_ERROR;
 		r->content_length = cl;
 	} else if (sw_str_ieq(h->name, "transfer-encoding")) {
-		struct sw_request tmp = { .chunked = r->chunked };
-		/* Only "chunked" (last) is a framing we can follow; anything else reads to close. */
-		if (parse_transfer_encoding(h->value, &tmp) == 0)
-			r->chunked = true;
-		else
-			r->until_close = true;
+		return take_response_te(r, h->value);
 	} else if (sw_str_ieq(h->name, "connection")) {
 		if (list_has(h->value, "close"))
 			r->keep_alive = false;
@@ -333,7 +385,9 @@ int sw_http1_parse_response(struct sw_http1_parser *p, const char *buf, size_t l
 		return SW_ERROR;
 	r->header_count = 0;
 	r->content_length = -1;
-	r->chunked = r->until_close = false;
+	r->chunked = r->until_close = r->te_seen = false;
+	r->why = NULL;
+	r->bad_coding = (struct sw_str){ NULL, 0 };
 	eol = memchr(buf, '\r', (size_t)end);
 	if (eol[1] != '\n' || parse_status_line(buf, eol, r) != SW_OK)
 		return SW_ERROR;
@@ -352,8 +406,10 @@ int sw_http1_parse_response(struct sw_http1_parser *p, const char *buf, size_t l
 		r->headers[r->header_count++] = h;
 	}
 	/* Both framings from an upstream: refuse it rather than guess (RFC 9112 6.3). */
-	if ((r->chunked || r->until_close) && r->content_length >= 0)
+	if (r->te_seen && r->content_length >= 0) {
+		r->why = "both Content-Length and Transfer-Encoding";
 		return SW_ERROR;
+	}
 	/* A body read to the close ends the connection; the caller knows when there is none. */
 	if (r->content_length < 0 && !r->chunked)
 		r->until_close = true;

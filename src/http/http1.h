@@ -46,13 +46,18 @@ struct sw_http1_response {
 	bool chunked;                /* Transfer-Encoding ending in chunked */
 	bool until_close;            /* no length: a body would end when the upstream closes */
 	bool keep_alive;
+	bool te_seen;                /* a Transfer-Encoding field was there */
+	/* On SW_ERROR for a reason worth naming: what (and the coding at fault, if one). */
+	const char *why;
+	struct sw_str bad_coding;
 };
 
 /*
  * Parses a response head at buf[0..len) as strictly as requests (bare LF,
  * obs-fold, bad bytes, conflicting lengths are errors).  Returns SW_OK
  * with *head_len set, SW_AGAIN for more bytes, or SW_ERROR (malformed, or
- * over max_bytes or header_cap fields).  The caller decides bodies of
+ * over max_bytes or header_cap fields; r->why says why when it is a
+ * framing we refuse, such as a transfer coding other than chunked).  The caller decides bodies of
  * HEAD, 1xx, 204 and 304, which have none whatever the fields say.
  */
 int sw_http1_parse_response(struct sw_http1_parser *p, const char *buf, size_t len,

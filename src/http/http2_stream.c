@@ -21,6 +21,8 @@ static void write_body(struct sw_exchange *x, const char *data, size_t n, bool l
 		       sw_sent_cb cb);
 static void on_kick(struct sw_timer *t);
 static void abort_stream(struct sw_exchange *x);
+static void interim(struct sw_exchange *x, int status, const struct sw_header *fields,
+		    unsigned count);
 
 const struct sw_exchange_ops sw_h2_exchange_ops = {
 	.respond = respond,
@@ -28,6 +30,7 @@ const struct sw_exchange_ops sw_h2_exchange_ops = {
 	.read_body = read_body,
 	.write_body = write_body,
 	.abort = abort_stream,
+	.interim = interim,
 };
 
 /* ---- life cycle ---- */
@@ -447,6 +450,29 @@ static void respond(struct sw_exchange *x)
 	if (nghttp2_submit_response(h->s, st->id, l.v, l.n, body ? &dp : NULL) != 0)
 		nghttp2_submit_rst_stream(h->s, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
 	sw_h2_schedule_flush(h);
+}
+
+/* A HEADERS frame without END_STREAM ahead of the response's (RFC 9113 8.1). */
+static void interim(struct sw_exchange *x, int status, const struct sw_header *fields,
+		    unsigned count)
+{
+	struct h2_stream *st = x->codec;
+	struct h2_conn *h = st->h;
+	struct nv_list l;
+	char code[3];
+
+	if (st->responded || status < 100 || status > 199)
+		return;
+	l.n = l.names_len = 0;
+	code[0] = '1';
+	code[1] = (char)('0' + status / 10 % 10);
+	code[2] = (char)('0' + status % 10);
+	nv_add(&l, ":status", 7, code, 3);
+	for (unsigned i = 0; i < count; i++)
+		nv_add_field(&l, fields[i].name, fields[i].value);
+	/* nghttp2 copies the fields; a failure only loses the hint. */
+	if (nghttp2_submit_headers(h->s, NGHTTP2_FLAG_NONE, st->id, NULL, l.v, l.n, NULL) == 0)
+		sw_h2_schedule_flush(h);
 }
 
 static void write_body(struct sw_exchange *x, const char *data, size_t n, bool last,

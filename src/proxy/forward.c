@@ -13,6 +13,13 @@
 
 #define HEAD_SLACK 4096   /* our own fields on top of the client's head */
 #define RESP_FIELDS 96    /* an upstream may send more fields than a handler adds */
+/*
+ * 1xx answers one request may get before its final status: a few 103s
+ * and a 100 are plenty; an upstream sending them without end (each one
+ * used to restart read_timeout_ms) is cut with a 502.
+ */
+#define MAX_INTERIM 16
+#define MAX_HINT_FIELDS 16   /* Link fields passed on per 103 */
 
 struct px_fwd {
 	struct sw_exchange *x;
@@ -39,6 +46,7 @@ struct px_fwd {
 	bool rate_limited;
 	bool tunnel;              /* after 101: raw bytes both ways until either side closes */
 	bool retry_same;          /* the next attempt: a fresh connection to the same server */
+	unsigned interims;        /* 1xx heads from this attempt's upstream */
 	unsigned base_headers;    /* response fields the router added before us (Alt-Svc) */
 	struct px_rate rate;
 	/* the request head, then body pieces with their chunk framing */
@@ -510,6 +518,10 @@ static void start_attempt(struct px_fwd *f)
 	f->srv->active++;
 	f->counted = true;
 	f->got_bytes = f->head_written = false;
+	/* This attempt's wait for the answer starts when its request is out. */
+	f->body_sent = false;
+	f->interims = 0;
+	sw_timer_del(f->st->w->loop, &f->read_timer);
 	f->parser = (struct sw_http1_parser){ 0 };
 	use_connection(f);
 }
@@ -701,7 +713,54 @@ static void start_tunnel(struct px_fwd *f, size_t head_len)
 	pump(f);
 }
 
-/* Parses the response head; 1xx interim answers (100 Continue) are skipped. */
+/*
+ * An upstream response head we cannot pass on: 502.  A framing we refuse
+ * (a transfer coding we do not decode) is named in the log; it says
+ * nothing about the server's health, unlike a head that is garbage.
+ */
+static void bad_head(struct px_fwd *f)
+{
+	const struct sw_http1_response *r = &f->resp;
+	char why[256];
+
+	px_stat_error(f->srv, SW_UPERR_BAD_RESPONSE);
+	if (!r->why) {
+		px_server_failed(f->srv, px_now(f->st), "malformed response");
+		fail(f, 502, "malformed response head from upstream");
+		return;
+	}
+	if (r->bad_coding.len)
+		snprintf(why, sizeof(why), "response refused: Transfer-Encoding \"%.*s\": %s",
+			 (int)SW_MIN(r->bad_coding.len, 64), r->bad_coding.p, r->why);
+	else
+		snprintf(why, sizeof(why), "response refused: %s", r->why);
+	fail(f, 502, why);
+}
+
+/*
+ * 103 Early Hints go on to clients whose codec takes interim answers
+ * (HTTP/2, HTTP/3), with their Link fields only: those are what a client
+ * acts on, and nothing else in a 103 is meant for it.
+ */
+static void pass_hints(struct px_fwd *f)
+{
+	struct sw_header links[MAX_HINT_FIELDS];
+	unsigned n = 0;
+
+	if (!f->x->ops->interim)
+		return;
+	for (unsigned i = 0; i < f->resp.header_count && n < MAX_HINT_FIELDS; i++)
+		if (sw_str_ieq(f->resp.headers[i].name, "link"))
+			links[n++] = f->resp.headers[i];
+	if (n)
+		f->x->ops->interim(f->x, 103, links, n);
+}
+
+/*
+ * Parses the response head.  1xx interim answers (100 Continue, 103) are
+ * skipped or passed on; they do not restart read_timeout_ms, which bounds
+ * the whole wait for the final status.
+ */
 static void take_head(struct px_fwd *f)
 {
 	struct px_upconn *uc = f->uc;
@@ -722,13 +781,18 @@ static void take_head(struct px_fwd *f)
 			return;
 		}
 		if (rc != SW_OK) {
-			px_stat_error(f->srv, SW_UPERR_BAD_RESPONSE);
-			px_server_failed(f->srv, px_now(f->st), "malformed response");
-			fail(f, 502, "malformed response head from upstream");
+			bad_head(f);
 			return;
 		}
 		if (f->resp.status >= 200 || f->resp.status == 101)
 			break;
+		if (++f->interims > MAX_INTERIM) {
+			px_stat_error(f->srv, SW_UPERR_BAD_RESPONSE);
+			fail(f, 502, "more than 16 interim (1xx) responses without a final one");
+			return;
+		}
+		if (f->resp.status == 103)
+			pass_hints(f);
 		memmove(uc->buf, uc->buf + head_len, uc->len - head_len);
 		uc->len -= head_len;
 		f->parser = (struct sw_http1_parser){ 0 };
@@ -795,8 +859,12 @@ static void start_read(struct px_fwd *f)
 		uc->len = uc->used = 0;   /* all forwarded: reuse the whole buffer */
 	uc->rio.data = f;
 	uc->rio.cb = on_upstream_data;
-	/* Waiting for the answer starts once the request is out (a slow upload is not late). */
-	if (f->body_sent || f->responded)
+	/*
+	 * Waiting for the answer starts once the request is out (a slow upload
+	 * is not late) and is not restarted by parts of the head or 1xx
+	 * answers; between body pieces it is an idle timeout.
+	 */
+	if (f->responded || (f->body_sent && !sw_timer_armed(&f->read_timer)))
 		sw_timer_add(f->st->w->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
 	if (sw_loop_recv(f->st->w->loop, &uc->h, &uc->rio, uc->buf + uc->len,
 			 uc->cap - uc->len) != SW_OK) {

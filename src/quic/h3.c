@@ -61,6 +61,8 @@ static void write_body(struct sw_exchange *x, const char *data, size_t n, bool l
 		       sw_sent_cb cb);
 static void abort_stream(struct sw_exchange *x);
 static void on_kick(struct sw_timer *t);
+static void interim(struct sw_exchange *x, int status, const struct sw_header *fields,
+		    unsigned count);
 
 static const struct sw_exchange_ops h3_exchange_ops = {
 	.respond = respond,
@@ -68,6 +70,7 @@ static const struct sw_exchange_ops h3_exchange_ops = {
 	.read_body = read_body,
 	.write_body = write_body,
 	.abort = abort_stream,
+	.interim = interim,
 };
 
 /* ---- streams ---- */
@@ -736,6 +739,31 @@ static void respond(struct sw_exchange *x)
 		ngtcp2_conn_shutdown_stream_read(qc->conn, 0, st->id, NGHTTP3_H3_NO_ERROR);
 	}
 	sw_quic_want_write(qc);
+}
+
+/* A HEADERS frame with a 1xx status ahead of the response's (RFC 9114 4.1). */
+static void interim(struct sw_exchange *x, int status, const struct sw_header *fields,
+		    unsigned count)
+{
+	struct h3_stream *st = x->codec;
+	struct quic_conn *qc = st->qc;
+	struct nv_list l;
+	char code[3];
+
+	if (st->responded || !qc->h3 || status < 100 || status > 199)
+		return;
+	l.n = l.names_len = l.bytes = 0;
+	code[0] = '1';
+	code[1] = (char)('0' + status / 10 % 10);
+	code[2] = (char)('0' + status % 10);
+	nv_add(&l, ":status", 7, code, 3);
+	for (unsigned i = 0; i < count; i++)
+		nv_add_field(&l, fields[i].name, fields[i].value);
+	/* nghttp3 copies the fields; a failure only loses the hint. */
+	if (nghttp3_conn_submit_info(qc->h3, st->id, l.v, l.n) == 0) {
+		x->bytes_out += l.bytes;
+		sw_quic_want_write(qc);
+	}
 }
 
 /* ---- the connection ---- */

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "http/http1.h"
@@ -205,6 +206,49 @@ START_TEST(test_pipelined_head_stops_at_boundary)
 }
 END_TEST
 
+/* Upstream response framing: chunked decoded, other transfer codings refused with a reason. */
+static const struct {
+	const char *te;
+	int rc;
+	bool chunked, until_close;
+	const char *bad;
+} response_te[] = {
+	{ "chunked", SW_OK, true, false, NULL },
+	{ "identity", SW_OK, false, true, NULL },
+	{ "identity, chunked", SW_OK, true, false, NULL },
+	{ "Chunked", SW_OK, true, false, NULL },
+	{ "gzip, chunked", SW_ERROR, false, false, "gzip" },
+	{ "chunked, gzip", SW_ERROR, false, false, "gzip" },
+	{ "chunked, chunked", SW_ERROR, false, false, "chunked" },
+	{ "frob", SW_ERROR, false, false, "frob" },
+	{ "chunked;x=1", SW_ERROR, false, false, "chunked" },
+	{ ",", SW_ERROR, false, false, "," },
+};
+
+START_TEST(test_response_transfer_coding)
+{
+	char head[256];
+	struct sw_header fields[8];
+	struct sw_http1_response r = { .headers = fields, .header_cap = 8 };
+	struct sw_http1_parser p = { 0 };
+	size_t len;
+	int rc;
+
+	snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nTransfer-Encoding: %s\r\n\r\n",
+		 response_te[_i].te);
+	rc = sw_http1_parse_response(&p, head, strlen(head), sizeof(head), &r, &len);
+	ck_assert_msg(rc == response_te[_i].rc, "%s: rc %d", response_te[_i].te, rc);
+	if (rc == SW_OK) {
+		ck_assert(r.chunked == response_te[_i].chunked);
+		ck_assert(r.until_close == response_te[_i].until_close);
+	} else {
+		ck_assert_ptr_nonnull(r.why);
+		ck_assert_msg(sw_str_eq(r.bad_coding, response_te[_i].bad), "%s: blamed \"%.*s\"",
+			      response_te[_i].te, (int)r.bad_coding.len, r.bad_coding.p);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("http1");
@@ -217,6 +261,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_http10_chunked_closes);
 	tcase_add_test(tc, test_head_too_large);
 	tcase_add_test(tc, test_pipelined_head_stops_at_boundary);
+	tcase_add_loop_test(tc, test_response_transfer_coding, 0,
+			    (int)(sizeof(response_te) / sizeof(response_te[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }

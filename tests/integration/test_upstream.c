@@ -1,0 +1,428 @@
+/* test_upstream.c - what the proxy does with odd upstream responses: transfer codings, endless 1xx, 103 Early Hints, to HTTP/1.1, HTTP/2 and HTTP/3 clients (curl, gtlsclient). */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "core/module.h"
+#include "harness.h"
+
+/* Every client command runs under this cap, so a hung client cannot hang the suite. */
+#define T "timeout -k 1 25 "
+
+/* ---- a scripted upstream: a fixed raw answer per path ---- */
+
+static pid_t origin_pid;
+static char origin_log[IT_PATH_MAX];
+
+static void origin_note(const char *what)
+{
+	int fd = open(origin_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		if (write(fd, what, strlen(what)) < 0)
+			_exit(1);
+		close(fd);
+	}
+}
+
+/* Sends s; false once the proxy has closed the connection. */
+static bool say(int c, const char *s)
+{
+	return send(c, s, strlen(s), MSG_NOSIGNAL) == (ssize_t)strlen(s);
+}
+
+/* 103s every `ms` until the peer goes away, which is noted ("closed <path>"). */
+static void hints_forever(int c, int ms, const char *path)
+{
+	char note[128];
+
+	while (say(c, "HTTP/1.1 103 Early Hints\r\nLink: </x.css>; rel=preload\r\n\r\n"))
+		usleep((useconds_t)ms * 1000);
+	snprintf(note, sizeof(note), "closed %s\n", path);
+	origin_note(note);
+}
+
+static void answer(int c, const char *path)
+{
+	static const char chunked_body[] = "5\r\nhello\r\n0\r\n\r\n";
+	char buf[512];
+
+	if (strcmp(path, "/te/chunked") == 0) {
+		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%s",
+			 chunked_body);
+	} else if (strcmp(path, "/te/gzip-chunked") == 0) {
+		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n"
+			 "\r\n%s", chunked_body);
+	} else if (strcmp(path, "/te/chunked-gzip") == 0) {
+		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n"
+			 "\r\n%s", chunked_body);
+	} else if (strcmp(path, "/te/unknown") == 0) {
+		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nTransfer-Encoding: frob, chunked\r\n"
+			 "\r\n%s", chunked_body);
+	} else if (strcmp(path, "/te/chunked-chunked") == 0) {
+		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+			 "Transfer-Encoding: chunked\r\n\r\n%s", chunked_body);
+	} else if (strcmp(path, "/te/identity") == 0) {
+		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nhello");
+	} else if (strcmp(path, "/hints/forever") == 0) {
+		hints_forever(c, 20, path);
+		return;
+	} else if (strcmp(path, "/hints/slow") == 0) {
+		hints_forever(c, 300, path);
+		return;
+	} else if (strcmp(path, "/hints/two") == 0) {
+		if (!say(c, "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload; as=style\r\n"
+			 "X-Internal: secret\r\n\r\n"))
+			return;
+		usleep(50 * 1000);
+		snprintf(buf, sizeof(buf), "HTTP/1.1 103 Early Hints\r\nLink: </b.js>; rel=preload; "
+			 "as=script\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ndone");
+	} else {
+		snprintf(buf, sizeof(buf), "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	}
+	say(c, buf);
+}
+
+/* One process per connection, each answering one request and closing (no pooling). */
+static int origin_start(void)
+{
+	int port, fd = it_hold_port(&port);
+
+	it_path(origin_log, "origin.log");
+	fflush(NULL);
+	origin_pid = fork();
+	ck_assert_msg(origin_pid >= 0, "fork: %s", strerror(errno));
+	if (origin_pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		signal(SIGCHLD, SIG_IGN);   /* the connection processes reap themselves */
+		for (;;) {
+			int c = accept(fd, NULL, NULL);
+			if (c < 0)
+				continue;
+			if (fork() == 0) {
+				char req[4096], path[256] = "";
+				size_t len = 0;
+
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				close(fd);
+				req[0] = '\0';
+				while (len < sizeof(req) - 1 && !strstr(req, "\r\n\r\n")) {
+					ssize_t k = recv(c, req + len, sizeof(req) - 1 - len, 0);
+					if (k <= 0)
+						_exit(0);
+					len += (size_t)k;
+					req[len] = '\0';
+				}
+				sscanf(req, "%*s %255s", path);
+				answer(c, path);
+				close(c);
+				_exit(0);
+			}
+			close(c);
+		}
+	}
+	close(fd);
+	return port;
+}
+
+static void origin_stop(void)
+{
+	if (origin_pid > 0 && waitpid(origin_pid, NULL, WNOHANG) == 0) {
+		kill(origin_pid, SIGKILL);
+		waitpid(origin_pid, NULL, 0);
+	}
+	origin_pid = 0;
+}
+
+/* ---- swerver: plain HTTP/1.1 and h2c on TCP, HTTP/3 on UDP, the same port ---- */
+
+static bool have_proxy(int i)
+{
+	if (!it_backend(i))
+		return false;
+	if (!sw_module_find("proxy")) {
+		fprintf(stderr, "note: built without the proxy; skipping\n");
+		return false;
+	}
+	return true;
+}
+
+static struct it_proc *start_proxy(int i, int origin, int *port)
+{
+	const char *d = it_tmpdir();
+	char cfg[IT_PATH_MAX];
+	bool h3 = sw_module_find("http3") != NULL;
+
+	if (h3)
+		it_make_cert(d);
+	*port = h3 ? it_free_dual_port() : 0;
+	it_path(cfg, "swerver.json");
+	it_write_filef(cfg,
+		"{\n"
+		"  \"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": %d%s}],\n"
+		"    \"workers\": 1, \"io_backend\": \"%s\"},\n"
+		"  %s%s%s%s%s\n"
+		"  \"timeouts\": {\"drain_ms\": 1000},\n"
+		"  \"upstreams\": [{\"name\": \"o\", \"servers\": [{\"address\": \"127.0.0.1\",\n"
+		"    \"port\": %d, \"max_fails\": 0}]}],\n"
+		"  \"routes\": [\n"
+		"    {\"path_prefix\": \"/hints/slow\", \"upstream\": \"o\", \"connect_timeout_ms\": 1000,\n"
+		"     \"read_timeout_ms\": 1000},\n"
+		"    {\"path_prefix\": \"/\", \"upstream\": \"o\", \"connect_timeout_ms\": 1000,\n"
+		"     \"read_timeout_ms\": 3000}]\n"
+		"}\n", *port, h3 ? ", \"quic_enabled\": true" : "", it_backend(i),
+		h3 ? "\"tls\": {\"cert_path\": \"" : "", h3 ? d : "",
+		h3 ? "/cert.pem\", \"key_path\": \"" : "", h3 ? d : "", h3 ? "/key.pem\"}," : "",
+		origin);
+	return it_start_ready(cfg, "127.0.0.1", port);
+}
+
+/* ---- clients ---- */
+
+struct res {
+	int code;                     /* 0: no answer */
+	char *head;                   /* every head the client saw, 1xx included */
+	char *body;
+};
+
+static void res_free(struct res *r)
+{
+	free(r->head);
+	free(r->body);
+}
+
+/* curl over HTTP/1.1 or HTTP/2 (prior knowledge, cleartext). */
+static void curl_get(struct res *r, int port, bool h2, const char *path)
+{
+	char hf[IT_PATH_MAX], bf[IT_PATH_MAX];
+	char *o;
+	int st;
+
+	it_path(hf, "curl.head");
+	it_path(bf, "curl.body");
+	unlink(hf);
+	unlink(bf);
+	o = it_run(&st, T "curl -s --max-time 20 %s -D %s -o %s -w '%%{http_code}' "
+		   "'http://127.0.0.1:%d%s'", h2 ? "--http2-prior-knowledge" : "--http1.1", hf, bf,
+		   port, path);
+	r->code = atoi(o);
+	free(o);
+	r->head = it_read_file(hf);
+	r->body = it_read_file(bf);
+}
+
+/* gtlsclient (ngtcp2's client) over HTTP/3: its header lines, the body from --download. */
+static void h3_get(struct res *r, int port, const char *path)
+{
+	char dl[IT_PATH_MAX], file[IT_PATH_MAX + 64];
+	const char *at;
+	int st;
+
+	it_path(dl, "dl");
+	snprintf(file, sizeof(file), "%s/%s", dl, strrchr(path, '/') + 1);
+	unlink(file);
+	r->head = it_run(&st, "mkdir -p %s && timeout -k 1 25 gtlsclient --exit-on-all-streams-close "
+			 "--handshake-timeout=5s --timeout=10s --no-quic-dump --download=%s "
+			 "127.0.0.1 %d 'https://127.0.0.1:%d%s' 2>&1", dl, dl, port, port, path);
+	/* The last ":status" is the final one; a 103 before it is an interim answer. */
+	r->code = 0;
+	for (at = r->head; (at = strstr(at, "[:status: ")); at++)
+		r->code = atoi(at + strlen("[:status: "));
+	r->body = it_read_file(file);
+}
+
+static bool have_h3(void)
+{
+	return sw_module_find("http3") != NULL;
+}
+
+enum client { H1, H2, H3, NCLIENTS };
+static const char *const client_names[NCLIENTS] = { "HTTP/1.1", "HTTP/2", "HTTP/3" };
+
+static void get(struct res *r, enum client c, int port, const char *path)
+{
+	memset(r, 0, sizeof(*r));
+	if (c == H3)
+		h3_get(r, port, path);
+	else
+		curl_get(r, port, c == H2, path);
+}
+
+/* ---- tests ---- */
+
+/*
+ * Issue #20 item 2: "Transfer-Encoding: gzip, chunked" from an upstream
+ * reached the client with its chunk framing in the body.  chunked is
+ * always decoded; a coding before it (or after it, or unknown) is refused
+ * with 502 and a log line naming it; identity alone is a plain body.
+ */
+START_TEST(transfer_codings)
+{
+	static const struct {
+		const char *path;
+		int want;
+		const char *body;     /* for 200 */
+		const char *logged;   /* for 502 */
+	} cases[] = {
+		{ "/te/chunked", 200, "hello", NULL },
+		{ "/te/identity", 200, "hello", NULL },
+		{ "/te/gzip-chunked", 502, NULL, "Transfer-Encoding \"gzip\"" },
+		{ "/te/chunked-gzip", 502, NULL, "chunked is not the final transfer coding" },
+		{ "/te/unknown", 502, NULL, "Transfer-Encoding \"frob\"" },
+		{ "/te/chunked-chunked", 502, NULL, "chunked is not the final transfer coding" },
+	};
+	struct it_proc *p;
+	int port, origin;
+
+	if (!have_proxy(_i))
+		return;
+	origin = origin_start();
+	p = start_proxy(_i, origin, &port);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		for (int c = H1; c < NCLIENTS; c++) {
+			struct res r;
+
+			if ((c == H2 && !sw_module_find("http2")) || (c == H3 && !have_h3()))
+				continue;
+			get(&r, c, port, cases[k].path);
+			IT_ASSERT(r.code == cases[k].want, "%s over %s: status %d, want %d (body \"%s\")\n%s",
+				  cases[k].path, client_names[c], r.code, cases[k].want, r.body, r.head);
+			if (cases[k].want == 200)
+				IT_ASSERT(strcmp(r.body, cases[k].body) == 0, "%s over %s: body \"%s\", "
+					  "want \"%s\" (the framing decoded)", cases[k].path,
+					  client_names[c], r.body, cases[k].body);
+			else
+				IT_ASSERT(it_log_has(p, cases[k].logged), "%s over %s: 502, but the log "
+					  "does not say why (want \"%s\")", cases[k].path,
+					  client_names[c], cases[k].logged);
+			res_free(&r);
+		}
+	}
+}
+END_TEST
+
+/* Polls the origin's notes until `needle` shows. */
+static bool origin_noted(const char *needle)
+{
+	for (int k = 0; k < 100; k++) {
+		char *s = it_read_file(origin_log);
+		bool found = strstr(s, needle) != NULL;
+
+		free(s);
+		if (found)
+			return true;
+		it_sleep_ms(100);
+	}
+	return false;
+}
+
+/*
+ * Issue #20 item 1: an upstream sending 103 every 20 ms and never a final
+ * status kept the client waiting forever (each 1xx restarted
+ * read_timeout_ms).  Now: 502 after 16 interim answers, and the upstream
+ * connection is closed; one sending them slowly gets 504 when
+ * read_timeout_ms has passed since the request went out.
+ */
+START_TEST(endless_interim)
+{
+	struct it_proc *p;
+	struct res r;
+	int port, origin;
+
+	if (!have_proxy(_i))
+		return;
+	origin = origin_start();
+	p = start_proxy(_i, origin, &port);
+	get(&r, H1, port, "/hints/forever");
+	IT_ASSERT(r.code == 502, "an upstream sending 103 without end: status %d, want 502\n%s",
+		  r.code, r.head);
+	res_free(&r);
+	IT_ASSERT(it_log_has(p, "interim"), "the 502 for endless 1xx is not explained in the log");
+	IT_ASSERT(origin_noted("closed /hints/forever"), "the upstream connection sending endless "
+		  "103s was not closed");
+	get(&r, H1, port, "/hints/slow");
+	IT_ASSERT(r.code == 504, "an upstream sending a 103 every 300 ms with read_timeout_ms "
+		  "1000: status %d, want 504\n%s", r.code, r.head);
+	res_free(&r);
+	IT_ASSERT(origin_noted("closed /hints/slow"), "the upstream connection sending slow "
+		  "103s was not closed");
+	if (sw_module_find("http2")) {
+		get(&r, H2, port, "/hints/forever");
+		IT_ASSERT(r.code == 502, "endless 103s to an HTTP/2 client: status %d, want 502\n%s",
+			  r.code, r.head);
+		res_free(&r);
+	}
+}
+END_TEST
+
+/*
+ * 103 Early Hints reach HTTP/2 and HTTP/3 clients before the final
+ * answer, with their Link fields (and nothing else); HTTP/1.1 clients get
+ * only the final answer.
+ */
+START_TEST(early_hints)
+{
+	struct res r;
+	int port, origin;
+
+	if (!have_proxy(_i))
+		return;
+	origin = origin_start();
+	start_proxy(_i, origin, &port);
+	get(&r, H1, port, "/hints/two");
+	IT_ASSERT(r.code == 200 && strcmp(r.body, "done") == 0, "HTTP/1.1: %d \"%s\"", r.code,
+		  r.body);
+	IT_ASSERT(!strstr(r.head, " 103"), "an HTTP/1.1 client was sent a 103:\n%s", r.head);
+	res_free(&r);
+	if (sw_module_find("http2")) {
+		get(&r, H2, port, "/hints/two");
+		IT_ASSERT(r.code == 200 && strcmp(r.body, "done") == 0, "HTTP/2: %d \"%s\"", r.code,
+			  r.body);
+		IT_ASSERT(strstr(r.head, "HTTP/2 103") &&
+			  strstr(r.head, "link: </a.css>; rel=preload; as=style") &&
+			  strstr(r.head, "link: </b.js>; rel=preload; as=script"),
+			  "HTTP/2: the 103s with their Link fields are missing:\n%s", r.head);
+		IT_ASSERT(!strcasestr(r.head, "x-internal"), "HTTP/2: a 103 field other than "
+			  "Link was passed on:\n%s", r.head);
+		res_free(&r);
+	}
+	if (have_h3()) {
+		get(&r, H3, port, "/hints/two");
+		IT_ASSERT(r.code == 200 && strcmp(r.body, "done") == 0, "HTTP/3: %d \"%s\"\n%s",
+			  r.code, r.body, r.head);
+		IT_ASSERT(strstr(r.head, "[:status: 103]") &&
+			  strstr(r.head, "[link: </a.css>; rel=preload; as=style]") &&
+			  strstr(r.head, "[link: </b.js>; rel=preload; as=script]"),
+			  "HTTP/3: the 103s with their Link fields are missing:\n%s", r.head);
+		res_free(&r);
+	}
+}
+END_TEST
+
+static Suite *upstream_suite(void)
+{
+	Suite *s = suite_create("upstream");
+	TCase *tc = it_tcase("upstream");
+
+	tcase_add_checked_fixture(tc, NULL, origin_stop);
+	tcase_add_loop_test(tc, transfer_codings, 0, 2);
+	tcase_add_loop_test(tc, endless_interim, 0, 2);
+	tcase_add_loop_test(tc, early_hints, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return it_run_suite(upstream_suite());
+}
