@@ -42,6 +42,7 @@ struct sw_worker {
 	struct sw_conn *conns;        /* live connections (for drain) */
 	struct sw_conn *free_conns;   /* recycled, so accept does not malloc */
 	unsigned conn_count;
+	unsigned conns_closing;       /* closed, their handles' on_closed not yet called */
 	bool ready;                   /* /.ready answers 200 */
 	bool draining;
 	bool paused;                  /* accept paused at max_connections */
@@ -50,6 +51,8 @@ struct sw_worker {
 	struct sw_io ctl_io;
 	struct sw_signals sigs;
 	struct sw_timer drain_timer;
+	struct sw_timer stop_timer;   /* bounds the wait for aborted connections' handles */
+	bool stopping;                /* connections aborted: exit once their handles closed */
 	struct sw_timer run_timer;    /* --run-for-ms in single-process mode */
 	struct sw_timer ticket_timer; /* key rotation in single-process mode */
 	void **retired_tls;           /* TLS contexts replaced by a single-process reload */

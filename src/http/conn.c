@@ -76,6 +76,7 @@ static void on_closed(struct sw_handle *h)
 
 	c->next = w->free_conns;
 	w->free_conns = c;
+	w->conns_closing--;
 	sw_worker_conn_closed(w);
 }
 
@@ -120,6 +121,7 @@ void sw_conn_close(struct sw_conn *c)
 	c->state = C_CLOSED;
 	sw_timer_del(c->w->loop, &c->timer);
 	unlink_conn(c);
+	c->w->conns_closing++;
 	sw_loop_close_handle(c->w->loop, &c->h, on_closed);
 }
 
