@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -34,11 +35,41 @@ void sw_admin_json(struct sw_exchange *x, int status, json_object *doc)
 	x->ops->respond(x);
 }
 
+json_object *sw_admin_text(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), k;
+	char *out, *o;
+	json_object *v;
+
+	if (sw_utf8_valid(s, n))
+		return json_object_new_string(s);
+	/*
+	 * A message may quote a URL's bytes, or be cut short inside a
+	 * character: answers must stay JSON that strict parsers take.
+	 */
+	o = out = sw_malloc(n * 3 + 1);
+	for (size_t i = 0; i < n; i += k) {
+		if ((k = sw_utf8_len(p + i, n - i)) == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);   /* U+FFFD */
+			o += 3;
+			k = 1;
+		} else {
+			memcpy(o, p + i, k);
+			o += k;
+		}
+	}
+	*o = '\0';
+	v = json_object_new_string(out);
+	free(out);
+	return v;
+}
+
 void sw_admin_error(struct sw_exchange *x, int status, const char *message)
 {
 	json_object *doc = json_object_new_object();
 
-	json_object_object_add(doc, "error", json_object_new_string(message));
+	json_object_object_add(doc, "error", sw_admin_text(message));
 	sw_admin_json(x, status, doc);
 }
 
@@ -197,7 +228,7 @@ static void change_done(struct sw_exchange *x, int status, const char *text)
 	}
 	doc = json_object_new_object();
 	json_object_object_add(doc, "ok", json_object_new_boolean(1));
-	json_object_object_add(doc, "result", json_object_new_string(text));
+	json_object_object_add(doc, "result", sw_admin_text(text));
 	json_object_object_add(doc, "generation",
 			       json_object_new_int64((int64_t)sw_stat_get(&x->worker->shm->generation)));
 	sw_admin_json(x, 200, doc);
@@ -208,16 +239,24 @@ static void apply(struct sw_exchange *x, enum sw_admin_op op, const char *arg)
 	sw_worker_admin_request(x, op, arg, change_done);
 }
 
+/* The master gets the body as text: a NUL would cut off what follows it unseen. */
+static void put_body(struct sw_exchange *x, enum sw_admin_op op, const char *body, size_t len)
+{
+	if (memchr(body, '\0', len)) {
+		sw_admin_error(x, 400, "the body must not contain a NUL byte");
+		return;
+	}
+	apply(x, op, body);
+}
+
 static void put_route(struct sw_exchange *x, const char *body, size_t len)
 {
-	(void)len;
-	apply(x, SW_ADMIN_OP_PUT_ROUTE, body);
+	put_body(x, SW_ADMIN_OP_PUT_ROUTE, body, len);
 }
 
 static void put_upstream(struct sw_exchange *x, const char *body, size_t len)
 {
-	(void)len;
-	apply(x, SW_ADMIN_OP_PUT_UPSTREAM, body);
+	put_body(x, SW_ADMIN_OP_PUT_UPSTREAM, body, len);
 }
 
 /* "/v1/routes/%2Fapi" → "/api"; NULL for a bad escape. */
@@ -254,6 +293,11 @@ static void delete_named(struct sw_exchange *x, enum sw_admin_op op, struct sw_s
 	if (!name || !*name) {
 		free(name);
 		sw_admin_error(x, 400, "a name after the last / is required (URL-encoded)");
+		return;
+	}
+	if (!sw_utf8_valid(name, strlen(name))) {   /* the loader admits no other names */
+		free(name);
+		sw_admin_error(x, 400, "the name must be valid UTF-8 (URL-encoded)");
 		return;
 	}
 	apply(x, op, name);
@@ -328,9 +372,27 @@ static void dispatch(struct sw_exchange *x)
 	}
 }
 
+/* A locked-out address learns nothing about its key: it is not even compared. */
+static void locked_out(struct sw_exchange *x, uint64_t ms)
+{
+	char secs[24];
+	int n = snprintf(secs, sizeof(secs), "%llu", (unsigned long long)((ms + 999) / 1000));
+
+	sw_stat_add(&x->worker->stats->admin_auth_locked, 1);
+	sw_response_add_header(&x->resp, SW_STR("Retry-After"), (struct sw_str){ secs, (size_t)n });
+	sw_admin_error(x, 429, "too many wrong keys: locked out, see Retry-After");
+}
+
 void sw_admin_handle(struct sw_exchange *x)
 {
+	uint64_t ms = sw_admin_guard_locked(x);
+
+	if (ms) {
+		locked_out(x, ms);
+		return;
+	}
 	if (!authorized(x)) {
+		sw_admin_guard_fail(x);
 		refuse(x);
 		return;
 	}

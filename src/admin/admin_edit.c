@@ -74,15 +74,22 @@ static int find_entry(json_object *arr, json_object *item, bool route)
 static int put_entry(json_object *doc, const char *body, bool route, char **message)
 {
 	json_object *arr = array_at(doc, route ? "routes" : "upstreams");
-	json_object *item = json_tokener_parse(body);
+	struct sw_diag d;
+	json_object *item;
 	int at;
 
-	if (!item || !json_object_is_type(item, json_type_object)) {
-		json_object_put(item);
-		*message = strdup(route ? "the body must be one route as a JSON object" :
-				  "the body must be one upstream as a JSON object");
+	/* The file's rules: UTF-8, one object, nothing after it. */
+	sw_diag_init(&d, route ? "route" : "upstream");
+	item = sw_config_tokenize(body, strlen(body), &d);
+	if (!item) {
+		if (asprintf(message, "the body must be one %s as a JSON object: %s",
+			     route ? "route" : "upstream",
+			     sw_diag_first_error(&d) ? sw_diag_first_error(&d) : "invalid") < 0)
+			*message = NULL;
+		sw_diag_deinit(&d);
 		return 400;
 	}
+	sw_diag_deinit(&d);
 	at = find_entry(arr, item, route);
 	if (at >= 0)
 		json_object_array_put_idx(arr, (size_t)at, item);

@@ -91,6 +91,8 @@ struct table {
 				.names = nm, .def = d }
 #define STRF(t, k, m, d, fl) { .key = k, .type = t, .flags = fl, .off = AT(m, char *), .defs = d }
 #define STR(k, m, d, fl) STRF(T_STR, k, m, d, fl)
+/* A name the admin API addresses in a URL: short enough for any limits.max_header_bytes. */
+#define NAME(k, m) { .key = k, .type = T_STR, .off = AT(m, char *), .max = SW_CONFIG_NAME_MAX }
 #define TARGET(k, m, nm, d, fl) { .key = k, .type = T_TARGET, .flags = fl, .off = AT(m, char *), \
 				  .names = nm, .defs = d }
 #define STRV(k, m, n, fl) { .key = k, .type = T_STRV, .flags = fl, .off = AT(m, char **), \
@@ -267,7 +269,7 @@ static const struct table pool_table = TABLE(pool_fields, S, NONE, NULL, NULL);
 
 #define S struct sw_upstream_cfg
 static const struct field upstream_fields[] = {
-	STR("name", name, NULL, 0),
+	NAME("name", name),
 	ARR("servers", servers, servers_count, upstream_server_table, 0),
 	ENUM("load_balancer", load_balancer, lb_names, SW_LB_ROUND_ROBIN, 0),
 	OBJ("health_check", health_check, health_table, 0),
@@ -304,7 +306,7 @@ static const struct field retry_fields[] = {
 static const struct table retry_table = TABLE(retry_fields, S, NONE, NULL, NULL);
 
 static const struct field route_fields[] = {
-	STR("path_prefix", path_prefix, NULL, 0),
+	NAME("path_prefix", path_prefix),
 	STR("host", host, NULL, 0),
 	STR("upstream", upstream, NULL, 0),
 	STR("rewrite_pattern", rewrite_pattern, NULL, 0),
@@ -327,6 +329,9 @@ static const struct field admin_fields[] = {
 	STRF(T_IP, "address", address, "127.0.0.1", 0),
 	U16("port", port, 1, 65535, 9180, 0),
 	STR("api_key", api_key, NULL, F_SECRET),
+	U32("auth_failures", auth_failures, 1, 1000000, 10, 0),
+	U32("auth_failures_total", auth_failures_total, 1, 1000000, 100, 0),
+	U32("lockout_ms", lockout_ms, 1, MAX_U32, 60000, 0),
 };
 static const struct table admin_table = TABLE(admin_fields, S, NONE, NULL, NULL);
 #undef S
@@ -688,6 +693,10 @@ static void parse_string(struct parser *p, const struct field *f, void *st, json
 		return;
 	}
 	const char *s = get_string(p, v);
+	if (s && f->max && strlen(s) > (size_t)f->max) {
+		perr(p, "must be at most %" PRId64 " bytes", f->max);
+		return;
+	}
 	if (s && check_string(p, f, s)) {
 		free(*dst);
 		*dst = sw_strdup(s);
@@ -1045,12 +1054,19 @@ static size_t open_comment(const char *text, size_t len)
 	return start;
 }
 
-static json_object *tokenize(const char *text, size_t len, struct sw_diag *d)
+json_object *sw_config_tokenize(const char *text, size_t len, struct sw_diag *d)
 {
 	struct json_tokener *tok = json_tokener_new();
 
 	if (!tok)
 		abort();        /* json-c's allocation failed: as fatal as sw_malloc's */
+	if (len >= INT_MAX) {
+		json_tokener_free(tok);
+		sw_diag_error(d, NULL, "too large");
+		return NULL;
+	}
+	/* Strings reach JSON answers and files: bytes that are not UTF-8 would make them invalid. */
+	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
 	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error err = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
@@ -1108,10 +1124,7 @@ int sw_config_parse_partial(struct sw_config *cfg, const char *text, size_t len,
 	json_object *root = NULL;
 
 	sw_config_init(cfg);
-	if (len >= INT_MAX)
-		sw_diag_error(d, NULL, "too large");
-	else
-		root = tokenize(text, len, d);
+	root = sw_config_tokenize(text, len, d);
 	*usable = root != NULL;
 	if (!root) {
 		sw_config_deinit(cfg);

@@ -192,6 +192,9 @@ struct sw_admin_cfg {
 	char *address;                /* "127.0.0.1" */
 	uint16_t port;                /* 9180 */
 	char *api_key;                /* required when enabled */
+	uint32_t auth_failures;       /* 10 wrong keys from one address within lockout_ms, */
+	uint32_t auth_failures_total; /* or 100 from all, lock out that address (all) ... */
+	uint32_t lockout_ms;          /* ... for 60000 ms: 429 without looking at the key */
 };
 
 enum sw_log_level { SW_LOG_ERROR, SW_LOG_WARN, SW_LOG_INFO, SW_LOG_DEBUG };
@@ -249,6 +252,21 @@ void sw_config_deinit(struct sw_config *cfg);
  */
 int sw_config_parse(struct sw_config *cfg, const char *text, size_t len,
 		    struct sw_diag *diag);
+/*
+ * The longest routes[].path_prefix and upstreams[].name, in bytes.  DELETE
+ * /v1/routes/NAME carries one URL-encoded (up to 3 bytes a byte), which
+ * must fit the smallest limits.max_header_bytes (1024) with its headers.
+ */
+#define SW_CONFIG_NAME_MAX 256
+
+/*
+ * The loader's JSON rules for any text (the admin API's bodies use them):
+ * valid UTF-8, one value and nothing after it but whitespace and comments,
+ * an object at the top.  Errors name line and column.  NULL on error, else
+ * a json-c object the caller puts.
+ */
+struct json_object *sw_config_tokenize(const char *text, size_t len, struct sw_diag *diag);
+
 /*
  * As sw_config_parse, but when the text is JSON (*usable set) cfg is kept
  * even with errors: what parsed, defaults elsewhere.  `-t` goes on to check

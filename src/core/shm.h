@@ -25,6 +25,8 @@ struct sw_slot_stats {
 	uint64_t connections_open;      /* gauge: add 1 on open, sub 1 on close */
 	uint64_t h2_floods;             /* HTTP/2 connections ended for flooding */
 	uint64_t admin_auth_failures;   /* admin API requests without a valid key */
+	uint64_t admin_auth_lockouts;   /* lockouts begun (an address, or every address) */
+	uint64_t admin_auth_locked;     /* requests answered 429 while locked out */
 	uint64_t requests[SW_PROTO_COUNT][6]; /* by status class 1xx..5xx, [0] unused */
 	uint64_t bytes_in, bytes_out;
 	/*
@@ -126,6 +128,35 @@ struct sw_shm_head {
 	struct sw_ticket_keys tickets;
 };
 
+/*
+ * Wrong admin keys per client address (and one entry for every address),
+ * shared so a guesser has one budget whichever worker its connections
+ * land on.  Same probing and spin locks as the rate-limit table.
+ */
+#define SW_AUTH_SLOTS 256
+#define SW_AUTH_PROBE 8
+struct sw_auth_slot {
+	uint32_t lock;
+	uint32_t failures;              /* in the window that began at window_ms */
+	uint32_t used;
+	uint32_t pad;
+	uint8_t addr[16];               /* IPv6, or IPv4 mapped into it */
+	uint64_t window_ms;             /* CLOCK_MONOTONIC, the same in every process */
+	uint64_t locked_until_ms;
+};
+
+/* A spin lock in shared memory, held for a few loads and stores. */
+static inline void sw_spin_lock(uint32_t *l)
+{
+	while (__atomic_test_and_set(l, __ATOMIC_ACQUIRE))
+		;
+}
+
+static inline void sw_spin_unlock(uint32_t *l)
+{
+	__atomic_clear(l, __ATOMIC_RELEASE);
+}
+
 struct sw_shm {
 	struct sw_shm_head head;
 	uint64_t started_at;            /* realtime seconds */
@@ -138,6 +169,8 @@ struct sw_shm {
 	struct sw_slot_stats slots[SW_MAX_SLOTS];
 	struct sw_rate_slot rate[SW_RATE_SLOTS];
 	struct sw_health_slot health[SW_HEALTH_SLOTS];
+	struct sw_auth_slot auth_all;   /* failures from every address together */
+	struct sw_auth_slot auth[SW_AUTH_SLOTS];
 };
 
 /* Records the last reload's outcome (printf-style) for /v1/status and sd_notify. */

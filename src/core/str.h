@@ -17,4 +17,9 @@ struct sw_str {
 bool sw_str_eq(struct sw_str s, const char *lit);
 bool sw_str_ieq(struct sw_str s, const char *lit);
 
+/* Length of the valid UTF-8 sequence at s (n > 0 bytes), or 0 (RFC 3629: no overlongs, surrogates). */
+size_t sw_utf8_len(const unsigned char *s, size_t n);
+/* Whether all n bytes at s are UTF-8 (ASCII included). */
+bool sw_utf8_valid(const char *s, size_t n);
+
 #endif

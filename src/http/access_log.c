@@ -312,31 +312,6 @@ static void put_clf(struct line *l, struct sw_str s, size_t budget)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 (RFC 3629: no overlongs, surrogates). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t need;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	need = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (n < need || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < need; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return need;
-}
-
 static const char *json_short_escape(unsigned char c)
 {
 	switch (c) {
@@ -363,7 +338,7 @@ static size_t put_json_unit(struct line *l, size_t limit, const unsigned char *s
 		return put_hex(l, limit, "\\u00", s[0]) ? 1 : 0;
 	if (s[0] < 0x80)
 		return put_unit(l, limit, (const char *)s, 1) ? 1 : 0;
-	if ((u = utf8_len(s, n)) > 0)
+	if ((u = sw_utf8_len(s, n)) > 0)
 		return put_unit(l, limit, (const char *)s, u) ? u : 0;
 	/* Not UTF-8: keep the byte visible as the code point of the same value. */
 	return put_hex(l, limit, "\\u00", s[0]) ? 1 : 0;

@@ -66,7 +66,7 @@ struct snap {
 	uint64_t hist[SW_PROTO_COUNT][SW_DURATION_BUCKETS];
 	uint64_t sum_ms[SW_PROTO_COUNT];
 	int64_t open;
-	uint64_t accepted, h2_floods, admin_auth_failures;
+	uint64_t accepted, h2_floods, admin_auth_failures, admin_auth_lockouts, admin_auth_locked;
 	uint64_t started_at, generation, reloads, reload_failures, restarts, workers;
 	uint64_t now;
 	unsigned nslots;
@@ -98,6 +98,8 @@ static void add_slot(struct snap *s, const struct sw_slot_stats *st)
 	s->accepted += sw_stat_get(&st->connections_accepted);
 	s->h2_floods += sw_stat_get(&st->h2_floods);
 	s->admin_auth_failures += sw_stat_get(&st->admin_auth_failures);
+	s->admin_auth_lockouts += sw_stat_get(&st->admin_auth_lockouts);
+	s->admin_auth_locked += sw_stat_get(&st->admin_auth_locked);
 }
 
 /*
@@ -230,6 +232,12 @@ static void emit_connections(struct out *o, const struct snap *s)
 	family(o, "swerver_admin_auth_failures_total", "counter",
 	       "Admin API requests refused for a missing or wrong key.");
 	put_u(o, "swerver_admin_auth_failures_total", s->admin_auth_failures);
+	family(o, "swerver_admin_auth_lockouts_total", "counter",
+	       "Admin API lockouts begun after too many wrong keys (an address, or all).");
+	put_u(o, "swerver_admin_auth_lockouts_total", s->admin_auth_lockouts);
+	family(o, "swerver_admin_auth_locked_total", "counter",
+	       "Admin API requests answered 429 during a lockout, their key unchecked.");
+	put_u(o, "swerver_admin_auth_locked_total", s->admin_auth_locked);
 }
 
 static void emit_daemon(struct out *o, const struct snap *s)

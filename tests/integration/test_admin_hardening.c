@@ -1,0 +1,364 @@
+/* test_admin_hardening.c - issue #19: admin bodies held to the loader's rules, key guessing locked out, the key at rest.  Client: curl. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "core/module.h"
+#include "harness.h"
+
+#define KEY "it-admin-key-0123456789"   /* >= 16 characters */
+
+static bool have_proxy(void)
+{
+	if (!sw_module_find("proxy")) {
+		fprintf(stderr, "note: built without the proxy; skipping\n");
+		return false;
+	}
+	return true;
+}
+
+static int admin_port;
+
+/* A config: one listener, the admin API on aport with `admin_extra`, an upstream "be", and `extra`. */
+static void write_config(const char *path, const char *backend, int port, int aport,
+			 const char *admin_extra, const char *extra)
+{
+	it_write_filef(path,
+		"{\"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": %d}],\n"
+		"  \"workers\": 2, \"io_backend\": \"%s\"},\n"
+		" \"timeouts\": {\"drain_ms\": 1000},\n"
+		" \"admin\": {\"enabled\": true, \"port\": %d%s},\n"
+		" \"upstreams\": [{\"name\": \"be\", \"servers\": [{\"address\": \"127.0.0.1\", \"port\": 9}]}]%s}\n",
+		port, backend, aport, admin_extra, extra ? extra : "");
+}
+
+static struct it_proc *start(const char *cfg, int port, int aport, const char *const *env)
+{
+	struct it_proc *p = it_start(cfg, env);
+	char line[96];
+	int st;
+
+	admin_port = aport;
+	snprintf(line, sizeof(line), "admin API listening on 127.0.0.1:%d", aport);
+	IT_ASSERT(it_wait_log(p, 0, line, IT_WAIT_MS), "no \"%s\" line (swerver: %s)", line,
+		  it_code_str(it_poll_exit(p)));
+	st = it_wait_ready(p, "127.0.0.1", port, IT_WAIT_MS);
+	IT_ASSERT(st == 200, "GET /.ready gave %d", st);
+	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "no \"ready:\" line");
+	return p;
+}
+
+/*
+ * One curl request to the admin API with `key` (NULL: none); the body
+ * from the file body_file (NULL: none).  Returns the status; the answer's
+ * body is left in <tmpdir>/answer.
+ */
+static const char *source_addr = "127.0.0.1";   /* curl --interface */
+
+static int curl_admin(const char *method, const char *path, const char *key, const char *body_file)
+{
+	char answer[IT_PATH_MAX], hdr[128] = "", data[IT_PATH_MAX + 16] = "", *out;
+	int st, code;
+
+	it_path(answer, "answer");
+	if (key)
+		snprintf(hdr, sizeof(hdr), "-H 'X-API-Key: %s'", key);
+	if (body_file)
+		snprintf(data, sizeof(data), "--data-binary @%s", body_file);
+	out = it_run(&st, "curl -sS --interface %s -o %s -w '%%{http_code}' -X %s %s %s "
+		     "'http://127.0.0.1:%d%s'", source_addr, answer, method, hdr, data, admin_port,
+		     path);
+	IT_ASSERT(st == 0, "curl %s %s failed: %s", method, path, out);
+	code = atoi(out);
+	free(out);
+	return code;
+}
+
+/* The last answer, malloc'ed. */
+static char *answer(void)
+{
+	char path[IT_PATH_MAX];
+
+	it_path(path, "answer");
+	return it_read_file(path);
+}
+
+/* Whether the last answer is JSON to Python's json module (strict UTF-8, one value). */
+static bool answer_is_strict_json(void)
+{
+	char path[IT_PATH_MAX], *out;
+	int st;
+
+	it_path(path, "answer");
+	out = it_run(&st, "python3 -c 'import json, sys; "
+		     "json.loads(sys.stdin.buffer.read().decode(\"utf-8\"))' < %s 2>&1", path);
+	free(out);
+	return st == 0;
+}
+
+/* Writes len bytes to <tmpdir>/body; returns its path in out. */
+static void body_file(char out[IT_PATH_MAX], const char *bytes, size_t len)
+{
+	FILE *f;
+
+	it_path(out, "body");
+	f = fopen(out, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(bytes, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* POSTs bytes to /v1/routes; returns the status. */
+static int post_route(const char *bytes, size_t len)
+{
+	char file[IT_PATH_MAX];
+
+	body_file(file, bytes, len);
+	return curl_admin("POST", "/v1/routes", KEY, file);
+}
+
+static void assert_refused(int st, const char *what, const char *needle)
+{
+	char *a = answer();
+
+	IT_ASSERT(st == 400, "%s: %d, want 400: %s", what, st, a);
+	IT_ASSERT(strstr(a, needle), "%s: the error does not say \"%s\": %s", what, needle, a);
+	IT_ASSERT(answer_is_strict_json(), "%s: the answer is not strict JSON: %s", what, a);
+	free(a);
+}
+
+/* GET /v1/routes answers 200 with strict JSON. */
+static void assert_routes_strict(const char *after)
+{
+	int st = curl_admin("GET", "/v1/routes", KEY, NULL);
+	char *a = answer();
+
+	IT_ASSERT(st == 200 && answer_is_strict_json(), "GET /v1/routes after %s: %d, not strict "
+		  "JSON: %s", after, st, a);
+	free(a);
+}
+
+/* ---- item 4: admin bodies follow the loader's rules ---- */
+
+START_TEST(admin_body_rules)
+{
+	static const char bad_utf8[] = "{\"path_prefix\": \"/\xff\xfe/\", \"upstream\": \"be\"}";
+	static const char trailing[] = "{\"path_prefix\": \"/t/\", \"upstream\": \"be\"} xyz";
+	static const char with_nul[] = "{\"path_prefix\": \"/n/\", \"upstream\": \"be\"}\0 xyz";
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX], *big, url[1024];
+	size_t n;
+	int ports[2], st;
+
+	if (!backend || !have_proxy())
+		return;
+	it_free_ports(ports, 2);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\"", NULL);
+	start(cfg, ports[0], ports[1], NULL);
+
+	assert_refused(post_route(bad_utf8, sizeof(bad_utf8) - 1), "a prefix that is not UTF-8",
+		       "utf-8");
+	assert_routes_strict("a prefix that is not UTF-8");
+	assert_refused(post_route(trailing, sizeof(trailing) - 1), "data after the object",
+		       "after the top-level value");
+	assert_refused(post_route(with_nul, sizeof(with_nul) - 1), "a NUL after the object", "NUL");
+
+	/* A prefix over 256 bytes is refused; one of 256 (two-byte characters) can be deleted. */
+	big = malloc(100 * 1024 + 64);
+	n = (size_t)sprintf(big, "{\"path_prefix\": \"/");
+	memset(big + n, 'a', 100 * 1024);
+	n += 100 * 1024;
+	n += (size_t)sprintf(big + n, "\", \"upstream\": \"be\"}");
+	assert_refused(post_route(big, n), "a 100 KB prefix", "path_prefix: must be at most 256 bytes");
+	n = (size_t)sprintf(big, "{\"path_prefix\": \"/");
+	for (int i = 0; i < 127; i++)
+		n += (size_t)sprintf(big + n, "\xc3\xa9");   /* é */
+	n += (size_t)sprintf(big + n, "b\", \"upstream\": \"be\"}");
+	st = post_route(big, n);
+	IT_ASSERT(st == 200, "a 256-byte prefix: %d, want 200", st);
+	n = (size_t)sprintf(url, "/v1/routes/%%2F");
+	for (int i = 0; i < 127; i++)
+		n += (size_t)sprintf(url + n, "%%C3%%A9");
+	sprintf(url + n, "b");
+	st = curl_admin("DELETE", url, KEY, NULL);
+	IT_ASSERT(st == 200, "DELETE of the 256-byte prefix (%zu-byte URL): %d, want 200",
+		  strlen(url), st);
+	free(big);
+
+	/* A name that is not UTF-8 is refused, in an answer that stays JSON. */
+	assert_refused(curl_admin("DELETE", "/v1/routes/%2F%FF%FE", KEY, NULL),
+		       "DELETE of a name that is not UTF-8", "UTF-8");
+	assert_routes_strict("every refusal");
+}
+END_TEST
+
+/* The loader refuses the same text in the file, naming line and column. */
+START_TEST(config_file_utf8)
+{
+	const char *args[4] = { "-t", "-c", NULL, NULL };
+	char cfg[IT_PATH_MAX];
+	struct it_proc *p;
+	int code;
+
+	it_path(cfg, "swerver.json");
+	it_write_file(cfg, "{\"server\": {\"static_root\": \"/srv/\xff\"}}\n");
+	args[2] = cfg;
+	p = it_spawn(args, NULL);
+	code = it_wait_exit(p, IT_WAIT_MS);
+	IT_ASSERT(code == 78, "-t on a file that is not UTF-8: %s, want exit 78", it_code_str(code));
+	IT_ASSERT(it_log_has(p, ":1:") && it_log_has(p, "utf-8"), "-t does not name the place of "
+		  "the bad byte");
+}
+END_TEST
+
+/* ---- item 5: key guessing is locked out ---- */
+
+#define WRONG "it-wrong-key-0123456789"
+
+/* A metric's value from the main listener's /metrics, -1 when absent. */
+static long long metric(int port, const char *name)
+{
+	char *out = it_run(NULL, "curl -sS 'http://127.0.0.1:%d/metrics'", port), *at;
+	size_t n = strlen(name);
+	long long v = -1;
+
+	for (at = out; (at = strstr(at, name)); at += n)
+		if ((at == out || at[-1] == '\n') && at[n] == ' ') {
+			v = atoll(at + n + 1);
+			break;
+		}
+	free(out);
+	return v;
+}
+
+static int count_in_log(struct it_proc *p, const char *needle)
+{
+	char *log = it_log(p);
+	int n = 0;
+
+	for (const char *at = log; (at = strstr(at, needle)); at++)
+		n++;
+	free(log);
+	return n;
+}
+
+/*
+ * After auth_failures wrong keys from one address, that address gets 429
+ * (with Retry-After) even with the right key, which is not looked at;
+ * another address is still served.  Logged once, counted in /metrics.
+ */
+START_TEST(admin_key_lockout)
+{
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX], *a;
+	int ports[2], st;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	it_free_ports(ports, 2);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\", "
+		     "\"auth_failures\": 3, \"lockout_ms\": 600000", NULL);
+	p = start(cfg, ports[0], ports[1], NULL);
+
+	source_addr = "127.0.0.1";
+	for (int i = 0; i < 3; i++) {
+		st = curl_admin("GET", "/v1/status", WRONG, NULL);
+		IT_ASSERT(st == 401, "wrong key %d: %d, want 401", i + 1, st);
+	}
+	for (int i = 0; i < 3; i++) {
+		st = curl_admin("GET", "/v1/status", KEY, NULL);
+		a = answer();
+		IT_ASSERT(st == 429, "the right key after 3 wrong ones: %d, want 429: %s", st, a);
+		IT_ASSERT(answer_is_strict_json() && strstr(a, "locked out"), "429 body: %s", a);
+		free(a);
+	}
+	a = it_run(NULL, "curl -sS -D - -o /dev/null -H 'X-API-Key: %s' "
+		   "'http://127.0.0.1:%d/v1/status'", KEY, ports[1]);
+	IT_ASSERT(strcasestr(a, "\nRetry-After: "), "429 without Retry-After:\n%s", a);
+	free(a);
+	st = curl_admin("GET", "/v1/status", WRONG, NULL);
+	IT_ASSERT(st == 429, "a wrong key while locked out: %d, want 429", st);
+
+	source_addr = "127.0.0.2";
+	st = curl_admin("GET", "/v1/status", KEY, NULL);
+	IT_ASSERT(st == 200, "another address with the right key: %d, want 200", st);
+	source_addr = "127.0.0.1";
+
+	IT_ASSERT(count_in_log(p, "wrong keys from 127.0.0.1") == 1, "the lockout is not logged "
+		  "exactly once");
+	IT_ASSERT(metric(ports[0], "swerver_admin_auth_failures_total") == 3,
+		  "swerver_admin_auth_failures_total is not 3: keys were checked during the lockout");
+	IT_ASSERT(metric(ports[0], "swerver_admin_auth_lockouts_total") == 1,
+		  "swerver_admin_auth_lockouts_total is not 1");
+	IT_ASSERT(metric(ports[0], "swerver_admin_auth_locked_total") == 5,
+		  "swerver_admin_auth_locked_total is %lld, want 5",
+		  metric(ports[0], "swerver_admin_auth_locked_total"));
+}
+END_TEST
+
+/*
+ * auth_failures_total wrong keys from several addresses lock every
+ * address out; the lockout ends after lockout_ms.
+ */
+START_TEST(admin_key_lockout_all)
+{
+	static const char *const addrs[] = { "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4" };
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX], *out;
+	int ports[2], st = 0;
+	int64_t until;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	it_free_ports(ports, 2);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\", "
+		     "\"auth_failures\": 100, \"auth_failures_total\": 4, \"lockout_ms\": 3000",
+		     NULL);
+	p = start(cfg, ports[0], ports[1], NULL);
+	/* Side by side: each 401 waits 500 ms, and the four must fall in one window. */
+	out = it_run(NULL, "for a in %s %s %s %s; do curl -sS --interface $a -o /dev/null "
+		     "-w '%%{http_code} ' -H 'X-API-Key: " WRONG "' 'http://127.0.0.1:%d/v1/status' & "
+		     "done; wait", addrs[0], addrs[1], addrs[2], addrs[3], ports[1]);
+	IT_ASSERT(strcmp(out, "401 401 401 401 ") == 0, "four wrong keys from four addresses: %s, "
+		  "want 401 each", out);
+	free(out);
+	source_addr = "127.0.0.5";
+	st = curl_admin("GET", "/v1/status", KEY, NULL);
+	IT_ASSERT(st == 429, "a fifth address after 4 wrong keys in all: %d, want 429", st);
+	IT_ASSERT(count_in_log(p, "from all addresses") == 1, "the lockout of all is not logged once");
+	/* It ends: the right key is served again. */
+	until = it_now_ms() + 10000;
+	while (st == 429 && it_now_ms() < until) {
+		it_sleep_ms(100);
+		st = curl_admin("GET", "/v1/status", KEY, NULL);
+	}
+	source_addr = "127.0.0.1";
+	IT_ASSERT(st == 200, "after the lockout: %d, want 200", st);
+}
+END_TEST
+
+static Suite *admin_hardening_suite(void)
+{
+	Suite *s = suite_create("admin_hardening");
+	TCase *tc = it_tcase("core");
+
+	tcase_add_loop_test(tc, admin_body_rules, 0, 2);
+	tcase_add_test(tc, config_file_utf8);
+	tcase_add_loop_test(tc, admin_key_lockout, 0, 2);
+	tcase_add_loop_test(tc, admin_key_lockout_all, 0, 2);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return it_run_suite(admin_hardening_suite());
+}
