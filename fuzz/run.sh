@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # fuzz/run.sh [SECONDS] - builds the libFuzzer targets if needed and runs each
 # on a scratch copy of its seed corpus, SECONDS in all (default 60) split
-# evenly between the targets.  Exits non-zero when a target crashes or breaks
-# an invariant; the reproducer is kept (see "artifact" in the output).
+# evenly between the targets that were built (fuzz_h2 needs --enable-http2).
+# Exits non-zero when a target crashes or breaks an invariant; the reproducer
+# is kept (see "artifact" in the output).
 #
 # Environment:
 #   SW_BUILDDIR     configured build tree (default: the source tree); when it
@@ -19,7 +20,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$(cd "${SW_BUILDDIR:-$srcdir}" && pwd)
 fuzz_cc=${FUZZ_CC:-clang}
 out=${SW_FUZZ_OUT:-$PWD/fuzz-artifacts}
-targets=(http1 chunked)
+targets=(http1 chunked h2 admin)
 
 command -v "$fuzz_cc" >/dev/null ||
 	{ echo "fuzz: $fuzz_cc not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
@@ -32,11 +33,13 @@ bindir=$builddir/fuzz
 if [ -f "$builddir/Makefile" ]; then
 	make -s -C "$builddir" fuzz FUZZ_CC="$fuzz_cc" >&2
 else
-	# Unconfigured tree: the parser needs only _GNU_SOURCE from config.h.
-	echo "fuzz: $builddir is not configured; building standalone" >&2
+	# Unconfigured tree: the parsers need only _GNU_SOURCE from config.h; the
+	# targets with more of the daemon (h2, admin) need a configured tree.
+	echo "fuzz: $builddir is not configured; building the parser targets standalone" >&2
 	bindir=$work/bin
 	mkdir -p "$bindir"
 	printf '#define _GNU_SOURCE 1\n#define _FILE_OFFSET_BITS 64\n' > "$bindir/config.h"
+	targets=(http1 chunked)
 	for t in "${targets[@]}"; do
 		"$fuzz_cc" -I"$srcdir/src" -I"$bindir" -g -O1 -fno-omit-frame-pointer \
 			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
@@ -75,7 +78,42 @@ cat > "$work/http.dict" <<'EOF'
 "ffffffffffffffff"
 EOF
 
+# Tokens for the admin API's JSON bodies (the h2 target's input is binary frames).
+cat > "$work/admin.dict" <<'EOF'
+"{"
+"}"
+"[]"
+"\"path_prefix\": "
+"\"upstream\": "
+"\"host\": "
+"\"name\": "
+"\"servers\": "
+"\"address\": "
+"\"port\": "
+"\"unix\": "
+"\"weight\": "
+"\"backup\": true"
+"\"strip_prefix\": "
+"\"health_check\": "
+"\"load_balancer\": "
+"\"app\""
+"\"spare\""
+"\\u0000"
+"null"
+"1e999"
+"-1"
+EOF
+
 # --- run -------------------------------------------------------------------
+built=()
+for t in "${targets[@]}"; do
+	if [ -x "$bindir/fuzz_$t" ]; then
+		built+=("$t")
+	else
+		echo "fuzz: fuzz_$t not built here; skipped" >&2
+	fi
+done
+targets=("${built[@]}")
 per=$(( total / ${#targets[@]} ))
 [ "$per" -ge 1 ] || per=1
 summary=""
@@ -89,9 +127,14 @@ for t in "${targets[@]}"; do
 	seeds=$(find "$corpus" -type f | wc -l)
 	log=$work/$t.log
 	rc=0
+	case $t in
+	h2) dict=() ;;
+	admin) dict=(-dict="$work/admin.dict") ;;
+	*) dict=(-dict="$work/http.dict") ;;
+	esac
 	# shellcheck disable=SC2086
 	"$bin" -max_len=16384 -max_total_time="$per" -timeout=10 -rss_limit_mb=2048 \
-		-print_final_stats=1 -dict="$work/http.dict" \
+		-print_final_stats=1 ${dict[@]+"${dict[@]}"} \
 		-artifact_prefix="$work/art-$t/" ${SW_FUZZ_FLAGS:-} "$corpus" >"$log" 2>&1 || rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	cov=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' "$log" | tail -n 1)
