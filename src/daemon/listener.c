@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/module.h"
 #include "daemon/listener.h"
+#include "daemon/port_claim.h"
 #include "daemon/worker.h"
 
 #define LISTEN_BACKLOG 4096
@@ -81,6 +82,25 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	return -1;
+}
+
+/*
+ * A new group at a fixed port is ours alone (issue #19 item 7): another
+ * process listening there would otherwise share the traffic silently.
+ * Our own sockets may be there (a reload that changes a listener's kind
+ * at the same port); the new sockets then join that group after them, so
+ * a group index is no longer its slot.
+ */
+static int claim(struct sw_listen *l, const struct sockaddr *addr, socklen_t len, int socktype,
+		 const char *name, char *err, size_t err_size)
+{
+	bool own;
+
+	if (sw_port_claim_check(addr, len, socktype, name, &own, err, err_size) != SW_OK)
+		return SW_ERROR;
+	if (own && socktype == SOCK_STREAM)
+		l->unordered = true;
+	return SW_OK;
 }
 
 /* ---- HTTP/3: the UDP group beside the TCP one ---- */
@@ -182,6 +202,9 @@ static int open_udp(struct sw_listen *l, const struct sw_listen_set *set, unsign
 	old = find_udp_group(reuse, l);
 	if (old && keep_udp(l, old, nslots, &from, err, err_size) != SW_OK)
 		return SW_ERROR;
+	if (!old && claim(l, (struct sockaddr *)&l->udp_addr, l->udp_addrlen, SOCK_DGRAM,
+			  l->udp_name, err, err_size) != SW_OK)
+		return SW_ERROR;
 	for (unsigned i = from; i < nslots; i++) {
 		l->udp_fds[i] = bind_udp(l, err, err_size);
 		if (l->udp_fds[i] < 0)
@@ -242,6 +265,7 @@ static int take_over(struct sw_listen *l, const struct sw_listen *old, unsigned 
 	l->addr = old->addr;
 	l->addrlen = old->addrlen;
 	l->port = old->port;
+	l->unordered = old->unordered;
 	memcpy(l->name, old->name, sizeof(l->name));
 	for (unsigned i = 0; i < keep; i++) {
 		l->fds[i] = fcntl(old->fds[i], F_DUPFD_CLOEXEC, 3);
@@ -271,6 +295,9 @@ static int open_one(struct sw_listen *l, const struct sw_listener_cfg *c,
 		if (resolve(l, err, err_size) != SW_OK)
 			return SW_ERROR;
 		set_port(l, c->port);
+		if (c->port && claim(l, (struct sockaddr *)&l->addr, l->addrlen, SOCK_STREAM,
+				     l->name, err, err_size) != SW_OK)
+			return SW_ERROR;
 	}
 	for (unsigned i = from; i < nslots; i++) {
 		l->fds[i] = bind_one(l, err, err_size);

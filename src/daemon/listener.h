@@ -24,6 +24,12 @@ struct sw_listen {
 	int fds[SW_MAX_SLOTS];           /* -1 where closed */
 	unsigned nslots;
 	/*
+	 * The group had sockets of ours before fds[0] joined it, so a socket's
+	 * index in the kernel's group may differ from its slot: TCP steering
+	 * (steer_tcp.c) leaves such a group alone.
+	 */
+	bool unordered;
+	/*
 	 * HTTP/3 (cfg.quic_enabled): the same per-slot SO_REUSEPORT group of
 	 * UDP sockets, kept in slot order for the whole listener's life so the
 	 * QUIC unit's steering program (slot in the connection ID = index in
