@@ -89,6 +89,8 @@ json_object *sw_admin_status(const struct sw_exchange *x)
 	json_object_object_add(doc, "reload_failures", u64(sw_stat_get(&shm->reload_failures)));
 	json_object_object_add(doc, "last_reload", json_object_new_string(shm->last_reload));
 	json_object_object_add(doc, "worker_restarts", u64(sw_stat_get(&shm->worker_restarts)));
+	json_object_object_add(doc, "worker_stalls", u64(sw_stat_get(&shm->worker_stalls)));
+	json_object_object_add(doc, "workers_stalled", u64(sw_stat_get(&shm->workers_stalled)));
 	json_object_object_add(doc, "answered_by_worker", json_object_new_int((int)w->slot));
 	json_object_object_add(doc, "workers", workers(shm));
 	json_object_object_add(doc, "listeners", listeners(w));

@@ -164,9 +164,14 @@ struct sw_shm {
 	uint64_t reloads;               /* successful */
 	uint64_t reload_failures;
 	uint64_t worker_restarts;
+	uint64_t worker_stalls;         /* workers found without a heartbeat */
+	uint64_t stall_replacements;    /* of those, replaced after timeouts.stall_ms */
+	uint64_t workers_stalled;       /* gauge: slots kept out of the TCP steering now */
 	uint64_t workers;               /* slots in use */
 	char last_reload[160];          /* the outcome of the last reload, for status */
 	struct sw_slot_stats slots[SW_MAX_SLOTS];
+	/* CLOCK_MONOTONIC ms of each worker's last beat, [slot][generation % 4] (heartbeat.c) */
+	uint64_t heartbeat[SW_MAX_SLOTS][4];
 	struct sw_rate_slot rate[SW_RATE_SLOTS];
 	struct sw_health_slot health[SW_HEALTH_SLOTS];
 	struct sw_auth_slot auth_all;   /* failures from every address together */

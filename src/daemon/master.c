@@ -14,10 +14,12 @@
 #include "core/version.h"
 #include "daemon/control.h"
 #include "daemon/cpu.h"
+#include "daemon/heartbeat.h"
 #include "daemon/listener.h"
 #include "daemon/master.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
+#include "daemon/steer_tcp.h"
 #include "daemon/upgrade.h"
 #include "daemon/worker.h"
 #include "event/loop.h"
@@ -42,6 +44,7 @@ struct wproc {
 	bool ready;
 	bool draining;
 	bool abandoned;            /* of a generation given up before it was ready */
+	bool replaced;             /* killed for stalling (heartbeat.c); its successor is due */
 	uint64_t started_ms;
 	uint64_t kill_at;          /* abandoned: SIGKILL then if still alive; 0 = none */
 };
@@ -86,6 +89,8 @@ struct master {
 	struct sw_timer run_timer;
 	struct sw_timer watchdog;
 	struct sw_timer ticket_timer;
+	struct sw_timer stall_timer;   /* looks at the workers' heartbeats */
+	struct sw_stall_watch stall;
 	uint64_t watchdog_ms;
 };
 
@@ -1014,6 +1019,39 @@ static void on_ticket_rotation(struct sw_timer *t)
 	sw_timer_add(m->loop, &m->ticket_timer, SW_TICKET_ROTATION_MS);
 }
 
+/*
+ * A worker whose loop stopped turning (SIGSTOP, a livelock) would keep the
+ * connections the kernel hashes to its socket waiting: the TCP steering
+ * sends new ones to the others, and after timeouts.stall_ms it is killed;
+ * the master's copy of its sockets keeps their queues for the successor.
+ */
+static void on_stall_tick(struct sw_timer *t)
+{
+	struct master *m = t->data;
+	uint64_t now = sw_loop_now(m->loop);
+	bool changed = m->stall.steered_gen != m->gen;
+
+	for (struct wproc *p = m->procs; p && !m->stopping; p = p->next) {
+		enum sw_stall_verdict v;
+
+		if (p->gen != m->gen || !p->ready || p->draining || p->replaced)
+			continue;
+		v = sw_stall_judge(&m->stall, m->shm, p->slot, p->gen, p->pid, now,
+				   m->cfg.timeouts.stall_ms);
+		changed = changed || v == SW_STALL_BEGUN || v == SW_STALL_OVER;
+		if (v == SW_STALL_REPLACE) {
+			p->replaced = true;
+			kill(p->pid, SIGKILL);
+		}
+	}
+	if (changed) {
+		sw_stall_forget_from(&m->stall, m->shm, m->nslots);
+		sw_steer_tcp_apply(&m->ls, m->nslots, m->stall.stalled);
+		m->stall.steered_gen = m->gen;
+	}
+	sw_timer_add(m->loop, &m->stall_timer, SW_HEARTBEAT_MS);
+}
+
 static void init_timers(struct master *m)
 {
 	uint64_t wd = sw_notify_watchdog_usec();
@@ -1030,6 +1068,8 @@ static void init_timers(struct master *m)
 	sw_timer_init(&m->watchdog, on_watchdog, m);
 	sw_timer_init(&m->ticket_timer, on_ticket_rotation, m);
 	sw_timer_add(m->loop, &m->ticket_timer, SW_TICKET_ROTATION_MS);
+	sw_timer_init(&m->stall_timer, on_stall_tick, m);
+	sw_timer_add(m->loop, &m->stall_timer, SW_HEARTBEAT_MS);
 	if (m->cli->run_for_ms > 0)
 		sw_timer_add(m->loop, &m->run_timer, (uint64_t)m->cli->run_for_ms);
 	if (wd) {

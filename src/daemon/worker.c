@@ -12,6 +12,7 @@
 #include "daemon/cli.h"
 #include "daemon/control.h"
 #include "daemon/cpu.h"
+#include "daemon/heartbeat.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
 #include "core/module.h"
@@ -617,6 +618,7 @@ int sw_worker_run(const struct sw_worker_params *p)
 	sw_info("serving on the %s backend%s", sw_loop_backend_name(w.loop),
 		p->cpu >= 0 ? "" : " (not pinned)");
 	if (w.ctl_fd >= 0) {
+		sw_heartbeat_start(&w);
 		sw_ctl_send(w.ctl_fd, SW_CTL_READY, NULL, 0);
 	} else {
 		sw_notify("READY=1\nSTATUS=serving; single process");

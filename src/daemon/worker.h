@@ -55,6 +55,7 @@ struct sw_worker {
 	bool stopping;                /* connections aborted: exit once their handles closed */
 	struct sw_timer run_timer;    /* --run-for-ms in single-process mode */
 	struct sw_timer ticket_timer; /* key rotation in single-process mode */
+	struct sw_timer beat_timer;   /* heartbeat for the master (heartbeat.c) */
 	void **retired_tls;           /* TLS contexts replaced by a single-process reload */
 	size_t retired_tls_count;
 	const struct sw_cli *cli;     /* single-process mode reloads itself */

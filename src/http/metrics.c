@@ -68,6 +68,7 @@ struct snap {
 	int64_t open;
 	uint64_t accepted, h2_floods, admin_auth_failures, admin_auth_lockouts, admin_auth_locked;
 	uint64_t started_at, generation, reloads, reload_failures, restarts, workers;
+	uint64_t stalls, stall_replacements, stalled;
 	uint64_t now;
 	unsigned nslots;
 	struct slot_snap slots[SW_MAX_SLOTS];
@@ -128,6 +129,9 @@ static void take_snapshot(struct snap *s, const struct sw_shm *shm)
 	s->reloads = sw_stat_get(&shm->reloads);
 	s->reload_failures = sw_stat_get(&shm->reload_failures);
 	s->restarts = sw_stat_get(&shm->worker_restarts);
+	s->stalls = sw_stat_get(&shm->worker_stalls);
+	s->stall_replacements = sw_stat_get(&shm->stall_replacements);
+	s->stalled = sw_stat_get(&shm->workers_stalled);
 	s->workers = sw_stat_get(&shm->workers);
 	s->now = (uint64_t)time(NULL);
 }
@@ -245,6 +249,15 @@ static void emit_daemon(struct out *o, const struct snap *s)
 	family(o, "swerver_worker_restarts_total", "counter",
 	       "Workers restarted after they died.");
 	put_u(o, "swerver_worker_restarts_total", s->restarts);
+	family(o, "swerver_worker_stalls_total", "counter",
+	       "Workers found without a heartbeat for 1 s (new TCP connections steered around them).");
+	put_u(o, "swerver_worker_stalls_total", s->stalls);
+	family(o, "swerver_worker_stall_replacements_total", "counter",
+	       "Stalled workers killed and replaced after timeouts.stall_ms.");
+	put_u(o, "swerver_worker_stall_replacements_total", s->stall_replacements);
+	family(o, "swerver_workers_stalled", "gauge",
+	       "Worker slots kept out of the TCP steering now for a missed heartbeat.");
+	put_u(o, "swerver_workers_stalled", s->stalled);
 	family(o, "swerver_reloads_total", "counter", "Configuration reloads applied.");
 	put_u(o, "swerver_reloads_total", s->reloads);
 	family(o, "swerver_reload_failures_total", "counter",

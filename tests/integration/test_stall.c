@@ -1,0 +1,135 @@
+/* test_stall.c - a stopped worker: new connections go to the others, /.ready answers, and after timeouts.stall_ms it is replaced. */
+#include <config.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "harness.h"
+
+#define PROBES 20
+
+static struct it_proc *start_two(const char *backend, unsigned stall_ms, int *port)
+{
+	char cfg[IT_PATH_MAX];
+
+	it_path(cfg, "swerver.json");
+	it_write_filef(cfg,
+		"{ \"server\": { \"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 0}],\n"
+		"  \"workers\": 2, \"io_backend\": \"%s\" },\n"
+		"  \"timeouts\": {\"drain_ms\": 1000, \"stall_ms\": %u} }\n", backend, stall_ms);
+	return it_start_ready(cfg, "127.0.0.1", port);
+}
+
+/* The value of one metric line "NAME VALUE" from /metrics (curl), -1 if absent. */
+static long metric(int port, const char *name)
+{
+	int status;
+	char *out = it_run(&status, "curl -s --max-time 10 http://127.0.0.1:%d/metrics", port);
+	char needle[128];
+	const char *at;
+	long v = -1;
+
+	snprintf(needle, sizeof(needle), "\n%s ", name);
+	at = strstr(out, needle);
+	if (at)
+		v = strtol(at + strlen(needle), NULL, 10);
+	free(out);
+	return v;
+}
+
+static void probes_answer(int port, const char *when)
+{
+	for (int i = 0; i < PROBES; i++) {
+		int st = it_http_get("127.0.0.1", port, "/.ready", IT_WAIT_MS);
+		IT_ASSERT(st == 200, "%s: /.ready probe %d of %d got %d", when, i + 1, PROBES, st);
+	}
+}
+
+/*
+ * Issue #19 item 8.  A connection the kernel queued on the stopped worker's
+ * socket could only be answered by its successor, which starts after the
+ * "replacing it" line: so twenty probes answered while that line is still
+ * absent all went to the healthy worker.
+ */
+START_TEST(stopped_worker_steered_around_then_replaced)
+{
+	const char *backend = it_backend(_i);
+	char needle[96];
+	pid_t kids[8], stopped;
+	struct it_proc *p;
+	int port, n;
+	size_t from;
+
+	if (!backend)
+		return;
+	p = start_two(backend, 8000, &port);
+	n = it_wait_children(p->pid, 2, kids, 8, IT_WAIT_MS);
+	IT_ASSERT(n == 2, "workers=2 but the master has %d live children", n);
+	stopped = kids[0];
+	from = it_log_size(p);
+	IT_ASSERT(kill(stopped, SIGSTOP) == 0, "SIGSTOP");
+	snprintf(needle, sizeof(needle), "(pid %d) missed its heartbeat", (int)stopped);
+	IT_ASSERT(it_wait_log(p, from, needle, IT_WAIT_MS), "no \"%s\" line", needle);
+	probes_answer(port, "while a worker is stopped");
+	IT_ASSERT(!it_log_has(p, "replacing it"),
+		  "a probe waited for the stopped worker's replacement");
+	IT_ASSERT(!it_pid_gone(stopped), "the stopped worker is gone already");
+	IT_ASSERT(metric(port, "swerver_workers_stalled") == 1, "swerver_workers_stalled is not 1");
+	IT_ASSERT(metric(port, "swerver_worker_stalls_total") >= 1, "no stall counted");
+	/* After stall_ms: killed, and a successor serves its slot. */
+	snprintf(needle, sizeof(needle), "(pid %d) stalled for", (int)stopped);
+	IT_ASSERT(it_wait_log(p, from, needle, 2 * IT_WAIT_MS), "no \"%s\" line", needle);
+	IT_ASSERT(it_wait_gone(&stopped, 1, IT_WAIT_MS), "the stalled worker was not killed");
+	IT_ASSERT(it_wait_log(p, from, "beats again", IT_WAIT_MS), "the successor never beat");
+	n = it_wait_children(p->pid, 2, kids, 8, IT_WAIT_MS);
+	IT_ASSERT(n == 2 && kids[0] != stopped && kids[1] != stopped, "no successor (%d children)", n);
+	IT_ASSERT(metric(port, "swerver_worker_stall_replacements_total") == 1,
+		  "swerver_worker_stall_replacements_total is not 1");
+	IT_ASSERT(metric(port, "swerver_workers_stalled") == 0, "swerver_workers_stalled is not 0");
+	probes_answer(port, "after the replacement");
+}
+END_TEST
+
+/* stall_ms 0: steered around for as long as it is stopped, never killed; back when it resumes. */
+START_TEST(stall_ms_zero_never_replaces)
+{
+	pid_t kids[8], stopped;
+	struct it_proc *p;
+	char needle[96];
+	size_t from;
+	int port;
+
+	p = start_two("epoll", 0, &port);
+	IT_ASSERT(it_wait_children(p->pid, 2, kids, 8, IT_WAIT_MS) == 2, "not 2 workers");
+	stopped = kids[0];
+	from = it_log_size(p);
+	IT_ASSERT(kill(stopped, SIGSTOP) == 0, "SIGSTOP");
+	snprintf(needle, sizeof(needle), "(pid %d) missed its heartbeat", (int)stopped);
+	IT_ASSERT(it_wait_log(p, from, needle, IT_WAIT_MS), "no \"%s\" line", needle);
+	probes_answer(port, "while a worker is stopped");
+	IT_ASSERT(kill(stopped, SIGCONT) == 0, "SIGCONT");
+	snprintf(needle, sizeof(needle), "(pid %d) beats again", (int)stopped);
+	IT_ASSERT(it_wait_log(p, from, needle, IT_WAIT_MS), "no \"%s\" line", needle);
+	IT_ASSERT(!it_log_has(p, "replacing it") && !it_pid_gone(stopped),
+		  "stall_ms 0 replaced the worker");
+	IT_ASSERT(metric(port, "swerver_workers_stalled") == 0, "swerver_workers_stalled is not 0");
+}
+END_TEST
+
+static Suite *stall_suite(void)
+{
+	Suite *s = suite_create("stall");
+	TCase *tc = it_tcase("stall");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, stopped_worker_steered_around_then_replaced, 0, 2);
+	tcase_add_test(tc, stall_ms_zero_never_replaces);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return it_run_suite(stall_suite());
+}
