@@ -221,8 +221,8 @@ int sw_port_claim_check(const struct sockaddr *addr, socklen_t len, int socktype
 			describe(pid, who, sizeof(who));
 		else
 			snprintf(who, sizeof(who), "a process this user cannot see");
-		snprintf(err, err_size, "cannot listen on %s%s: %s already %s there; refusing "
-			 "to share it", tcp ? "" : "udp ", name, who, tcp ? "listens" : "is bound");
+		snprintf(err, err_size, "cannot listen on %s%s: %s: %s %s there", tcp ? "" : "udp ",
+			 name, strerror(EADDRINUSE), who, tcp ? "listens" : "is bound");
 		return SW_ERROR;
 	}
 	*own = true;
