@@ -77,9 +77,12 @@ const struct sw_module *sw_module_find(const char *name)
 	return &any;
 }
 
-void sw_log(enum sw_log_level level, const char *fmt, ...)
+void sw_log_at(const struct sw_log_site *at, enum sw_log_level level, int err,
+	       const char *fmt, ...)
 {
+	(void)at;
 	(void)level;
+	(void)err;
 	(void)fmt;
 }
 

@@ -241,9 +241,12 @@ bool sw_log_enabled(enum sw_log_level level)
 	return false;
 }
 
-void sw_log(enum sw_log_level level, const char *fmt, ...)
+void sw_log_at(const struct sw_log_site *at, enum sw_log_level level, int err,
+	       const char *fmt, ...)
 {
+	(void)at;
 	(void)level;
+	(void)err;
 	(void)fmt;
 }
 
