@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz/run.sh [SECONDS] - builds the libFuzzer targets if needed and runs each
 # on a scratch copy of its seed corpus, SECONDS in all (default 60) split
-# evenly between the targets that were built (fuzz_h2 needs --enable-http2).
+# evenly between the targets that were built (fuzz_h2 needs --enable-http2,
+# fuzz_h3 --enable-http3).
 # Exits non-zero when a target crashes or breaks an invariant; the reproducer
 # is kept (see "artifact" in the output).
 #
@@ -20,7 +21,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$(cd "${SW_BUILDDIR:-$srcdir}" && pwd)
 fuzz_cc=${FUZZ_CC:-clang}
 out=${SW_FUZZ_OUT:-$PWD/fuzz-artifacts}
-targets=(http1 chunked h2 admin)
+targets=(http1 chunked h2 h3 admin)
 
 command -v "$fuzz_cc" >/dev/null ||
 	{ echo "fuzz: $fuzz_cc not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
@@ -34,7 +35,7 @@ if [ -f "$builddir/Makefile" ]; then
 	make -s -C "$builddir" fuzz FUZZ_CC="$fuzz_cc" >&2
 else
 	# Unconfigured tree: the parsers need only _GNU_SOURCE from config.h; the
-	# targets with more of the daemon (h2, admin) need a configured tree.
+	# targets with more of the daemon (h2, h3, admin) need a configured tree.
 	echo "fuzz: $builddir is not configured; building the parser targets standalone" >&2
 	bindir=$work/bin
 	mkdir -p "$bindir"
@@ -78,7 +79,7 @@ cat > "$work/http.dict" <<'EOF'
 "ffffffffffffffff"
 EOF
 
-# Tokens for the admin API's JSON bodies (the h2 target's input is binary frames).
+# Tokens for the admin API's JSON bodies (h2 and h3 take binary frames).
 cat > "$work/admin.dict" <<'EOF'
 "{"
 "}"
@@ -128,7 +129,7 @@ for t in "${targets[@]}"; do
 	log=$work/$t.log
 	rc=0
 	case $t in
-	h2) dict=() ;;
+	h2 | h3) dict=() ;;
 	admin) dict=(-dict="$work/admin.dict") ;;
 	*) dict=(-dict="$work/http.dict") ;;
 	esac
