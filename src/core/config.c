@@ -121,6 +121,7 @@ static const char *const access_target_names[] = { "stderr", "syslog", NULL };
 static void finish_listener(struct parser *p, void *st, json_object *obj);
 static void finish_rate_limit(struct parser *p, void *st, json_object *obj);
 static void finish_root(struct parser *p, void *st, json_object *obj);
+static void finish_admin(struct parser *p, void *st, json_object *obj);
 static void access_log_shorthand(struct parser *p, void *st, json_object *val);
 
 #define S struct sw_listener_cfg
@@ -331,11 +332,14 @@ static const struct field admin_fields[] = {
 	STRF(T_IP, "address", address, "127.0.0.1", 0),
 	U16("port", port, 1, 65535, 9180, 0),
 	STR("api_key", api_key, NULL, F_SECRET),
+	/* Resolved into api_key (finish_admin), which then stays out of the JSON. */
+	STRF(T_PATH, "api_key_file", api_key_file, NULL, F_OMIT_EMPTY),
+	STR("api_key_env", api_key_env, NULL, F_OMIT_EMPTY),
 	U32("auth_failures", auth_failures, 1, 1000000, 10, 0),
 	U32("auth_failures_total", auth_failures_total, 1, 1000000, 100, 0),
 	U32("lockout_ms", lockout_ms, 1, MAX_U32, 60000, 0),
 };
-static const struct table admin_table = TABLE(admin_fields, S, NONE, NULL, NULL);
+static const struct table admin_table = TABLE(admin_fields, S, NONE, finish_admin, NULL);
 #undef S
 
 #define S struct sw_log_cfg
@@ -902,6 +906,12 @@ static void finish_rate_limit(struct parser *p, void *st, json_object *obj)
 		rl->burst_size = rl->requests_per_second >= 1 ? (uint32_t)rl->requests_per_second : 1;
 }
 
+static void finish_admin(struct parser *p, void *st, json_object *obj)
+{
+	(void)obj;
+	sw_config_resolve_admin_key(st, p->d);
+}
+
 /* The listener a config without listeners[] gets; its address is borrowed. */
 static void implicit_listener(const struct sw_config *cfg, struct sw_listener_cfg *l)
 {
@@ -1388,6 +1398,9 @@ char *sw_config_to_json(const struct sw_config *cfg, bool redact)
 	size_t len;
 
 	emit_listeners(cfg, root);
+	/* A key read from a file or the environment is never written out. */
+	if (cfg->admin.api_key_file || cfg->admin.api_key_env)
+		json_object_object_del(json_object_object_get(root, "admin"), "api_key");
 	const char *s = json_object_to_json_string_length(root,
 		JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 		JSON_C_TO_STRING_NOSLASHESCAPE,

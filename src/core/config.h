@@ -192,7 +192,9 @@ struct sw_admin_cfg {
 	bool enabled;                 /* false */
 	char *address;                /* "127.0.0.1" */
 	uint16_t port;                /* 9180 */
-	char *api_key;                /* required when enabled */
+	char *api_key;                /* required when enabled; or read from: */
+	char *api_key_file;           /* a file holding the key (trailing white space dropped) */
+	char *api_key_env;            /* an environment variable holding it */
 	uint32_t auth_failures;       /* 10 wrong keys from one address within lockout_ms, */
 	uint32_t auth_failures_total; /* or 100 from all, lock out that address (all) ... */
 	uint32_t lockout_ms;          /* ... for 60000 ms: 429 without looking at the key */
@@ -285,6 +287,13 @@ int sw_config_load(struct sw_config *cfg, const char *path, struct sw_diag *diag
 /* sw_config_load with sw_config_parse_partial's contract. */
 int sw_config_load_partial(struct sw_config *cfg, const char *path, struct sw_diag *diag,
 			   bool *usable);
+
+/*
+ * Sets admin.api_key from admin.api_key_file or admin.api_key_env (only
+ * one of the three may be given); errors and warnings (a key file every
+ * user may read) go to diag.  The loader calls it for the admin object.
+ */
+void sw_config_resolve_admin_key(struct sw_admin_cfg *admin, struct sw_diag *diag);
 
 /*
  * Reads a whole regular file of at most max bytes, opened non-blocking so

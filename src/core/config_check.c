@@ -359,7 +359,8 @@ static void check_admin(const struct sw_config *cfg, struct sw_diag *d)
 	if (a->enabled && !a->api_key)
 		sw_diag_error(d, "admin.api_key", "required when admin.enabled is true");
 	if (a->api_key && strlen(a->api_key) < 16)
-		sw_diag_error(d, "admin.api_key", "must be at least 16 characters");
+		sw_diag_error(d, a->api_key_file ? "admin.api_key_file" : a->api_key_env ?
+			      "admin.api_key_env" : "admin.api_key", "must be at least 16 characters");
 	if (!ip_ok)
 		sw_diag_error(d, "admin.address", "must be an IPv4 or IPv6 address");
 	if (!a->enabled || !ip_ok)

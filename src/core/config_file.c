@@ -84,19 +84,84 @@ static const char *read_error(int err)
 	return strerror(err);
 }
 
+/* A key in a file any user may read is anyone's key: say so at every load. */
+static void warn_readable_key(const struct sw_config *cfg, const char *path, unsigned mode,
+			      struct sw_diag *d)
+{
+	const struct sw_admin_cfg *a = &cfg->admin;
+
+	if (!a->api_key || a->api_key_file || a->api_key_env || !(mode & S_IROTH))
+		return;
+	sw_diag_warn(d, "admin.api_key", "%s is readable by every user (mode %04o): chmod o-r it, "
+		     "or move the key to admin.api_key_file or admin.api_key_env", path, mode);
+}
+
+#define MAX_KEY 4096
+
+/* The key in a file: one line, trailing white space (the newline) dropped. */
+static char *key_from_file(const char *path, struct sw_diag *d)
+{
+	char *text = NULL, *key = NULL;
+	size_t len = 0;
+	unsigned mode = 0;
+	int err = sw_config_read_file(path, MAX_KEY, &text, &len, &mode);
+
+	if (err) {
+		sw_diag_error(d, "admin.api_key_file", "%s: cannot read: %s", path,
+			      err == EFBIG ? "larger than 4 KiB" : read_error(err));
+		return NULL;
+	}
+	while (len > 0 && strchr(" \t\r\n", text[len - 1]))
+		len--;
+	text[len] = '\0';
+	if (len == 0)
+		sw_diag_error(d, "admin.api_key_file", "%s: holds no key", path);
+	else if (strlen(text) != len || strpbrk(text, "\r\n"))
+		sw_diag_error(d, "admin.api_key_file", "%s: must hold the key alone on one line", path);
+	else
+		key = sw_strdup(text);
+	if (key && (mode & S_IROTH))
+		sw_diag_warn(d, "admin.api_key_file", "%s is readable by every user (mode %04o): "
+			     "chmod o-r it", path, mode);
+	explicit_bzero(text, len);
+	free(text);
+	return key;
+}
+
+void sw_config_resolve_admin_key(struct sw_admin_cfg *a, struct sw_diag *d)
+{
+	const char *env;
+
+	if (!!a->api_key + !!a->api_key_file + !!a->api_key_env > 1) {
+		sw_diag_error(d, "admin", "set only one of api_key, api_key_file and api_key_env");
+		return;
+	}
+	if (a->api_key_file) {
+		a->api_key = key_from_file(a->api_key_file, d);
+	} else if (a->api_key_env) {
+		env = getenv(a->api_key_env);
+		if (env && *env)
+			a->api_key = sw_strdup(env);
+		else
+			sw_diag_error(d, "admin.api_key_env", "the environment variable %s is %s",
+				      a->api_key_env, env ? "empty" : "not set");
+	}
+}
+
 int sw_config_load_partial(struct sw_config *cfg, const char *path, struct sw_diag *d,
 			   bool *usable)
 {
 	const char *source = d->source;
 	char *text = NULL;
 	size_t len = 0;
+	unsigned mode = 0;
 	int rc, err;
 
 	/* Every message must name the file, even if the caller forgot to. */
 	if (!source)
 		d->source = path;
 	*usable = false;
-	err = sw_config_read_file(path, MAX_CONFIG, &text, &len, NULL);
+	err = sw_config_read_file(path, MAX_CONFIG, &text, &len, &mode);
 	if (err) {
 		memset(cfg, 0, sizeof(*cfg));
 		sw_diag_error(d, NULL, "cannot read: %s", read_error(err));
@@ -104,8 +169,10 @@ int sw_config_load_partial(struct sw_config *cfg, const char *path, struct sw_di
 	} else {
 		rc = sw_config_parse_partial(cfg, text, len, d, usable);
 		free(text);
-		if (*usable)
+		if (*usable) {
 			cfg->path = sw_strdup(path);
+			warn_readable_key(cfg, path, mode, d);
+		}
 	}
 	d->source = source;
 	return rc;

@@ -168,9 +168,10 @@ static int fail(char *err, size_t n, const char *what, const char *path)
 }
 
 /*
- * A temporary file beside the target, fsync'ed, given the target's mode
- * and owner, renamed over it, and the directory fsync'ed: a crash leaves
- * the old file or the new one, never half of one.
+ * A temporary file beside the target, fsync'ed, given the target's owner
+ * and mode (never more than 0640: it may hold the admin key), renamed
+ * over it, and the directory fsync'ed: a crash leaves the old file or the
+ * new one, never half of one.
  */
 int sw_config_persist(const struct sw_config *cfg, const char *path, char *err, size_t n)
 {
@@ -200,8 +201,9 @@ int sw_config_persist(const struct sw_config *cfg, const char *path, char *err, 
 		unlink(tmp);
 		return fail(err, n, "cannot write", tmp);
 	}
-	if (stat(path, &st) == 0 && (fchmod(fd, st.st_mode & 07777) != 0 ||
-				     (fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM))) {
+	bool exists = stat(path, &st) == 0;
+	if (fchmod(fd, exists ? st.st_mode & 0640 : 0640) != 0 ||
+	    (exists && fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)) {
 		close(fd);
 		unlink(tmp);
 		return fail(err, n, "cannot give the mode and owner of", path);

@@ -345,6 +345,129 @@ START_TEST(admin_key_lockout_all)
 }
 END_TEST
 
+/* ---- item 6: the key at rest ---- */
+
+#define FILE_KEY "it-admin-key-from-a-file-42"
+#define ENV_KEY "it-admin-key-from-the-env-42"
+
+/* `swerver -t -c path` with env: its exit code; its stderr in *log (the caller frees). */
+static int check_config(const char *path, const char *const *env, char **log)
+{
+	const char *args[] = { "-t", "-c", path, NULL };
+	struct it_proc *p = it_spawn(args, env);
+	int code = it_wait_exit(p, IT_WAIT_MS);
+
+	*log = it_log(p);
+	return code;
+}
+
+static unsigned mode_of(const char *path)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(path, &st), 0);
+	return (unsigned)(st.st_mode & 07777);
+}
+
+/* A config file every user may read with api_key in it: warned at -t and start; persist makes it 0640. */
+START_TEST(admin_key_readable_file)
+{
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX], *log;
+	int ports[2], code, st;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	it_free_ports(ports, 2);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\"", NULL);
+	ck_assert_int_eq(chmod(cfg, 0644), 0);
+	code = check_config(cfg, NULL, &log);
+	IT_ASSERT(code == 0 && strstr(log, "admin.api_key") && strstr(log, "readable by every user"),
+		  "-t on a 0644 file with api_key: %s, want 0 and a warning:\n%s", it_code_str(code), log);
+	free(log);
+	p = start(cfg, ports[0], ports[1], NULL);
+	IT_ASSERT(it_log_has(p, "readable by every user"), "no warning at start-up");
+	st = curl_admin("POST", "/v1/config/persist", KEY, NULL);
+	IT_ASSERT(st == 200, "persist: %d", st);
+	IT_ASSERT(mode_of(cfg) == 0640, "persisted with mode %04o, want 0640", mode_of(cfg));
+}
+END_TEST
+
+/* api_key_file: the key is read from it, never shown, never persisted. */
+START_TEST(admin_key_from_file)
+{
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX], keyf[IT_PATH_MAX], extra[IT_PATH_MAX + 64], *text, *log;
+	int ports[2], st, code;
+
+	if (!backend)
+		return;
+	it_free_ports(ports, 2);
+	it_path(cfg, "swerver.json");
+	it_path(keyf, "admin.key");
+	it_write_file(keyf, FILE_KEY "\n");
+	ck_assert_int_eq(chmod(keyf, 0600), 0);
+	snprintf(extra, sizeof(extra), ", \"api_key_file\": \"%s\"", keyf);
+	write_config(cfg, backend, ports[0], ports[1], extra, NULL);
+	ck_assert_int_eq(chmod(cfg, 0644), 0);
+	code = check_config(cfg, NULL, &log);
+	IT_ASSERT(code == 0 && !strstr(log, "readable by every user"), "-t with api_key_file: %s\n%s",
+		  it_code_str(code), log);
+	free(log);
+	start(cfg, ports[0], ports[1], NULL);
+	st = curl_admin("GET", "/v1/status", FILE_KEY, NULL);
+	IT_ASSERT(st == 200, "the key from the file: %d, want 200", st);
+	st = curl_admin("GET", "/v1/config", FILE_KEY, NULL);
+	text = answer();
+	IT_ASSERT(st == 200 && strstr(text, "\"api_key_file\"") && !strstr(text, "\"api_key\"") &&
+		  !strstr(text, FILE_KEY), "GET /v1/config: %d %s", st, text);
+	free(text);
+	st = curl_admin("POST", "/v1/config/persist", FILE_KEY, NULL);
+	IT_ASSERT(st == 200, "persist: %d", st);
+	text = it_read_file(cfg);
+	IT_ASSERT(strstr(text, "\"api_key_file\"") && !strstr(text, FILE_KEY),
+		  "the persisted file holds the key or lost api_key_file:\n%s", text);
+	free(text);
+	IT_ASSERT(mode_of(cfg) == 0640, "persisted with mode %04o, want 0640", mode_of(cfg));
+
+	/* With api_key as well: refused. */
+	snprintf(extra, sizeof(extra), ", \"api_key_file\": \"%s\", \"api_key\": \"" KEY "\"", keyf);
+	write_config(cfg, backend, ports[0], ports[1], extra, NULL);
+	code = check_config(cfg, NULL, &log);
+	IT_ASSERT(code == 78 && strstr(log, "only one of"), "api_key and api_key_file: %s\n%s",
+		  it_code_str(code), log);
+	free(log);
+}
+END_TEST
+
+/* api_key_env: the key from the environment; unset, -t names it. */
+START_TEST(admin_key_from_env)
+{
+	static const char *const env[] = { "SWERVER_IT_ADMIN_KEY=" ENV_KEY, NULL };
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX], *log;
+	int ports[2], st, code;
+
+	if (!backend)
+		return;
+	it_free_ports(ports, 2);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, ports[0], ports[1], ", \"api_key_env\": \"SWERVER_IT_ADMIN_KEY\"",
+		     NULL);
+	code = check_config(cfg, NULL, &log);
+	IT_ASSERT(code == 78 && strstr(log, "admin.api_key_env") && strstr(log, "not set"),
+		  "-t with api_key_env unset: %s\n%s", it_code_str(code), log);
+	free(log);
+	start(cfg, ports[0], ports[1], env);
+	st = curl_admin("GET", "/v1/status", ENV_KEY, NULL);
+	IT_ASSERT(st == 200, "the key from the environment: %d, want 200", st);
+	st = curl_admin("GET", "/v1/status", KEY, NULL);
+	IT_ASSERT(st == 401, "another key: %d, want 401", st);
+}
+END_TEST
+
 static Suite *admin_hardening_suite(void)
 {
 	Suite *s = suite_create("admin_hardening");
@@ -354,6 +477,9 @@ static Suite *admin_hardening_suite(void)
 	tcase_add_test(tc, config_file_utf8);
 	tcase_add_loop_test(tc, admin_key_lockout, 0, 2);
 	tcase_add_loop_test(tc, admin_key_lockout_all, 0, 2);
+	tcase_add_loop_test(tc, admin_key_readable_file, 0, 2);
+	tcase_add_loop_test(tc, admin_key_from_file, 0, 2);
+	tcase_add_loop_test(tc, admin_key_from_env, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
