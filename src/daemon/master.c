@@ -831,8 +831,9 @@ static int start_upgrade(struct master *m)
 		sw_warn("binary upgrade not started: %s", outcome_reason(m->shm->last_reload));
 		return FAILED;
 	}
+	/* The grace outlasts the new master's own stop, so it never leaves its workers behind. */
 	if (sw_upgrade_start(&m->up, &h, m->cfg.timeouts.reload_ms,
-			     m->cfg.timeouts.drain_ms + STOP_GRACE_MS, err, sizeof(err)) != SW_OK) {
+			     m->cfg.timeouts.drain_ms + 2 * STOP_GRACE_MS, err, sizeof(err)) != SW_OK) {
 		upgrade_failed(m, err);
 		return FAILED;
 	}

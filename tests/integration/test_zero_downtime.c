@@ -666,6 +666,77 @@ START_TEST(failed_upgrade_keeps_serving)
 }
 END_TEST
 
+/* Two workers (or one), drain and reload deadline short, an access log at target. */
+static void write_small_config(const char *path, int port, int admin, int workers,
+			       const char *access_log)
+{
+	it_write_filef(path,
+		"{\"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": %d}],\n"
+		"  \"workers\": %d, \"io_backend\": \"epoll\"},\n"
+		" \"timeouts\": {\"drain_ms\": 500, \"reload_ms\": 1000},\n"
+		" \"admin\": {\"enabled\": true, \"address\": \"127.0.0.1\", \"port\": %d,\n"
+		"   \"api_key\": \"" ADMIN_KEY "\"}%s%s%s}\n", port, workers, admin,
+		access_log ? ",\n \"access_log\": {\"format\": \"combined\", \"target\": \"" : "",
+		access_log ? access_log : "", access_log ? "\"}" : "");
+}
+
+/*
+ * New workers that never get ready (their access log is a FIFO nobody
+ * reads): past timeouts.reload_ms the new master is stopped, and the old
+ * one, which served all along, answers 500 with the reason.
+ */
+START_TEST(upgrade_never_ready_keeps_serving)
+{
+	char cfg[IT_PATH_MAX], fifo[IT_PATH_MAX], bin[IT_PATH_MAX];
+	struct it_proc *p;
+	pid_t kids[4];
+	char *out;
+	int port, admin, code;
+
+	setup(&port, &admin);
+	install_binary(bin);
+	it_path(cfg, "swerver.json");
+	it_path(fifo, "access.fifo");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	write_small_config(cfg, port, admin, 2, NULL);
+	p = it_start(cfg, NULL);
+	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
+	write_small_config(cfg, port, admin, 2, fifo);
+	code = post_upgrade(admin, &out);
+	IT_ASSERT(code == 500 && strstr(out, "not ready in time"),
+		  "POST /v1/upgrade with workers that never start answered %s", out);
+	free(out);
+	IT_ASSERT(it_poll_exit(p) == IT_TIMEOUT, "the old master did not survive");
+	IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS) == 200, "not serving after");
+	IT_ASSERT(it_wait_children(p->pid, 2, kids, 4, 5000) == 2,
+		  "the old master does not have just its 2 workers");
+}
+END_TEST
+
+/* One worker is one process, no master: SIGUSR2 is said to need one, and harms nothing. */
+START_TEST(single_process_refuses_upgrade)
+{
+	char cfg[IT_PATH_MAX];
+	struct it_proc *p;
+	char *out;
+	int port, admin;
+
+	setup(&port, &admin);
+	it_path(cfg, "swerver.json");
+	write_small_config(cfg, port, admin, 1, NULL);
+	p = it_start(cfg, NULL);
+	IT_ASSERT(it_wait_status("127.0.0.1", port, "/.ready", 200, IT_WAIT_MS) == 200, "not ready");
+	ck_assert_int_eq(it_signal(p, SIGUSR2), 0);
+	IT_ASSERT(it_wait_log(p, 0, "a binary upgrade needs a master process", 5000),
+		  "SIGUSR2 was not answered in the log");
+	IT_ASSERT(it_poll_exit(p) == IT_TIMEOUT, "SIGUSR2 stopped the single process");
+	IT_ASSERT(post_upgrade(admin, &out) == 409 && strstr(out, "needs a master process"),
+		  "POST /v1/upgrade in single-process mode answered %s", out);
+	free(out);
+	IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS) == 200, "not serving after");
+}
+END_TEST
+
 static Suite *zero_downtime_suite(void)
 {
 	Suite *s = suite_create("zero_downtime");
@@ -676,6 +747,8 @@ static Suite *zero_downtime_suite(void)
 	tcase_add_loop_test(tc, killed_worker_loses_only_its_own, 0, 2);
 	tcase_add_loop_test(tc, upgrades_lose_nothing, 0, 2);
 	tcase_add_test(tc, failed_upgrade_keeps_serving);
+	tcase_add_test(tc, upgrade_never_ready_keeps_serving);
+	tcase_add_test(tc, single_process_refuses_upgrade);
 	suite_add_tcase(s, tc);
 	return s;
 }
