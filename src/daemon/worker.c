@@ -53,7 +53,7 @@ static void start_accept(struct sw_acceptor *a)
 
 	if (a->active || !a->open || w->draining)
 		return;
-	if (w->conn_count >= w->cfg->server.max_connections) {
+	if (!sw_conn_limit_room(w, a->listen->admin)) {
 		/* Leave new connections in the kernel's queue until one closes. */
 		w->paused = true;
 		return;
@@ -166,7 +166,7 @@ void sw_worker_conn_closed(struct sw_worker *w)
 		maybe_exit(w);
 		return;
 	}
-	if (w->paused && w->conn_count < w->cfg->server.max_connections)
+	if (w->paused)
 		resume_accepting(w);
 }
 
@@ -200,6 +200,19 @@ static void abort_and_exit(struct sw_worker *w)
 		w->quic_api->stop(w);
 	sw_timer_add(w->loop, &w->stop_timer, STOP_GRACE_MS);
 	maybe_exit(w);
+}
+
+static void on_accept_timer(struct sw_timer *t)
+{
+	struct sw_worker *w = t->data;
+
+	if (w->paused && !w->draining)
+		resume_accepting(w);
+}
+
+void sw_worker_wake_accept(struct sw_worker *w)
+{
+	sw_timer_add(w->loop, &w->accept_timer, 0);
 }
 
 /* A drain that reached timeouts.drain_ms still ends as a drain: exit status 0. */
@@ -551,6 +564,7 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	__atomic_store_n(&w->stats->pid, (uint64_t)getpid(), __ATOMIC_RELAXED);
 	sw_timer_init(&w->drain_timer, on_drain_timeout, w);
 	sw_timer_init(&w->stop_timer, on_stop_grace, w);
+	sw_timer_init(&w->accept_timer, on_accept_timer, w);
 	sw_timer_init(&w->run_timer, on_run_timeout, w);
 	sw_timer_init(&w->ticket_timer, on_ticket_rotation, w);
 	if (open_loop(w) != SW_OK || open_signals(w) != SW_OK)

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include "core/config.h"
+#include "core/lru.h"
 #include "core/shm.h"
 #include "daemon/listener.h"
 #include "daemon/signals.h"
@@ -43,6 +44,13 @@ struct sw_worker {
 	struct sw_conn *free_conns;   /* recycled, so accept does not malloc */
 	unsigned conn_count;
 	unsigned conns_closing;       /* closed, their handles' on_closed not yet called */
+	/* server.max_connections (src/http/conn_limit.c) */
+	struct sw_lru idle_conns;     /* keep-alive connections between requests, oldest at the tail */
+	unsigned admin_count;         /* of conn_count: on the admin listener (own reserve) */
+	unsigned reserve_count;       /* of conn_count: past the limit, for probes */
+	unsigned reclaiming;          /* HTTP/2 connections told GOAWAY to make room */
+	bool at_limit;                /* in an episode at the limit (logged once) */
+	unsigned limit_reclaimed, limit_refused; /* this episode's, for its end's log line */
 	bool ready;                   /* /.ready answers 200 */
 	bool draining;
 	bool paused;                  /* accept paused at max_connections */
@@ -53,6 +61,7 @@ struct sw_worker {
 	struct sw_timer drain_timer;
 	struct sw_timer stop_timer;   /* bounds the wait for aborted connections' handles */
 	bool stopping;                /* connections aborted: exit once their handles closed */
+	struct sw_timer accept_timer; /* sw_worker_wake_accept */
 	struct sw_timer run_timer;    /* --run-for-ms in single-process mode */
 	struct sw_timer ticket_timer; /* key rotation in single-process mode */
 	struct sw_timer beat_timer;   /* heartbeat for the master (heartbeat.c) */
@@ -123,6 +132,12 @@ int sw_worker_run(const struct sw_worker_params *params);
 
 /* Called by a connection when it is gone: resume accepting, finish a drain. */
 void sw_worker_conn_closed(struct sw_worker *w);
+/*
+ * A connection became idle while accepting is paused at the limit: try
+ * again from the loop (never inside the caller, whose connection the
+ * attempt may close to make room).
+ */
+void sw_worker_wake_accept(struct sw_worker *w);
 
 /*
  * Single-process reload: from the file (given NULL) or from an admin

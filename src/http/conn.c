@@ -99,6 +99,7 @@ void sw_conn_close(struct sw_conn *c)
 {
 	if (c->state == C_CLOSED)
 		return;
+	c->closing = true;
 	if (c->state == C_WRITE || c->state == C_HANDLER) {
 		void (*abort_cb)(struct sw_exchange *) = c->x.on_abort;
 
@@ -122,6 +123,7 @@ void sw_conn_close(struct sw_conn *c)
 	sw_timer_del(c->w->loop, &c->timer);
 	unlink_conn(c);
 	c->w->conns_closing++;
+	sw_conn_limit_closed(c);
 	sw_loop_close_handle(c->w->loop, &c->h, on_closed);
 }
 
@@ -217,6 +219,7 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 		return SW_ERROR;
 	}
 	link_conn(w, c);
+	sw_conn_limit_opened(c);
 	/* The first request (and a TLS handshake) gets header_ms; later ones idle_ms. */
 	sw_conn_set_timer(c, w->cfg->timeouts.header_ms);
 	if (listen->cfg.use_tls) {
@@ -380,6 +383,7 @@ static void start_exchange(struct sw_conn *c)
 	x->tls = c->tls != NULL;
 	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
 	x->admin = c->on_admin;
+	x->over_limit = c->over_limit;
 	x->h3_port = c->h3_port;
 	x->bytes_in = c->used;
 	sw_exchange_begin(x);
@@ -566,6 +570,7 @@ static void conn_process(struct sw_conn *c)
 		if (c->requests == 0 && !c->tls && !pick_protocol(c))
 			return;
 		c->state = C_HEAD;
+		sw_conn_set_idle(c, false);
 		sw_conn_set_timer(c, c->w->cfg->timeouts.header_ms);
 	}
 	parse_head(c);
@@ -602,6 +607,7 @@ void sw_conn_next(struct sw_conn *c)
 	c->used = 0;
 	sw_http1_parser_reset(&c->parser);
 	c->state = C_IDLE;
+	sw_conn_set_idle(c, true);
 	sw_conn_set_timer(c, w->draining ? DRAIN_QUIET_MS : w->cfg->timeouts.idle_ms);
 	if (c->len)
 		conn_process(c);

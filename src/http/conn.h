@@ -2,6 +2,7 @@
 #ifndef SW_HTTP_CONN_H
 #define SW_HTTP_CONN_H
 
+#include <stdbool.h>
 #include <sys/socket.h>
 
 struct sw_worker;
@@ -22,6 +23,13 @@ void sw_conn_drain_all(struct sw_worker *w);
 void sw_conn_abort_all(struct sw_worker *w);
 /* Quick stop: close now, whatever it is doing. */
 void sw_conn_abort(struct sw_conn *c);
+/*
+ * May the worker accept one more connection on a listener (admin: the
+ * admin API's)?  At server.max_connections this closes the connection
+ * idle the longest (HTTP/2: GOAWAY) to make room, logs the episode once,
+ * and keeps a few places for probes and the admin API (conn_limit.c).
+ */
+bool sw_conn_limit_room(struct sw_worker *w, bool admin);
 /* Frees recycled connection memory (worker exit). */
 void sw_conn_free_list(struct sw_worker *w);
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include "core/lru.h"
 #include "event/loop.h"
 #include "http/chunked.h"
 #include "http/exchange.h"
@@ -47,6 +48,13 @@ struct sw_conn {
 	unsigned requests;        /* answered on this connection so far */
 	bool nodelay;             /* TCP_NODELAY is set */
 	bool refused;             /* framing in doubt: linger before closing */
+	/* server.max_connections (conn_limit.c) */
+	struct sw_lru_node idle_node; /* in w->idle_conns, most recently idle first */
+	bool idle_listed;         /* between requests (HTTP/2: no open stream) */
+	bool over_limit;          /* accepted past the limit: probes only, then close */
+	bool reclaimed;           /* closed (HTTP/2: told GOAWAY) to make room */
+	bool reclaiming;          /* reclaimed HTTP/2, counted in w->reclaiming until closed */
+	bool closing;             /* in sw_conn_close: its streams' ends are no idleness */
 	/* receive side */
 	char *buf;
 	size_t cap, len;          /* receive buffer and bytes in it */
@@ -145,6 +153,16 @@ void sw_conn_tls_read(struct sw_conn *c);
 /* Writes c->iov (or, with file, the next piece of the file body) through TLS. */
 void sw_conn_tls_write(struct sw_conn *c, bool file);
 void sw_conn_tls_close(struct sw_conn *c);
+
+/* conn_limit.c */
+/*
+ * Idle (between requests; HTTP/2: no open stream) or busy again: idle
+ * connections are the ones closed to make room at the limit.
+ */
+void sw_conn_set_idle(struct sw_conn *c, bool idle);
+/* Accounting of a connection just linked (its class) and just unlinked. */
+void sw_conn_limit_opened(struct sw_conn *c);
+void sw_conn_limit_closed(struct sw_conn *c);
 
 /* conn_body.c */
 void sw_conn_read_body(struct sw_exchange *x, sw_body_cb cb);

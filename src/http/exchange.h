@@ -138,6 +138,7 @@ struct sw_exchange {
 	enum sw_proto proto;
 	bool tls;
 	bool admin;                  /* came in on the admin API's listener */
+	bool over_limit;             /* on a connection past server.max_connections: probes only */
 	uint16_t h3_port;            /* its listener's HTTP/3 port (Alt-Svc); 0 without QUIC */
 	/* Verified mTLS client certificate subject (RFC 2253), or NULL. */
 	const char *tls_client;

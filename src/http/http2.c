@@ -462,6 +462,7 @@ static void h2_start(struct sw_conn *c)
 	/* The worker may have begun draining during the TLS handshake. */
 	if (c->w->draining)
 		h2_drain(c);
+	sw_conn_set_idle(c, true);
 	if (c->len)
 		feed(h);   /* the preface, and maybe more, was read as HTTP/1.1 */
 	else {

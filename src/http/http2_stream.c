@@ -84,6 +84,7 @@ struct h2_stream *sw_h2_stream_new(struct h2_conn *h, int32_t id)
 		h->streams->prev = st;
 	h->streams = st;
 	h->nstreams++;
+	sw_conn_set_idle(h->c, false);
 	return st;
 }
 
@@ -128,6 +129,8 @@ void sw_h2_stream_close(struct h2_stream *st)
 	h->nstreams--;
 	st->next = h->free_streams;
 	h->free_streams = st;
+	if (h->nstreams == 0)
+		sw_conn_set_idle(h->c, true);
 }
 
 void sw_h2_stream_free_list(struct h2_conn *h)
@@ -271,6 +274,7 @@ void sw_h2_stream_dispatch(struct h2_stream *st)
 	x->tls = c->tls != NULL;
 	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
 	x->admin = c->on_admin;
+	x->over_limit = c->over_limit;
 	x->h3_port = c->h3_port;
 	x->peer = (const struct sockaddr *)&c->peer;
 	x->peer_len = c->peer_len;

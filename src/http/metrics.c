@@ -67,6 +67,7 @@ struct snap {
 	uint64_t sum_ms[SW_PROTO_COUNT];
 	int64_t open;
 	uint64_t accepted, h2_floods, admin_auth_failures, admin_auth_lockouts, admin_auth_locked;
+	uint64_t reclaimed, over_limit;
 	uint64_t started_at, generation, reloads, reload_failures, restarts, workers;
 	uint64_t stalls, stall_replacements, stalled;
 	uint64_t now;
@@ -98,6 +99,8 @@ static void add_slot(struct snap *s, const struct sw_slot_stats *st)
 	s->open += (int64_t)sw_stat_get(&st->connections_open);
 	s->accepted += sw_stat_get(&st->connections_accepted);
 	s->h2_floods += sw_stat_get(&st->h2_floods);
+	s->reclaimed += sw_stat_get(&st->connections_reclaimed);
+	s->over_limit += sw_stat_get(&st->connections_over_limit);
 	s->admin_auth_failures += sw_stat_get(&st->admin_auth_failures);
 	s->admin_auth_lockouts += sw_stat_get(&st->admin_auth_lockouts);
 	s->admin_auth_locked += sw_stat_get(&st->admin_auth_locked);
@@ -230,6 +233,12 @@ static void emit_connections(struct out *o, const struct snap *s)
 	family(o, "swerver_connections_accepted_total", "counter",
 	       "Client connections accepted.");
 	put_u(o, "swerver_connections_accepted_total", s->accepted);
+	family(o, "swerver_connections_reclaimed_total", "counter",
+	       "Idle keep-alive connections closed at server.max_connections to admit new ones.");
+	put_u(o, "swerver_connections_reclaimed_total", s->reclaimed);
+	family(o, "swerver_connections_over_limit_total", "counter",
+	       "Connections taken past server.max_connections for probes (others answered 503).");
+	put_u(o, "swerver_connections_over_limit_total", s->over_limit);
 	family(o, "swerver_http2_floods_total", "counter",
 	       "HTTP/2 connections closed with ENHANCE_YOUR_CALM for a frame flood or rapid reset.");
 	put_u(o, "swerver_http2_floods_total", s->h2_floods);

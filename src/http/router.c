@@ -102,6 +102,14 @@ void sw_router_dispatch(struct sw_exchange *x)
 		add_alt_svc(x);
 	if (run(early, SW_ARRAY_SIZE(early), x))
 		return;
+	/* Taken past server.max_connections for the probes: nothing else, say when to retry. */
+	if (x->over_limit) {
+		x->worker->limit_refused++;
+		x->resp.close = true;
+		sw_response_add_header(&x->resp, SW_STR("Retry-After"), SW_STR("1"));
+		sw_exchange_error(x, 503);
+		return;
+	}
 	/* A name we do not serve: another server's request (RFC 9110 15.5.20). */
 	if (!host_allowed(x)) {
 		x->resp.close = true;
