@@ -812,6 +812,8 @@ static void on_upgrade_done(void *data, bool ok, const char *why)
 	admin_settle(m, 200);
 	unsetenv("NOTIFY_SOCKET");
 	sw_timer_del(m->loop, &m->watchdog);
+	/* The sockets' TCP steering is the new master's to set now. */
+	sw_timer_del(m->loop, &m->stall_timer);
 	m->reload_pending = false;
 	begin_stop(m, true);
 }
