@@ -407,6 +407,7 @@ static int submit_settings(struct h2_conn *h)
 		{ NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1 },
 	};
 
+	h->max_streams = cfg->max_streams;
 	if (nghttp2_submit_settings(h->s, NGHTTP2_FLAG_NONE, iv, SW_ARRAY_SIZE(iv)) != 0)
 		return SW_ERROR;
 	/* The connection window starts at 64 KiB whatever SETTINGS say: widen it too. */

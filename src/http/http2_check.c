@@ -191,7 +191,7 @@ int sw_h2_check_priority(struct h2_conn *h)
  */
 void sw_h2_patch_settings(struct h2_conn *h, uint8_t *out, size_t n)
 {
-	uint32_t max = h->c->w->cfg->http2.max_streams;
+	uint32_t max = h->max_streams;
 	size_t off = 0;
 
 	while (!h->settings_patched && n - off >= 9) {
@@ -216,5 +216,5 @@ void sw_h2_patch_settings(struct h2_conn *h, uint8_t *out, size_t n)
 
 bool sw_h2_over_max_streams(const struct h2_conn *h)
 {
-	return h->nstreams >= h->c->w->cfg->http2.max_streams;
+	return h->nstreams >= h->max_streams;
 }

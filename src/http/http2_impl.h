@@ -98,6 +98,7 @@ struct h2_conn {
 	uint32_t iws_before;            /* SETTINGS_INITIAL_WINDOW_SIZE before a SETTINGS */
 	int32_t win_max_before;         /* the widest stream send window then */
 	bool settings_patched;          /* max_streams is in our first SETTINGS */
+	uint32_t max_streams;           /* as advertised: a reload applies to new connections */
 };
 
 /* http2_stream.c */

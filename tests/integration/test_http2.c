@@ -101,11 +101,9 @@ static void populate(void)
  * the harness waits on), `listeners` adds more, `extra` adds top-level keys
  * (each ending with a comma).
  */
-static struct it_proc *start(int i, unsigned workers, const char *listeners, const char *extra,
-			     int *port)
+static void write_config(char cfg[IT_PATH_MAX], int i, unsigned workers, const char *listeners,
+			 const char *extra)
 {
-	char cfg[IT_PATH_MAX];
-
 	it_path(cfg, "swerver.json");
 	it_write_filef(cfg,
 		"{\n"
@@ -118,6 +116,14 @@ static struct it_proc *start(int i, unsigned workers, const char *listeners, con
 		"  %s\n"
 		"  \"timeouts\": {\"drain_ms\": 5000}\n"
 		"}\n", listeners ? listeners : "", workers, it_backend(i), www, extra ? extra : "");
+}
+
+static struct it_proc *start(int i, unsigned workers, const char *listeners, const char *extra,
+			     int *port)
+{
+	char cfg[IT_PATH_MAX];
+
+	write_config(cfg, i, workers, listeners, extra);
 	return it_start_ready(cfg, "127.0.0.1", port);
 }
 
@@ -1553,6 +1559,17 @@ static bool stream_headed(const struct tally *t, const void *arg)
 	return k >= 0 && (t->status[k] >= 0 || t->rst[k] >= 0);
 }
 
+/* until: streams 1, 3, ... up to the count in *arg all have a response head or a reset. */
+static bool all_headed(const struct tally *t, const void *arg)
+{
+	int n = *(const int *)arg;
+
+	for (int k = 0; k < n; k++)
+		if (t->status[k] < 0 && t->rst[k] < 0)
+			return false;
+	return true;
+}
+
 /* until: stream *arg was reset, or a GOAWAY came. */
 static bool reset_or_goaway(const struct tally *t, const void *arg)
 {
@@ -1780,6 +1797,54 @@ START_TEST(max_streams_after_ack)
 }
 END_TEST
 
+/*
+ * A reload that lowers max_streams applies to new connections (swerver.json(5));
+ * one already open keeps the limit it was told in SETTINGS.
+ */
+START_TEST(max_streams_reload)
+{
+	char cfg[IT_PATH_MAX];
+	struct fbuf b = { 0 };
+	struct it_proc *p;
+	struct tally t, t2;
+	struct h2 *h, *h2;
+	uint32_t s, third = 5;
+	int port, five = 5, n = 10;
+
+	if (!have_h2(_i))
+		return;
+	populate();
+	p = start(_i, 1, NULL, "\"http2\": {\"max_streams\": 10},", &port);
+	h = h2_open(port, 0, &t);   /* every stream stays open: no window */
+	for (s = 1; s <= 9; s += 2)
+		fb_get(&b, s, "/hello.txt");
+	h2_send_fb(h, &b);
+	IT_ASSERT(h2_run(h, &t, all_headed, &five, IT_IO_MS), "five streams: not all answered");
+	write_config(cfg, _i, 1, NULL, "\"http2\": {\"max_streams\": 2},");
+	IT_ASSERT(it_signal(p, SIGHUP) == 0, "kill -HUP");
+	IT_ASSERT(wait_metric(port, "swerver_reloads_total", 1, IT_WAIT_MS) == 1, "no reload");
+	for (; s <= 19; s += 2)
+		fb_get(&b, s, "/hello.txt");
+	h2_send_fb(h, &b);
+	IT_ASSERT(h2_run(h, &t, all_headed, &n, IT_IO_MS), "ten streams: not all answered");
+	for (s = 1; s <= 19; s += 2)
+		IT_ASSERT(t.status[s / 2] == STATUS_200 && t.rst[s / 2] < 0,
+			  "stream %u, one of 10 on a connection told max_streams 10, after a reload to 2: "
+			  "status byte %#x, RST_STREAM %d", s, t.status[s / 2], t.rst[s / 2]);
+	/* A new connection gets the new limit. */
+	h2 = h2_open(port, 0, &t2);
+	for (s = 1; s <= third; s += 2)
+		fb_get(&b, s, "/hello.txt");
+	h2_send_fb(h2, &b);
+	IT_ASSERT(h2_run(h2, &t2, reset_or_goaway, &third, IT_IO_MS) &&
+		  t2.rst[third / 2] == E_REFUSED_STREAM, "third stream on a new connection after the "
+		  "reload to max_streams 2: RST_STREAM %d", t2.rst[third / 2]);
+	free(b.p);
+	h2_close(h);
+	h2_close(h2);
+}
+END_TEST
+
 /* :scheme is http or https; no request target carries a #fragment (RFC 9113 8.3.1). */
 START_TEST(scheme_and_fragment)
 {
@@ -1842,6 +1907,7 @@ static Suite *http2_suite(void)
 	tcase_add_loop_test(tc, priority_frames_checked, 0, 2);
 	tcase_add_loop_test(tc, settings_window_overflow, 0, 2);
 	tcase_add_loop_test(tc, max_streams_after_ack, 0, 2);
+	tcase_add_loop_test(tc, max_streams_reload, 0, 2);
 	tcase_add_loop_test(tc, scheme_and_fragment, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
