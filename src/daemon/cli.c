@@ -212,6 +212,43 @@ static int check_static_root(const struct sw_config *cfg, struct sw_diag *diag)
 	return SW_OK;
 }
 
+/* A named file that exists but is not a regular one: an error; false then. */
+static bool regular(const char *path, const char *key, struct sw_diag *diag)
+{
+	struct stat st;
+
+	if (!path || stat(path, &st) != 0 || S_ISREG(st.st_mode))
+		return true;    /* a missing file is the module's to report */
+	sw_diag_error(diag, key, "%s: not a regular file", path);
+	return false;
+}
+
+/*
+ * The certificate, key and CA files the modules will open.  OpenSSL and
+ * GnuTLS open them blocking: a FIFO among them would hang the master (and
+ * its supervision of the workers) on a reload, so the modules do not look
+ * at any of them then.
+ */
+static bool files_regular(const struct sw_config *cfg, struct sw_diag *diag)
+{
+	const struct sw_tls_cfg *t = &cfg->tls;
+	char key[64];
+	bool ok = true;
+
+	ok &= regular(t->cert_path, "tls.cert_path", diag);
+	ok &= regular(t->key_path, "tls.key_path", diag);
+	ok &= regular(t->client_ca_path, "tls.client_ca_path", diag);
+	for (size_t i = 0; i < t->certificates_count; i++) {
+		snprintf(key, sizeof(key), "tls.certificates[%zu].cert_path", i);
+		ok &= regular(t->certificates[i].cert_path, key, diag);
+		snprintf(key, sizeof(key), "tls.certificates[%zu].key_path", i);
+		ok &= regular(t->certificates[i].key_path, key, diag);
+	}
+	ok &= regular(cfg->quic.cert_path, "quic.cert_path", diag);
+	ok &= regular(cfg->quic.key_path, "quic.key_path", diag);
+	return ok;
+}
+
 /*
  * Every check runs even after another failed, so one `-t` lists every
  * error it can find: a bad value does not hide a missing certificate, nor
@@ -235,7 +272,7 @@ int sw_cli_load_config(const struct sw_cli *cli, struct sw_config *cfg,
 	/* The loader validated already; again only for what the overrides changed. */
 	if (rc == SW_OK && sw_config_validate(cfg, diag) != SW_OK)
 		rc = SW_ERROR;
-	if (check_modules(cfg, diag) != SW_OK)
+	if (!files_regular(cfg, diag) || check_modules(cfg, diag) != SW_OK)
 		rc = SW_ERROR;
 	if (check_static_root(cfg, diag) != SW_OK)
 		rc = SW_ERROR;

@@ -280,6 +280,37 @@ START_TEST(hup_fifo_config_keeps_supervising)
 }
 END_TEST
 
+/* The same with a certificate path that is a FIFO: OpenSSL would open it blocking. */
+START_TEST(hup_fifo_cert_keeps_supervising)
+{
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX], fifo[IT_PATH_MAX];
+	pid_t kids[2], fresh;
+	size_t from;
+	int port;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	p = start2(backend, &port, kids);
+	it_path(cfg, "swerver.json");
+	it_path(fifo, "cert.pem");
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	it_write_filef(cfg, "{\"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", "
+		       "\"port\": %d}], \"workers\": 2, \"io_backend\": \"%s\"},\n"
+		       " \"tls\": {\"cert_path\": \"%s\", \"key_path\": \"%s\"}}\n",
+		       port, backend, fifo, fifo);
+	from = it_log_size(p);
+	ck_assert_int_eq(it_signal(p, SIGHUP), 0);
+	IT_ASSERT(it_wait_log(p, from, "not a regular file", 5000),
+		  "no \"not a regular file\" after HUP with tls.cert_path a FIFO");
+	ck_assert_int_eq(kill(kids[0], SIGKILL), 0);
+	fresh = wait_new_child(p->pid, kids[0], kids[1], 5000);
+	IT_ASSERT(fresh > 0, "the killed worker %d was not replaced", (int)kids[0]);
+	IT_ASSERT(it_poll_exit(p) == IT_TIMEOUT, "master exited: %s", it_code_str(it_poll_exit(p)));
+}
+END_TEST
+
 /* Status of GET /.healthz carrying one header of `size` bytes, on a fresh connection. */
 static int get_with_big_header(int port, size_t size)
 {
@@ -572,6 +603,7 @@ static Suite *signals_suite(void)
 	tcase_add_loop_test(tc, int_exits_zero, 0, 2);
 	tcase_add_loop_test(tc, hup_bad_file_keeps_serving, 0, 2);
 	tcase_add_loop_test(tc, hup_fifo_config_keeps_supervising, 0, 2);
+	tcase_add_loop_test(tc, hup_fifo_cert_keeps_supervising, 0, 2);
 	tcase_add_loop_test(tc, hup_values_in_place, 0, 2);
 	tcase_add_loop_test(tc, hup_port_change, 0, 2);
 	tcase_add_loop_test(tc, usr1_survives, 0, 2);
