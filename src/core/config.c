@@ -174,6 +174,9 @@ static const struct field limits_fields[] = {
 	U32("max_header_bytes", max_header_bytes, 1024, 16777216, 32768, 0),
 	U32("max_header_count", max_header_count, 1, 65535, 128, 0),
 	U64("max_body_bytes", max_body_bytes, 0, INT64_MAX, 32 << 20, 0),
+	U32("min_body_rate", min_body_rate, 0, MAX_U32, 500, 0),
+	U32("min_send_rate", min_send_rate, 0, MAX_U32, 0, 0),
+	U32("min_rate_window_ms", min_rate_window_ms, 100, MAX_U32, 10000, 0),
 };
 static const struct table limits_table = TABLE(limits_fields, S, NONE, NULL, NULL);
 #undef S

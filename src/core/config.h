@@ -75,6 +75,9 @@ struct sw_limits_cfg {
 	uint32_t max_header_bytes;  /* 32768 */
 	uint32_t max_header_count;  /* 128 */
 	uint64_t max_body_bytes;    /* 32 MiB */
+	uint32_t min_body_rate;     /* bytes/s a request body must keep up; 0 = off; 500 */
+	uint32_t min_send_rate;     /* bytes/s a client must take a response at; 0 = off */
+	uint32_t min_rate_window_ms; /* time waited on the client over which they count; 10000 */
 };
 
 struct sw_tls_cert_cfg {

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "daemon/worker.h"
 #include "http/conn.h"
+#include "http/client_addr.h"
 #include "http/conn_impl.h"
 #include "http/router.h"
 #include "tls/tls.h"
@@ -65,6 +66,19 @@ static bool input_waiting(const struct sw_conn *c)
 	char b;
 
 	return c->len > 0 || recv(c->h.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+void sw_conn_slow_client(struct sw_conn *c, bool body, uint64_t rate)
+{
+	const struct sw_limits_cfg *l = &c->w->cfg->limits;
+	char addr[64];
+
+	sw_addr_format((const struct sockaddr *)&c->peer, addr, sizeof(addr));
+	sw_info("slow client %s: %s at %llu bytes/s over %u ms, below limits.%s %u; closing", addr,
+		body ? "request body" : "response taken", (unsigned long long)rate,
+		l->min_rate_window_ms, body ? "min_body_rate" : "min_send_rate",
+		body ? l->min_body_rate : l->min_send_rate);
+	sw_stat_add(body ? &c->w->stats->slow_bodies : &c->w->stats->slow_sends, 1);
 }
 
 /* ---- life cycle ---- */
@@ -147,6 +161,9 @@ static void on_timer(struct sw_timer *t)
 	case C_H2:
 		c->w->h2_api->timeout(c);
 		break;
+	case C_WRITE:
+		sw_conn_write_timeout(c);
+		break;
 	default:
 		/* write_ms, body_ms, linger: the peer stopped taking part. */
 		sw_conn_close(c);
@@ -207,6 +224,8 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	c->h2 = NULL;
 	c->read_done = sw_conn_on_recv;
 	c->body_pending = false;
+	c->send_waiting = false;
+	c->sent_total = c->send_done_ms = 0;
 	c->x.resp.file_fd = -1;
 	c->peer_len = SW_MIN(peer_len, (socklen_t)sizeof(c->peer));
 	memcpy(&c->peer, peer, c->peer_len);

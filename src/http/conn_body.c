@@ -17,6 +17,7 @@
 #define CONTINUE "HTTP/1.1 100 Continue\r\n\r\n"
 
 static void next_piece(struct sw_conn *c);
+static bool body_rate_ok(struct sw_conn *c, size_t n);
 
 static void on_piece(struct sw_io *io, ssize_t res)
 {
@@ -136,9 +137,32 @@ static void on_body_recv(struct sw_io *io, ssize_t res)
 		post_piece(c, NULL, res == 0 ? -ECONNRESET : res, false);
 		return;
 	}
+	if (!c->tunnel && !body_rate_ok(c, (size_t)res))
+		return;
 	c->bbuf_off = 0;
 	c->bbuf_len = (size_t)res;
 	next_piece(c);
+}
+
+/*
+ * limits.min_body_rate: a body trickled in (1 byte a second restarts
+ * body_ms each time) ends the request with -ETIMEDOUT for the handler
+ * (the proxy answers 408) and the connection after it.
+ */
+static bool body_rate_ok(struct sw_conn *c, size_t n)
+{
+	const struct sw_limits_cfg *l = &c->w->cfg->limits;
+	uint64_t rate;
+
+	if (sw_min_rate_ok(&c->body_rate, sw_loop_now(c->w->loop), n, l->min_body_rate,
+			   l->min_rate_window_ms, &rate))
+		return true;
+	sw_conn_slow_client(c, true, rate);
+	c->keep_alive = false;
+	c->refused = true;
+	c->body_pending = false;
+	post_piece(c, NULL, -ETIMEDOUT, false);
+	return false;
 }
 
 static void next_piece(struct sw_conn *c)
@@ -160,6 +184,7 @@ static void next_piece(struct sw_conn *c)
 	c->bbuf_off = c->bbuf_len = 0;
 	c->read_done = on_body_recv;
 	sw_conn_set_timer(c, c->tunnel ? c->w->cfg->timeouts.idle_ms : c->w->cfg->timeouts.body_ms);
+	sw_min_rate_wait(&c->body_rate, sw_loop_now(c->w->loop));
 	sw_conn_recv(c, c->bbuf, want);
 }
 
@@ -180,6 +205,8 @@ void sw_conn_read_body(struct sw_exchange *x, sw_body_cb cb)
 	bool first = !c->body_reading;
 
 	c->body_cb = cb;
+	if (first)
+		sw_min_rate_reset(&c->body_rate);
 	c->body_reading = true;
 	/*
 	 * A client that asked "Expect: 100-continue" waits for this before it

@@ -11,6 +11,7 @@
 #include "http/chunked.h"
 #include "http/exchange.h"
 #include "http/http1.h"
+#include "http/min_rate.h"
 
 #define CONN_HEAD_MAX 8192    /* status line + response headers (proxied ones too) */
 
@@ -79,6 +80,14 @@ struct sw_conn {
 	size_t bbuf_len, bbuf_off;
 	sw_body_cb body_cb;       /* the handler's pending read_body */
 	bool body_reading;        /* the handler has begun reading the body */
+	struct sw_min_rate body_rate;  /* limits.min_body_rate */
+	/* limits.min_send_rate (conn_send.c) */
+	bool send_waiting;        /* a write of ours is pending */
+	uint64_t send_since;      /* when it began */
+	uint64_t send_done_ms;    /* when the last one completed */
+	uint64_t sent_total;      /* bytes written into the socket, all responses */
+	uint64_t send_mark_ms;    /* the rate window's start */
+	uint64_t send_mark_taken; /* bytes the client had taken by then */
 	const char *piece;        /* the piece being posted to body_cb */
 	ssize_t piece_n;
 	bool piece_last;
@@ -176,5 +185,13 @@ extern const struct sw_exchange_ops sw_http1_exchange_ops;
  * or TLS); cb gets the bytes written (maybe fewer) or -errno.
  */
 void sw_conn_send_iov(struct sw_conn *c, sw_io_cb cb);
+
+/*
+ * A client below limits.min_body_rate (body) or min_send_rate: logged with
+ * its address and rate, counted for /metrics.
+ */
+void sw_conn_slow_client(struct sw_conn *c, bool body, uint64_t rate);
+/* The connection's timer in C_WRITE: write_ms, idle_ms between streamed pieces, or a rate check. */
+void sw_conn_write_timeout(struct sw_conn *c);
 
 #endif

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "core/clock.h"
 #include "core/iov.h"
@@ -130,11 +132,120 @@ static void response_done(struct sw_conn *c)
 	sw_conn_next(c);
 }
 
-/* Progress resets write_ms: the timeout is for a client that stops reading. */
-static void progress(struct sw_conn *c, size_t n)
+/*
+ * write_ms, or sooner while limits.min_send_rate applies: a send into full
+ * socket buffers may not complete for minutes while its client reads a
+ * trickle, so the rate is also judged from the timer.
+ */
+static void write_timer(struct sw_conn *c)
+{
+	const struct sw_config *cfg = c->w->cfg;
+	uint32_t ms = cfg->timeouts.write_ms;
+
+	if (cfg->limits.min_send_rate && !c->tunnel)
+		ms = SW_MIN(ms, cfg->limits.min_rate_window_ms);
+	sw_conn_set_timer(c, ms);
+}
+
+/*
+ * What the client has taken: bytes written into the socket less those
+ * still queued in it.  Our writes complete when the kernel takes them, up
+ * to megabytes ahead of the client, so they alone would say nothing.
+ */
+static uint64_t send_taken(const struct sw_conn *c)
+{
+	int queued = 0;
+
+	if (ioctl(c->h.fd, TIOCOUTQ, &queued) != 0 || queued < 0)
+		queued = 0;
+	return c->sent_total > (uint64_t)queued ? c->sent_total - (uint64_t)queued : 0;
+}
+
+static void send_window_start(struct sw_conn *c)
+{
+	c->send_mark_ms = sw_loop_now(c->w->loop);
+	c->send_mark_taken = send_taken(c);
+	c->send_done_ms = 0;
+}
+
+/* A write begins; a pause before it (the handler had nothing) is not the client's time. */
+static void send_wait(struct sw_conn *c)
+{
+	uint64_t now = sw_loop_now(c->w->loop);
+
+	if (!c->send_waiting && c->send_done_ms && now > c->send_done_ms)
+		c->send_mark_ms += now - c->send_done_ms;
+	c->send_waiting = true;
+	c->send_since = now;
+}
+
+static void send_done(struct sw_conn *c, size_t n)
+{
+	c->send_waiting = false;
+	c->send_done_ms = sw_loop_now(c->w->loop);
+	c->sent_total += n;
+}
+
+/* A window of limits.min_rate_window_ms has passed: did the client take enough? */
+static bool send_rate_ok(struct sw_conn *c, uint64_t now)
+{
+	const struct sw_limits_cfg *l = &c->w->cfg->limits;
+	uint64_t elapsed = now - c->send_mark_ms, taken, rate;
+
+	if (!l->min_send_rate || c->tunnel || elapsed < l->min_rate_window_ms)
+		return true;
+	taken = send_taken(c);
+	rate = (taken - SW_MIN(taken, c->send_mark_taken)) * 1000 / elapsed;
+	if (rate < l->min_send_rate) {
+		/*
+		 * Reset, not FIN: what is queued in the socket would otherwise
+		 * keep trickling to the client (and holding kernel memory) after
+		 * the close.
+		 */
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		sw_conn_slow_client(c, false, rate);
+		setsockopt(c->h.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		return false;
+	}
+	c->send_mark_ms = now;
+	c->send_mark_taken = taken;
+	return true;
+}
+
+void sw_conn_write_timeout(struct sw_conn *c)
+{
+	const struct sw_config *cfg = c->w->cfg;
+	uint64_t now = sw_loop_now(c->w->loop), waited;
+
+	if (!c->send_waiting) {
+		sw_conn_close(c);   /* idle_ms: a streamed body's handler went quiet */
+		return;
+	}
+	waited = now - c->send_since;
+	if (waited >= cfg->timeouts.write_ms || !send_rate_ok(c, now)) {
+		sw_conn_close(c);   /* the client stopped reading, or reads a trickle */
+		return;
+	}
+	sw_conn_set_timer(c, SW_MIN(cfg->timeouts.write_ms - waited,
+				    (uint64_t)cfg->limits.min_rate_window_ms));
+}
+
+/*
+ * Progress resets write_ms: the timeout is for a client that stops
+ * reading.  One that reads a trickle is measured against
+ * limits.min_send_rate instead; false: it was cut (connection closed).
+ */
+static bool progress(struct sw_conn *c, size_t n)
 {
 	c->x.bytes_out += n;
-	sw_conn_set_timer(c, c->w->cfg->timeouts.write_ms);
+	send_done(c, n);
+	if (!send_rate_ok(c, sw_loop_now(c->w->loop))) {
+		sw_conn_close(c);
+		return false;
+	}
+	write_timer(c);
+	return true;
 }
 
 static void on_sendfile(struct sw_io *io, ssize_t res)
@@ -148,7 +259,8 @@ static void on_sendfile(struct sw_io *io, ssize_t res)
 		sw_conn_close(c);
 		return;
 	}
-	progress(c, (size_t)res);
+	if (!progress(c, (size_t)res))
+		return;
 	c->x.resp.file_offset += res;
 	c->file_left -= (uint64_t)res;
 	if (c->file_left)
@@ -159,6 +271,7 @@ static void on_sendfile(struct sw_io *io, ssize_t res)
 
 static void start_sendfile(struct sw_conn *c)
 {
+	send_wait(c);
 	if (c->tls) {
 		c->write_done = on_sendfile;
 		sw_conn_tls_write(c, true);
@@ -182,7 +295,8 @@ static void on_write(struct sw_io *io, ssize_t res)
 		sw_conn_close(c);
 		return;
 	}
-	progress(c, (size_t)res);
+	if (!progress(c, (size_t)res))
+		return;
 	if (!sw_iov_advance(c->iov, &c->iovcnt, (size_t)res)) {
 		start_write(c);
 	} else if (c->file_left) {
@@ -196,6 +310,7 @@ static void on_write(struct sw_io *io, ssize_t res)
 
 void sw_conn_send_iov(struct sw_conn *c, sw_io_cb cb)
 {
+	send_wait(c);
 	if (c->tls) {
 		c->write_done = cb;
 		sw_conn_tls_write(c, false);
@@ -251,7 +366,8 @@ static void on_piece_write(struct sw_io *io, ssize_t res)
 		piece_sent(c, (int)res);
 		return;
 	}
-	progress(c, (size_t)res);
+	if (!progress(c, (size_t)res))
+		return;
 	if (!sw_iov_advance(c->iov, &c->iovcnt, (size_t)res)) {
 		sw_conn_send_iov(c, on_piece_write);
 		return;
@@ -300,7 +416,7 @@ static void send_piece(struct sw_conn *c, bool with_head)
 			sw_conn_close(c);
 		return;
 	}
-	sw_conn_set_timer(c, c->w->cfg->timeouts.write_ms);
+	write_timer(c);
 	sw_conn_send_iov(c, on_piece_write);
 }
 
@@ -395,7 +511,8 @@ static void respond(struct sw_exchange *x)
 	if (c->file_left || c->keep_alive)
 		sw_conn_nodelay(c);
 	c->state = C_WRITE;
-	sw_conn_set_timer(c, c->w->cfg->timeouts.write_ms);
+	send_window_start(c);
+	write_timer(c);
 	/* A tunnel's 101 goes at once: the client waits for it before it sends. */
 	if (c->streaming && !c->tunnel) {
 		c->wio.data = c;

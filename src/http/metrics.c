@@ -68,6 +68,7 @@ struct snap {
 	int64_t open;
 	uint64_t accepted, h2_floods, admin_auth_failures, admin_auth_lockouts, admin_auth_locked;
 	uint64_t reclaimed, over_limit;
+	uint64_t slow_bodies, slow_sends;
 	uint64_t started_at, generation, reloads, reload_failures, restarts, workers;
 	uint64_t stalls, stall_replacements, stalled;
 	uint64_t now;
@@ -101,6 +102,8 @@ static void add_slot(struct snap *s, const struct sw_slot_stats *st)
 	s->h2_floods += sw_stat_get(&st->h2_floods);
 	s->reclaimed += sw_stat_get(&st->connections_reclaimed);
 	s->over_limit += sw_stat_get(&st->connections_over_limit);
+	s->slow_bodies += sw_stat_get(&st->slow_bodies);
+	s->slow_sends += sw_stat_get(&st->slow_sends);
 	s->admin_auth_failures += sw_stat_get(&st->admin_auth_failures);
 	s->admin_auth_lockouts += sw_stat_get(&st->admin_auth_lockouts);
 	s->admin_auth_locked += sw_stat_get(&st->admin_auth_locked);
@@ -242,6 +245,11 @@ static void emit_connections(struct out *o, const struct snap *s)
 	family(o, "swerver_http2_floods_total", "counter",
 	       "HTTP/2 connections closed with ENHANCE_YOUR_CALM for a frame flood or rapid reset.");
 	put_u(o, "swerver_http2_floods_total", s->h2_floods);
+	family(o, "swerver_slow_clients_total", "counter",
+	       "HTTP/1.1 connections closed for a client below limits.min_body_rate (kind=body) "
+	       "or limits.min_send_rate (kind=send).");
+	put_u(o, "swerver_slow_clients_total{kind=\"body\"}", s->slow_bodies);
+	put_u(o, "swerver_slow_clients_total{kind=\"send\"}", s->slow_sends);
 	family(o, "swerver_admin_auth_failures_total", "counter",
 	       "Admin API requests refused for a missing or wrong key.");
 	put_u(o, "swerver_admin_auth_failures_total", s->admin_auth_failures);

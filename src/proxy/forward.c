@@ -178,7 +178,7 @@ static void fail(struct px_fwd *f, int status, const char *why)
 	x->resp.header_count = base;
 	if (limited)
 		px_rate_headers(x, &rate, false);
-	if (status == 413 || status == 400)
+	if (status == 413 || status == 400 || status == 408)
 		x->resp.close = true;   /* the request body's framing is in doubt */
 	sw_exchange_error(x, status);
 }
@@ -326,8 +326,10 @@ static void on_body_piece(struct sw_exchange *x, const char *data, ssize_t n, bo
 	if (!f || !f->uc)
 		return;
 	if (n < 0) {
-		fail(f, n == -EFBIG ? 413 : 400, n == -EFBIG ? "request body too large" :
-		     "request body unreadable");
+		/* -ETIMEDOUT: the client sent it below limits.min_body_rate. */
+		fail(f, n == -EFBIG ? 413 : n == -ETIMEDOUT ? 408 : 400,
+		     n == -EFBIG ? "request body too large" : n == -ETIMEDOUT ?
+		     "request body too slow" : "request body unreadable");
 		return;
 	}
 	f->body_started = true;

@@ -1,8 +1,11 @@
-/* test_upstream.c - what the proxy does with odd upstream responses: transfer codings, endless 1xx, 103 Early Hints, to HTTP/1.1, HTTP/2 and HTTP/3 clients (curl, gtlsclient). */
+/* test_upstream.c - what the proxy does with odd upstream responses (transfer codings, endless 1xx, 103 Early Hints, to HTTP/1.1, HTTP/2 and HTTP/3 clients: curl, gtlsclient) and with clients that trickle (limits.min_body_rate, min_send_rate). */
 #include <config.h>
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,6 +77,22 @@ static void answer(int c, const char *path)
 			 "Transfer-Encoding: chunked\r\n\r\n%s", chunked_body);
 	} else if (strcmp(path, "/te/identity") == 0) {
 		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nhello");
+	} else if (strcmp(path, "/sink") == 0) {
+		/* Takes the request body and never answers; notes when the proxy lets go. */
+		while (recv(c, buf, sizeof(buf), 0) > 0)
+			;
+		origin_note("closed /sink\n");
+		return;
+	} else if (strcmp(path, "/big") == 0) {
+		/* 1 GiB of zeros, until the proxy lets go. */
+		static char zeros[65536];
+
+		if (!say(c, "HTTP/1.1 200 OK\r\nContent-Length: 1073741824\r\n\r\n"))
+			return;
+		while (send(c, zeros, sizeof(zeros), MSG_NOSIGNAL) > 0)
+			;
+		origin_note("closed /big\n");
+		return;
 	} else if (strcmp(path, "/hints/forever") == 0) {
 		hints_forever(c, 20, path);
 		return;
@@ -157,7 +176,7 @@ static bool have_proxy(int i)
 	return true;
 }
 
-static struct it_proc *start_proxy(int i, int origin, int *port)
+static struct it_proc *start_proxy_with(int i, int origin, const char *extra, int *port)
 {
 	const char *d = it_tmpdir();
 	char cfg[IT_PATH_MAX];
@@ -172,7 +191,7 @@ static struct it_proc *start_proxy(int i, int origin, int *port)
 		"  \"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": %d%s}],\n"
 		"    \"workers\": 1, \"io_backend\": \"%s\"},\n"
 		"  %s%s%s%s%s\n"
-		"  \"timeouts\": {\"drain_ms\": 1000},\n"
+		"  \"timeouts\": {\"drain_ms\": 1000},\n  %s\n"
 		"  \"upstreams\": [{\"name\": \"o\", \"servers\": [{\"address\": \"127.0.0.1\",\n"
 		"    \"port\": %d, \"max_fails\": 0}]}],\n"
 		"  \"routes\": [\n"
@@ -183,8 +202,13 @@ static struct it_proc *start_proxy(int i, int origin, int *port)
 		"}\n", *port, h3 ? ", \"quic_enabled\": true" : "", it_backend(i),
 		h3 ? "\"tls\": {\"cert_path\": \"" : "", h3 ? d : "",
 		h3 ? "/cert.pem\", \"key_path\": \"" : "", h3 ? d : "", h3 ? "/key.pem\"}," : "",
-		origin);
+		extra, origin);
 	return it_start_ready(cfg, "127.0.0.1", port);
+}
+
+static struct it_proc *start_proxy(int i, int origin, int *port)
+{
+	return start_proxy_with(i, origin, "", port);
 }
 
 /* ---- clients ---- */
@@ -409,6 +433,102 @@ START_TEST(early_hints)
 }
 END_TEST
 
+/* The value of a series in GET /metrics, -1 when absent. */
+static long metric(int port, const char *series)
+{
+	int st;
+	char *m = it_run(&st, T "curl -s --max-time 10 http://127.0.0.1:%d/metrics", port);
+	const char *at = strstr(m, series);
+	long v = at ? atol(at + strlen(series)) : -1;
+
+	free(m);
+	return v;
+}
+
+#define SLOW_LIMITS "\"limits\": {\"min_body_rate\": 200, \"min_send_rate\": 200000, " \
+	"\"min_rate_window_ms\": 1000},"
+
+/*
+ * Issue #19 item 10: a proxied POST sent at 1 byte every 100 ms restarted
+ * timeouts.body_ms at every byte and was never cut.  Below
+ * limits.min_body_rate over min_rate_window_ms of waiting, the client gets
+ * 408 and the connection closes (and so does the upstream one); counted.
+ */
+START_TEST(slow_request_body)
+{
+	struct it_conn *c;
+	struct it_response r;
+	struct it_proc *p;
+	int port, origin, rc = -1;
+
+	if (!have_proxy(_i))
+		return;
+	origin = origin_start();
+	p = start_proxy_with(_i, origin, SLOW_LIMITS, &port);
+	c = it_conn_new(port);
+	IT_ASSERT(it_conn_send(c, "POST /sink HTTP/1.1\r\nHost: x\r\nContent-Length: 300\r\n\r\n")
+		  == 0, "send the head");
+	/* 10 bytes a second for up to 30 s: an answer must come before the body is done. */
+	for (int k = 0; k < 300; k++) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 100) == 1)
+			break;
+		if (it_conn_send(c, "x") != 0)
+			break;
+	}
+	rc = it_conn_read(c, &r, IT_IO_MS);
+	IT_ASSERT(rc == 0 && r.status == 408, "a body at 10 bytes/s with min_body_rate 200: rc %d, "
+		  "status %d, want 408", rc, rc == 0 ? r.status : 0);
+	IT_ASSERT(it_conn_wait_eof(c, IT_IO_MS), "the connection stayed open after the 408");
+	it_conn_free(c);
+	IT_ASSERT(it_log_has(p, "below limits.min_body_rate"), "the slow body is not logged");
+	IT_ASSERT(origin_noted("closed /sink"), "the upstream connection was kept");
+	IT_ASSERT(metric(port, "swerver_slow_clients_total{kind=\"body\"} ") == 1,
+		  "the slow body is not counted in /metrics");
+}
+END_TEST
+
+/*
+ * A client that takes a proxied download at ~10 KB/s, below
+ * limits.min_send_rate, is cut (write_ms alone never fires: it reads a
+ * little every 100 ms); counted.
+ */
+START_TEST(slow_reader)
+{
+	struct it_proc *p;
+	int port, origin, fd, small = 4096;
+	bool eof = false;
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char buf[1024];
+
+	if (!have_proxy(_i))
+		return;
+	origin = origin_start();
+	p = start_proxy_with(_i, origin, SLOW_LIMITS, &port);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_gt(send(fd, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 32, MSG_NOSIGNAL), 0);
+	/* 1 KiB every 100 ms for up to 30 s (1 GiB would take a day). */
+	for (int k = 0; k < 300 && !eof; k++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		eof = n <= 0;
+		it_sleep_ms(100);
+	}
+	close(fd);
+	IT_ASSERT(eof, "a client reading 10 KB/s with min_send_rate 200000 was not cut");
+	IT_ASSERT(it_log_has(p, "below limits.min_send_rate"), "the slow reader is not logged");
+	IT_ASSERT(origin_noted("closed /big"), "the upstream connection was kept");
+	IT_ASSERT(metric(port, "swerver_slow_clients_total{kind=\"send\"} ") == 1,
+		  "the slow reader is not counted in /metrics");
+}
+END_TEST
+
 static Suite *upstream_suite(void)
 {
 	Suite *s = suite_create("upstream");
@@ -418,6 +538,8 @@ static Suite *upstream_suite(void)
 	tcase_add_loop_test(tc, transfer_codings, 0, 2);
 	tcase_add_loop_test(tc, endless_interim, 0, 2);
 	tcase_add_loop_test(tc, early_hints, 0, 2);
+	tcase_add_loop_test(tc, slow_request_body, 0, 2);
+	tcase_add_loop_test(tc, slow_reader, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
