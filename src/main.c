@@ -10,6 +10,22 @@
 #include "core/version.h"
 #include "daemon/cli.h"
 #include "daemon/master.h"
+#include "daemon/notify.h"
+
+/*
+ * The level prefix systemd reads at the start of a line on a stream it
+ * logs ("<3>" err, "<4>" warning, "<6>" info; sd-daemon(3)), so that
+ * `ExecReload=swerver -t` errors reach the journal at error priority and
+ * `journalctl -p warning` shows them.  Nothing on a terminal or a pipe.
+ */
+static const char *journal_prefix(const char *syslog_level)
+{
+	static int journal = -1;
+
+	if (journal < 0)
+		journal = sw_journal_available();
+	return journal ? syslog_level : "";
+}
 
 /* -t: every message on stderr, then the verdict, like nginx -t. */
 static int test_config(const struct sw_cli *cli)
@@ -22,12 +38,16 @@ static int test_config(const struct sw_cli *cli)
 	sw_diag_init(&d, name);
 	rc = sw_cli_load_config(cli, &cfg, &d);
 	for (size_t i = 0; i < d.count; i++)
-		fprintf(stderr, "swerver: %s\n", d.entries[i].text);
+		fprintf(stderr, "%sswerver: %s\n",
+			journal_prefix(d.entries[i].level == SW_DIAG_ERROR ? "<3>" : "<4>"),
+			d.entries[i].text);
 	if (rc == SW_OK) {
-		fprintf(stderr, "swerver: configuration %s is valid\n", name);
+		fprintf(stderr, "%sswerver: configuration %s is valid\n", journal_prefix("<6>"),
+			name);
 		sw_config_deinit(&cfg);
 	} else {
-		fprintf(stderr, "swerver: configuration %s is invalid\n", name);
+		fprintf(stderr, "%sswerver: configuration %s is invalid\n", journal_prefix("<3>"),
+			name);
 	}
 	sw_diag_deinit(&d);
 	return rc == SW_OK ? SW_EXIT_OK : SW_EXIT_CONFIG;
@@ -39,6 +59,12 @@ static int start(const struct sw_cli *cli)
 	struct sw_config cfg;
 	struct sw_diag d;
 
+	/*
+	 * Until the config names a log, "auto": under systemd the journal,
+	 * so that a broken config's reasons are logged at error priority
+	 * (stderr lines would all be info).
+	 */
+	sw_log_open(&(struct sw_log_cfg){ .target = NULL, .level = SW_LOG_INFO });
 	sw_diag_init(&d, name);
 	if (sw_cli_load_config(cli, &cfg, &d) != SW_OK) {
 		sw_diag_log(&d);

@@ -206,6 +206,47 @@ START_TEST(test_config_fifo_refused)
 }
 END_TEST
 
+/*
+ * -t under systemd (ExecReload=): stderr is the journal's stream, so every
+ * line carries its level ("<3>" error, "<4>" warning) and
+ * `journalctl -p warning` shows why a reload failed.  JOURNAL_STREAM names
+ * stderr's device and inode, as systemd sets it; a plain stderr gets none.
+ */
+START_TEST(test_config_journal_levels)
+{
+	char cfg[IT_PATH_MAX], err[IT_PATH_MAX], *o, *text;
+	int code;
+
+	o = it_run(&code, "'%s' -V", getenv("SWERVER_BIN"));
+	if (!strstr(o, "features:") || !strstr(strstr(o, "features:"), " systemd")) {
+		free(o);
+		return;   /* built without libsystemd: no journal to speak to */
+	}
+	free(o);
+	it_path(cfg, "levels.json");
+	it_path(err, "levels.err");
+	it_write_file(cfg, "{\"server\": {\"port\": 70000}, \"bogus_key\": 1}\n");
+	o = it_run(&code, "exec 2>'%s'; JOURNAL_STREAM=$(stat -c %%d:%%i '%s') '%s' -t -c '%s'",
+		   err, err, getenv("SWERVER_BIN"), cfg);
+	free(o);
+	assert_code(code, 78, "-t with server.port 70000 under the journal");
+	text = it_read_file(err);
+	IT_ASSERT(strstr(text, "<3>swerver: ") && strstr(strstr(text, "<3>swerver: "), "server.port"),
+		  "no \"<3>\" error line naming server.port: %s", text);
+	IT_ASSERT(strstr(text, "<4>swerver: ") && strstr(strstr(text, "<4>swerver: "), "bogus_key"),
+		  "no \"<4>\" warning line naming bogus_key: %s", text);
+	IT_ASSERT(strstr(text, "<3>swerver: configuration ") != NULL, "verdict not at error level: %s",
+		  text);
+	free(text);
+
+	/* Another stream than the one JOURNAL_STREAM names: plain lines. */
+	o = it_run(&code, "JOURNAL_STREAM=1:1 '%s' -t -c '%s' 2>&1", getenv("SWERVER_BIN"), cfg);
+	assert_code(code, 78, "-t with a stale JOURNAL_STREAM");
+	IT_ASSERT(strncmp(o, "swerver: ", 9) == 0 && !strstr(o, "<3>"), "prefix on a plain stderr: %s", o);
+	free(o);
+}
+END_TEST
+
 /* A bad file without -t: nothing starts, exit 78. */
 START_TEST(start_with_bad_config)
 {
@@ -310,6 +351,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_config_missing_file);
 	tcase_add_test(tc, test_config_reports_every_error);
 	tcase_add_test(tc, test_config_fifo_refused);
+	tcase_add_test(tc, test_config_journal_levels);
 	tcase_add_test(tc, start_with_bad_config);
 	tcase_add_test(tc, unknown_flag);
 	tcase_add_test(tc, workers_not_a_number);

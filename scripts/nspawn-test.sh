@@ -1,0 +1,218 @@
+#!/bin/sh
+# nspawn-test.sh - the Debian package under a real systemd: builds the .deb
+# from this tree (or takes one), boots a debootstrapped bookworm with
+# systemd-nspawn and checks what only a real service manager shows:
+#   - the postinst's file modes (config 0640 root:swerver, logs 0750),
+#   - static files served by the packaged unit,
+#   - logrotate's file: USR1 makes swerver write to the new file,
+#   - `systemctl reload` of a broken config fails, the server keeps going,
+#   - a broken config at start ends "failed" at once, no restart loop,
+#   - both log the config's errors at error priority (journalctl -p err).
+#
+#   scripts/nspawn-test.sh                  build the .deb, then test it
+#   scripts/nspawn-test.sh swerver_X.deb    test a given .deb
+#
+# Needs root, debootstrap and systemd-container (scripts/install-deps.sh).
+# The debootstrapped root is cached in /var/cache/swerver-ci/bookworm; each
+# run works on an overlay of it, so the cache stays clean.  The container
+# has no network (--private-network); its packages are installed before it
+# boots.  Exit 0 when every check passed.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=/var/cache/swerver-ci
+base=$cache/bookworm
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+work=$(mktemp -d /var/tmp/swerver-nspawn.XXXXXX)
+root=$work/root
+nspawn_pid=
+init_pid=
+failures=0
+
+log() { printf '==== %s\n' "$*"; }
+ok() { printf 'ok   %s\n' "$*"; }
+fail() { printf 'FAIL %s\n' "$*"; failures=$((failures + 1)); }
+
+cleanup() {
+	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
+		# SIGTERM to nspawn powers the container off cleanly.
+		kill -TERM "$nspawn_pid" 2>/dev/null || true
+		wait "$nspawn_pid" 2>/dev/null || true
+	fi
+	mountpoint -q "$root" && umount "$root"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+[ "$(id -u)" -eq 0 ] || { echo "nspawn-test.sh: needs root" >&2; exit 2; }
+for t in debootstrap systemd-nspawn nsenter dpkg-buildpackage; do
+	command -v "$t" >/dev/null || { echo "nspawn-test.sh: $t missing (scripts/install-deps.sh)" >&2; exit 2; }
+done
+
+# ---- the .deb -----------------------------------------------------------------
+build_deb() {
+	log "building the .deb from $top" >&2
+	mkdir -p "$work/src/swerver"
+	# The tree as it is, uncommitted changes included, without build output.
+	(cd "$top" && git ls-files -z --cached --others --exclude-standard |
+		xargs -0 cp --parents -P -t "$work/src/swerver")
+	(cd "$work/src/swerver" &&
+		DEB_BUILD_OPTIONS="nocheck parallel=2" dpkg-buildpackage -b -us -uc >"$work/build.log" 2>&1) ||
+		{ tail -n 40 "$work/build.log"; exit 1; }
+	ls "$work"/src/swerver_*.deb
+}
+if [ $# -ge 1 ]; then
+	deb=$(readlink -f "$1")
+else
+	deb=$(build_deb)
+fi
+[ -f "$deb" ] || { echo "nspawn-test.sh: no .deb at $deb" >&2; exit 2; }
+
+# ---- the root: cached debootstrap, an overlay per run ----------------------------
+if [ ! -d "$base" ]; then
+	log "debootstrapping bookworm into $base (once)"
+	mkdir -p "$cache"
+	rm -rf "$base.tmp"
+	debootstrap --variant=minbase \
+		--include=systemd,systemd-sysv,dbus,curl,ca-certificates,logrotate \
+		bookworm "$base.tmp" "$mirror"
+	# The QUIC libraries the package links are in bookworm-backports.
+	echo "deb $mirror bookworm-backports main" >"$base.tmp/etc/apt/sources.list.d/backports.list"
+	mv "$base.tmp" "$base"
+fi
+mkdir -p "$root" "$work/upper" "$work/ovl" "$cache/apt-archives"
+mount -t overlay overlay -o "lowerdir=$base,upperdir=$work/upper,workdir=$work/ovl" "$root"
+cp "$deb" "$root/tmp/swerver.deb"
+
+log "installing the package's dependencies (network, before boot)"
+# apt resolves them from the .deb; the package itself is removed again so
+# that its postinst runs under the booted systemd below.
+systemd-nspawn -q -D "$root" --bind="$cache/apt-archives:/var/cache/apt/archives" \
+	sh -c 'export DEBIAN_FRONTEND=noninteractive
+		apt-get update -qq &&
+		apt-get install -y -qq --no-install-recommends /tmp/swerver.deb >/dev/null &&
+		dpkg --purge swerver >/dev/null' >"$work/deps.log" 2>&1 ||
+	{ tail -n 40 "$work/deps.log"; exit 1; }
+
+# ---- boot ------------------------------------------------------------------------
+log "booting the container"
+systemd-nspawn -q --boot --register=no --keep-unit --private-network \
+	--console=passive -D "$root" -M "swtest$$" >"$work/boot.log" 2>&1 &
+nspawn_pid=$!
+# The container's init is nspawn's child that runs systemd.
+for _ in $(seq 1 300); do
+	for c in $(ps -o pid= --ppid "$nspawn_pid" 2>/dev/null); do
+		[ "$(cat /proc/"$c"/comm 2>/dev/null)" = systemd ] && init_pid=$c
+	done
+	[ -n "$init_pid" ] && break
+	kill -0 "$nspawn_pid" 2>/dev/null || { cat "$work/boot.log"; exit 1; }
+	sleep 0.1
+done
+[ -n "$init_pid" ] || { echo "no init in the container"; cat "$work/boot.log"; exit 1; }
+
+in_ct() { nsenter -t "$init_pid" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
+state=$(in_ct timeout 120 systemctl is-system-running --wait || true)
+log "container (init pid $init_pid) is up: $state"
+
+# The journal's position now: later checks read only what follows.
+cursor() { in_ct journalctl -q -n 1 --show-cursor -o cat | sed -n 's/^-- cursor: //p'; }
+
+# ---- checks ----------------------------------------------------------------------
+log "dpkg -i (postinst under systemd)"
+in_ct dpkg -i /tmp/swerver.deb >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; exit 1; }
+if in_ct systemctl is-active -q swerver; then ok "swerver active after install"
+else fail "swerver not active after install"; in_ct systemctl status swerver || true; fi
+
+m=$(in_ct stat -c '%a %U:%G' /etc/swerver/swerver.json)
+[ "$m" = "640 root:swerver" ] && ok "/etc/swerver/swerver.json is $m" ||
+	fail "/etc/swerver/swerver.json is $m, want 640 root:swerver"
+m=$(in_ct stat -c '%a %U:%G' /var/log/swerver)
+[ "$m" = "750 swerver:swerver" ] && ok "/var/log/swerver is $m" ||
+	fail "/var/log/swerver is $m, want 750 swerver:swerver"
+
+log "static files and a file access log"
+in_ct sh -c 'mkdir -p /var/www/html && echo "hello from nspawn" >/var/www/html/index.html &&
+	cat >/etc/swerver/swerver.json <<EOF
+{ "server": { "address": "127.0.0.1", "port": 8080, "workers": 2,
+              "static_root": "/var/www/html" },
+  "access_log": { "format": "combined", "target": "/var/log/swerver/access.log" } }
+EOF'
+if in_ct systemctl reload swerver; then ok "reload of a good config"; else fail "reload of a good config"; fi
+get() { in_ct curl -fsS --max-time 10 http://127.0.0.1:8080/index.html 2>&1 || true; }
+body=$(get)
+[ "$body" = "hello from nspawn" ] && ok "GET /index.html served the file" ||
+	fail "GET /index.html: $body"
+
+log "logrotate"
+in_ct logrotate -f /etc/logrotate.d/swerver || fail "logrotate -f failed"
+# The master got USR1 once logrotate returned; the reopen is asynchronous,
+# so ask until a request lands in the new file (bounded, not timed).
+lines=0
+for _ in $(seq 1 50); do
+	get >/dev/null
+	lines=$(in_ct sh -c 'cat /var/log/swerver/access.log 2>/dev/null | wc -l')
+	[ "$lines" -gt 0 ] && break
+	sleep 0.2
+done
+[ "$lines" -gt 0 ] && ok "requests logged to the new access.log after rotation" ||
+	fail "access.log stays empty after logrotate (USR1 not applied?)"
+in_ct test -s /var/log/swerver/access.log.1 && ok "access.log.1 holds the old lines" ||
+	fail "no access.log.1 after logrotate"
+m=$(in_ct stat -c '%a %U:%G' /var/log/swerver/access.log)
+[ "$m" = "640 swerver:swerver" ] && ok "new access.log is $m" || fail "new access.log is $m"
+
+log "reload with a broken config"
+in_ct sh -c 'cp /etc/swerver/swerver.json /root/good.json &&
+	printf "{ \"server\": { \"port\": 70000 } }\n" >/etc/swerver/swerver.json'
+since=$(cursor)
+if in_ct systemctl reload swerver 2>"$work/reload.err"; then
+	fail "systemctl reload of a broken config returned 0"
+else
+	ok "systemctl reload of a broken config failed: $(head -n 1 "$work/reload.err")"
+fi
+in_ct systemctl is-active -q swerver && ok "still active after the failed reload" ||
+	fail "not active after the failed reload"
+body=$(get)
+[ "$body" = "hello from nspawn" ] && ok "still serving after the failed reload" ||
+	fail "GET after the failed reload: $body"
+if in_ct journalctl -q -u swerver -p err --after-cursor="$since" | grep -q 'server.port'; then
+	ok "the reload's reason is in the journal at error priority"
+else
+	fail "no server.port error in journalctl -p err after the reload"
+	in_ct journalctl -q -u swerver --after-cursor="$since" -o short-monotonic | tail -n 20
+fi
+
+log "start with a broken config"
+since=$(cursor)
+if in_ct systemctl restart swerver 2>/dev/null; then fail "restart with a broken config returned 0"
+else ok "systemctl restart with a broken config failed"; fi
+show=$(in_ct systemctl show -p ActiveState -p SubState -p NRestarts -p ExecMainStatus swerver | tr '\n' ' ')
+case $show in
+*"ActiveState=failed"*"NRestarts=0"*"ExecMainStatus=78"* | *"NRestarts=0"*"ExecMainStatus=78"*"ActiveState=failed"*)
+	ok "failed at once: $show" ;;
+*)	fail "after a broken start: $show" ;;
+esac
+# "failed" is final: with Restart=on-failure looping, the unit would sit in
+# "activating (auto-restart)" and NRestarts would grow after RestartSec (2 s).
+sleep 3
+show=$(in_ct systemctl show -p ActiveState -p NRestarts swerver | tr '\n' ' ')
+case $show in
+*"ActiveState=failed"*"NRestarts=0"*) ok "still failed, no restart: $show" ;;
+*) fail "restarted after failing: $show" ;;
+esac
+if in_ct journalctl -q -u swerver -p err --after-cursor="$since" | grep -q 'server.port'; then
+	ok "the start's reason is in the journal at error priority"
+else
+	fail "no server.port error in journalctl -p err after the start"
+	in_ct journalctl -q -u swerver --after-cursor="$since" | tail -n 20
+fi
+
+log "a good config starts again"
+in_ct cp /root/good.json /etc/swerver/swerver.json
+in_ct systemctl reset-failed swerver
+if in_ct systemctl start swerver && [ "$(get)" = "hello from nspawn" ]; then ok "started and serving"
+else fail "did not start again with a good config"; fi
+
+if [ "$failures" -eq 0 ]; then log "all checks passed"; else log "$failures check(s) failed"; fi
+[ "$failures" -eq 0 ]
