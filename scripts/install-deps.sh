@@ -1,7 +1,9 @@
 #!/bin/sh
 # install-deps.sh - install everything swerver needs to build, test and package
 # on Debian 12 (bookworm): toolchain, libraries (QUIC ones from
-# bookworm-backports), test clients and packaging tools. Idempotent.
+# bookworm-backports), test clients and packaging tools (rpmlint for CI,
+# debootstrap and systemd-nspawn for scripts/nspawn-test.sh and
+# scripts/trixie-check.sh). Idempotent.
 #
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh --bench    also the peers bench/ measures against
@@ -29,6 +31,7 @@ base="build-essential autoconf automake libtool pkg-config
  curl openssl nghttp2-client python3 iproute2 procps psmisc
  clang libclang-rt-14-dev
  groff-base man-db debhelper dpkg-dev devscripts lintian fakeroot
+ rpm rpmlint debootstrap systemd-container logrotate
  systemd wrk"
 backports="libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
  libgnutls28-dev libcurl4-gnutls-dev ngtcp2-client"

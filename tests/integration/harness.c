@@ -1018,6 +1018,32 @@ TCase *it_tcase(const char *name)
 	return tc;
 }
 
+static bool on_path(const char *tool)
+{
+	const char *path = getenv("PATH");
+	char file[PATH_MAX];
+
+	for (const char *p = path ? path : ""; *p;) {
+		size_t n = strcspn(p, ":");
+
+		if (n > 0 && (size_t)snprintf(file, sizeof(file), "%.*s/%s", (int)n, p, tool) <
+				     sizeof(file) && access(file, X_OK) == 0)
+			return true;
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return false;
+}
+
+void it_require_tool(const char *tool, const char *package)
+{
+	if (on_path(tool))
+		return;
+	printf("SKIP: %s not found on PATH; install %s to run this suite\n", tool, package);
+	exit(77);
+}
+
 int it_run_suite(Suite *s)
 {
 	SRunner *sr = srunner_create(s);

@@ -57,6 +57,13 @@ void it_suite_init(void);
 void it_suite_fini(void);
 /* Runs the suite with CK_ENV verbosity; returns main()'s exit status. */
 int it_run_suite(Suite *s);
+/*
+ * For main(), before it_run_suite: when `tool` is not on PATH, says so
+ * with the package that has it and exits 77, which automake reports as
+ * SKIP for the whole suite (a suite whose clients are missing proves
+ * nothing, and its failures would hide real ones).
+ */
+void it_require_tool(const char *tool, const char *package);
 /* A tcase with the harness teardown as checked fixture and a 30 s cap. */
 TCase *it_tcase(const char *name);
 

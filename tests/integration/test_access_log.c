@@ -603,5 +603,6 @@ static Suite *access_log_suite(void)
 
 int main(void)
 {
+	it_require_tool("python3", "python3");   /* the JSON lines validator */
 	return it_run_suite(access_log_suite());
 }

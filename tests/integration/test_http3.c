@@ -1155,6 +1155,8 @@ int main(void)
 {
 	int rc;
 
+	/* ngtcp2's own client, the second QUIC stack most tests check against */
+	it_require_tool("gtlsclient", "ngtcp2-client");
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	rc = it_run_suite(http3_suite());
 	curl_global_cleanup();
