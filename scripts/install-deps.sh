@@ -26,10 +26,18 @@ fi
 
 $SUDO apt-get update -qq
 
+# bookworm: clang 14's runtime (libFuzzer), systemd.pc in systemd.  Later
+# releases (trixie, scripts/trixie-check.sh): the default clang's runtime,
+# systemd.pc in systemd-dev (debian/rules reads the unit directory there).
+case $codename in
+bookworm) release_pkgs="libclang-rt-14-dev" ;;
+*) release_pkgs="libclang-rt-dev systemd-dev" ;;
+esac
+
 base="build-essential autoconf automake libtool pkg-config
  libssl-dev libnghttp2-dev libjson-c-dev libsystemd-dev liburing-dev check
  curl openssl nghttp2-client python3 iproute2 procps psmisc
- clang libclang-rt-14-dev
+ clang $release_pkgs
  groff-base man-db debhelper dpkg-dev devscripts lintian fakeroot
  rpm rpmlint debootstrap systemd-container logrotate
  systemd wrk"
