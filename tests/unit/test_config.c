@@ -519,6 +519,43 @@ START_TEST(admin_rules)
 }
 END_TEST
 
+/* Issue #19 item 6: the key from the environment, never serialized; one source only. */
+START_TEST(admin_key_sources)
+{
+	char *json;
+
+	setenv("SW_TEST_ADMIN_KEY", "0123456789abcdef-env", 1);
+	ck_clean("{\"admin\": {\"enabled\": true, \"api_key_env\": \"SW_TEST_ADMIN_KEY\"}}");
+	ck_assert_str_eq(cfg.admin.api_key, "0123456789abcdef-env");
+	json = sw_config_to_json(&cfg, false);
+	ck_assert_msg(!strstr(json, "\"api_key\"") && strstr(json, "\"api_key_env\""), "%s", json);
+	free(json);
+	ck_only_error("{\"admin\": {\"api_key\": \"0123456789abcdef\", \"api_key_env\": \"SW_TEST_ADMIN_KEY\"}}",
+		      "t.json: admin: set only one of api_key, api_key_file and api_key_env");
+	unsetenv("SW_TEST_ADMIN_KEY");
+	ck_only_error("{\"admin\": {\"api_key_env\": \"SW_TEST_ADMIN_KEY\"}}",
+		      "t.json: admin.api_key_env: the environment variable SW_TEST_ADMIN_KEY is not set");
+	ck_only_error("{\"admin\": {\"api_key_file\": \"/nonexistent/swerver.key\"}}",
+		      "t.json: admin.api_key_file: /nonexistent/swerver.key: cannot read: No such file or directory");
+}
+END_TEST
+
+/* Issue #19 item 4: the admin API's rules are the file's (UTF-8, names DELETE can carry). */
+START_TEST(utf8_and_name_limits)
+{
+	char json[1024];
+
+	ck_only_error("{\"server\": {\"static_root\": \"/a\xff\"}}",
+		      "t.json:1:31: JSON syntax error: invalid utf-8 string");
+	snprintf(json, sizeof(json), "{\"upstreams\": [{\"name\": \"%0257d\", \"servers\": "
+		 "[{\"address\": \"10.0.0.1\", \"port\": 80}]}]}", 0);
+	ck_only_error(json, "t.json: upstreams[0].name: must be at most 256 bytes");
+	snprintf(json, sizeof(json), "{\"upstreams\": [{\"name\": \"%0256d\", \"servers\": "
+		 "[{\"address\": \"10.0.0.1\", \"port\": 80}]}]}", 0);
+	ck_clean(json);
+}
+END_TEST
+
 /* ---- features compiled out ---- */
 
 #define QUIC_ON "{\"tls\": {\"cert_path\": \"/c.pem\", \"key_path\": \"/k.pem\"}, \"quic\": {\"enabled\": true}}"
@@ -839,7 +876,8 @@ static Suite *config_suite(void)
 		{ "semantics", unknown_upstream_reference }, { "semantics", route_headers_and_rate_limit },
 		{ "listeners", listener_from_address_port }, { "listeners", listeners_override_address_port },
 		{ "listeners", duplicate_listener }, { "listeners", derive_after_override }, { "listeners", trusted_proxies_cidrs },
-		{ "admin", admin_rules }, { "features", feature_http3 }, { "features", feature_quic_needs_cert },
+		{ "admin", admin_rules }, { "admin", admin_key_sources },
+		{ "syntax", utf8_and_name_limits }, { "features", feature_http3 }, { "features", feature_quic_needs_cert },
 		{ "features", feature_tls }, { "features", feature_http2 }, { "features", feature_proxy },
 		{ "features", feature_systemd_and_io_uring }, { "logs", access_log_forms },
 		{ "reload", compare_classifies }, { "persist", to_json_round_trip },
