@@ -210,6 +210,13 @@ static void on_conn_timer(struct sw_timer *t)
 	F.api->timeout(c);
 }
 
+/* Which connections may be closed to make room: the worker's business, not the codec's. */
+void sw_conn_set_idle(struct sw_conn *c, bool idle)
+{
+	(void)c;
+	(void)idle;
+}
+
 void sw_conn_close(struct sw_conn *c)
 {
 	if (F.closed)

@@ -21,7 +21,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$(cd "${SW_BUILDDIR:-$srcdir}" && pwd)
 fuzz_cc=${FUZZ_CC:-clang}
 out=${SW_FUZZ_OUT:-$PWD/fuzz-artifacts}
-targets=(http1 chunked h2 h3 admin)
+targets=(http1 response chunked h2 h3 admin)
 
 command -v "$fuzz_cc" >/dev/null ||
 	{ echo "fuzz: $fuzz_cc not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
@@ -40,11 +40,15 @@ else
 	bindir=$work/bin
 	mkdir -p "$bindir"
 	printf '#define _GNU_SOURCE 1\n#define _FILE_OFFSET_BITS 64\n' > "$bindir/config.h"
-	targets=(http1 chunked)
+	targets=(http1 response chunked)
 	for t in "${targets[@]}"; do
+		case $t in
+		http1 | response) srcs=("$srcdir/src/http/http1.c" "$srcdir/src/http/request.c") ;;
+		*) srcs=("$srcdir/src/http/$t.c") ;;
+		esac
 		"$fuzz_cc" -I"$srcdir/src" -I"$bindir" -g -O1 -fno-omit-frame-pointer \
 			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-			-o "$bindir/fuzz_$t" "$srcdir/fuzz/fuzz_$t.c" "$srcdir/src/http/$t.c" \
+			-o "$bindir/fuzz_$t" "$srcdir/fuzz/fuzz_$t.c" "${srcs[@]}" \
 			"$srcdir/src/core/str.c"
 	done
 fi

@@ -249,6 +249,45 @@ START_TEST(test_response_transfer_coding)
 }
 END_TEST
 
+/*
+ * Found by fuzz_response: Transfer-Encoding split over two fields is one
+ * list (RFC 9110 5.3).  An unknown coding in the first and chunked in the
+ * second parsed as chunked and read-to-close at once.
+ */
+static const struct {
+	const char *first, *second;
+	int rc;
+	const char *bad;
+} response_te_fields[] = {
+	{ "frob", "chunked", SW_ERROR, "frob" },
+	{ "chunked", "gzip", SW_ERROR, "gzip" },
+	{ "chunked", "chunked", SW_ERROR, "chunked" },
+	{ "identity", "chunked", SW_OK, NULL },
+};
+
+START_TEST(test_response_te_split_fields)
+{
+	char head[256];
+	struct sw_header fields[8];
+	struct sw_http1_response r = { .headers = fields, .header_cap = 8 };
+	struct sw_http1_parser p = { 0 };
+	size_t len;
+	int rc;
+
+	snprintf(head, sizeof(head),
+		 "HTTP/1.1 200 OK\r\nTransfer-Encoding: %s\r\nTransfer-Encoding: %s\r\n\r\n",
+		 response_te_fields[_i].first, response_te_fields[_i].second);
+	rc = sw_http1_parse_response(&p, head, strlen(head), sizeof(head), &r, &len);
+	ck_assert_msg(rc == response_te_fields[_i].rc, "%s + %s: rc %d", response_te_fields[_i].first,
+		      response_te_fields[_i].second, rc);
+	if (rc == SW_OK)
+		ck_assert(r.chunked && !r.until_close && r.content_length < 0);
+	else
+		ck_assert_msg(sw_str_eq(r.bad_coding, response_te_fields[_i].bad),
+			      "blamed \"%.*s\"", (int)r.bad_coding.len, r.bad_coding.p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("http1");
@@ -263,6 +302,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pipelined_head_stops_at_boundary);
 	tcase_add_loop_test(tc, test_response_transfer_coding, 0,
 			    (int)(sizeof(response_te) / sizeof(response_te[0])));
+	tcase_add_loop_test(tc, test_response_te_split_fields, 0,
+			    (int)(sizeof(response_te_fields) / sizeof(response_te_fields[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
