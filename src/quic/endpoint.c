@@ -956,7 +956,7 @@ static int sock_open(struct quic_ep *ep, struct sw_listen *l)
 	sock->gso = true;
 	sock_options(fd, sock->family);
 	if (sw_loop_add(ep->w->loop, &sock->h, fd, sock) != SW_OK) {
-		sw_error("cannot watch udp %s", l->udp_name);
+		sw_log_listener(SW_LOG_ERROR, 0, l->udp_name, "cannot watch udp %s", l->udp_name);
 		free(sock);
 		return SW_ERROR;
 	}
@@ -964,7 +964,7 @@ static int sock_open(struct quic_ep *ep, struct sw_listen *l)
 	l->udp_fds[ep->w->slot] = -1;
 	sock->next = ep->socks;
 	ep->socks = sock;
-	sw_info("HTTP/3 on udp %s", l->udp_name);
+	sw_log_listener(SW_LOG_INFO, 0, l->udp_name, "HTTP/3 on udp %s", l->udp_name);
 	watch(sock);
 	return SW_OK;
 }
