@@ -20,20 +20,43 @@ static void write_config(const char *path, int port, unsigned workers, bool h2c_
 		port, h2c_only ? ", \"h2c_only\": true" : "", workers);
 }
 
-/* Starts a second swerver on cfg; it must exit 1 naming the address and `holder`. */
-static void assert_refused(const char *cfg, const char *workers, int port, pid_t holder)
+/* Starts a swerver on cfg; it must exit 1 naming the address ("udp " for QUIC's) and `holder`. */
+static void assert_refused_at(const char *cfg, const char *workers, const char *proto, int port,
+			      pid_t holder)
 {
 	const char *args[] = { "-c", cfg, "-w", workers, NULL };
 	char where[64], who[32];
 	struct it_proc *b = it_spawn(args, NULL);
 	int code = it_wait_exit(b, IT_WAIT_MS);
 
-	snprintf(where, sizeof(where), "cannot listen on 127.0.0.1:%d", port);
+	snprintf(where, sizeof(where), "cannot listen on %s127.0.0.1:%d", proto, port);
 	snprintf(who, sizeof(who), "pid %d ", (int)holder);
 	IT_ASSERT(code == 1, "second instance (-w %s) on port %d: %s, want exit 1", workers, port,
 		  it_code_str(code));
 	IT_ASSERT(it_log_has(b, where) && it_log_has(b, who),
 		  "the refusal names neither \"%s\" nor \"%s\"", where, who);
+}
+
+static void assert_refused(const char *cfg, const char *workers, int port, pid_t holder)
+{
+	assert_refused_at(cfg, workers, "", port, holder);
+}
+
+/* A socket of this process on 127.0.0.1:0 with SO_REUSEPORT; *port gets its port. */
+static int hold_reuseport(int type, int *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int one = 1, fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	if (type == SOCK_STREAM)
+		ck_assert_int_eq(listen(fd, 16), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
 }
 
 /*
@@ -69,20 +92,45 @@ END_TEST
 /* Any other process that listens there, even with SO_REUSEPORT, is named. */
 START_TEST(foreign_listener_refused)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(sin);
 	char cfg[IT_PATH_MAX];
-	int one = 1, port, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int port, fd = hold_reuseport(SOCK_STREAM, &port);
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)), 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(listen(fd, 16), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-	port = ntohs(sin.sin_port);
 	it_path(cfg, "b.json");
 	write_config(cfg, port, 2, false);
 	assert_refused(cfg, "2", port, getpid());
+	close(fd);
+}
+END_TEST
+
+static bool built_with_http3(void)
+{
+	const char *args[] = { "-V", NULL };
+	struct it_proc *v = it_spawn(args, NULL);
+
+	it_wait_exit(v, IT_WAIT_MS);
+	return it_out_has(v, "http3") || it_log_has(v, "http3");
+}
+
+/* HTTP/3's UDP group is checked the same way (a UDP socket bound with SO_REUSEPORT). */
+START_TEST(foreign_udp_socket_refused)
+{
+	const char *d = it_tmpdir();
+	char cfg[IT_PATH_MAX];
+	int udp, fd;
+
+	if (!built_with_http3()) {
+		fprintf(stderr, "foreign_udp_socket_refused: built without HTTP/3\n");
+		return;
+	}
+	fd = hold_reuseport(SOCK_DGRAM, &udp);
+	it_make_cert(d);
+	it_path(cfg, "q.json");
+	it_write_filef(cfg,
+		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": %d,"
+		" \"quic_enabled\": true, \"quic_port\": %d} ], \"workers\": 2 },\n"
+		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" } }\n",
+		it_free_port(), udp, d, d);
+	assert_refused_at(cfg, "2", "udp ", udp, getpid());
 	close(fd);
 }
 END_TEST
@@ -94,6 +142,7 @@ static Suite *instances_suite(void)
 
 	tcase_add_test(tc, second_instance_refused);
 	tcase_add_test(tc, foreign_listener_refused);
+	tcase_add_test(tc, foreign_udp_socket_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
