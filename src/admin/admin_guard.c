@@ -47,13 +47,14 @@ static uint64_t staleness(const struct sw_auth_slot *s, uint64_t now)
 }
 
 /*
- * The slot of addr: its own, else the stalest of its probes (a forgotten
- * client only gets a fresh budget; the budget for all addresses still
- * holds).  Returned locked.  Holding one slot while taking the next is
- * safe: every probe runs forward over 8 of 256 slots, so two can never
- * wait for each other.
+ * The slot of addr: its own, else (with claim) the stalest of its probes,
+ * taken over (a forgotten client only gets a fresh budget; the budget for
+ * all addresses still holds), else NULL.  Returned locked.  Holding one
+ * slot while taking the next is safe: every probe runs forward over 8 of
+ * 256 slots, so two can never wait for each other.
  */
-static struct sw_auth_slot *slot_of(struct sw_shm *shm, const uint8_t addr[16], uint64_t now)
+static struct sw_auth_slot *slot_of(struct sw_shm *shm, const uint8_t addr[16], uint64_t now,
+				    bool claim)
 {
 	uint64_t h = 1469598103934665603ull;
 	struct sw_auth_slot *best = NULL;
@@ -75,6 +76,10 @@ static struct sw_auth_slot *slot_of(struct sw_shm *shm, const uint8_t addr[16], 
 		} else {
 			sw_spin_unlock(&s->lock);
 		}
+	}
+	if (!claim) {
+		sw_spin_unlock(&best->lock);
+		return NULL;
 	}
 	memcpy(best->addr, addr, 16);
 	best->used = 1;
@@ -111,8 +116,8 @@ uint64_t sw_admin_guard_locked(const struct sw_exchange *x)
 	sw_spin_lock(&shm->auth_all.lock);
 	until = shm->auth_all.locked_until_ms;
 	sw_spin_unlock(&shm->auth_all.lock);
-	if (peer_addr(x, addr)) {
-		s = slot_of(shm, addr, now);
+	/* A lookup only: clients with the right key take no slot. */
+	if (peer_addr(x, addr) && (s = slot_of(shm, addr, now, false))) {
 		until = SW_MAX(until, s->locked_until_ms);
 		sw_spin_unlock(&s->lock);
 	}
@@ -129,7 +134,7 @@ void sw_admin_guard_fail(const struct sw_exchange *x)
 	bool one = false, all;
 
 	if (peer_addr(x, addr)) {
-		struct sw_auth_slot *s = slot_of(shm, addr, now);
+		struct sw_auth_slot *s = slot_of(shm, addr, now, true);
 		one = count_failure(s, now, a->auth_failures, a->lockout_ms);
 		sw_spin_unlock(&s->lock);
 	}
