@@ -770,9 +770,13 @@ static long handshake_crypto_bytes(const char *dump)
 	return end;
 }
 
-/* Resumes with the ticket in the session file on each worker, steered there by the DCID. */
+/*
+ * Resumes with the ticket in the session file on each worker, steered
+ * there by the DCID (unless the steering program could not attach: then
+ * the 4-tuple hash picks, and any worker may answer).
+ */
 static void resume_on_both_workers(int port, const char *session, const char *tp,
-				   const char *when)
+				   const char *when, bool steered)
 {
 	char opts[2 * IT_PATH_MAX + 128], dcid[37];
 
@@ -788,8 +792,8 @@ static void resume_on_both_workers(int port, const char *session, const char *tp
 		o = gtls(port, opts, "/index.html", true);
 		slot = server_slot(o);
 		hs = handshake_crypto_bytes(o);
-		IT_ASSERT(slot == (int)want, "%s: steered to worker %u, answered by %d: %s", when, want,
-			  slot, tail_of(o));
+		IT_ASSERT(slot == (int)want || (!steered && slot >= 0), "%s: steered to worker %u, "
+			  "answered by %d: %s", when, want, slot, tail_of(o));
 		IT_ASSERT(strstr(o, "[:status: 200]") != NULL, "%s: no answer: %s", when, tail_of(o));
 		IT_ASSERT(hs > 0 && hs < 400, "%s: worker %d did not resume the session "
 			  "(%ld Handshake bytes, a certificate)", when, slot, hs);
@@ -807,6 +811,7 @@ START_TEST(tickets_resume_on_any_worker_and_after_reload)
 	char cfg[IT_PATH_MAX], alog[IT_PATH_MAX], session[IT_PATH_MAX], tp[IT_PATH_MAX];
 	char opts[2 * IT_PATH_MAX + 64];
 	struct it_proc *p;
+	bool steered;
 	char *o;
 	int port;
 
@@ -823,7 +828,8 @@ START_TEST(tickets_resume_on_any_worker_and_after_reload)
 	o = it_read_file(session);
 	IT_ASSERT(strstr(o, "BEGIN") != NULL, "gtlsclient got no ticket");
 	free(o);
-	resume_on_both_workers(port, session, tp, "same generation");
+	steered = !it_log_has(p, "workers will pass each other");
+	resume_on_both_workers(port, session, tp, "same generation", steered);
 	it_path(cfg, "swerver.json");
 	it_path(alog, "access.log");
 	write_config(cfg, _i, 2, port, NULL, alog);
@@ -831,7 +837,7 @@ START_TEST(tickets_resume_on_any_worker_and_after_reload)
 	IT_ASSERT(it_wait_log(p, 0, "reload complete", IT_WAIT_MS), "the reload did not complete");
 	IT_ASSERT(it_wait_log_n(p, 0, "exited with status 0", 2, IT_WAIT_MS),
 		  "the old workers did not exit");
-	resume_on_both_workers(port, session, tp, "after a reload");
+	resume_on_both_workers(port, session, tp, "after a reload", steered);
 }
 END_TEST
 
