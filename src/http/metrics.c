@@ -67,7 +67,7 @@ struct snap {
 	uint64_t sum_ms[SW_PROTO_COUNT];
 	int64_t open;
 	uint64_t accepted, h2_floods, admin_auth_failures, admin_auth_lockouts, admin_auth_locked;
-	uint64_t reclaimed, over_limit;
+	uint64_t reclaimed, over_limit, quic_handed_over;
 	uint64_t slow_bodies, slow_sends;
 	uint64_t started_at, generation, reloads, reload_failures, restarts, workers;
 	uint64_t stalls, stall_replacements, stalled;
@@ -104,6 +104,7 @@ static void add_slot(struct snap *s, const struct sw_slot_stats *st)
 	s->over_limit += sw_stat_get(&st->connections_over_limit);
 	s->slow_bodies += sw_stat_get(&st->slow_bodies);
 	s->slow_sends += sw_stat_get(&st->slow_sends);
+	s->quic_handed_over += sw_stat_get(&st->quic_handed_over);
 	s->admin_auth_failures += sw_stat_get(&st->admin_auth_failures);
 	s->admin_auth_lockouts += sw_stat_get(&st->admin_auth_lockouts);
 	s->admin_auth_locked += sw_stat_get(&st->admin_auth_locked);
@@ -250,6 +251,10 @@ static void emit_connections(struct out *o, const struct snap *s)
 	       "or limits.min_send_rate (kind=send).");
 	put_u(o, "swerver_slow_clients_total{kind=\"body\"}", s->slow_bodies);
 	put_u(o, "swerver_slow_clients_total{kind=\"send\"}", s->slow_sends);
+	family(o, "swerver_http3_packets_handed_over_total", "counter",
+	       "HTTP/3 packets a worker passed to the worker of another generation on its slot "
+	       "(reloads, binary upgrades).");
+	put_u(o, "swerver_http3_packets_handed_over_total", s->quic_handed_over);
 	family(o, "swerver_admin_auth_failures_total", "counter",
 	       "Admin API requests refused for a missing or wrong key.");
 	put_u(o, "swerver_admin_auth_failures_total", s->admin_auth_failures);

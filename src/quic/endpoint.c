@@ -593,8 +593,10 @@ static int forward(struct quic_ep *ep, unsigned slot, unsigned gen, const struct
 	m.msg_namelen = fwd_name(ep, slot, gen, &sun);
 	memcpy(&hd.local, &p->local, p->local_len);
 	memcpy(&hd.remote, &p->remote, p->remote_len);
-	if (sendmsg(ep->fwd_fd, &m, MSG_DONTWAIT) >= 0)
+	if (sendmsg(ep->fwd_fd, &m, MSG_DONTWAIT) >= 0) {
+		sw_stat_add(&ep->w->stats->quic_handed_over, 1);
 		return SW_OK;
+	}
 	return errno == EAGAIN || errno == ENOBUFS ? SW_AGAIN : SW_ERROR;
 }
 

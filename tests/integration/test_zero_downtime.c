@@ -532,6 +532,18 @@ static int post_upgrade(int admin, char **out)
 	return code;
 }
 
+/* swerver_http3_packets_handed_over_total, from the admin API's metrics. */
+static long handed_over(int admin)
+{
+	int st;
+	char *o = it_run(&st, "curl -s -H 'X-API-Key: " ADMIN_KEY "' http://127.0.0.1:%d/v1/metrics "
+			 "| sed -n 's/^swerver_http3_packets_handed_over_total //p'", admin);
+	long n = o[0] ? atol(o) : -1;
+
+	free(o);
+	return n;
+}
+
 /* A master that is our child (an adopted orphan or not) stops gracefully and is reaped. */
 static void stop_master(pid_t pid)
 {
@@ -560,6 +572,7 @@ START_TEST(upgrades_lose_nothing)
 	struct it_proc *p;
 	FILE *h2 = NULL, *h3;
 	pid_t master, old[UPGRADES];
+	long handed;
 	int port, admin;
 
 	if (!backend)
@@ -611,7 +624,17 @@ START_TEST(upgrades_lose_nothing)
 	if (h3)
 		load_finish(h3, "h3load", &h3_ok, &h3_bad);
 	IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS) == 200, "not serving after");
+	handed = h3 ? handed_over(admin) : 0;
 	stop_master(master);
+	if (getenv("IT_VERBOSE"))
+		fprintf(stderr, "HTTP/3 packets handed over between generations: %ld\n", handed);
+	/*
+	 * Old and new workers of a slot read one UDP socket: packets of the old
+	 * generation's connections reach new workers (and new Initials old
+	 * ones), and must be passed across the two masters' process trees.
+	 */
+	IT_ASSERT(!h3 || handed > 0, "no HTTP/3 packet was handed between the generations of "
+		  "two masters");
 	if (getenv("IT_VERBOSE"))
 		fprintf(stderr, "upgrades: keep-alive %ld/%ld, new conn %ld/%ld, h2 %ld/%ld, "
 			"h3 %ld/%ld failed\n", atomic_load(&ka.failed), atomic_load(&ka.ok),
