@@ -64,8 +64,9 @@ static json_object *upstreams(const struct sw_shm *shm, uint64_t now)
 		if (!sw_stat_get(&h->key) || !h->upstream[0])
 			continue;
 		o = json_object_new_object();
-		json_object_object_add(o, "upstream", json_object_new_string(h->upstream));
-		json_object_object_add(o, "server", json_object_new_string(h->server));
+		/* Names cut to fit the slot may end inside a character. */
+		json_object_object_add(o, "upstream", sw_admin_text(h->upstream));
+		json_object_object_add(o, "server", sw_admin_text(h->server));
 		json_object_object_add(o, "up", json_object_new_boolean(
 			sw_stat_get(&h->down_until_ms) <= now &&
 			!__atomic_load_n(&h->active_down, __ATOMIC_RELAXED)));
@@ -87,7 +88,7 @@ json_object *sw_admin_status(const struct sw_exchange *x)
 	json_object_object_add(doc, "generation", u64(sw_stat_get(&shm->generation)));
 	json_object_object_add(doc, "reloads", u64(sw_stat_get(&shm->reloads)));
 	json_object_object_add(doc, "reload_failures", u64(sw_stat_get(&shm->reload_failures)));
-	json_object_object_add(doc, "last_reload", json_object_new_string(shm->last_reload));
+	json_object_object_add(doc, "last_reload", sw_admin_text(shm->last_reload));
 	json_object_object_add(doc, "worker_restarts", u64(sw_stat_get(&shm->worker_restarts)));
 	json_object_object_add(doc, "worker_stalls", u64(sw_stat_get(&shm->worker_stalls)));
 	json_object_object_add(doc, "workers_stalled", u64(sw_stat_get(&shm->workers_stalled)));

@@ -196,6 +196,50 @@ START_TEST(admin_body_rules)
 }
 END_TEST
 
+/*
+ * Text the daemon cuts to fit its shared memory (an upstream's name in its
+ * health slot, the last change's outcome) may end inside a character:
+ * GET /v1/status stays strict JSON.
+ */
+START_TEST(admin_status_strict_json)
+{
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX], name[64], extra[512], url[1024];
+	size_t n;
+	int ports[2], st;
+
+	if (!backend || !have_proxy())
+		return;
+	it_free_ports(ports, 2);
+	it_path(cfg, "swerver.json");
+	memset(name, 'u', 46);
+	strcpy(name + 46, "\xc3\xa9");      /* é across byte 47, where the slot's copy ends */
+	snprintf(extra, sizeof(extra), ", \"upstreams\": [{\"name\": \"%s\", \"servers\": "
+		 "[{\"address\": \"127.0.0.1\", \"port\": 9}]}], \"routes\": [{\"path_prefix\": "
+		 "\"/u/\", \"upstream\": \"%s\"}]", name, name);
+	/* write_config's own upstreams come first; these replace them. */
+	it_write_filef(cfg,
+		"{\"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": %d}],\n"
+		"  \"workers\": 2, \"io_backend\": \"%s\"},\n"
+		" \"admin\": {\"enabled\": true, \"port\": %d, \"api_key\": \"" KEY "\"}%s}\n",
+		ports[0], backend, ports[1], extra);
+	start(cfg, ports[0], ports[1], NULL);
+	st = curl_admin("GET", "/v1/status", KEY, NULL);
+	IT_ASSERT(st == 200 && answer_is_strict_json(), "GET /v1/status with a 48-byte upstream "
+		  "name: %d, not strict JSON", st);
+
+	/* A refused change whose message the outcome's 160 bytes cut inside an é. */
+	n = (size_t)sprintf(url, "/v1/routes/%%2Fx");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)sprintf(url + n, "%%C3%%A9");
+	st = curl_admin("DELETE", url, KEY, NULL);
+	IT_ASSERT(st == 404 && answer_is_strict_json(), "DELETE of no route: %d", st);
+	st = curl_admin("GET", "/v1/status", KEY, NULL);
+	IT_ASSERT(st == 200 && answer_is_strict_json(), "GET /v1/status after a long refusal: %d, "
+		  "not strict JSON", st);
+}
+END_TEST
+
 /* The loader refuses the same text in the file, naming line and column. */
 START_TEST(config_file_utf8)
 {
@@ -302,17 +346,13 @@ START_TEST(admin_key_lockout)
 }
 END_TEST
 
-/*
- * auth_failures_total wrong keys from several addresses lock every
- * address out; the lockout ends after lockout_ms.
- */
+/* auth_failures_total wrong keys from several addresses lock every address out. */
 START_TEST(admin_key_lockout_all)
 {
 	static const char *const addrs[] = { "127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4" };
 	const char *backend = it_backend(_i);
 	char cfg[IT_PATH_MAX], *out;
-	int ports[2], st = 0;
-	int64_t until;
+	int ports[2], st;
 	struct it_proc *p;
 
 	if (!backend)
@@ -320,10 +360,9 @@ START_TEST(admin_key_lockout_all)
 	it_free_ports(ports, 2);
 	it_path(cfg, "swerver.json");
 	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\", "
-		     "\"auth_failures\": 100, \"auth_failures_total\": 4, \"lockout_ms\": 3000",
+		     "\"auth_failures\": 100, \"auth_failures_total\": 4, \"lockout_ms\": 600000",
 		     NULL);
 	p = start(cfg, ports[0], ports[1], NULL);
-	/* Side by side: each 401 waits 500 ms, and the four must fall in one window. */
 	out = it_run(NULL, "for a in %s %s %s %s; do curl -sS --interface $a -o /dev/null "
 		     "-w '%%{http_code} ' -H 'X-API-Key: " WRONG "' 'http://127.0.0.1:%d/v1/status' & "
 		     "done; wait", addrs[0], addrs[1], addrs[2], addrs[3], ports[1]);
@@ -332,15 +371,37 @@ START_TEST(admin_key_lockout_all)
 	free(out);
 	source_addr = "127.0.0.5";
 	st = curl_admin("GET", "/v1/status", KEY, NULL);
+	source_addr = "127.0.0.1";
 	IT_ASSERT(st == 429, "a fifth address after 4 wrong keys in all: %d, want 429", st);
 	IT_ASSERT(count_in_log(p, "from all addresses") == 1, "the lockout of all is not logged once");
-	/* It ends: the right key is served again. */
+}
+END_TEST
+
+/* A lockout ends after lockout_ms: the right key is served again. */
+START_TEST(admin_key_lockout_ends)
+{
+	const char *backend = it_backend(_i);
+	char cfg[IT_PATH_MAX];
+	int ports[2], st;
+	int64_t until;
+
+	if (!backend)
+		return;
+	it_free_ports(ports, 2);
+	it_path(cfg, "swerver.json");
+	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\", "
+		     "\"auth_failures\": 1, \"lockout_ms\": 1500", NULL);
+	start(cfg, ports[0], ports[1], NULL);
+	st = curl_admin("GET", "/v1/status", WRONG, NULL);
+	IT_ASSERT(st == 401, "a wrong key: %d, want 401", st);
+	IT_ASSERT(metric(ports[0], "swerver_admin_auth_lockouts_total") == 1,
+		  "one wrong key with auth_failures 1 began no lockout");
 	until = it_now_ms() + 10000;
-	while (st == 429 && it_now_ms() < until) {
-		it_sleep_ms(100);
+	do {
 		st = curl_admin("GET", "/v1/status", KEY, NULL);
-	}
-	source_addr = "127.0.0.1";
+		if (st == 429)
+			it_sleep_ms(100);
+	} while (st == 429 && it_now_ms() < until);
 	IT_ASSERT(st == 200, "after the lockout: %d, want 200", st);
 }
 END_TEST
@@ -475,8 +536,10 @@ static Suite *admin_hardening_suite(void)
 
 	tcase_add_loop_test(tc, admin_body_rules, 0, 2);
 	tcase_add_test(tc, config_file_utf8);
+	tcase_add_loop_test(tc, admin_status_strict_json, 0, 2);
 	tcase_add_loop_test(tc, admin_key_lockout, 0, 2);
 	tcase_add_loop_test(tc, admin_key_lockout_all, 0, 2);
+	tcase_add_loop_test(tc, admin_key_lockout_ends, 0, 2);
 	tcase_add_loop_test(tc, admin_key_readable_file, 0, 2);
 	tcase_add_loop_test(tc, admin_key_from_file, 0, 2);
 	tcase_add_loop_test(tc, admin_key_from_env, 0, 2);
