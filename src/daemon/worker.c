@@ -202,6 +202,17 @@ static void abort_and_exit(struct sw_worker *w)
 	maybe_exit(w);
 }
 
+/* How often a worker gives back what a burst of connections left behind. */
+#define TRIM_MS 5000
+
+static void on_trim_timer(struct sw_timer *t)
+{
+	struct sw_worker *w = t->data;
+
+	sw_conn_trim(w, TRIM_MS);
+	sw_timer_add(w->loop, &w->trim_timer, TRIM_MS);
+}
+
 static void on_accept_timer(struct sw_timer *t)
 {
 	struct sw_worker *w = t->data;
@@ -565,6 +576,7 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	sw_timer_init(&w->drain_timer, on_drain_timeout, w);
 	sw_timer_init(&w->stop_timer, on_stop_grace, w);
 	sw_timer_init(&w->accept_timer, on_accept_timer, w);
+	sw_timer_init(&w->trim_timer, on_trim_timer, w);
 	sw_timer_init(&w->run_timer, on_run_timeout, w);
 	sw_timer_init(&w->ticket_timer, on_ticket_rotation, w);
 	if (open_loop(w) != SW_OK || open_signals(w) != SW_OK)
@@ -629,6 +641,7 @@ int sw_worker_run(const struct sw_worker_params *p)
 		return SW_EXIT_FAILURE;
 	}
 	w.ready = true;
+	sw_timer_add(w.loop, &w.trim_timer, TRIM_MS);
 	sw_info("serving on the %s backend%s", sw_loop_backend_name(w.loop),
 		p->cpu >= 0 ? "" : " (not pinned)");
 	if (w.ctl_fd >= 0) {

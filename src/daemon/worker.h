@@ -42,6 +42,7 @@ struct sw_worker {
 	size_t retired_count;
 	struct sw_conn *conns;        /* live connections (for drain) */
 	struct sw_conn *free_conns;   /* recycled, so accept does not malloc */
+	unsigned free_count, free_low; /* its length, and the least since the last trim */
 	unsigned conn_count;
 	unsigned conns_closing;       /* closed, their handles' on_closed not yet called */
 	/* server.max_connections (src/http/conn_limit.c) */
@@ -62,6 +63,7 @@ struct sw_worker {
 	struct sw_timer stop_timer;   /* bounds the wait for aborted connections' handles */
 	bool stopping;                /* connections aborted: exit once their handles closed */
 	struct sw_timer accept_timer; /* sw_worker_wake_accept */
+	struct sw_timer trim_timer;   /* memory left by a burst goes back (sw_conn_trim) */
 	struct sw_timer run_timer;    /* --run-for-ms in single-process mode */
 	struct sw_timer ticket_timer; /* key rotation in single-process mode */
 	struct sw_timer beat_timer;   /* heartbeat for the master (heartbeat.c) */

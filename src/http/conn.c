@@ -17,7 +17,6 @@
 #include "http/router.h"
 #include "tls/tls.h"
 
-#define CONN_BUF_INITIAL 4096
 #define LINGER_MS 1000
 /*
  * HTTP/1.1 has no GOAWAY: a draining worker cannot tell a keep-alive
@@ -88,8 +87,7 @@ static void on_closed(struct sw_handle *h)
 	struct sw_conn *c = h->data;
 	struct sw_worker *w = c->w;
 
-	c->next = w->free_conns;
-	w->free_conns = c;
+	sw_conn_recycle(c);
 	w->conns_closing--;
 	sw_worker_conn_closed(w);
 }
@@ -172,14 +170,12 @@ static void on_timer(struct sw_timer *t)
 
 static struct sw_conn *conn_alloc(struct sw_worker *w)
 {
-	struct sw_conn *c = w->free_conns;
+	struct sw_conn *c = sw_conn_reuse(w);
 	unsigned hcap = w->cfg->limits.max_header_count;
 
-	if (c) {
-		w->free_conns = c->next;
-	} else {
+	if (!c) {
 		c = sw_calloc(1, sizeof(*c));
-		c->cap = CONN_BUF_INITIAL;
+		c->cap = SW_CONN_BUF_INITIAL;
 		c->buf = sw_malloc(c->cap);
 	}
 	if (c->req_headers_cap < hcap) {
@@ -233,8 +229,8 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	sw_timer_init(&c->timer, on_timer, c);
 	if (sw_loop_add_flags(w->loop, &c->h, fd, c, SW_HANDLE_FRESH | SW_HANDLE_PRIVATE) != SW_OK) {
 		close(fd);
-		c->next = w->free_conns;
-		w->free_conns = c;
+		c->w = w;
+		sw_conn_recycle(c);
 		return SW_ERROR;
 	}
 	link_conn(w, c);
@@ -293,20 +289,6 @@ void sw_conn_abort_all(struct sw_worker *w)
 void sw_conn_abort(struct sw_conn *c)
 {
 	sw_conn_close(c);
-}
-
-void sw_conn_free_list(struct sw_worker *w)
-{
-	while (w->free_conns) {
-		struct sw_conn *c = w->free_conns;
-		w->free_conns = c->next;
-		free(c->buf);
-		free(c->req_headers);
-		free(c->scratch);
-		free(c->tls_buf);
-		free(c->bbuf);
-		free(c);
-	}
 }
 
 /* ---- reading ---- */
@@ -624,6 +606,11 @@ void sw_conn_next(struct sw_conn *c)
 	memmove(c->buf, c->buf + c->used, c->len - c->used);
 	c->len -= c->used;
 	c->used = 0;
+	/* A big head's buffer is not kept for the small ones that follow. */
+	if (c->len == 0 && c->cap > SW_CONN_BUF_INITIAL && !c->recv_pending) {
+		c->buf = sw_realloc(c->buf, SW_CONN_BUF_INITIAL);
+		c->cap = SW_CONN_BUF_INITIAL;
+	}
 	sw_http1_parser_reset(&c->parser);
 	c->state = C_IDLE;
 	sw_conn_set_idle(c, true);

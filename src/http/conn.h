@@ -3,6 +3,7 @@
 #define SW_HTTP_CONN_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 struct sw_worker;
@@ -32,5 +33,12 @@ void sw_conn_abort(struct sw_conn *c);
 bool sw_conn_limit_room(struct sw_worker *w, bool admin);
 /* Frees recycled connection memory (worker exit). */
 void sw_conn_free_list(struct sw_worker *w);
+/*
+ * Called every interval_ms: frees the recycled connections that were not
+ * needed during the last interval (a few stay), and the spare buffers of
+ * connections idle since before it, then gives the pages back to the
+ * system (conn_trim.c).
+ */
+void sw_conn_trim(struct sw_worker *w, uint64_t interval_ms);
 
 #endif

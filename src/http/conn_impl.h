@@ -14,6 +14,7 @@
 #include "http/min_rate.h"
 
 #define CONN_HEAD_MAX 8192    /* status line + response headers (proxied ones too) */
+#define SW_CONN_BUF_INITIAL 4096 /* receive buffer; grown for a big head or HTTP/2 */
 
 enum conn_state {
 	C_IDLE,      /* waiting for the first byte of a request */
@@ -56,6 +57,8 @@ struct sw_conn {
 	bool reclaimed;           /* closed (HTTP/2: told GOAWAY) to make room */
 	bool reclaiming;          /* reclaimed HTTP/2, counted in w->reclaiming until closed */
 	bool closing;             /* in sw_conn_close: its streams' ends are no idleness */
+	uint64_t idle_since;      /* loop time it went idle (conn_trim.c) */
+	bool trimmed;             /* its spare buffers were released since */
 	/* receive side */
 	char *buf;
 	size_t cap, len;          /* receive buffer and bytes in it */
@@ -133,6 +136,8 @@ struct sw_h2_api {
 	void (*timeout)(struct sw_conn *c);
 	/* Finishes every open stream's exchange and frees the session. */
 	void (*close)(struct sw_conn *c);
+	/* Idle (no open stream): frees the output buffer and recycled streams; true if any. */
+	bool (*trim)(struct sw_conn *c);
 };
 
 /* The client preface of cleartext HTTP/2 with prior knowledge (RFC 9113 3.4). */
@@ -172,6 +177,12 @@ void sw_conn_set_idle(struct sw_conn *c, bool idle);
 /* Accounting of a connection just linked (its class) and just unlinked. */
 void sw_conn_limit_opened(struct sw_conn *c);
 void sw_conn_limit_closed(struct sw_conn *c);
+
+/* conn_trim.c */
+/* Onto the worker's free list, without the buffers only a request needs. */
+void sw_conn_recycle(struct sw_conn *c);
+/* Off the free list, or NULL. */
+struct sw_conn *sw_conn_reuse(struct sw_worker *w);
 
 /* conn_body.c */
 void sw_conn_read_body(struct sw_exchange *x, sw_body_cb cb);

@@ -51,6 +51,8 @@ void sw_conn_set_idle(struct sw_conn *c, bool idle)
 		sw_lru_unlink(&w->idle_conns, &c->idle_node);
 		return;
 	}
+	c->idle_since = sw_loop_now(w->loop);
+	c->trimmed = false;
 	sw_lru_push(&w->idle_conns, &c->idle_node);
 	/* Clients may be waiting in the queue for a place this one can give. */
 	if (w->paused)

@@ -505,11 +505,26 @@ static void h2_close(struct sw_conn *c)
 	c->read_done = NULL;
 }
 
+static bool h2_trim(struct sw_conn *c)
+{
+	struct h2_conn *h = conn_h2(c);
+	bool any = h->free_streams != NULL;
+
+	sw_h2_stream_free_list(h);
+	if (h->writing || h->out_len || !h->out)
+		return any;
+	free(h->out);
+	h->out = NULL;
+	h->out_cap = 0;
+	return true;
+}
+
 static const struct sw_h2_api h2_api = {
 	.start = h2_start,
 	.drain = h2_drain,
 	.timeout = h2_timeout,
 	.close = h2_close,
+	.trim = h2_trim,
 };
 
 static void versions(char *buf, size_t size)

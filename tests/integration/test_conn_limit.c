@@ -1,10 +1,11 @@
-/* test_conn_limit.c - server.max_connections: idle connections make room, the admin API and probes keep a reserve. */
+/* test_conn_limit.c - server.max_connections: idle connections make room, the admin API and probes keep a reserve; a burst's memory goes back. */
 #include <config.h>
 
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "core/module.h"
@@ -13,7 +14,8 @@
 #define KEY "conn-limit-admin-key-0123"
 #define MAX_CONNS 20
 
-static void write_config(char out[IT_PATH_MAX], const char *backend, int port, int admin)
+static void write_config(char out[IT_PATH_MAX], const char *backend, int port, int admin,
+			 int max)
 {
 	it_path(out, "swerver.json");
 	it_write_filef(out,
@@ -21,10 +23,10 @@ static void write_config(char out[IT_PATH_MAX], const char *backend, int port, i
 		"  \"workers\": 1, \"io_backend\": \"%s\", \"max_connections\": %d},\n"
 		" \"timeouts\": {\"header_ms\": 60000, \"idle_ms\": 60000},\n"
 		" \"admin\": {\"enabled\": true, \"address\": \"127.0.0.1\", \"port\": %d,\n"
-		"   \"api_key\": \"" KEY "\"}}\n", port, backend, MAX_CONNS, admin);
+		"   \"api_key\": \"" KEY "\"}}\n", port, backend, max, admin);
 }
 
-static struct it_proc *start(const char *backend, int *port, int *admin)
+static struct it_proc *start_max(const char *backend, int *port, int *admin, int max)
 {
 	char cfg[IT_PATH_MAX];
 	int ports[2];
@@ -33,10 +35,15 @@ static struct it_proc *start(const char *backend, int *port, int *admin)
 	it_free_ports(ports, 2);
 	*port = ports[0];
 	*admin = ports[1];
-	write_config(cfg, backend, *port, *admin);
+	write_config(cfg, backend, *port, *admin, max);
 	p = it_start(cfg, NULL);
 	IT_ASSERT(it_wait_ready(p, "127.0.0.1", *port, IT_WAIT_MS) == 200, "not ready");
 	return p;
+}
+
+static struct it_proc *start(const char *backend, int *port, int *admin)
+{
+	return start_max(backend, port, admin, MAX_CONNS);
 }
 
 /* A Prometheus sample's value from the admin API's /v1/metrics, -1 when absent. */
@@ -220,6 +227,78 @@ START_TEST(idle_http2_gets_goaway)
 }
 END_TEST
 
+/* Resident set of pid in KiB, -1 if unreadable. */
+static long rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+#define BURST 1000
+
+/*
+ * A burst of keep-alive connections held open, then closed: the worker
+ * gives the memory they took back (before: all of it stayed, on the free
+ * list of connections and in the heap).  The wait is bounded by the trim
+ * period (5 s) twice, well within the cap.
+ */
+START_TEST(burst_memory_given_back)
+{
+	const char *backend = it_backend(_i);
+	struct it_conn **held = calloc(BURST, sizeof(*held));
+	struct rlimit rl;
+	struct it_response r;
+	long base, peak, now = -1;
+	int port, admin, n = BURST;
+	struct it_proc *p;
+
+	if (!backend)
+		return;
+	/* One descriptor per connection on both sides (the server inherits the limit). */
+	IT_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
+	if (rl.rlim_cur < 2 * BURST + 64 && rl.rlim_max > rl.rlim_cur) {
+		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < 2 * BURST + 64)
+		n = (int)rl.rlim_cur / 2 - 64;
+	p = start_max(backend, &port, &admin, 4 * BURST);
+	base = rss_kb(p->pid);
+	for (int i = 0; i < n; i++) {
+		held[i] = it_conn_new(port);
+		IT_ASSERT(it_conn_get(held[i], "/.healthz", &r) == 0 && r.status == 200,
+			  "client %d not served", i);
+	}
+	peak = rss_kb(p->pid);
+	for (int i = 0; i < n; i++)
+		it_conn_free(held[i]);
+	free(held);
+	IT_ASSERT(base > 0 && peak > base, "no growth to measure: %ld -> %ld KiB", base, peak);
+	/* At most a quarter of what the burst took may stay. */
+	for (int i = 0; i < 200; i++) {
+		now = rss_kb(p->pid);
+		if (now - base <= (peak - base) / 4)
+			break;
+		it_sleep_ms(100);
+	}
+	if (getenv("IT_VERBOSE"))
+		fprintf(stderr, "%d idle connections: %ld -> %ld KiB, after they closed %ld KiB\n",
+			n, base, peak, now);
+	IT_ASSERT(now - base <= (peak - base) / 4, "%d connections took %ld KiB, %ld KiB of it "
+		  "stayed after they closed", n, peak - base, now - base);
+}
+END_TEST
+
 static Suite *conn_limit_suite(void)
 {
 	Suite *s = suite_create("conn_limit");
@@ -228,6 +307,7 @@ static Suite *conn_limit_suite(void)
 	tcase_add_loop_test(tc, idle_connections_make_room, 0, 2);
 	tcase_add_loop_test(tc, admin_and_probes_keep_a_reserve, 0, 2);
 	tcase_add_loop_test(tc, idle_http2_gets_goaway, 0, 2);
+	tcase_add_loop_test(tc, burst_memory_given_back, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
