@@ -17,11 +17,17 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 
 # The QUIC stack (ngtcp2 >= 1.x, nghttp3 >= 1.x, GnuTLS libcurl with HTTP/3)
-# is only in bookworm-backports.
+# is only in bookworm-backports.  Trixie has it in the release, and must
+# take it from there: trixie-backports has a newer ngtcp2 without the
+# ngtcp2-client that the HTTP/3 suite runs, so the two would conflict.
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
-bp=/etc/apt/sources.list.d/swerver-backports.list
-if ! grep -rqs "${codename}-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-	echo "deb http://deb.debian.org/debian ${codename}-backports main" | $SUDO tee "$bp" >/dev/null
+from_backports=""
+if [ "$codename" = bookworm ]; then
+	from_backports="-t ${codename}-backports"
+	bp=/etc/apt/sources.list.d/swerver-backports.list
+	if ! grep -rqs "${codename}-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		echo "deb http://deb.debian.org/debian ${codename}-backports main" | $SUDO tee "$bp" >/dev/null
+	fi
 fi
 
 $SUDO apt-get update -qq
@@ -48,7 +54,7 @@ bench="nginx-light h2o haproxy caddy"
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $base
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends -t "${codename}-backports" $backports
+$SUDO apt-get install -y -qq --no-install-recommends $from_backports $backports
 
 # ngtcp2-client may pull ngtcp2-server, whose unit listens on :7777; keep it off.
 if systemctl list-unit-files ngtcp2d.service >/dev/null 2>&1; then
