@@ -809,6 +809,9 @@ static void on_upgrade_done(void *data, bool ok, const char *why)
 		return;
 	}
 	sw_info("binary upgrade complete: the new master serves; draining generation %u", m->gen);
+	/* It wrote the outcome, unless it had to take a block of its own layout. */
+	if (strncmp(m->shm->last_reload, "upgraded:", 9) != 0)
+		sw_shm_set_outcome(m->shm, "upgraded: new master pid %d", (int)m->up.pid);
 	admin_settle(m, 200);
 	unsetenv("NOTIFY_SOCKET");
 	sw_timer_del(m->loop, &m->watchdog);
