@@ -172,6 +172,7 @@ struct sw_shm {
 	uint64_t worker_stalls;         /* workers found without a heartbeat */
 	uint64_t stall_replacements;    /* of those, replaced after timeouts.stall_ms */
 	uint64_t workers_stalled;       /* gauge: slots kept out of the TCP steering now */
+	uint64_t stall_passed;          /* connections taken from stalled workers' queues */
 	uint64_t workers;               /* slots in use */
 	char last_reload[160];          /* the outcome of the last reload, for status */
 	struct sw_slot_stats slots[SW_MAX_SLOTS];

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 #include "core/common.h"
 #include "daemon/control.h"
 
@@ -27,14 +28,31 @@ int sw_ctl_pair(int fds[2])
 
 int sw_ctl_send(int fd, enum sw_ctl_type type, const void *payload, size_t len)
 {
+	return sw_ctl_send_fd(fd, type, payload, len, -1);
+}
+
+int sw_ctl_send_fd(int fd, enum sw_ctl_type type, const void *payload, size_t len, int pass)
+{
 	uint32_t hdr[2] = { (uint32_t)type, (uint32_t)len };
 	struct iovec iov[2] = {
 		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
 		{ .iov_base = (void *)payload, .iov_len = len },
 	};
+	union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
 	ssize_t n;
 
+	if (pass >= 0) {
+		struct cmsghdr *c;
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	}
 	do
 		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
@@ -43,12 +61,25 @@ int sw_ctl_send(int fd, enum sw_ctl_type type, const void *payload, size_t len)
 	return SW_OK;
 }
 
+/* The descriptor a message carries, if any. */
+static void take_fd(struct msghdr *mh, struct sw_ctl_msg *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)) && msg->fd < 0)
+			memcpy(&msg->fd, CMSG_DATA(c), sizeof(int));
+}
+
 int sw_ctl_recv(int fd, struct sw_ctl_msg *msg)
 {
+	union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+	struct msghdr mh = { .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct iovec iov;
 	ssize_t size, n;
 	char *buf;
 
 	memset(msg, 0, sizeof(*msg));
+	msg->fd = -1;
 	/* MSG_TRUNC with MSG_PEEK returns the whole datagram's length. */
 	do
 		size = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
@@ -58,15 +89,21 @@ int sw_ctl_recv(int fd, struct sw_ctl_msg *msg)
 	if (size == 0)
 		return SW_DONE;
 	buf = sw_malloc((size_t)size + 1);
-	n = recv(fd, buf, (size_t)size, 0);
+	iov = (struct iovec){ .iov_base = buf, .iov_len = (size_t)size };
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+	take_fd(&mh, msg);
 	if (n != size || n < (ssize_t)(2 * sizeof(uint32_t))) {
 		free(buf);
+		sw_ctl_msg_free(msg);
 		return SW_ERROR;
 	}
 	memcpy(&msg->type, buf, sizeof(uint32_t));
 	memcpy(&msg->len, buf + sizeof(uint32_t), sizeof(uint32_t));
 	if (msg->len != (size_t)n - 2 * sizeof(uint32_t)) {
 		free(buf);
+		sw_ctl_msg_free(msg);
 		return SW_ERROR;
 	}
 	if (msg->len) {
@@ -82,4 +119,7 @@ void sw_ctl_msg_free(struct sw_ctl_msg *msg)
 {
 	free(msg->payload);
 	msg->payload = NULL;
+	if (msg->fd >= 0)
+		close(msg->fd);
+	msg->fd = -1;
 }

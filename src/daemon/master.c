@@ -19,6 +19,7 @@
 #include "daemon/master.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
+#include "daemon/stall_pass.h"
 #include "daemon/steer_tcp.h"
 #include "daemon/upgrade.h"
 #include "daemon/worker.h"
@@ -91,6 +92,7 @@ struct master {
 	struct sw_timer ticket_timer;
 	struct sw_timer stall_timer;   /* looks at the workers' heartbeats */
 	struct sw_stall_watch stall;
+	unsigned pass_next;            /* round robin over healthy workers for passed connections */
 	uint64_t watchdog_ms;
 };
 
@@ -1025,6 +1027,49 @@ static void on_ticket_rotation(struct sw_timer *t)
 	sw_timer_add(m->loop, &m->ticket_timer, SW_TICKET_ROTATION_MS);
 }
 
+static bool serves_new(const struct master *m, const struct wproc *p)
+{
+	return p->gen == m->gen && p->ready && !p->draining && !p->replaced &&
+	       !m->stall.stalled[p->slot];
+}
+
+/* sw_stall_pass's callback: the next healthy worker of this generation gets the connection. */
+static int pass_conn(void *ctx, size_t listener, int fd)
+{
+	struct master *m = ctx;
+	unsigned n = 0, pick;
+	char idx[24];
+
+	for (const struct wproc *p = m->procs; p; p = p->next)
+		n += serves_new(m, p);
+	if (n == 0)
+		return SW_ERROR;
+	pick = m->pass_next++ % n;
+	snprintf(idx, sizeof(idx), "%zu", listener);
+	for (struct wproc *p = m->procs; p; p = p->next)
+		if (serves_new(m, p) && pick-- == 0)
+			return sw_ctl_send_fd(p->ctl_fd, SW_CTL_CONN, idx, strlen(idx), fd);
+	return SW_ERROR;
+}
+
+/* Connections queued on stalled slots' sockets go to healthy workers now. */
+static void pass_stalled_queues(struct master *m)
+{
+	bool healthy = false;
+
+	for (const struct wproc *p = m->procs; p && !healthy; p = p->next)
+		healthy = serves_new(m, p);
+	if (!healthy)
+		return;  /* leave them queued for whoever comes back first */
+	for (unsigned s = 0; s < m->nslots; s++) {
+		unsigned n = m->stall.stalled[s] ? sw_stall_pass(&m->ls, s, pass_conn, m) : 0;
+		if (n == 0)
+			continue;
+		sw_stat_add(&m->shm->stall_passed, n);
+		sw_info("passed %u connection(s) queued for stalled worker %u to the others", n, s);
+	}
+}
+
 /*
  * A worker whose loop stopped turning (SIGSTOP, a livelock) would keep the
  * connections the kernel hashes to its socket waiting: the TCP steering
@@ -1055,6 +1100,8 @@ static void on_stall_tick(struct sw_timer *t)
 		sw_steer_tcp_apply(&m->ls, m->nslots, m->stall.stalled);
 		m->stall.steered_gen = m->gen;
 	}
+	if (!m->stopping)
+		pass_stalled_queues(m);
 	sw_timer_add(m->loop, &m->stall_timer, SW_HEARTBEAT_MS);
 }
 

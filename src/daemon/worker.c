@@ -2,11 +2,13 @@
 #include <config.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include "core/diag.h"
 #include "core/log.h"
 #include "daemon/cli.h"
@@ -296,6 +298,26 @@ static void apply_config_text(struct sw_worker *w, const char *json, size_t len)
 
 static void watch_ctl(struct sw_worker *w);
 
+/*
+ * A connection the master took from a stalled worker's queue (heartbeat.c):
+ * served as if accepted here.  Without room it is closed, which the client
+ * sees at once rather than after the stalled worker's replacement.
+ */
+static void adopt_conn(struct sw_worker *w, struct sw_ctl_msg *m)
+{
+	unsigned long i = m->payload ? strtoul(m->payload, NULL, 10) : ULONG_MAX;
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+	int fd = m->fd;
+
+	if (fd < 0 || i >= w->listens->n || w->draining ||
+	    !sw_conn_limit_room(w, w->listens->v[i].admin) ||
+	    getpeername(fd, (struct sockaddr *)&peer, &len) != 0)
+		return;  /* sw_ctl_msg_free closes it */
+	m->fd = -1;
+	sw_conn_open(w, fd, (struct sockaddr *)&peer, len, &w->listens->v[i]);
+}
+
 static void handle_ctl(struct sw_worker *w, struct sw_ctl_msg *m)
 {
 	switch (m->type) {
@@ -314,6 +336,9 @@ static void handle_ctl(struct sw_worker *w, struct sw_ctl_msg *m)
 		break;
 	case SW_CTL_ADMIN_RESULT:
 		sw_worker_admin_result(w, m->payload ? m->payload : "");
+		break;
+	case SW_CTL_CONN:
+		adopt_conn(w, m);
 		break;
 	default:
 		sw_warn("unknown control message %u", m->type);

@@ -70,7 +70,7 @@ struct snap {
 	uint64_t reclaimed, over_limit, quic_handed_over;
 	uint64_t slow_bodies, slow_sends;
 	uint64_t started_at, generation, reloads, reload_failures, restarts, workers;
-	uint64_t stalls, stall_replacements, stalled;
+	uint64_t stalls, stall_replacements, stalled, stall_passed;
 	uint64_t now;
 	unsigned nslots;
 	struct slot_snap slots[SW_MAX_SLOTS];
@@ -139,6 +139,7 @@ static void take_snapshot(struct snap *s, const struct sw_shm *shm)
 	s->stalls = sw_stat_get(&shm->worker_stalls);
 	s->stall_replacements = sw_stat_get(&shm->stall_replacements);
 	s->stalled = sw_stat_get(&shm->workers_stalled);
+	s->stall_passed = sw_stat_get(&shm->stall_passed);
 	s->workers = sw_stat_get(&shm->workers);
 	s->now = (uint64_t)time(NULL);
 }
@@ -280,6 +281,9 @@ static void emit_daemon(struct out *o, const struct snap *s)
 	family(o, "swerver_workers_stalled", "gauge",
 	       "Worker slots kept out of the TCP steering now for a missed heartbeat.");
 	put_u(o, "swerver_workers_stalled", s->stalled);
+	family(o, "swerver_stalled_connections_passed_total", "counter",
+	       "Connections queued on a stalled worker's socket that the master passed to another.");
+	put_u(o, "swerver_stalled_connections_passed_total", s->stall_passed);
 	family(o, "swerver_reloads_total", "counter", "Configuration reloads applied.");
 	put_u(o, "swerver_reloads_total", s->reloads);
 	family(o, "swerver_reload_failures_total", "counter",
