@@ -164,7 +164,7 @@ static const struct field timeouts_fields[] = {
 	/* Below 100 ms a structural reload would fail for forking alone. */
 	U32("reload_ms", reload_ms, 100, MAX_U32, 30000, 0),
 	/* 0: a stalled worker is only steered around, never replaced. */
-	U32("stall_ms", stall_ms, 0, MAX_U32, 10000, 0),
+	U32("stall_ms", stall_ms, 0, MAX_U32, 30000, 0),
 };
 static const struct table timeouts_table = TABLE(timeouts_fields, S, NONE, NULL, NULL);
 #undef S

@@ -62,7 +62,7 @@ struct sw_timeouts_cfg {
 	uint32_t write_ms;        /* 30000 */
 	uint32_t drain_ms;        /* 30000 */
 	uint32_t reload_ms;       /* 30000: new workers' deadline to be ready */
-	uint32_t stall_ms;        /* 10000: a worker without a heartbeat this long is replaced */
+	uint32_t stall_ms;        /* 30000: a worker without a heartbeat this long is replaced */
 };
 
 /* The "static" section: how static files are kept open. */

@@ -76,6 +76,14 @@ enum sw_stall_verdict sw_stall_judge(struct sw_stall_watch *w, struct sw_shm *sh
 	return SW_STALL_REPLACE;
 }
 
+bool sw_stall_watch_awake(struct sw_stall_watch *w, uint64_t now_ms)
+{
+	bool awake = w->last_look_ms && now_ms - w->last_look_ms <= SW_HEARTBEAT_MISS_MS;
+
+	w->last_look_ms = now_ms;
+	return awake;
+}
+
 void sw_stall_forget_from(struct sw_stall_watch *w, struct sw_shm *shm, unsigned nslots)
 {
 	for (unsigned s = nslots; s < SW_MAX_SLOTS; s++)

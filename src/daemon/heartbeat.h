@@ -19,7 +19,15 @@ void sw_heartbeat_start(struct sw_worker *w);
 struct sw_stall_watch {
 	bool stalled[SW_MAX_SLOTS];  /* out of the TCP steering */
 	unsigned steered_gen;        /* the generation the steering was last set for */
+	uint64_t last_look_ms;       /* when the master last looked */
 };
+
+/*
+ * False when the master's previous look was over SW_HEARTBEAT_MISS_MS ago:
+ * the master itself did not run (the whole machine starved, a VM paused),
+ * so the workers' silence proves nothing this time.
+ */
+bool sw_stall_watch_awake(struct sw_stall_watch *w, uint64_t now_ms);
 
 enum sw_stall_verdict {
 	SW_STALL_NONE,      /* nothing changed */

@@ -1081,8 +1081,9 @@ static void on_stall_tick(struct sw_timer *t)
 	struct master *m = t->data;
 	uint64_t now = sw_loop_now(m->loop);
 	bool changed = m->stall.steered_gen != m->gen;
+	bool awake = sw_stall_watch_awake(&m->stall, now);
 
-	for (struct wproc *p = m->procs; p && !m->stopping; p = p->next) {
+	for (struct wproc *p = m->procs; p && awake && !m->stopping; p = p->next) {
 		enum sw_stall_verdict v;
 
 		if (p->gen != m->gen || !p->ready || p->draining || p->replaced)

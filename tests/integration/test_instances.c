@@ -27,7 +27,8 @@ static void assert_refused_at(const char *cfg, const char *workers, const char *
 	const char *args[] = { "-c", cfg, "-w", workers, NULL };
 	char where[64], who[32];
 	struct it_proc *b = it_spawn(args, NULL);
-	int code = it_wait_exit(b, IT_WAIT_MS);
+	/* A cap, not a measure: a sanitizer build on a busy machine starts slowly. */
+	int code = it_wait_exit(b, 3 * IT_WAIT_MS);
 
 	snprintf(where, sizeof(where), "cannot listen on %s127.0.0.1:%d", proto, port);
 	snprintf(who, sizeof(who), "pid %d ", (int)holder);
@@ -139,6 +140,8 @@ static Suite *instances_suite(void)
 {
 	Suite *s = suite_create("instances");
 	TCase *tc = it_tcase("instances");
+
+	tcase_set_timeout(tc, 120);
 
 	tcase_add_test(tc, second_instance_refused);
 	tcase_add_test(tc, foreign_listener_refused);

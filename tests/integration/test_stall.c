@@ -181,7 +181,7 @@ static Suite *stall_suite(void)
 	Suite *s = suite_create("stall");
 	TCase *tc = it_tcase("stall");
 
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, stopped_worker_steered_around_then_replaced, 0, 2);
 	tcase_add_test(tc, stall_ms_zero_never_replaces);
 	suite_add_tcase(s, tc);
