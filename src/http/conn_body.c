@@ -36,7 +36,7 @@ static void on_piece(struct sw_io *io, ssize_t res)
 		c->body_pending = false;
 		/* The body was read after all: the close take_body planned is not needed. */
 		if (c->x.req.expect_continue && c->x.req.keep_alive && !c->refused &&
-		    !c->w->draining)
+		    !c->w->draining && !c->over_limit)
 			c->keep_alive = true;
 	}
 	cb(&c->x, c->piece, c->piece_n, c->piece_last);
