@@ -264,6 +264,12 @@ START_TEST(burst_memory_given_back)
 
 	if (!backend)
 		return;
+#ifdef __SANITIZE_ADDRESS__
+	/* ASan's allocator holds freed memory in quarantine: RSS cannot show the trim. */
+	fprintf(stderr, "burst_memory_given_back: not measured under AddressSanitizer\n");
+	free(held);
+	return;
+#endif
 	/* One descriptor per connection on both sides (the server inherits the limit). */
 	IT_ASSERT(getrlimit(RLIMIT_NOFILE, &rl) == 0, "getrlimit");
 	if (rl.rlim_cur < 2 * BURST + 64 && rl.rlim_max > rl.rlim_cur) {
