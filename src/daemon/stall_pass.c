@@ -32,8 +32,8 @@ unsigned sw_stall_pass(const struct sw_listen_set *set, unsigned slot, sw_stall_
 
 			if (fd < 0) {
 				if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
-					sw_log_errno(SW_LOG_WARN, errno, "accept on %s for a stalled worker",
-						     l->name);
+					sw_log_errno(SW_LOG_WARN, errno,
+						     "accept on %s for a stalled worker", l->name);
 				if (errno != ECONNABORTED && errno != EINTR)
 					break;
 				continue;

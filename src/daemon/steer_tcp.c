@@ -26,7 +26,8 @@ static unsigned build(struct sock_filter *code, const unsigned *healthy, unsigne
 {
 	unsigned len = 0;
 
-	code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_RANDOM);
+	code[len++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						   SKF_AD_OFF + SKF_AD_RANDOM);
 	code[len++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n);
 	for (unsigned k = 0; k < n; k++) {
 		code[len++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, k, 0, 1);
