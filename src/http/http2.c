@@ -117,8 +117,8 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *frame, void *u
 	if (!st)
 		return 0;
 	if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST &&
-	    !st->begun) {
-		st->x.req.has_body = !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
+	    !st->s.begun) {
+		st->s.x.req.has_body = !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
 		sw_h2_stream_dispatch(st);
 	}
 	/* END_STREAM on the request HEADERS, the last DATA or trailers. */
@@ -136,7 +136,7 @@ static int on_frame_send(nghttp2_session *s, const nghttp2_frame *frame, void *u
 	if (!st)
 		return 0;
 	if (frame->hd.type == NGHTTP2_HEADERS)
-		st->x.bytes_out += frame->hd.length + 9;
+		st->s.x.bytes_out += frame->hd.length + 9;
 	/*
 	 * The response is complete but the client is still sending a body
 	 * nobody reads: tell it to stop (RFC 9113 8.1) instead of taking it.
@@ -243,7 +243,7 @@ static void rearm(struct h2_conn *h)
 
 	if (h->writing || nghttp2_session_want_write(h->s))
 		sw_conn_set_timer(h->c, t->write_ms);
-	else if (h->nstreams)
+	else if (h->streams.n)
 		sw_conn_set_timer(h->c, t->body_ms);
 	else
 		sw_conn_set_timer(h->c, t->idle_ms);
@@ -481,7 +481,7 @@ static void h2_timeout(struct sw_conn *c)
 {
 	struct h2_conn *h = conn_h2(c);
 
-	if (h->writing || h->nstreams || h->goaway_final) {
+	if (h->writing || h->streams.n || h->goaway_final) {
 		sw_conn_close(c);
 		return;
 	}
@@ -496,8 +496,8 @@ static void h2_close(struct sw_conn *c)
 
 	sw_timer_del(c->w->loop, &h->goaway_timer);
 	sw_timer_del(c->w->loop, &h->flush_timer);
-	while (h->streams)
-		sw_h2_stream_close(h->streams);
+	while (h->streams.open)
+		sw_h2_stream_close((struct h2_stream *)h->streams.open);
 	sw_h2_stream_free_list(h);
 	nghttp2_session_del(h->s);
 	free(h->out);
@@ -508,7 +508,7 @@ static void h2_close(struct sw_conn *c)
 static bool h2_trim(struct sw_conn *c)
 {
 	struct h2_conn *h = conn_h2(c);
-	bool any = h->free_streams != NULL;
+	bool any = h->streams.free != NULL;
 
 	sw_h2_stream_free_list(h);
 	if (h->writing || h->out_len || !h->out)

@@ -75,8 +75,9 @@ static void settings_before(struct h2_conn *h)
 	h->iws_before = nghttp2_session_get_remote_settings(h->s,
 							     NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
 	h->win_max_before = INT32_MIN;
-	for (struct h2_stream *st = h->streams; st; st = st->next) {
-		int32_t w = nghttp2_session_get_stream_remote_window_size(h->s, st->id);
+	for (struct sw_stream *st = h->streams.open; st; st = st->next) {
+		int32_t id = ((struct h2_stream *)st)->id;
+		int32_t w = nghttp2_session_get_stream_remote_window_size(h->s, id);
 
 		if (w > h->win_max_before)
 			h->win_max_before = w;
@@ -216,5 +217,5 @@ void sw_h2_patch_settings(struct h2_conn *h, uint8_t *out, size_t n)
 
 bool sw_h2_over_max_streams(const struct h2_conn *h)
 {
-	return h->nstreams >= h->max_streams;
+	return h->streams.n >= h->max_streams;
 }

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <nghttp2/nghttp2.h>
 #include "event/loop.h"
-#include "http/body_buf.h"
 #include "http/exchange.h"
+#include "http/stream.h"
 
 struct sw_conn;
 
@@ -35,47 +35,19 @@ struct h2_scan {
 
 #define H2_GAPS 8
 
+/* An HTTP/2 stream: the shared stream (first), and how far its DATA frames got. */
 struct h2_stream {
-	struct sw_exchange x;
+	struct sw_stream s;
 	struct h2_conn *h;
 	int32_t id;
-	struct h2_stream *prev, *next;  /* the connection's open streams */
-	/* the request head, as views into nghttp2's reference-counted buffers */
-	nghttp2_rcbuf **rcbufs;
-	unsigned nrc, rc_cap;
-	struct sw_header *headers;
-	unsigned header_cap;
-	size_t list_size;               /* RFC 9113 6.5.2: names + values + 32 each */
-	int refuse;                     /* status to answer instead of routing, or 0 */
-	bool begun;                     /* sw_exchange_begin was called */
-	bool responded;
-	/* the response body */
 	uint64_t framed;                /* body bytes handed to nghttp2 as DATA frames */
 	uint64_t sent;                  /* body bytes copied into the output buffer */
-	char *scratch;                  /* sw_exchange_buffer memory */
-	size_t scratch_cap;
-	/* a request body the handler reads, held until it asks (window-bounded) */
-	struct sw_body_buf body;
-	bool body_reading;
-	bool body_done;                 /* END_STREAM from the client */
-	sw_body_cb body_cb;
-	/* a streamed response: the piece write_body handed over */
-	const char *sp;
-	size_t sn, soff;
-	bool slast;
-	bool piece_done;                /* the piece is in the output buffer */
-	bool has_data;                  /* the response was submitted with a body */
-	sw_sent_cb sent_cb;
-	uint64_t stream_total;
-	struct sw_timer kick;           /* runs callbacks from the loop, not inside calls */
 };
 
 struct h2_conn {
 	struct sw_conn *c;
 	nghttp2_session *s;
-	struct h2_stream *streams;      /* open, newest first */
-	unsigned nstreams;
-	struct h2_stream *free_streams; /* recycled within the connection */
+	struct sw_stream_set streams;   /* open ones and the recycled */
 	/* output: frames collected from nghttp2, then written in one go */
 	char *out;
 	size_t out_len, out_off, out_cap;
@@ -102,7 +74,6 @@ struct h2_conn {
 };
 
 /* http2_stream.c */
-extern const struct sw_exchange_ops sw_h2_exchange_ops;
 struct h2_stream *sw_h2_stream_new(struct h2_conn *h, int32_t id);
 /* Finishes the exchange if it was begun and recycles the stream. */
 void sw_h2_stream_close(struct h2_stream *st);

@@ -11,6 +11,7 @@
 #include <nghttp3/nghttp3.h>
 #include "event/loop.h"
 #include "http/exchange.h"
+#include "http/stream.h"
 
 struct sw_worker;
 struct sw_listen;
@@ -119,9 +120,7 @@ struct quic_conn {
 	size_t close_len;
 	unsigned close_rx, close_next;
 	/* HTTP/3 streams */
-	struct h3_stream *streams;
-	struct h3_stream *free_streams;
-	unsigned nstreams;
+	struct sw_stream_set streams;      /* open ones and the recycled */
 };
 
 struct quic_ep {

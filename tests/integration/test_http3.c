@@ -88,6 +88,9 @@ static void make_site(void)
 	IT_ASSERT(st == 0, "making the test site failed");
 }
 
+/* A "limits" object for the next config written, or NULL: the header limit tests set it. */
+static const char *cfg_limits;
+
 static void write_config(const char *path, int backend, unsigned workers, int port,
 			 const char *quic_extra, const char *access_target)
 {
@@ -100,9 +103,11 @@ static void write_config(const char *path, int backend, unsigned workers, int po
 		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" },\n"
 		"  \"quic\": { \"max_streams_bidi\": 100 %s },\n"
 		"  \"access_log\": { \"format\": \"combined\", \"target\": \"%s\" },\n"
+		"  %s%s%s"
 		"  \"timeouts\": { \"drain_ms\": 10000 } }\n",
 		port, workers, it_backend(backend), d, d, d, quic_extra ? quic_extra : "",
-		access_target ? access_target : "stderr");
+		access_target ? access_target : "stderr", cfg_limits ? "\"limits\": " : "",
+		cfg_limits ? cfg_limits : "", cfg_limits ? ",\n" : "");
 }
 
 /* Plain HTTP/1.1 on TCP and HTTP/3 on UDP, both on *port. */
@@ -184,11 +189,11 @@ static void h3_info(CURL *c, struct fetch *f)
 	curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &f->connects);
 }
 
-/* One GET over HTTP/3 only; extra is one request header or NULL. */
-static void h3_get(int port, const char *path, const char *extra, curl_off_t speed, struct fetch *f)
+/* One GET over HTTP/3 only, with the request headers in hdrs (or none). */
+static void h3_get_list(int port, const char *path, struct curl_slist *hdrs, curl_off_t speed,
+			struct fetch *f)
 {
 	char url[256];
-	struct curl_slist *hdrs = extra ? curl_slist_append(NULL, extra) : NULL;
 	CURL *c;
 
 	memset(f, 0, sizeof(*f));
@@ -197,6 +202,14 @@ static void h3_get(int port, const char *path, const char *extra, curl_off_t spe
 	f->rc = curl_easy_perform(c);
 	h3_info(c, f);
 	curl_easy_cleanup(c);
+}
+
+/* One GET over HTTP/3 only; extra is one request header or NULL. */
+static void h3_get(int port, const char *path, const char *extra, curl_off_t speed, struct fetch *f)
+{
+	struct curl_slist *hdrs = extra ? curl_slist_append(NULL, extra) : NULL;
+
+	h3_get_list(port, path, hdrs, speed, f);
 	curl_slist_free_all(hdrs);
 }
 
@@ -1129,10 +1142,52 @@ START_TEST(version_negotiation)
 }
 END_TEST
 
+/* ---- header limits and field checks, the same as HTTP/2's (test_http2 header_*) ---- */
+
+/* A GET with the given header lines; returns the status (0: no response). */
+static long h3_status(int port, const char *const *lines, unsigned n)
+{
+	struct curl_slist *hdrs = NULL;
+	struct fetch f;
+
+	for (unsigned k = 0; k < n; k++)
+		hdrs = curl_slist_append(hdrs, lines[k]);
+	h3_get_list(port, "/index.html", hdrs, 0, &f);
+	curl_slist_free_all(hdrs);
+	free(f.body);
+	return f.rc == CURLE_OK ? f.code : 0;
+}
+
+START_TEST(header_limits)
+{
+	char big[4100], many[30][16];
+	const char *lines[30];
+	int port;
+
+	if (!have_h3(_i))
+		return;
+	cfg_limits = "{\"max_header_count\": 20, \"max_header_bytes\": 2048}";
+	start_h3(_i, 1, NULL, &port);
+	cfg_limits = NULL;
+	snprintf(big, sizeof(big), "x-big: %04000d", 0);
+	lines[0] = big;
+	IT_ASSERT(h3_status(port, lines, 1) == 431,
+		  "a 4000-byte field with limits.max_header_bytes 2048 over HTTP/3: want 431");
+	for (int k = 0; k < 30; k++) {
+		snprintf(many[k], sizeof(many[k]), "x-h%d: v", k);
+		lines[k] = many[k];
+	}
+	IT_ASSERT(h3_status(port, lines, 30) == 431,
+		  "30 fields with limits.max_header_count 20 over HTTP/3: want 431");
+	IT_ASSERT(h3_status(port, lines, 19) == 200, "19 small fields: want 200");
+}
+END_TEST
+
 static Suite *http3_suite(void)
 {
 	Suite *s = suite_create("http3");
 	TCase *tc = it_tcase("http3");
+	TCase *tl;
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, gtlsclient_probe_and_file, 0, 2);
@@ -1154,6 +1209,10 @@ static Suite *http3_suite(void)
 	tcase_add_loop_test(tc, alt_svc_per_listener, 0, 2);
 	tcase_add_loop_test(tc, unsteered_workers_pass_packets_by_slot, 0, 2);
 	suite_add_tcase(s, tc);
+	/* CK_RUN_CASE=limits runs these alone */
+	tl = it_tcase("limits");
+	tcase_add_loop_test(tl, header_limits, 0, 2);
+	suite_add_tcase(s, tl);
 	return s;
 }
 
