@@ -1,0 +1,218 @@
+/* test_ratelimit.c - src/proxy/ratelimit.c: token buckets (burst, refill, per client and route), the fields. */
+#include <config.h>
+
+#include <stdio.h>
+#include "fixture.h"
+
+static void teardown(void)
+{
+	fx_stop();
+}
+
+/* Routes "/a" and "/b" with the same rate_limit object. */
+static void start(const char *rate_limit)
+{
+	char json[1024];
+
+	snprintf(json, sizeof(json),
+		 "{\"upstreams\": [{\"name\": \"u\", \"servers\": [{\"address\": \"127.0.0.1\", \"port\": 9}]}],"
+		 " \"routes\": [{\"path_prefix\": \"/a\", \"upstream\": \"u\", \"rate_limit\": %s},"
+		 "  {\"path_prefix\": \"/b\", \"upstream\": \"u\", \"rate_limit\": %s}]}",
+		 rate_limit, rate_limit);
+	fx_start(json);
+}
+
+static struct px_rate last;
+
+/* One request from peer on route prefix (with an X-API-Key when key): allowed? */
+static bool req(const char *prefix, const char *peer, const char *key)
+{
+	struct fx_x f;
+
+	fx_exchange(&f, peer, prefix);
+	if (key)
+		fx_header(&f, "X-API-Key", key);
+	memset(&last, 0xa5, sizeof(last));
+	return px_rate_allow(fx_route(prefix, NULL), &f.x, &last);
+}
+
+START_TEST(test_burst)
+{
+	start("{\"requests_per_second\": 1, \"burst_size\": 3}");
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert(req("/a", "192.0.2.1", NULL));
+		ck_assert_uint_eq(last.limit, 3);
+		ck_assert_uint_eq(last.remaining, 2 - i);
+		ck_assert_uint_eq(last.retry_after, 0);
+	}
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.limit, 3);
+	ck_assert_uint_eq(last.remaining, 0);
+	ck_assert_uint_eq(last.retry_after, 1);
+	ck_assert(!req("/a", "192.0.2.1", NULL));   /* a refusal takes nothing, gives nothing */
+}
+END_TEST
+
+START_TEST(test_refill)
+{
+	start("{\"requests_per_second\": 10, \"burst_size\": 2}");
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	/* 10 a second is one every 100 ms, counted in thousandths: 99 ms is not enough. */
+	fx.loop.now += 99;
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	fx.loop.now += 1;
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.remaining, 0);
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	/* Partial refills add up across requests. */
+	for (int i = 0; i < 4; i++) {
+		fx.loop.now += 25;
+		ck_assert_msg(req("/a", "192.0.2.1", NULL) == (i == 3), "after %d ms", 25 * (i + 1));
+	}
+	/* A long quiet spell refills to the burst, never past it. */
+	fx.loop.now += 3600 * 1000;
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.remaining, 1);
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	/* A clock that another process read later (a smaller now) refills nothing. */
+	fx.loop.now -= 50;
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+}
+END_TEST
+
+START_TEST(test_slow_rate_retry_after)
+{
+	/* Half a request a second: a refused client waits 2 s; burst defaults to 1. */
+	start("{\"requests_per_second\": 0.5}");
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.limit, 1);
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.retry_after, 2);
+	fx.loop.now += 1000;
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.retry_after, 1);   /* half a token is back: 1 s to go */
+	fx.loop.now += 1000;
+	ck_assert(req("/a", "192.0.2.1", NULL));
+
+	/* A fast rate still says at least 1 s (Retry-After has no fractions). */
+	fx_stop();
+	start("{\"requests_per_second\": 1000, \"burst_size\": 1}");
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.retry_after, 1);
+	/* burst_size defaults to the rate: 1000 at once. */
+	fx_stop();
+	start("{\"requests_per_second\": 1000}");
+	for (int i = 0; i < 1000; i++)
+		ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+}
+END_TEST
+
+START_TEST(test_buckets_per_client_and_route)
+{
+	start("{\"requests_per_second\": 1, \"burst_size\": 1}");
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	/* Another client, another route: their own buckets. */
+	ck_assert(req("/a", "192.0.2.2", NULL));
+	ck_assert(req("/a", "2001:db8::1", NULL));
+	ck_assert(req("/b", "192.0.2.1", NULL));
+	ck_assert(!req("/b", "192.0.2.1", NULL));
+	/* Under the ip key a consumer header changes nothing. */
+	ck_assert(!req("/a", "192.0.2.1", "k1"));
+}
+END_TEST
+
+START_TEST(test_consumer_key)
+{
+	start("{\"requests_per_second\": 1, \"burst_size\": 1, \"key\": \"consumer\"}");
+	/* One key from two addresses: one bucket. */
+	ck_assert(req("/a", "192.0.2.1", "k1"));
+	ck_assert(!req("/a", "192.0.2.2", "k1"));
+	ck_assert(req("/a", "192.0.2.1", "k2"));
+	/* No key: the address stands in, in a bucket no key can name. */
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	ck_assert(req("/a", "192.0.2.3", NULL));
+	ck_assert(req("/a", "192.0.2.9", "192.0.2.1"));
+}
+END_TEST
+
+START_TEST(test_consumer_header_named)
+{
+	struct fx_x f;
+	struct px_rate r;
+
+	start("{\"requests_per_second\": 1, \"burst_size\": 1, \"key\": \"consumer\","
+	      " \"consumer_header\": \"X-Tenant\"}");
+	fx_exchange(&f, "192.0.2.1", "/a");
+	fx_header(&f, "x-tenant", "t1");
+	ck_assert(px_rate_allow(fx_route("/a", NULL), &f.x, &r));
+	fx_exchange(&f, "192.0.2.2", "/a");
+	fx_header(&f, "X-TENANT", "t1");
+	ck_assert(!px_rate_allow(fx_route("/a", NULL), &f.x, &r));
+	/* X-API-Key is not this route's header. */
+	ck_assert(req("/a", "192.0.2.2", "t1"));
+}
+END_TEST
+
+/* The response fields px_rate_headers adds, "Name=value" joined by ','. */
+static const char *fields(const struct px_rate *rate, bool refused)
+{
+	static char out[256];
+	struct fx_x f;
+	size_t len = 0;
+
+	fx_exchange(&f, "192.0.2.1", "/a");
+	px_rate_headers(&f.x, rate, refused);
+	out[0] = '\0';
+	for (unsigned i = 0; i < f.x.resp.header_count; i++)
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%.*s=%.*s", i ? "," : "",
+					(int)f.x.resp.headers[i].name.len, f.x.resp.headers[i].name.p,
+					(int)f.x.resp.headers[i].value.len, f.x.resp.headers[i].value.p);
+	return out;
+}
+
+START_TEST(test_rate_headers)
+{
+	struct px_rate r = { .limit = 10, .remaining = 7, .retry_after = 0 };
+
+	start("{\"requests_per_second\": 1}");
+	ck_assert_str_eq(fields(&r, false), "X-RateLimit-Limit=10,X-RateLimit-Remaining=7");
+	r = (struct px_rate){ .limit = 4294967295u, .remaining = 0, .retry_after = 3 };
+	ck_assert_str_eq(fields(&r, true),
+			 "X-RateLimit-Limit=4294967295,X-RateLimit-Remaining=0,Retry-After=3");
+}
+END_TEST
+
+static Suite *ratelimit_suite(void)
+{
+	Suite *s = suite_create("ratelimit");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_test(tc, test_burst);
+	tcase_add_test(tc, test_refill);
+	tcase_add_test(tc, test_slow_rate_retry_after);
+	tcase_add_test(tc, test_buckets_per_client_and_route);
+	tcase_add_test(tc, test_consumer_key);
+	tcase_add_test(tc, test_consumer_header_named);
+	tcase_add_test(tc, test_rate_headers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ratelimit_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
