@@ -66,16 +66,31 @@ static struct px_server *weighted(struct px_server **c, size_t n)
 	return best;
 }
 
+/* a carries less load than b for its weight (active / weight, compared without division). */
+static bool less_loaded(const struct px_server *a, const struct px_server *b)
+{
+	return (uint64_t)a->active * b->cfg->weight < (uint64_t)b->active * a->cfg->weight;
+}
+
+/*
+ * Ties take turns: the rr-th of the least loaded.  Rotating where the scan
+ * starts instead favoured the server after a busier one (with one busy
+ * server of three, the idle two got 2:1).
+ */
 static struct px_server *least_conn(struct px_upstream *up, struct px_server **c, size_t n)
 {
-	struct px_server *best = NULL;
-	size_t start = up->rr++ % n;   /* ties rotate instead of piling on the first */
+	struct px_server *best = c[0];
+	size_t ties = 0, k;
 
-	for (size_t k = 0; k < n; k++) {
-		struct px_server *s = c[(start + k) % n];
-		if (!best || s->active * best->cfg->weight < best->active * s->cfg->weight)
-			best = s;
-	}
+	for (size_t i = 1; i < n; i++)
+		if (less_loaded(c[i], best))
+			best = c[i];
+	for (size_t i = 0; i < n; i++)
+		ties += !less_loaded(best, c[i]);
+	k = up->rr++ % ties;
+	for (size_t i = 0; i < n; i++)
+		if (!less_loaded(best, c[i]) && k-- == 0)
+			return c[i];
 	return best;
 }
 
