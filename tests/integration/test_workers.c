@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "harness.h"
 
@@ -109,6 +110,36 @@ static bool wait_replacement(pid_t master, pid_t dead, pid_t *kids, int timeout_
 }
 
 /*
+ * True once worker `pid` logged that it serves: it pins itself to its CPU
+ * before that line, so its affinity read earlier may still be the
+ * master's (found as "replacement pinned to 0-1").
+ */
+static bool wait_serving(struct it_proc *p, pid_t pid, int timeout_ms)
+{
+	int64_t end = it_now_ms() + timeout_ms;
+	char tag[48];
+
+	snprintf(tag, sizeof(tag), "swerver[%d] ", (int)pid);
+	do {
+		char *log = it_log(p), *at = log;
+		bool found = false;
+
+		while (!found && (at = strstr(at, tag)) != NULL) {
+			char *eol = strchr(at, '\n');
+			char *hit = strstr(at, ": serving on ");
+
+			found = hit && (!eol || hit < eol);
+			at += strlen(tag);
+		}
+		free(log);
+		if (found)
+			return true;
+		it_sleep_ms(10);
+	} while (it_now_ms() < end);
+	return false;
+}
+
+/*
  * With the surviving old worker stopped, only the replacement can answer:
  * some fresh connection must get a 200 (the rest may queue on the stopped
  * worker's socket and time out).
@@ -148,6 +179,8 @@ START_TEST(killed_worker_restarted)
 	fresh = now[0] == survivor ? now[1] : now[0];
 	IT_ASSERT(now[0] == survivor || now[1] == survivor,
 		  "the surviving worker %d was replaced too", (int)survivor);
+	IT_ASSERT(wait_serving(p, fresh, 5000), "replacement worker %d not serving within 5 s",
+		  (int)fresh);
 	cpu_of(fresh, cpu_new, sizeof(cpu_new));
 	if (it_cpu_count() >= 2)
 		IT_ASSERT(strcmp(cpu_new, cpu_dead) == 0,
