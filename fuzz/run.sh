@@ -21,7 +21,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$(cd "${SW_BUILDDIR:-$srcdir}" && pwd)
 fuzz_cc=${FUZZ_CC:-clang}
 out=${SW_FUZZ_OUT:-$PWD/fuzz-artifacts}
-targets=(http1 response chunked h2 h3 admin)
+targets=(http1 response chunked h2 h3 admin config)
 
 command -v "$fuzz_cc" >/dev/null ||
 	{ echo "fuzz: $fuzz_cc not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
@@ -83,7 +83,7 @@ cat > "$work/http.dict" <<'EOF'
 "ffffffffffffffff"
 EOF
 
-# Tokens for the admin API's JSON bodies (h2 and h3 take binary frames).
+# Tokens for the admin API's JSON bodies and config files (h2 and h3 take binary frames).
 cat > "$work/admin.dict" <<'EOF'
 "{"
 "}"
@@ -107,6 +107,21 @@ cat > "$work/admin.dict" <<'EOF'
 "null"
 "1e999"
 "-1"
+"\"server\": "
+"\"listeners\": "
+"\"routes\": "
+"\"upstreams\": "
+"\"trusted_proxies\": "
+"\"rate_limit\": "
+"\"requests_per_second\": "
+"\"tls\": "
+"\"quic\": "
+"\"admin\": "
+"\"limits\": "
+"\"timeouts\": "
+"//"
+"/*"
+"*/"
 EOF
 
 # --- run -------------------------------------------------------------------
@@ -134,7 +149,7 @@ for t in "${targets[@]}"; do
 	rc=0
 	case $t in
 	h2 | h3) dict=() ;;
-	admin) dict=(-dict="$work/admin.dict") ;;
+	admin | config) dict=(-dict="$work/admin.dict") ;;
 	*) dict=(-dict="$work/http.dict") ;;
 	esac
 	# shellcheck disable=SC2086
