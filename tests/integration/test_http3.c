@@ -1183,6 +1183,86 @@ START_TEST(header_limits)
 }
 END_TEST
 
+/* An upstream answering every GET with 40 fields of 60-byte names: 2,400 bytes of names. */
+static const char long_names_py[] =
+	"import http.server, sys\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    protocol_version = 'HTTP/1.1'\n"
+	"    def do_GET(self):\n"
+	"        self.send_response(200)\n"
+	"        for i in range(40):\n"
+	"            self.send_header('x-long-%02d-' % i + 'n' * 50, 'v')\n"
+	"        self.send_header('Content-Length', '3')\n"
+	"        self.end_headers()\n"
+	"        self.wfile.write(b'ok\\n')\n"
+	"    def log_message(self, *a):\n"
+	"        pass\n"
+	"http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()\n";
+
+/* Runs python3 on a script; it dies with the test process (PDEATHSIG). */
+static pid_t spawn_python(const char *script, int port)
+{
+	char portarg[16];
+	pid_t pid;
+
+	snprintf(portarg, sizeof(portarg), "%d", port);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		execlp("python3", "python3", script, portarg, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * Response field names are lower-cased into the same 4 KiB as HTTP/2's
+ * (fields.c); HTTP/3 had its own 2 KiB and dropped the fields past it.
+ */
+START_TEST(response_long_field_names)
+{
+	char cfg[IT_PATH_MAX], py[IT_PATH_MAX], last[80];
+	struct fetch f;
+	int port, upport;
+	pid_t up;
+
+	if (!have_h3(_i))
+		return;
+	if (!sw_module_find("proxy")) {
+		fprintf(stderr, "skipped: built without --enable-proxy\n");
+		return;
+	}
+	make_site();
+	it_path(py, "upstream.py");
+	it_write_file(py, long_names_py);
+	upport = it_free_port();
+	up = spawn_python(py, upport);
+	IT_ASSERT(it_wait_status("127.0.0.1", upport, "/", 200, 10000) == 200,
+		  "the python3 upstream did not come up");
+	port = it_free_dual_port();
+	it_path(cfg, "swerver.json");
+	it_write_filef(cfg,
+		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": %d,"
+		"                                  \"quic_enabled\": true} ],\n"
+		"              \"workers\": 1, \"io_backend\": \"%s\" },\n"
+		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" },\n"
+		"  \"upstreams\": [ { \"name\": \"up\", \"servers\": [ {\"address\": \"127.0.0.1\", \"port\": %d} ] } ],\n"
+		"  \"routes\": [ { \"path_prefix\": \"/\", \"upstream\": \"up\" } ] }\n",
+		port, it_backend(_i), it_tmpdir(), it_tmpdir(), upport);
+	it_start_ready(cfg, "127.0.0.1", &port);
+	h3_get(port, "/", NULL, 0, &f);
+	snprintf(last, sizeof(last), "x-long-39-%050d: v", 0);
+	memset(last + 10, 'n', 50);
+	IT_ASSERT(f.rc == CURLE_OK && f.code == 200 && strstr(f.head, "x-long-00-") &&
+		  strstr(f.head, last), "40 fields with 60-byte names through the proxy over "
+		  "HTTP/3: rc %d code %ld, the last one missing:\n%s", f.rc, f.code, f.head);
+	free(f.body);
+	kill(up, SIGKILL);
+	waitpid(up, NULL, 0);
+}
+END_TEST
+
 static Suite *http3_suite(void)
 {
 	Suite *s = suite_create("http3");
@@ -1212,6 +1292,7 @@ static Suite *http3_suite(void)
 	/* CK_RUN_CASE=limits runs these alone */
 	tl = it_tcase("limits");
 	tcase_add_loop_test(tl, header_limits, 0, 2);
+	tcase_add_loop_test(tl, response_long_field_names, 0, 2);
 	suite_add_tcase(s, tl);
 	return s;
 }
