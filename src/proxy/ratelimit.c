@@ -1,6 +1,7 @@
 /* ratelimit.c - routes[].rate_limit: token buckets per client, shared by all workers. */
 #include <config.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include "daemon/worker.h"
@@ -56,6 +57,20 @@ static struct sw_rate_slot *find_slot(struct sw_shm *shm, uint64_t key)
 	return stalest;
 }
 
+/*
+ * Seconds until one whole token is back, rounded up, at least 1.  Capped:
+ * any rate > 0 is valid, and a very slow one's wait does not fit an
+ * unsigned (converting it would be undefined).
+ */
+static unsigned retry_after_s(uint64_t tokens_milli, double rps)
+{
+	double s = (double)(1000 - tokens_milli) / (rps * 1000) + 0.999;
+
+	if (s >= (double)UINT_MAX)
+		return UINT_MAX;
+	return s < 1 ? 1 : (unsigned)s;
+}
+
 bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct px_rate *out)
 {
 	const struct sw_rate_limit_cfg *rl = &r->cfg->rate_limit;
@@ -80,11 +95,7 @@ bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct
 		s->tokens_milli -= 1000;
 	out->limit = rl->burst_size;
 	out->remaining = (unsigned)(s->tokens_milli / 1000);
-	/* Seconds until one whole token is back, rounded up. */
-	out->retry_after = ok ? 0 : (unsigned)((double)(1000 - s->tokens_milli) /
-					       (rl->requests_per_second * 1000) + 0.999);
-	if (!ok && out->retry_after == 0)
-		out->retry_after = 1;
+	out->retry_after = ok ? 0 : retry_after_s(s->tokens_milli, rl->requests_per_second);
 	px_unlock(&s->lock);
 	return ok;
 }

@@ -1,6 +1,7 @@
 /* test_ratelimit.c - src/proxy/ratelimit.c: token buckets (burst, refill, per client and route), the fields. */
 #include <config.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include "fixture.h"
 
@@ -112,6 +113,27 @@ START_TEST(test_slow_rate_retry_after)
 }
 END_TEST
 
+/*
+ * Regression: a rate slow enough that the wait passes 2^32 s (any
+ * requests_per_second > 0 is valid) made Retry-After a double-to-unsigned
+ * conversion out of range: undefined, in practice a wrapped number
+ * (1410065408 for 1e10 s).  It is now capped at the largest it can say.
+ */
+START_TEST(test_retry_after_very_slow_rate_capped)
+{
+	start("{\"requests_per_second\": 1e-10, \"burst_size\": 1}");
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.retry_after, UINT_MAX);
+	fx_stop();
+	/* Under the cap: the exact wait (one request every 10^6 s). */
+	start("{\"requests_per_second\": 0.000001, \"burst_size\": 1}");
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.retry_after, 1000000);
+}
+END_TEST
+
 START_TEST(test_buckets_per_client_and_route)
 {
 	start("{\"requests_per_second\": 1, \"burst_size\": 1}");
@@ -198,6 +220,7 @@ static Suite *ratelimit_suite(void)
 	tcase_add_test(tc, test_burst);
 	tcase_add_test(tc, test_refill);
 	tcase_add_test(tc, test_slow_rate_retry_after);
+	tcase_add_test(tc, test_retry_after_very_slow_rate_capped);
 	tcase_add_test(tc, test_buckets_per_client_and_route);
 	tcase_add_test(tc, test_consumer_key);
 	tcase_add_test(tc, test_consumer_header_named);
