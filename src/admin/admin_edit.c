@@ -149,10 +149,10 @@ static char *validated(json_object *doc, int *status, char **message)
 	sw_diag_init(&d, "admin request");
 	if (sw_config_parse(&cfg, text, strlen(text), &d) == SW_OK) {
 		sw_config_deinit(&cfg);
-		out = strdup(text);
+		out = sw_strdup(text);
 	} else {
 		*status = 400;
-		*message = strdup(sw_diag_first_error(&d) ? sw_diag_first_error(&d) : "invalid");
+		*message = sw_strdup(sw_diag_first_error(&d) ? sw_diag_first_error(&d) : "invalid");
 	}
 	sw_diag_deinit(&d);
 	return out;
@@ -200,7 +200,7 @@ char *sw_admin_edit(const struct sw_config *base, enum sw_admin_op op, const cha
 		break;
 	default:
 		*status = 400;
-		*message = strdup("not a change");
+		*message = sw_strdup("not a change");
 	}
 	if (*status == 0)
 		out = validated(doc, status, message);
