@@ -19,6 +19,7 @@
 #include "daemon/worker.h"
 #include "quic/quic.h"
 #include "quic/quic_impl.h"
+#include "quic/handover.h"
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -313,7 +314,7 @@ static void send_stateless(struct quic_sock *sock, const struct quic_path *p,
 
 /* ---- writes after a receive pass ---- */
 
-static void flush_dirty(struct quic_ep *ep)
+void sw_quic_flush_dirty(struct quic_ep *ep)
 {
 	while (ep->dirty) {
 		struct quic_conn *qc = ep->dirty;
@@ -326,7 +327,7 @@ static void flush_dirty(struct quic_ep *ep)
 
 static void on_flush_timer(struct sw_timer *t)
 {
-	flush_dirty(t->data);
+	sw_quic_flush_dirty(t->data);
 }
 
 void sw_quic_want_write(struct quic_conn *qc)
@@ -539,190 +540,10 @@ static void accept_initial(struct quic_sock *sock, const struct quic_path *p, ui
 		sw_quic_conn_read(qc, sock, p, ecn, data, len);
 }
 
-/*
- * ---- handing packets between a reload's generations ----
- *
- * A structural reload starts a new worker on the same UDP socket of the
- * slot (the master shares it), so the old worker's packets may be read by
- * the new one and the new one's by the old, whatever steering does.  Each
- * worker binds an abstract AF_UNIX datagram socket named after the master,
- * the slot and its generation, and passes a packet whose connection ID
- * names another generation to that generation's worker, with the addresses
- * and ECN mark it came with.  Nothing is needed from the master, and a
- * worker whose sibling is gone just handles the packet itself.  Where the
- * steering program could not attach, the same sockets carry a packet to
- * the slot its connection ID names.
- */
-
-struct fwd_hdr {
-	uint8_t ecn;
-	uint8_t pad[3];
-	uint32_t local_len, remote_len;
-	struct sockaddr_storage local, remote;
-};
-
-static socklen_t fwd_name(const struct quic_ep *ep, unsigned slot, unsigned gen,
-			  struct sockaddr_un *sun)
-{
-	int n;
-
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	/*
-	 * sun_path[0] = 0: the abstract namespace, gone with the last
-	 * descriptor.  Named after the tree (the first master's pid, kept in
-	 * shared memory), not our master: after a binary upgrade the old and
-	 * the new generation have different masters.
-	 */
-	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "swerver-quic.%llu.%u.%u",
-		     (unsigned long long)ep->w->shm->head.tree_id, slot, gen);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
-}
-
-/* SW_OK when the worker of slot and generation gen took the packet. */
-static int forward(struct quic_ep *ep, unsigned slot, unsigned gen, const struct quic_path *p,
-		   uint8_t ecn, const uint8_t *data, size_t len)
-{
-	struct fwd_hdr hd = { .ecn = ecn, .local_len = p->local_len, .remote_len = p->remote_len };
-	struct iovec iov[2] = { { &hd, sizeof(hd) }, { (void *)data, len } };
-	struct sockaddr_un sun;
-	struct msghdr m = { .msg_name = &sun, .msg_iov = iov, .msg_iovlen = 2 };
-
-	if (ep->fwd_fd < 0 || gen == 0)
-		return SW_ERROR;
-	m.msg_namelen = fwd_name(ep, slot, gen, &sun);
-	memcpy(&hd.local, &p->local, p->local_len);
-	memcpy(&hd.remote, &p->remote, p->remote_len);
-	if (sendmsg(ep->fwd_fd, &m, MSG_DONTWAIT) >= 0) {
-		sw_stat_add(&ep->w->stats->quic_handed_over, 1);
-		return SW_OK;
-	}
-	return errno == EAGAIN || errno == ENOBUFS ? SW_AGAIN : SW_ERROR;
-}
-
-/* To the CID's slot, in the generation its parity bits name, nearest to ours first. */
-static int forward_by_cid(struct quic_ep *ep, const uint8_t *cid, const struct quic_path *p,
-			  uint8_t ecn, const uint8_t *data, size_t len)
-{
-	unsigned slot = cid[0], gen = ep->w->generation;
-	unsigned delta = (cid[1] - gen) & QUIC_GEN_MASK;
-
-	if (delta == 0)
-		return forward(ep, slot, gen, p, ecn, data, len);
-	if (delta == 1 && forward(ep, slot, gen + 1, p, ecn, data, len) == SW_OK)
-		return SW_OK;
-	return gen > QUIC_GEN_MASK + 1 - delta ?
-	       forward(ep, slot, gen - (QUIC_GEN_MASK + 1 - delta), p, ecn, data, len) : SW_ERROR;
-}
-
-static void dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t ecn,
-		     const uint8_t *data, size_t len, bool forwarded);
-
-static struct quic_sock *sock_for(struct quic_ep *ep, const struct sockaddr_storage *local)
-{
-	uint16_t port = ntohs(((const struct sockaddr_in *)local)->sin_port);
-
-	for (struct quic_sock *s = ep->socks; s; s = s->next)
-		if (!s->closing && s->family == local->ss_family && s->port == port)
-			return s;
-	return NULL;
-}
-
-static void watch_fwd(struct quic_ep *ep);
-
-static void on_forwarded(struct sw_io *io, ssize_t res)
-{
-	struct quic_ep *ep = io->data;
-
-	ep->fwd_reading = false;
-	if (res < 0 || ep->fwd_fd < 0)
-		return;
-	ep->in_pass = true;
-	for (int i = 0; i < QUIC_RECV_BUDGET; i++) {
-		struct fwd_hdr hd;
-		struct iovec iov[2] = { { &hd, sizeof(hd) }, { ep->rbuf, QUIC_MAX_DGRAM } };
-		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2 };
-		struct quic_path p;
-		struct quic_sock *sock;
-		ssize_t n = recvmsg(ep->fwd_h.fd, &m, MSG_DONTWAIT);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		if ((size_t)n <= sizeof(hd) || hd.local_len > sizeof(p.local) ||
-		    hd.remote_len > sizeof(p.remote))
-			continue;
-		memcpy(&p.local, &hd.local, hd.local_len);
-		memcpy(&p.remote, &hd.remote, hd.remote_len);
-		p.local_len = hd.local_len;
-		p.remote_len = hd.remote_len;
-		sock = sock_for(ep, &p.local);
-		if (sock)
-			dispatch(sock, &p, hd.ecn, ep->rbuf, (size_t)n - sizeof(hd), true);
-	}
-	ep->in_pass = false;
-	flush_dirty(ep);
-	watch_fwd(ep);
-}
-
-static void watch_fwd(struct quic_ep *ep)
-{
-	if (ep->fwd_reading || ep->fwd_fd < 0)
-		return;
-	ep->fwd_io.data = ep;
-	ep->fwd_io.cb = on_forwarded;
-	if (sw_loop_poll(ep->w->loop, &ep->fwd_h, &ep->fwd_io, false) == SW_OK)
-		ep->fwd_reading = true;
-}
-
-/* Only a worker under a master has siblings; a name in use (a stale tree) leaves it out. */
-static void open_fwd(struct quic_ep *ep)
-{
-	struct sockaddr_un sun;
-	socklen_t len;
-	int fd;
-
-	ep->fwd_fd = -1;
-	if (ep->w->ctl_fd < 0)
-		return;
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	len = fwd_name(ep, ep->w->slot, ep->w->generation, &sun);
-	if (bind(fd, (struct sockaddr *)&sun, len) != 0 ||
-	    sw_loop_add_flags(ep->w->loop, &ep->fwd_h, fd, ep, SW_HANDLE_PRIVATE) != SW_OK) {
-		sw_log_errno(SW_LOG_WARN, errno, "QUIC: no hand-over socket between generations");
-		close(fd);
-		return;
-	}
-	ep->fwd_fd = fd;
-	watch_fwd(ep);
-}
-
-static void close_fwd(struct quic_ep *ep)
-{
-	if (ep->fwd_fd < 0)
-		return;
-	ep->fwd_fd = -1;
-	sw_loop_close_handle(ep->w->loop, &ep->fwd_h, NULL);
-}
-
 /* ---- routing a datagram ---- */
 
-static bool slot_cid(const struct quic_ep *ep, const uint8_t *cid, size_t len)
-{
-	return len == QUIC_SCID_LEN && cid[0] == (uint8_t)ep->w->slot;
-}
-
-static bool same_gen(const struct quic_ep *ep, const uint8_t *cid)
-{
-	return (cid[1] & QUIC_GEN_MASK) == (ep->w->generation & QUIC_GEN_MASK);
-}
-
-static void dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t ecn,
-		     const uint8_t *data, size_t len, bool forwarded)
+void sw_quic_dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t ecn,
+		      const uint8_t *data, size_t len, bool forwarded)
 {
 	struct quic_ep *ep = sock->ep;
 	ngtcp2_version_cid vc;
@@ -753,7 +574,8 @@ static void dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t 
 		 * such as curl report as failures rather than retry.
 		 */
 		if (ep->draining && !forwarded) {
-			int rc = forward(ep, ep->w->slot, ep->w->generation + 1, p, ecn, data, len);
+			int rc = sw_quic_forward(ep, ep->w->slot, ep->w->generation + 1, p, ecn,
+						 data, len);
 
 			if (rc == SW_OK || rc == SW_AGAIN)
 				return;
@@ -761,19 +583,19 @@ static void dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t 
 		accept_initial(sock, p, ecn, data, len);
 		return;
 	}
-	if (!slot_cid(ep, vc.dcid, vc.dcidlen)) {
+	if (!sw_quic_slot_cid(ep, vc.dcid, vc.dcidlen)) {
 		/*
 		 * Another slot's, which only the 4-tuple hash sends here: the
 		 * steering program could not attach and the client moved.
 		 * Its worker has it; never reset it.
 		 */
 		if (sw_quic_secrets.unsteered && !forwarded && vc.dcidlen == QUIC_SCID_LEN)
-			forward_by_cid(ep, vc.dcid, p, ecn, data, len);
+			sw_quic_forward_by_cid(ep, vc.dcid, p, ecn, data, len);
 		return;
 	}
-	if (!same_gen(ep, vc.dcid)) {
+	if (!sw_quic_same_gen(ep, vc.dcid)) {
 		if (!forwarded)
-			forward_by_cid(ep, vc.dcid, p, ecn, data, len);
+			sw_quic_forward_by_cid(ep, vc.dcid, p, ecn, data, len);
 		return;
 	}
 	/*
@@ -783,7 +605,7 @@ static void dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t 
 	 * (a crash, a timeout).
 	 */
 	if (!forwarded && ep->w->generation > QUIC_GEN_MASK + 1 &&
-	    forward(ep, ep->w->slot, ep->w->generation - (QUIC_GEN_MASK + 1), p, ecn, data,
+	    sw_quic_forward(ep, ep->w->slot, ep->w->generation - (QUIC_GEN_MASK + 1), p, ecn, data,
 		    len) == SW_OK)
 		return;
 	sw_debug("QUIC: stateless reset for an unknown connection of generation bits %u%s",
@@ -886,10 +708,10 @@ static void read_batch(struct quic_sock *sock, int budget)
 		if (seg == 0)
 			seg = (size_t)n;
 		for (size_t off = 0; off < (size_t)n && !sock->closing; off += seg)
-			dispatch(sock, &p, ecn, ep->rbuf + off, SW_MIN(seg, (size_t)n - off), false);
+			sw_quic_dispatch(sock, &p, ecn, ep->rbuf + off, SW_MIN(seg, (size_t)n - off), false);
 	}
 	ep->in_pass = false;
-	flush_dirty(ep);
+	sw_quic_flush_dirty(ep);
 }
 
 static void on_readable(struct sw_io *io, ssize_t res)
@@ -1043,7 +865,7 @@ int sw_quic_start(struct sw_worker *w)
 	}
 	if (open_socks(ep) != SW_OK)
 		return SW_ERROR;
-	open_fwd(ep);
+	sw_quic_fwd_open(ep);
 	return SW_OK;
 }
 
@@ -1231,7 +1053,7 @@ void sw_quic_stop(struct sw_worker *w)
 	}
 	for (struct quic_sock *s = ep->socks; s; s = s->next)
 		sock_close(s);
-	close_fwd(ep);
+	sw_quic_fwd_close(ep);
 }
 
 void sw_quic_release(struct sw_worker *w)

@@ -190,6 +190,11 @@ void sw_quic_chunk_put(struct quic_ep *ep, char *chunk);
 void sw_quic_unlist(struct quic_conn *qc);
 /* A connection that used sock is gone: close a retired socket, let a draining worker exit. */
 void sw_quic_conn_gone(struct quic_ep *ep, struct quic_sock *sock);
+/* Routes one datagram by its CID (forwarded: another worker passed it here, never pass it on). */
+void sw_quic_dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t ecn,
+		      const uint8_t *data, size_t len, bool forwarded);
+/* Ends a receive pass: writes what its connections have to send. */
+void sw_quic_flush_dirty(struct quic_ep *ep);
 
 /* conn.c */
 struct quic_conn *sw_quic_conn_new(struct quic_ep *ep, struct quic_sock *sock,
