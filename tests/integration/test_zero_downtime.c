@@ -11,6 +11,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/module.h"
@@ -31,7 +33,58 @@ struct load {
 	atomic_bool stop;
 	atomic_long ok, failed;
 	int first_error;
+	int lport;                 /* client port of the connection in use */
+	char opened[32];           /* when it was connected (UTC, as the server logs) */
 };
+
+/* Now in the server log's format, so a failure can be found in its log. */
+static void utc_stamp(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, size, "%02d:%02d:%02d.%03ldZ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts.tv_nsec / 1000000);
+}
+
+/* Which connection failed, and when: a line to match against the server's log. */
+static void report_failure(const struct load *l, int st)
+{
+	char now[32];
+
+	utc_stamp(now, sizeof(now));
+	fprintf(stderr, "%s load: request failed (%d) on client port %d (connected %s), "
+		"failed at %s\n", l->keep_alive ? "keep-alive" : "new-connection", st,
+		l->lport, l->opened, now);
+}
+
+/*
+ * A request unanswered within IT_IO_MS: where it is, by the kernel's
+ * account (the listeners' accept queues in Recv-Q; an accepted socket
+ * names its process), and whether an answer still comes, late (a starved
+ * server) or never (a connection nobody accepts or reads).  Only runs
+ * on a failure, whose time it then adds to the test.
+ */
+static void diagnose_timeout(const struct load *l, struct it_conn *c)
+{
+	struct it_response r;
+	int64_t t0 = it_now_ms();
+	char *out;
+	int st, rc;
+
+	out = it_run(&st, "ss -tanpi '( sport = :%d or dport = :%d or sport = :%d )' 2>&1",
+		     l->port, l->lport, l->lport);
+	fprintf(stderr, "sockets when client port %d timed out:\n%s", l->lport, out);
+	free(out);
+	rc = it_conn_read(c, &r, 10000);
+	if (rc == 0)
+		fprintf(stderr, "client port %d: answered %d after %lld ms more\n", l->lport,
+			r.status, (long long)(it_now_ms() - t0));
+	else
+		fprintf(stderr, "client port %d: still no answer 10 s later (%d)\n", l->lport, rc);
+}
 
 /*
  * A request on a kept-alive connection that the server closed while it
@@ -48,13 +101,22 @@ static int one_request(struct load *l, struct it_conn *c, bool *open)
 
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (!*open) {
+			struct sockaddr_in a;
+			socklen_t alen = sizeof(a);
+
+			l->lport = 0;
+			utc_stamp(l->opened, sizeof(l->opened));
 			if ((rc = it_conn_open(c, "127.0.0.1", l->port)) != 0)
 				return rc;
 			*open = true;
+			if (getsockname(c->fd, (struct sockaddr *)&a, &alen) == 0)
+				l->lport = ntohs(a.sin_port);
 		}
 		rc = it_conn_send(c, req);
 		if (rc == 0)
 			rc = it_conn_read(c, &r, IT_IO_MS);
+		if (rc == -ETIMEDOUT)
+			diagnose_timeout(l, c);
 		if (rc != 0 || !l->keep_alive || r.conn_close) {
 			it_conn_close(c);
 			*open = false;
@@ -80,6 +142,7 @@ static void *load_run(void *arg)
 			atomic_fetch_add(&l->ok, 1);
 		} else {
 			atomic_fetch_add(&l->failed, 1);
+			report_failure(l, st);
 			if (!l->first_error)
 				l->first_error = st;
 		}
