@@ -83,7 +83,8 @@ static void diagnose_timeout(const struct load *l, struct it_conn *c)
 		fprintf(stderr, "client port %d: answered %d after %lld ms more\n", l->lport,
 			r.status, (long long)(it_now_ms() - t0));
 	else
-		fprintf(stderr, "client port %d: still no answer 10 s later (%d)\n", l->lport, rc);
+		fprintf(stderr, "client port %d: no answer but %d after %lld ms more\n", l->lport, rc,
+			(long long)(it_now_ms() - t0));
 }
 
 /*
