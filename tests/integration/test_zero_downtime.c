@@ -35,6 +35,7 @@ struct load {
 	int first_error;
 	int lport;                 /* client port of the connection in use */
 	char opened[32];           /* when it was connected (UTC, as the server logs) */
+	bool diagnosed;            /* the first timeout was looked into (10 s): not every one */
 };
 
 /* Now in the server log's format, so a failure can be found in its log. */
@@ -116,8 +117,10 @@ static int one_request(struct load *l, struct it_conn *c, bool *open)
 		rc = it_conn_send(c, req);
 		if (rc == 0)
 			rc = it_conn_read(c, &r, IT_IO_MS);
-		if (rc == -ETIMEDOUT)
+		if (rc == -ETIMEDOUT && !l->diagnosed) {
+			l->diagnosed = true;
 			diagnose_timeout(l, c);
+		}
 		if (rc != 0 || !l->keep_alive || r.conn_close) {
 			it_conn_close(c);
 			*open = false;
@@ -268,6 +271,7 @@ static void start_load(struct load *l, pthread_t *th, int port, bool keep_alive)
 	atomic_init(&l->ok, 0);
 	atomic_init(&l->failed, 0);
 	l->first_error = 0;
+	l->diagnosed = false;
 	ck_assert_int_eq(pthread_create(th, NULL, load_run, l), 0);
 }
 
