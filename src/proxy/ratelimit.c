@@ -86,8 +86,10 @@ bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct
 		s->tokens_milli = cap;
 	} else if (now > s->last_ms) {
 		/* rps tokens a second is rps thousandths a millisecond. */
-		uint64_t refill = (uint64_t)((double)(now - s->last_ms) * rl->requests_per_second);
-		s->tokens_milli = SW_MIN(cap, s->tokens_milli + refill);
+		double refill = (double)(now - s->last_ms) * rl->requests_per_second;
+		/* Compared as a double first: a fast rate's long quiet spell does not fit 64 bits. */
+		s->tokens_milli = s->tokens_milli >= cap || refill >= (double)(cap - s->tokens_milli) ?
+				  cap : s->tokens_milli + (uint64_t)refill;
 	}
 	s->last_ms = now;
 	ok = s->tokens_milli >= 1000;

@@ -84,6 +84,27 @@ START_TEST(test_refill)
 }
 END_TEST
 
+/*
+ * Regression: the refill was converted to 64 bits before the cap: at the
+ * largest valid rate (1e9 a second) 231 days of quiet are 2e19
+ * thousandths, out of range (undefined; 0 here), so the bucket stayed
+ * empty for good.
+ */
+START_TEST(test_refill_after_long_idle_at_high_rate)
+{
+	start("{\"requests_per_second\": 1000000000, \"burst_size\": 1}");
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	fx.loop.now += 20000000000ull;
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.remaining, 0);
+	ck_assert(!req("/a", "192.0.2.1", NULL));
+	fx.loop.now += 1;
+	ck_assert(req("/a", "192.0.2.1", NULL));
+	ck_assert_uint_eq(last.remaining, 0);   /* capped at burst_size */
+}
+END_TEST
+
 START_TEST(test_slow_rate_retry_after)
 {
 	/* Half a request a second: a refused client waits 2 s; burst defaults to 1. */
@@ -219,6 +240,7 @@ static Suite *ratelimit_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_test(tc, test_burst);
 	tcase_add_test(tc, test_refill);
+	tcase_add_test(tc, test_refill_after_long_idle_at_high_rate);
 	tcase_add_test(tc, test_slow_rate_retry_after);
 	tcase_add_test(tc, test_retry_after_very_slow_rate_capped);
 	tcase_add_test(tc, test_buckets_per_client_and_route);
