@@ -26,7 +26,7 @@ struct sw_slot_stats {
 	uint64_t h2_floods;             /* HTTP/2 connections ended for flooding */
 	uint64_t connections_reclaimed; /* idle ones closed at max_connections to admit new ones */
 	uint64_t connections_over_limit; /* accepted past max_connections for probes */
-	uint64_t slow_bodies;           /* connections cut below limits.min_body_rate */
+	uint64_t slow_bodies;           /* connections, streams cut below limits.min_body_rate */
 	uint64_t slow_sends;            /* connections cut below limits.min_send_rate */
 	uint64_t quic_handed_over;      /* HTTP/3 packets passed to another generation's worker */
 	uint64_t admin_auth_failures;   /* admin API requests without a valid key */

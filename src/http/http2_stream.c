@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "core/log.h"
 #include "daemon/worker.h"
+#include "http/client_addr.h"
 #include "http/conn_impl.h"
 #include "http/fields.h"
 #include "http/http2_impl.h"
@@ -252,13 +253,36 @@ static void write_body(struct sw_exchange *x, const char *data, size_t n, bool l
 
 /* ---- the request body ---- */
 
+/* limits.min_body_rate: logged once per stream, counted with the HTTP/1.1 ones. */
+static void slow_body(struct h2_stream *st, uint64_t rate)
+{
+	struct sw_conn *c = st->h->c;
+	char addr[64];
+
+	sw_addr_format((const struct sockaddr *)&c->peer, addr, sizeof(addr));
+	sw_info("slow client %s: request body at %llu bytes/s over %u ms, below "
+		"limits.min_body_rate %u; ending HTTP/2 stream %d", addr,
+		(unsigned long long)rate, st->s.rate_window_ms, st->s.min_body_rate, st->id);
+	sw_stat_add(&c->w->stats->slow_bodies, 1);
+}
+
 void sw_h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)
 {
 	struct h2_conn *h = st->h;
+	uint64_t rate = 0;
 
 	/* Bounded by the stream window: nothing is acknowledged until taken. */
-	switch (sw_stream_body_in(&st->s, data, len)) {
+	switch (sw_stream_body_in(&st->s, data, len, &rate)) {
 	case SW_STREAM_BODY_KEPT:
+		break;
+	case SW_STREAM_BODY_SLOW:
+		/*
+		 * The handler hears -ETIMEDOUT (the proxy answers 408, and
+		 * on_frame_send resets the stream with NO_ERROR after it); the
+		 * rest of the body is taken and dropped meanwhile.
+		 */
+		nghttp2_session_consume(h->s, st->id, len);
+		slow_body(st, rate);
 		break;
 	case SW_STREAM_BODY_DROP:
 		nghttp2_session_consume(h->s, st->id, len);

@@ -248,8 +248,8 @@ static void emit_connections(struct out *o, const struct snap *s)
 	       "HTTP/2 connections closed with ENHANCE_YOUR_CALM for a frame flood or rapid reset.");
 	put_u(o, "swerver_http2_floods_total", s->h2_floods);
 	family(o, "swerver_slow_clients_total", "counter",
-	       "HTTP/1.1 connections closed for a client below limits.min_body_rate (kind=body) "
-	       "or limits.min_send_rate (kind=send).");
+	       "HTTP/1.1 connections and HTTP/2, HTTP/3 streams ended for a client below "
+	       "limits.min_body_rate (kind=body) or limits.min_send_rate (kind=send).");
 	put_u(o, "swerver_slow_clients_total{kind=\"body\"}", s->slow_bodies);
 	put_u(o, "swerver_slow_clients_total{kind=\"send\"}", s->slow_sends);
 	family(o, "swerver_http3_packets_handed_over_total", "counter",

@@ -1,6 +1,7 @@
 /* stream.c - the request stream HTTP/2 and HTTP/3 share: life cycle, recycling, body holding, handler callbacks. */
 #include <config.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "core/common.h"
@@ -66,6 +67,8 @@ static void reset(struct sw_stream *st)
 	sw_body_buf_reset(&st->body);
 	st->body_reading = st->body_done = false;
 	st->body_cb = NULL;
+	sw_min_rate_reset(&st->body_rate);
+	st->slow = false;
 	st->sp = NULL;
 	st->sn = st->soff = 0;
 	st->slast = st->piece_done = false;
@@ -93,6 +96,8 @@ struct sw_stream *sw_stream_open(struct sw_stream_set *set, size_t size,
 	st->set = set;
 	st->max_field_bytes = SW_MIN(max_field_bytes, (size_t)lim->max_header_bytes);
 	st->max_body = lim->max_body_bytes;
+	st->min_body_rate = lim->min_body_rate;
+	st->rate_window_ms = lim->min_rate_window_ms;
 	st->prev = NULL;
 	st->next = set->open;
 	if (set->open)
@@ -186,13 +191,25 @@ void sw_stream_dispatch(struct sw_stream *st, int version)
 
 /* ---- the request body ---- */
 
-enum sw_stream_body sw_stream_body_in(struct sw_stream *st, const uint8_t *data, size_t len)
+enum sw_stream_body sw_stream_body_in(struct sw_stream *st, const uint8_t *data, size_t len,
+				      uint64_t *rate)
 {
 	st->x.bytes_in += len;
-	if (st->responded && !st->body_reading)
+	if (st->slow || (st->responded && !st->body_reading))
 		return SW_STREAM_BODY_DROP;
 	if (st->x.bytes_in - st->field_bytes > st->max_body)
 		return SW_STREAM_BODY_TOO_BIG;
+	/*
+	 * A trickle keeps the connection's timers alive for ever (every frame
+	 * is activity): judge the rate as bytes come, like HTTP/1.1 does.
+	 */
+	if (!sw_min_rate_ok(&st->body_rate, sw_loop_now(st->loop), len, st->min_body_rate,
+			    st->rate_window_ms, rate)) {
+		st->slow = true;
+		if (st->body_cb)
+			sw_timer_add(st->loop, &st->kick, 0);
+		return SW_STREAM_BODY_SLOW;
+	}
 	sw_body_buf_append(&st->body, data, len);
 	if (st->body_cb)
 		sw_timer_add(st->loop, &st->kick, 0);
@@ -293,6 +310,13 @@ static void on_kick(struct sw_timer *t)
 		st->sent_cb = NULL;
 		cb(&st->x, 0);
 	}
+	if (st->body_cb && st->slow) {
+		sw_body_cb cb = st->body_cb;
+
+		st->body_cb = NULL;
+		cb(&st->x, NULL, -ETIMEDOUT, false);   /* the proxy answers 408 */
+		return;
+	}
 	if (st->body_cb && st->body.lent == 0 && (st->body.len || st->body_done)) {
 		sw_body_cb cb = st->body_cb;
 		size_t n;
@@ -300,5 +324,9 @@ static void on_kick(struct sw_timer *t)
 
 		st->body_cb = NULL;
 		cb(&st->x, p, (ssize_t)n, st->body_done);
+		return;
 	}
+	/* The handler waits for bytes only the client can send: that time counts. */
+	if (st->body_cb && !st->body_rate.waiting)
+		sw_min_rate_wait(&st->body_rate, sw_loop_now(st->loop));
 }

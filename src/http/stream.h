@@ -9,6 +9,7 @@
 #include "event/loop.h"
 #include "http/body_buf.h"
 #include "http/exchange.h"
+#include "http/min_rate.h"
 
 struct sw_stream;
 
@@ -67,6 +68,14 @@ struct sw_stream {
 	bool body_reading;
 	bool body_done;                 /* the client ended the stream */
 	sw_body_cb body_cb;
+	/*
+	 * limits.min_body_rate (as when the stream opened): only time the
+	 * handler waits with nothing held counts, so a body paused by our own
+	 * flow control (a slow upstream) is never the client's fault.
+	 */
+	struct sw_min_rate body_rate;
+	uint32_t min_body_rate, rate_window_ms;
+	bool slow;                      /* cut: the handler gets -ETIMEDOUT, later bytes dropped */
 	/* a streamed response (SW_BODY_STREAM): the piece write_body handed over */
 	const char *sp;
 	size_t sn, soff;
@@ -101,8 +110,11 @@ enum sw_stream_body {
 	SW_STREAM_BODY_KEPT,            /* held for the handler */
 	SW_STREAM_BODY_DROP,            /* nobody reads them: acknowledge at once */
 	SW_STREAM_BODY_TOO_BIG,         /* over limits.max_body_bytes: acknowledge and reset */
+	SW_STREAM_BODY_SLOW,            /* below limits.min_body_rate: acknowledge, stop reading */
 };
-enum sw_stream_body sw_stream_body_in(struct sw_stream *st, const uint8_t *data, size_t len);
+/* For SW_STREAM_BODY_SLOW, *rate is the rate seen (bytes/s). */
+enum sw_stream_body sw_stream_body_in(struct sw_stream *st, const uint8_t *data, size_t len,
+				      uint64_t *rate);
 /* The client ended the stream. */
 void sw_stream_body_end(struct sw_stream *st);
 

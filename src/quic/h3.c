@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "core/log.h"
 #include "daemon/worker.h"
+#include "http/client_addr.h"
 #include "http/fields.h"
 #include "http/stream.h"
 #include "quic/quic_impl.h"
@@ -164,6 +165,27 @@ static int on_end_headers(nghttp3_conn *h3, int64_t sid, int fin, void *user_dat
 }
 
 /*
+ * limits.min_body_rate: the client is asked to stop sending (STOP_SENDING;
+ * H3_NO_ERROR as for any answer before the body's end, RFC 9114 4.1.2),
+ * the handler hears -ETIMEDOUT (the proxy answers 408); logged once per
+ * stream, counted with the HTTP/1.1 ones.
+ */
+static void slow_body(struct h3_stream *st, uint64_t rate)
+{
+	struct quic_conn *qc = st->qc;
+	char addr[64];
+
+	sw_addr_format((const struct sockaddr *)&qc->peer, addr, sizeof(addr));
+	sw_info("slow client %s: request body at %llu bytes/s over %u ms, below "
+		"limits.min_body_rate %u; ending HTTP/3 stream %lld", addr,
+		(unsigned long long)rate, st->s.rate_window_ms, st->s.min_body_rate,
+		(long long)st->id);
+	sw_stat_add(&qc->ep->w->stats->slow_bodies, 1);
+	ngtcp2_conn_shutdown_stream_read(qc->conn, 0, st->id, NGHTTP3_H3_NO_ERROR);
+	sw_quic_want_write(qc);
+}
+
+/*
  * Request body bytes wait for the handler, which takes them with read_body;
  * QUIC flow control is extended only then, so the stream window bounds what
  * is held.  Once answered by a handler that does not read, they are dropped.
@@ -173,13 +195,17 @@ static int on_recv_data(nghttp3_conn *h3, int64_t sid, const uint8_t *data, size
 {
 	struct quic_conn *qc = user_data;
 	struct h3_stream *st = stream_data;
-	enum sw_stream_body kept = st ? sw_stream_body_in(&st->s, data, len) : SW_STREAM_BODY_DROP;
+	uint64_t rate = 0;
+	enum sw_stream_body kept = st ? sw_stream_body_in(&st->s, data, len, &rate) :
+					SW_STREAM_BODY_DROP;
 
 	(void)h3;
 	if (kept != SW_STREAM_BODY_KEPT)
 		credit(qc, sid, len);
 	if (kept == SW_STREAM_BODY_TOO_BIG)
 		ngtcp2_conn_shutdown_stream(qc->conn, 0, sid, NGHTTP3_H3_REQUEST_CANCELLED);
+	if (kept == SW_STREAM_BODY_SLOW)
+		slow_body(st, rate);
 	return 0;
 }
 

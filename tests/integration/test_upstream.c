@@ -93,6 +93,10 @@ static void answer(int c, const char *path)
 			;
 		origin_note("closed /big\n");
 		return;
+	} else if (strcmp(path, "/late") == 0) {
+		/* Answers after 2 s (read_timeout_ms is 3 s): a stream still open when another is cut. */
+		sleep(2);
+		snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate");
 	} else if (strcmp(path, "/hints/forever") == 0) {
 		hints_forever(c, 20, path);
 		return;
@@ -532,6 +536,55 @@ START_TEST(slow_reader)
 }
 END_TEST
 
+/*
+ * Issue #19 item 10 on HTTP/2: a proxied POST trickled at ~20 bytes/s on
+ * one stream gets 408 (and the stream ends), while another stream of the
+ * same connection (curl --parallel multiplexes them) is answered after it;
+ * logged and counted as kind="body".
+ */
+START_TEST(slow_request_body_h2)
+{
+	struct it_proc *p;
+	int port, origin, st;
+	char *o;
+	int code[2] = { 0, 0 }, connects[2] = { -1, -1 };
+
+	if (!have_proxy(_i))
+		return;
+	origin = origin_start();
+	p = start_proxy_with(_i, origin, SLOW_LIMITS, &port);
+	/*
+	 * 10 bytes every 500 ms from a pipe for up to 30 s; the producer dies
+	 * of SIGPIPE once curl is gone.
+	 */
+	o = it_run(&st, "(for i in $(seq 60); do printf xxxxxxxxxx || exit; sleep 0.5; done) 2>/dev/null | "
+		   T "curl -s --parallel --http2-prior-knowledge -o /dev/null "
+		   "-w 'sink %%{http_code} %%{num_connects}\n' -T - -X POST "
+		   "'http://127.0.0.1:%d/sink' --next --http2-prior-knowledge -o /dev/null "
+		   "-w 'late %%{http_code} %%{num_connects}\n' 'http://127.0.0.1:%d/late'",
+		   port, port);
+	{
+		const char *a = strstr(o, "sink "), *b = strstr(o, "late ");
+
+		if (a)
+			sscanf(a, "sink %d %d", &code[0], &connects[0]);
+		if (b)
+			sscanf(b, "late %d %d", &code[1], &connects[1]);
+	}
+	IT_ASSERT(code[0] == 408, "a body at 20 bytes/s with min_body_rate 200 over HTTP/2 got "
+		  "%d, want 408 (curl said: %s)", code[0], o);
+	IT_ASSERT(code[1] == 200, "the other stream got %d, want 200 (curl said: %s)", code[1], o);
+	IT_ASSERT(connects[0] + connects[1] == 1, "the two streams did not share a connection "
+		  "(curl said: %s)", o);
+	free(o);
+	IT_ASSERT(it_log_has(p, "below limits.min_body_rate 200; ending HTTP/2 stream"),
+		  "the slow stream is not logged");
+	IT_ASSERT(origin_noted("closed /sink"), "the upstream connection was kept");
+	IT_ASSERT(metric(port, "swerver_slow_clients_total{kind=\"body\"} ") == 1,
+		  "the slow stream is not counted in /metrics");
+}
+END_TEST
+
 static Suite *upstream_suite(void)
 {
 	Suite *s = suite_create("upstream");
@@ -543,6 +596,7 @@ static Suite *upstream_suite(void)
 	tcase_add_loop_test(tc, early_hints, 0, 2);
 	tcase_add_loop_test(tc, slow_request_body, 0, 2);
 	tcase_add_loop_test(tc, slow_reader, 0, 2);
+	tcase_add_loop_test(tc, slow_request_body_h2, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
