@@ -55,6 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct {
 	struct sw_worker w;
+	struct sw_slot_stats stats;
 	struct sw_config cfg;
 	struct quic_ep ep;
 	struct quic_conn qc;
@@ -266,6 +267,12 @@ static bool fire_timer(void)
 	return true;
 }
 
+void sw_addr_format(const struct sockaddr *sa, char *buf, size_t size)
+{
+	(void)sa;
+	snprintf(buf, size, "fuzz");
+}
+
 const char *sw_clock_http_date(void)
 {
 	return "Sun, 06 Nov 1994 08:49:37 GMT";
@@ -428,6 +435,7 @@ static void setup(uint8_t opts)
 	F.cfg.limits.max_body_bytes = opts & 8 ? 100 : 1 << 20;
 	F.cfg.server.server_header = true;
 	F.w.cfg = &F.cfg;
+	F.w.stats = &F.stats;
 	F.ep.w = &F.w;
 	F.qc.ep = &F.ep;
 	F.qc.conn = (ngtcp2_conn *)&F.params;   /* never looked into: the stubs take it */
