@@ -17,6 +17,7 @@
 #include "daemon/heartbeat.h"
 #include "daemon/listener.h"
 #include "daemon/master.h"
+#include "daemon/master_impl.h"
 #include "daemon/notify.h"
 #include "daemon/signals.h"
 #include "daemon/stall_pass.h"
@@ -31,70 +32,6 @@
 #define CRASH_LOOP_DEATHS 5      /* logged as such; a pending reload is given up */
 #define STOP_GRACE_MS 2000       /* after drain_ms, before SIGKILL */
 
-struct master;
-
-struct wproc {
-	struct master *m;
-	struct wproc *next;
-	pid_t pid;
-	unsigned slot;
-	unsigned gen;
-	int ctl_fd;
-	struct sw_handle h;
-	struct sw_io io;
-	bool ready;
-	bool draining;
-	bool abandoned;            /* of a generation given up before it was ready */
-	bool replaced;             /* killed for stalling (heartbeat.c); its successor is due */
-	uint64_t started_ms;
-	uint64_t kill_at;          /* abandoned: SIGKILL then if still alive; 0 = none */
-};
-
-struct slot {
-	struct master *m;
-	unsigned index;
-	unsigned failures;         /* quick deaths in a row */
-	char last_exit[128];       /* how the last of them ended */
-	struct sw_timer restart;
-};
-
-struct master {
-	const struct sw_cli *cli;
-	struct sw_config cfg;
-	struct sw_loop *loop;
-	struct sw_shm *shm;
-	int shm_fd;                    /* its memfd, for a binary upgrade */
-	struct sw_upgrade up;          /* a new binary taking over from us */
-	struct sw_inherited in;        /* we are that new binary: what the old one handed us */
-	struct sw_listen_set ls;       /* the current generation's sockets */
-	struct sw_listen_set old_ls;   /* the previous one's, until it is drained */
-	unsigned nslots;
-	unsigned gen;
-	struct wproc *procs;
-	struct slot slots[SW_MAX_SLOTS];
-	struct sw_signals sigs;
-	bool stopping;
-	bool reloading;            /* new workers starting, old ones still serving */
-	bool abandoning;           /* the new ones given up, not all gone yet */
-	bool reload_pending;
-	/* While reloading: what the old workers run on, back in force if it fails. */
-	struct sw_config prev_cfg;
-	unsigned prev_nslots;
-	/* admin requests waiting for the reload they started to finish */
-	struct { struct wproc *p; unsigned seq; } admin_waits[16];
-	unsigned nadmin_waits;
-	bool announced_ready;
-	struct sw_timer stop_timer;
-	struct sw_timer reload_timer;  /* timeouts.reload_ms for the new workers */
-	struct sw_timer abandon_timer; /* SIGKILL for abandoned workers that linger */
-	struct sw_timer run_timer;
-	struct sw_timer watchdog;
-	struct sw_timer ticket_timer;
-	struct sw_timer stall_timer;   /* looks at the workers' heartbeats */
-	struct sw_stall_watch stall;
-	unsigned pass_next;            /* round robin over healthy workers for passed connections */
-	uint64_t watchdog_ms;
-};
 
 unsigned sw_master_worker_count(const struct sw_config *cfg)
 {
@@ -240,11 +177,6 @@ static bool generation_ready(const struct master *m)
 static void finish_reload(struct master *m);
 static void check_pending(struct master *m);
 static void check_abandoned(struct master *m);
-static void admin_request(struct master *m, struct wproc *p, const char *payload);
-static int start_upgrade(struct master *m);
-static const char *outcome_reason(const char *outcome);
-static void admin_settle(struct master *m, int status);
-static void admin_forget(struct master *m, const struct wproc *p);
 
 static void count_applied(struct master *m);
 
@@ -290,7 +222,7 @@ static void on_worker_msg(struct sw_io *io, ssize_t res)
 		if (msg.type == SW_CTL_READY)
 			p->ready = true;
 		else if (msg.type == SW_CTL_ADMIN && msg.payload)
-			admin_request(p->m, p, msg.payload);
+			sw_master_admin_request(p->m, p, msg.payload);
 		sw_ctl_msg_free(&msg);
 	}
 	if (rc == SW_AGAIN)
@@ -398,7 +330,7 @@ static void reap(struct master *m)
 			sw_upgrade_reaped(&m->up, pid, status);
 			continue;
 		}
-		admin_forget(m, p);
+		sw_master_admin_forget(m, p);
 		describe_exit(status, why, sizeof(why));
 		expected = p->draining || m->stopping;
 		if (expected)
@@ -452,8 +384,6 @@ static void begin_stop(struct master *m, bool drain)
 		sw_loop_stop(m->loop);
 }
 
-static int reload(struct master *m);
-
 /* A reload or change applied: one more configuration generation. */
 static void count_applied(struct master *m)
 {
@@ -475,10 +405,10 @@ static void finish_reload(struct master *m)
 	sw_shm_set_outcome(m->shm, "reloaded: generation %llu",
 			   (unsigned long long)sw_stat_get(&m->shm->generation));
 	announce_ready(m, "reloaded");
-	admin_settle(m, 200);
+	sw_master_admin_settle(m, 200);
 	if (m->reload_pending) {
 		m->reload_pending = false;
-		reload(m);
+		sw_master_reload(m);
 	}
 }
 
@@ -550,14 +480,12 @@ static void send_values(struct master *m, const struct sw_config *next)
 	free(json);
 }
 
-enum { APPLIED, PENDING, FAILED };
-
 /*
  * Makes a validated config the running one: new workers for a structural
  * change (PENDING until they are ready), values in place otherwise
  * (APPLIED); FAILED keeps the running config.
  */
-static int apply_next(struct master *m, struct sw_config *next)
+int sw_master_apply_next(struct master *m, struct sw_config *next)
 {
 	struct sw_config old;
 	unsigned what = sw_config_compare(&m->cfg, next);
@@ -594,7 +522,7 @@ static int apply_next(struct master *m, struct sw_config *next)
 	return APPLIED;
 }
 
-static int reload(struct master *m)
+int sw_master_reload(struct master *m)
 {
 	struct sw_config next;
 	struct sw_diag d;
@@ -616,7 +544,7 @@ static int reload(struct master *m)
 	}
 	sw_diag_log(&d);
 	sw_diag_deinit(&d);
-	return apply_next(m, &next);
+	return sw_master_apply_next(m, &next);
 }
 
 /* ---- a new generation that never comes up ---- */
@@ -763,10 +691,10 @@ static void check_abandoned(struct master *m)
 			__atomic_store_n(&m->shm->slots[p->slot].pid, (uint64_t)p->pid,
 					 __ATOMIC_RELAXED);
 	sw_info("the abandoned workers are gone; generation %u serves", m->gen);
-	admin_settle(m, 500);
+	sw_master_admin_settle(m, 500);
 	if (m->reload_pending) {
 		m->reload_pending = false;
-		reload(m);
+		sw_master_reload(m);
 	}
 }
 
@@ -803,10 +731,10 @@ static void on_upgrade_done(void *data, bool ok, const char *why)
 	if (!ok) {
 		upgrade_failed(m, why);
 		take_back_shm(m);
-		admin_settle(m, 500);
+		sw_master_admin_settle(m, 500);
 		if (m->reload_pending) {
 			m->reload_pending = false;
-			reload(m);
+			sw_master_reload(m);
 		}
 		return;
 	}
@@ -814,7 +742,7 @@ static void on_upgrade_done(void *data, bool ok, const char *why)
 	/* It wrote the outcome, unless it had to take a block of its own layout. */
 	if (strncmp(m->shm->last_reload, "upgraded:", 9) != 0)
 		sw_shm_set_outcome(m->shm, "upgraded: new master pid %d", (int)m->up.pid);
-	admin_settle(m, 200);
+	sw_master_admin_settle(m, 200);
 	unsetenv("NOTIFY_SOCKET");
 	sw_timer_del(m->loop, &m->watchdog);
 	/* The sockets' TCP steering is the new master's to set now. */
@@ -824,7 +752,7 @@ static void on_upgrade_done(void *data, bool ok, const char *why)
 }
 
 /* SIGUSR2 or POST /v1/upgrade: the binary now at our path takes over. */
-static int start_upgrade(struct master *m)
+int sw_master_start_upgrade(struct master *m)
 {
 	struct sw_upgrade_handoff h = {
 		.listens = &m->ls, .shm_fd = m->shm_fd, .generation = m->gen,
@@ -835,7 +763,8 @@ static int start_upgrade(struct master *m)
 	if (m->stopping || m->reloading || m->abandoning || sw_upgrade_busy(&m->up)) {
 		sw_shm_set_outcome(m->shm, "refused: %s", m->stopping ? "the server is stopping" :
 				   "a reload or upgrade is in progress");
-		sw_warn("binary upgrade not started: %s", outcome_reason(m->shm->last_reload));
+		sw_warn("binary upgrade not started: %s",
+			sw_master_outcome_reason(m->shm->last_reload));
 		return FAILED;
 	}
 	/* The grace outlasts the new master's own stop, so it never leaves its workers behind. */
@@ -846,118 +775,6 @@ static int start_upgrade(struct master *m)
 	}
 	sw_notify_reloading();
 	return PENDING;
-}
-
-/* ---- admin requests from workers ---- */
-
-static void admin_reply(struct wproc *p, unsigned seq, int status, const char *text)
-{
-	char msg[512];
-	int n = snprintf(msg, sizeof(msg), "%u %d %s", seq, status, text);
-
-	sw_ctl_send(p->ctl_fd, SW_CTL_ADMIN_RESULT, msg, (size_t)SW_MIN(n, (int)sizeof(msg) - 1));
-}
-
-/* A refusal says why: "refused: ..." and "failed: ..." drop their prefix. */
-static const char *outcome_reason(const char *outcome)
-{
-	const char *space = strchr(outcome, ' ');
-
-	return space ? space + 1 : outcome;
-}
-
-/* The reload the waiting requests started is over: they hear how it went. */
-static void admin_settle(struct master *m, int status)
-{
-	const char *text = status == 200 ? m->shm->last_reload : outcome_reason(m->shm->last_reload);
-
-	for (unsigned i = 0; i < m->nadmin_waits; i++)
-		admin_reply(m->admin_waits[i].p, m->admin_waits[i].seq, status, text);
-	m->nadmin_waits = 0;
-}
-
-static void admin_forget(struct master *m, const struct wproc *p)
-{
-	for (unsigned i = 0; i < m->nadmin_waits;)
-		if (m->admin_waits[i].p == p)
-			m->admin_waits[i] = m->admin_waits[--m->nadmin_waits];
-		else
-			i++;
-}
-
-/* A change made to the master's own config, so changes in a row all stay. */
-static int admin_change(struct master *m, enum sw_admin_op op, const char *arg, int *status)
-{
-	struct sw_config next;
-	struct sw_diag d;
-	char *message = NULL;
-	char *json = sw_admin_edit(&m->cfg, op, arg, status, &message);
-
-	if (!json) {
-		sw_shm_set_outcome(m->shm, "refused: %s", message ? message : "invalid change");
-		free(message);
-		return FAILED;
-	}
-	*status = 400;
-	sw_diag_init(&d, "admin request");
-	if (sw_config_parse(&next, json, strlen(json), &d) != SW_OK) {
-		sw_shm_set_outcome(m->shm, "failed: %s", sw_diag_first_error(&d) ?
-				   sw_diag_first_error(&d) : "invalid");
-		sw_diag_deinit(&d);
-		free(json);
-		return FAILED;
-	}
-	sw_diag_deinit(&d);
-	free(json);
-	sw_config_stamp_files(&next);
-	sw_info("applying a configuration change from the admin API");
-	return apply_next(m, &next);
-}
-
-static void admin_request(struct master *m, struct wproc *p, const char *payload)
-{
-	unsigned seq = 0;
-	char name[16] = "";
-	const char *body = strchr(payload, '\n');
-	enum sw_admin_op op;
-	char err[256];
-	int rc, status = 400;
-
-	if (sscanf(payload, "%u %15s", &seq, name) != 2 || !body)
-		return;
-	op = sw_admin_op_parse(name);
-	if (op == SW_ADMIN_OPS) {
-		admin_reply(p, seq, 400, "unknown admin operation");
-		return;
-	}
-	if (op == SW_ADMIN_OP_PERSIST) {
-		if (!m->cli->config_path)
-			admin_reply(p, seq, 409, "running on built-in defaults: no config file to persist to");
-		else if (sw_config_persist(&m->cfg, m->cli->config_path, err, sizeof(err)) != SW_OK)
-			admin_reply(p, seq, 500, err);
-		else
-			admin_reply(p, seq, 200, err);
-		return;
-	}
-	if (m->reloading || m->abandoning || m->nadmin_waits == SW_ARRAY_SIZE(m->admin_waits)) {
-		admin_reply(p, seq, 503, "a reload is in progress; try again");
-		return;
-	}
-	if (sw_upgrade_busy(&m->up)) {
-		admin_reply(p, seq, 503, "a binary upgrade is in progress; try again");
-		return;
-	}
-	if (op == SW_ADMIN_OP_UPGRADE)
-		rc = start_upgrade(m);
-	else
-		rc = op == SW_ADMIN_OP_RELOAD ? reload(m) : admin_change(m, op, body + 1, &status);
-	if (rc == PENDING) {
-		m->admin_waits[m->nadmin_waits].p = p;
-		m->admin_waits[m->nadmin_waits++].seq = seq;
-		return;
-	}
-	admin_reply(p, seq, rc == APPLIED ? 200 : status, rc == APPLIED ? m->shm->last_reload :
-		    outcome_reason(m->shm->last_reload));
 }
 
 /* ---- signals and timers ---- */
@@ -978,10 +795,10 @@ static void on_signal(void *data, int signo)
 		begin_stop(m, false);
 		break;
 	case SIGHUP:
-		reload(m);
+		sw_master_reload(m);
 		break;
 	case SIGUSR2:
-		start_upgrade(m);
+		sw_master_start_upgrade(m);
 		break;
 	case SIGUSR1:
 		sw_info("reopening log files");
