@@ -16,26 +16,13 @@
  */
 #include <config.h>
 
-#include <stdio.h>
-#include <stdlib.h>
+#define FUZZ_NAME "fuzz_admin"
+#include "fuzz_common.h"
 #include <string.h>
 #include "admin/admin.h"
 #include "core/config.h"
 #include "core/diag.h"
-#include "core/log.h"
-#include "core/module.h"
 #include "daemon/worker.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "fuzz_admin: invariant failed at line %d: %s\n  ", __LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		abort(); \
-	} \
-} while (0)
 
 /* Two configs the running server might have: with routes and upstreams, and without. */
 static const char base_full[] =
@@ -66,30 +53,6 @@ static struct sw_config *load(const char *text)
 	      sw_diag_first_error(&d) ? sw_diag_first_error(&d) : "?");
 	sw_diag_deinit(&d);
 	return cfg;
-}
-
-/* Every optional unit is built: the loader accepts the keys they own. */
-const struct sw_module *sw_module_find(const char *name)
-{
-	static const struct sw_module any = { .name = "fuzz" };
-
-	(void)name;
-	return &any;
-}
-
-void sw_log_at(const struct sw_log_site *at, enum sw_log_level level, int err,
-	       const char *fmt, ...)
-{
-	(void)at;
-	(void)level;
-	(void)err;
-	(void)fmt;
-}
-
-bool sw_log_enabled(enum sw_log_level level)
-{
-	(void)level;
-	return false;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -16,35 +16,11 @@
  */
 #include <config.h>
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
+#define FUZZ_NAME "fuzz_chunked"
+#include "fuzz_common.h"
 #include <string.h>
 #include "core/common.h"
 #include "http/chunked.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#include <sanitizer/asan_interface.h>
-#define FUZZ_HAVE_ASAN 1
-#endif
-#endif
-#ifndef FUZZ_HAVE_ASAN
-#define ASAN_POISON_MEMORY_REGION(a, n) ((void)(a), (void)(n))
-#define ASAN_UNPOISON_MEMORY_REGION(a, n) ((void)(a), (void)(n))
-#endif
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "fuzz_chunked: invariant failed at line %d: %s\n  ", \
-			__LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		abort(); \
-	} \
-} while (0)
 
 static const uint64_t big_limits[] = {
 	255, 256, 4095, 4096, 65536, 1u << 20, 32u << 20,

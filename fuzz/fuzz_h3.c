@@ -5,7 +5,8 @@
  * src/quic/conn.c drives nghttp3: stream data in, stream resets and
  * closes, write passes whose bytes are acknowledged at once or one pass
  * later, and the ngtcp2 calls h3.c makes answered by stubs.  The router's
- * handlers are those of fuzz_h2.c.
+ * handlers and the loop are fake_router.h's and fake_loop.h's, as for
+ * fuzz_h2.c.
  *
  * Input layout:
  *   byte 0   bits 0-1 the client's bidi stream limit (100, 1, 3, 8); bit 2
@@ -26,30 +27,14 @@
  */
 #include <config.h>
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include "core/log.h"
+#define FUZZ_NAME "fuzz_h3"
+#include "fuzz_common.h"
+#include "fake_loop.h"
+#include "fake_router.h"
 #include "daemon/worker.h"
-#include "http/access_log.h"
-#include "http/metrics.h"
-#include "http/router.h"
 #include "quic/quic_impl.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "fuzz_h3: invariant failed at line %d: %s\n  ", __LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		abort(); \
-	} \
-} while (0)
-
-#define MAX_TIMERS 4096
-#define MAX_JOBS 4096
 #define NSLOTS 16
 #define MAX_SIDS 64
 
@@ -60,13 +45,9 @@ static struct {
 	struct quic_ep ep;
 	struct quic_conn qc;
 	ngtcp2_transport_params params;
-	uint64_t now;
-	struct sw_timer *timers[MAX_TIMERS];
-	size_t ntimers;
 	int64_t next_uni;
 	long chunks;                     /* body chunks out of the pool */
 	bool dead;                       /* a connection error: QUIC would close */
-	uint64_t finished;
 	/* per stream: what QUIC would know */
 	struct sid_state {
 		int64_t sid;
@@ -211,218 +192,6 @@ void sw_quic_goaway_later(struct quic_ep *ep)
 	(void)ep;
 }
 
-/* ---- the loop, the log, the metrics ---- */
-
-uint64_t sw_loop_now(const struct sw_loop *loop)
-{
-	(void)loop;
-	return F.now;
-}
-
-void sw_timer_init(struct sw_timer *t, sw_timer_cb cb, void *data)
-{
-	t->cb = cb;
-	t->data = data;
-	t->heap_index = 0;
-	t->deadline = 0;
-}
-
-void sw_timer_add(struct sw_loop *loop, struct sw_timer *t, uint64_t ms)
-{
-	(void)loop;
-	t->deadline = F.now + ms;
-	if (t->heap_index)
-		return;
-	CHECK(F.ntimers < MAX_TIMERS, "too many timers");
-	F.timers[F.ntimers++] = t;
-	t->heap_index = F.ntimers;
-}
-
-void sw_timer_del(struct sw_loop *loop, struct sw_timer *t)
-{
-	(void)loop;
-	if (!t->heap_index)
-		return;
-	for (size_t i = 0; i < F.ntimers; i++)
-		if (F.timers[i] == t) {
-			F.timers[i] = F.timers[--F.ntimers];
-			break;
-		}
-	t->heap_index = 0;
-}
-
-static bool fire_timer(void)
-{
-	struct sw_timer *t = NULL;
-
-	for (size_t i = 0; i < F.ntimers; i++)
-		if (!t || F.timers[i]->deadline < t->deadline)
-			t = F.timers[i];
-	if (!t)
-		return false;
-	sw_timer_del(NULL, t);
-	if (t->deadline > F.now)
-		F.now = t->deadline;
-	t->cb(t);
-	return true;
-}
-
-void sw_addr_format(const struct sockaddr *sa, char *buf, size_t size)
-{
-	(void)sa;
-	snprintf(buf, size, "fuzz");
-}
-
-const char *sw_clock_http_date(void)
-{
-	return "Sun, 06 Nov 1994 08:49:37 GMT";
-}
-
-bool sw_log_enabled(enum sw_log_level level)
-{
-	(void)level;
-	return false;
-}
-
-void sw_log_at(const struct sw_log_site *at, enum sw_log_level level, int err,
-	       const char *fmt, ...)
-{
-	(void)at;
-	(void)level;
-	(void)err;
-	(void)fmt;
-}
-
-/* ---- the handlers (as in fuzz_h2.c) ---- */
-
-struct job {
-	struct sw_exchange *x;
-	int piece;
-	uint64_t body;
-	bool live;
-};
-static struct job jobs[MAX_JOBS];
-static size_t njobs;
-
-static struct job *job_of(struct sw_exchange *x)
-{
-	for (size_t i = njobs; i-- > 0;)
-		if (jobs[i].x == x)
-			return &jobs[i];
-	return NULL;
-}
-
-static struct job *job_live(struct sw_exchange *x, const char *what)
-{
-	struct job *j = job_of(x);
-
-	CHECK(j && j->live, "%s callback for an exchange its handler is done with", what);
-	return j;
-}
-
-void sw_access_log_write(const struct sw_exchange *x)
-{
-	(void)x;
-}
-
-void sw_metrics_observe(const struct sw_exchange *x)
-{
-	struct job *j = job_of((struct sw_exchange *)x);
-
-	F.finished++;
-	if (j)
-		j->live = false;
-}
-
-static char big[40000];
-
-static void respond_memory(struct sw_exchange *x, const char *p, size_t n)
-{
-	x->resp.status = 200;
-	x->resp.body_kind = SW_BODY_MEMORY;
-	x->resp.body = (struct sw_str){ p, n };
-	x->resp.content_length = n;
-	x->ops->respond(x);
-}
-
-static void on_piece_sent(struct sw_exchange *x, int res)
-{
-	static const char *pieces[] = { "abc", "", "defgh" };
-	struct job *j = job_live(x, "sent");
-
-	if (res < 0 || j->piece == 3)
-		return;
-	j->piece++;
-	sw_exchange_write_body(x, pieces[j->piece - 1], strlen(pieces[j->piece - 1]),
-			       j->piece == 3, on_piece_sent);
-}
-
-static void on_body(struct sw_exchange *x, const char *p, ssize_t n, bool last)
-{
-	struct job *j = job_live(x, "body");
-	char *out;
-	int len;
-
-	(void)p;
-	if (n < 0) {
-		sw_exchange_error(x, 400);
-		return;
-	}
-	j->body += (uint64_t)n;
-	CHECK(j->body <= F.cfg.limits.max_body_bytes, "%llu body bytes, limit %llu",
-	      (unsigned long long)j->body, (unsigned long long)F.cfg.limits.max_body_bytes);
-	if (!last) {
-		sw_exchange_read_body(x, on_body);
-		return;
-	}
-	out = sw_exchange_buffer(x, 32);
-	len = snprintf(out, 32, "%llu\n", (unsigned long long)j->body);
-	respond_memory(x, out, (size_t)len);
-}
-
-static void on_held_abort(struct sw_exchange *x)
-{
-	job_live(x, "abort")->live = false;
-}
-
-void sw_router_dispatch(struct sw_exchange *x)
-{
-	struct sw_str path = x->req.path;
-	char kind = path.len > 1 ? path.p[1] : '/';
-	struct job *j;
-
-	if (njobs == MAX_JOBS) {
-		sw_exchange_error(x, 503);
-		return;
-	}
-	j = &jobs[njobs++];
-	*j = (struct job){ .x = x, .live = true };
-	switch (kind) {
-	case 'e':
-		sw_exchange_error(x, 404);
-		break;
-	case 'm':
-		respond_memory(x, big, sizeof(big));
-		break;
-	case 's':
-		x->resp.status = 200;
-		x->resp.body_kind = SW_BODY_STREAM;
-		x->resp.content_length = SW_LENGTH_UNKNOWN;
-		x->ops->respond(x);
-		on_piece_sent(x, 0);
-		break;
-	case 'b':
-		sw_exchange_read_body(x, on_body);
-		break;
-	case 'h':
-		x->on_abort = on_held_abort;
-		break;
-	default:
-		respond_memory(x, "ok\n", 3);
-		break;
-	}
-}
-
 /* ---- driving it ---- */
 
 static void setup(uint8_t opts)
@@ -441,8 +210,8 @@ static void setup(uint8_t opts)
 	F.qc.conn = (ngtcp2_conn *)&F.params;   /* never looked into: the stubs take it */
 	F.params.initial_max_streams_bidi = bidi[opts & 3];
 	F.next_uni = 3;
-	F.now = 1000;
-	njobs = 0;
+	fuzz_loop_reset(1000);
+	fuzz_router_reset(&F.cfg.limits);
 }
 
 /* Fails the connection as conn.c does on an nghttp3 error. */
@@ -572,7 +341,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (fin)
 				st->rd_done = true;
 		}
-		while (!F.dead && F.ntimers && fire_timer())
+		while (!F.dead && fuzz_fire_timer(UINT64_MAX))
 			;
 		if (!F.dead)
 			write_pass(opts & 4);
@@ -581,7 +350,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < 100 && !F.dead; i++) {
 		bool any = false;
 
-		while (F.ntimers && fire_timer())
+		while (fuzz_fire_timer(UINT64_MAX))
 			any = true;
 		write_pass(false);
 		if (!any)
@@ -593,14 +362,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	F.qc.h3 = NULL;
 	sw_h3_free_streams(&F.qc);
 
-	CHECK(F.finished == F.w.request_seq, "%llu exchanges begun, %llu finished",
-	      (unsigned long long)F.w.request_seq, (unsigned long long)F.finished);
-	for (size_t i = 0; i < njobs; i++)
-		CHECK(!jobs[i].live, "exchange %zu neither finished nor aborted", i);
-	CHECK(F.ntimers == 0, "%zu timers armed after the connection went", F.ntimers);
+	fuzz_router_check(F.w.request_seq);
+	CHECK(fuzz_timers_armed() == 0, "%zu timers armed after the connection went",
+	      fuzz_timers_armed());
 	CHECK(F.chunks == 0, "%ld body chunks not back in the pool", F.chunks);
 	if (getenv("FUZZ_H3_TRACE"))   /* what a seed reaches: fuzz/fuzz_h3 FILE */
 		fprintf(stderr, "fuzz_h3: %llu exchanges, %zu handled, %s\n",
-			(unsigned long long)F.w.request_seq, njobs, F.dead ? "connection error" : "ok");
+			(unsigned long long)F.w.request_seq, fuzz_router_handled(), F.dead ? "connection error" : "ok");
 	return 0;
 }

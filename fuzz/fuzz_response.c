@@ -21,34 +21,10 @@
  */
 #include <config.h>
 
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
+#define FUZZ_NAME "fuzz_response"
+#include "fuzz_common.h"
 #include <string.h>
 #include "http/http1.h"
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#include <sanitizer/asan_interface.h>
-#define FUZZ_HAVE_ASAN 1
-#endif
-#endif
-#ifndef FUZZ_HAVE_ASAN
-#define ASAN_POISON_MEMORY_REGION(a, n) ((void)(a), (void)(n))
-#define ASAN_UNPOISON_MEMORY_REGION(a, n) ((void)(a), (void)(n))
-#endif
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "fuzz_response: invariant failed at line %d: %s\n  ", \
-			__LINE__, #cond); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		abort(); \
-	} \
-} while (0)
 
 #define MAX_HEADS 16   /* interim heads and the final one */
 #define FIELDS_MAX 64
