@@ -282,6 +282,60 @@ static void stop_load(struct load *l, pthread_t th)
 }
 
 /*
+ * The load every zero-downtime test runs for secs: HTTP/1.1 keep-alive and
+ * connection-per-request threads, HTTP/3 (bench/h3load) and, if asked,
+ * HTTP/2 (h3load -2).
+ */
+struct mix {
+	struct load ka, nc;
+	pthread_t tka, tnc;
+	FILE *h2, *h3;
+	long h2_ok, h2_bad, h3_ok, h3_bad;
+};
+
+static void mix_start(struct mix *m, int port, bool h2, int secs)
+{
+	char url[64];
+
+	*m = (struct mix){ 0 };
+	start_load(&m->ka, &m->tka, port, true);
+	start_load(&m->nc, &m->tnc, port, false);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/.healthz", port);
+	if (h2 && sw_module_find("http2") && load_bin())
+		m->h2 = load_start(load_bin(), "-2 -c 2 -m 4 -T 5000", url, secs);
+	m->h3 = h3_start(port, secs);
+}
+
+static void mix_stop(struct mix *m)
+{
+	stop_load(&m->ka, m->tka);
+	stop_load(&m->nc, m->tnc);
+	if (m->h2)
+		load_finish(m->h2, "h3load -2", &m->h2_ok, &m->h2_bad);
+	if (m->h3)
+		load_finish(m->h3, "h3load", &m->h3_ok, &m->h3_bad);
+}
+
+/* Not one request of the load lost across n events ("reloads", "upgrades"). */
+static void mix_assert_none_lost(struct mix *m, const char *events, int n)
+{
+	if (getenv("IT_VERBOSE"))
+		fprintf(stderr, "%s: keep-alive %ld/%ld, new conn %ld/%ld, h2 %ld/%ld, "
+			"h3 %ld/%ld failed\n", events, atomic_load(&m->ka.failed),
+			atomic_load(&m->ka.ok), atomic_load(&m->nc.failed), atomic_load(&m->nc.ok),
+			m->h2_bad, m->h2_ok, m->h3_bad, m->h3_ok);
+	IT_ASSERT(atomic_load(&m->ka.ok) > 0 && atomic_load(&m->nc.ok) > 0, "no load got through");
+	IT_ASSERT(atomic_load(&m->ka.failed) == 0, "keep-alive: %ld requests failed across %d %s "
+		  "(first: %d)", atomic_load(&m->ka.failed), n, events, m->ka.first_error);
+	IT_ASSERT(atomic_load(&m->nc.failed) == 0, "new connections: %ld requests failed across "
+		  "%d %s (first: %d)", atomic_load(&m->nc.failed), n, events, m->nc.first_error);
+	IT_ASSERT(!m->h2 || (m->h2_ok > 0 && m->h2_bad == 0), "HTTP/2: %ld of %ld requests failed "
+		  "across %d %s", m->h2_bad, m->h2_ok + m->h2_bad, n, events);
+	IT_ASSERT(!m->h3 || (m->h3_ok > 0 && m->h3_bad == 0), "HTTP/3: %ld of %ld requests failed "
+		  "across %d %s", m->h3_bad, m->h3_ok + m->h3_bad, n, events);
+}
+
+/*
  * 20 reloads under HTTP/1.1 keep-alive, HTTP/1.1 connection-per-request
  * and HTTP/2 load, alternating a structural change (new workers) with a
  * value change (applied in place), by SIGHUP and by POST /v1/reload: not
@@ -290,12 +344,9 @@ static void stop_load(struct load *l, pthread_t th)
 START_TEST(reloads_lose_nothing)
 {
 	const char *backend = it_backend(_i);
-	struct load ka, nc;
-	pthread_t tka, tnc;
-	char cfg[IT_PATH_MAX], url[64];
-	long h2_ok = 0, h2_bad = 0, h3_ok = 0, h3_bad = 0;
+	char cfg[IT_PATH_MAX];
 	struct it_proc *p;
-	FILE *h2 = NULL, *h3;
+	struct mix m;
 	int port, admin;
 
 	if (!backend)
@@ -305,12 +356,7 @@ START_TEST(reloads_lose_nothing)
 	write_config(cfg, backend, port, admin, 0);
 	p = it_start(cfg, NULL);
 	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
-	start_load(&ka, &tka, port, true);
-	start_load(&nc, &tnc, port, false);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/.healthz", port);
-	if (sw_module_find("http2") && load_bin())
-		h2 = load_start(load_bin(), "-2 -c 2 -m 4 -T 5000", url, 8);
-	h3 = h3_start(port, 8);
+	mix_start(&m, port, true, 8);
 	for (int k = 1; k <= RELOADS; k++) {
 		size_t from = it_log_size(p);
 		write_config(cfg, backend, port, admin, k);
@@ -321,25 +367,8 @@ START_TEST(reloads_lose_nothing)
 			  "reload %d did not complete", k);
 		it_sleep_ms(150);
 	}
-	stop_load(&ka, tka);
-	stop_load(&nc, tnc);
-	if (h2)
-		load_finish(h2, "h3load -2", &h2_ok, &h2_bad);
-	if (h3)
-		load_finish(h3, "h3load", &h3_ok, &h3_bad);
-	if (getenv("IT_VERBOSE"))
-		fprintf(stderr, "reloads: keep-alive %ld/%ld, new conn %ld/%ld, h2 %ld/%ld, "
-			"h3 %ld/%ld failed\n", atomic_load(&ka.failed), atomic_load(&ka.ok),
-			atomic_load(&nc.failed), atomic_load(&nc.ok), h2_bad, h2_ok, h3_bad, h3_ok);
-	IT_ASSERT(atomic_load(&ka.ok) > 0 && atomic_load(&nc.ok) > 0, "no load got through");
-	IT_ASSERT(atomic_load(&ka.failed) == 0, "keep-alive: %ld requests failed across %d reloads "
-		  "(first: %d)", atomic_load(&ka.failed), RELOADS, ka.first_error);
-	IT_ASSERT(atomic_load(&nc.failed) == 0, "new connections: %ld requests failed across %d "
-		  "reloads (first: %d)", atomic_load(&nc.failed), RELOADS, nc.first_error);
-	IT_ASSERT(!h2 || (h2_ok > 0 && h2_bad == 0), "HTTP/2: %ld of %ld requests failed across %d "
-		  "reloads", h2_bad, h2_ok + h2_bad, RELOADS);
-	IT_ASSERT(!h3 || (h3_ok > 0 && h3_bad == 0), "HTTP/3: %ld of %ld requests failed across %d "
-		  "reloads", h3_bad, h3_ok + h3_bad, RELOADS);
+	mix_stop(&m);
+	mix_assert_none_lost(&m, "reloads", RELOADS);
 }
 END_TEST
 
@@ -478,14 +507,11 @@ END_TEST
 START_TEST(killed_worker_loses_only_its_own)
 {
 	const char *backend = it_backend(_i);
-	struct load ka, nc;
-	pthread_t tka, tnc;
 	char cfg[IT_PATH_MAX];
-	long h3_ok = 0, h3_bad = 0;
 	struct it_proc *p;
 	pid_t kids[2];
+	struct mix m;
 	int port, admin, n;
-	FILE *h3;
 
 	if (!backend)
 		return;
@@ -494,9 +520,7 @@ START_TEST(killed_worker_loses_only_its_own)
 	write_config(cfg, backend, port, admin, 0);
 	p = it_start(cfg, NULL);
 	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
-	start_load(&ka, &tka, port, true);
-	start_load(&nc, &tnc, port, false);
-	h3 = h3_start(port, 5);
+	mix_start(&m, port, false, 5);
 	for (int k = 0; k < KILLS; k++) {
 		n = it_wait_children(p->pid, 2, kids, 2, 5000);
 		IT_ASSERT(n == 2, "only %d workers before kill %d", n, k);
@@ -507,22 +531,19 @@ START_TEST(killed_worker_loses_only_its_own)
 	}
 	IT_ASSERT(it_wait_children(p->pid, 2, kids, 2, 5000) == 2, "workers were not restarted");
 	it_sleep_ms(200);
-	stop_load(&ka, tka);
-	stop_load(&nc, tnc);
-	if (h3)
-		load_finish(h3, "h3load", &h3_ok, &h3_bad);
+	mix_stop(&m);
 	if (getenv("IT_VERBOSE"))
 		fprintf(stderr, "kills: keep-alive %ld/%ld, new conn %ld/%ld, h3 %ld/%ld failed\n",
-			atomic_load(&ka.failed), atomic_load(&ka.ok), atomic_load(&nc.failed),
-			atomic_load(&nc.ok), h3_bad, h3_ok);
+			atomic_load(&m.ka.failed), atomic_load(&m.ka.ok), atomic_load(&m.nc.failed),
+			atomic_load(&m.nc.ok), m.h3_bad, m.h3_ok);
 	/* Two client connections, five kills: at most one request each per kill. */
-	IT_ASSERT(atomic_load(&ka.failed) + atomic_load(&nc.failed) <= 2 * KILLS,
-		  "%ld + %ld requests failed across %d kills", atomic_load(&ka.failed),
-		  atomic_load(&nc.failed), KILLS);
+	IT_ASSERT(atomic_load(&m.ka.failed) + atomic_load(&m.nc.failed) <= 2 * KILLS,
+		  "%ld + %ld requests failed across %d kills", atomic_load(&m.ka.failed),
+		  atomic_load(&m.nc.failed), KILLS);
 	/* HTTP/3: a killed worker takes its connections' streams, 2 x 4, with it. */
-	IT_ASSERT(!h3 || (h3_ok > 0 && h3_bad <= 2 * 4 * KILLS), "HTTP/3: %ld of %ld requests "
-		  "failed across %d kills", h3_bad, h3_ok + h3_bad, KILLS);
-	IT_ASSERT(atomic_load(&ka.ok) > 0 && atomic_load(&nc.ok) > 0, "no load got through");
+	IT_ASSERT(!m.h3 || (m.h3_ok > 0 && m.h3_bad <= 2 * 4 * KILLS), "HTTP/3: %ld of %ld "
+		  "requests failed across %d kills", m.h3_bad, m.h3_ok + m.h3_bad, KILLS);
+	IT_ASSERT(atomic_load(&m.ka.ok) > 0 && atomic_load(&m.nc.ok) > 0, "no load got through");
 	IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS) == 200, "not serving after");
 }
 END_TEST
@@ -633,12 +654,9 @@ static void stop_master(pid_t pid)
 START_TEST(upgrades_lose_nothing)
 {
 	const char *backend = it_backend(_i);
-	struct load ka, nc;
-	pthread_t tka, tnc;
-	char cfg[IT_PATH_MAX], bin[IT_PATH_MAX], url[64];
-	long h2_ok = 0, h2_bad = 0, h3_ok = 0, h3_bad = 0;
+	char cfg[IT_PATH_MAX], bin[IT_PATH_MAX];
 	struct it_proc *p;
-	FILE *h2 = NULL, *h3;
+	struct mix m;
 	pid_t master, old[UPGRADES];
 	long handed;
 	int port, admin;
@@ -652,12 +670,7 @@ START_TEST(upgrades_lose_nothing)
 	p = it_start(cfg, NULL);
 	master = p->pid;
 	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "not ready");
-	start_load(&ka, &tka, port, true);
-	start_load(&nc, &tnc, port, false);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/.healthz", port);
-	if (sw_module_find("http2") && load_bin())
-		h2 = load_start(load_bin(), "-2 -c 2 -m 4 -T 5000", url, 8);
-	h3 = h3_start(port, 8);
+	mix_start(&m, port, true, 8);
 	for (int k = 1; k <= UPGRADES; k++) {
 		size_t from = it_log_size(p);
 		char *out = NULL;
@@ -685,14 +698,9 @@ START_TEST(upgrades_lose_nothing)
 	IT_ASSERT(it_wait_gone(old, UPGRADES, 10000), "an old master did not exit");
 	for (int k = 1; k < UPGRADES; k++)
 		waitpid(old[k], NULL, WNOHANG);
-	stop_load(&ka, tka);
-	stop_load(&nc, tnc);
-	if (h2)
-		load_finish(h2, "h3load -2", &h2_ok, &h2_bad);
-	if (h3)
-		load_finish(h3, "h3load", &h3_ok, &h3_bad);
+	mix_stop(&m);
 	IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS) == 200, "not serving after");
-	handed = h3 ? handed_over(admin) : 0;
+	handed = m.h3 ? handed_over(admin) : 0;
 	stop_master(master);
 	if (getenv("IT_VERBOSE"))
 		fprintf(stderr, "HTTP/3 packets handed over between generations: %ld\n", handed);
@@ -701,21 +709,9 @@ START_TEST(upgrades_lose_nothing)
 	 * generation's connections reach new workers (and new Initials old
 	 * ones), and must be passed across the two masters' process trees.
 	 */
-	IT_ASSERT(!h3 || handed > 0, "no HTTP/3 packet was handed between the generations of "
+	IT_ASSERT(!m.h3 || handed > 0, "no HTTP/3 packet was handed between the generations of "
 		  "two masters");
-	if (getenv("IT_VERBOSE"))
-		fprintf(stderr, "upgrades: keep-alive %ld/%ld, new conn %ld/%ld, h2 %ld/%ld, "
-			"h3 %ld/%ld failed\n", atomic_load(&ka.failed), atomic_load(&ka.ok),
-			atomic_load(&nc.failed), atomic_load(&nc.ok), h2_bad, h2_ok, h3_bad, h3_ok);
-	IT_ASSERT(atomic_load(&ka.ok) > 0 && atomic_load(&nc.ok) > 0, "no load got through");
-	IT_ASSERT(atomic_load(&ka.failed) == 0, "keep-alive: %ld requests failed across %d "
-		  "upgrades (first: %d)", atomic_load(&ka.failed), UPGRADES, ka.first_error);
-	IT_ASSERT(atomic_load(&nc.failed) == 0, "new connections: %ld requests failed across %d "
-		  "upgrades (first: %d)", atomic_load(&nc.failed), UPGRADES, nc.first_error);
-	IT_ASSERT(!h2 || (h2_ok > 0 && h2_bad == 0), "HTTP/2: %ld of %ld requests failed across %d "
-		  "upgrades", h2_bad, h2_ok + h2_bad, UPGRADES);
-	IT_ASSERT(!h3 || (h3_ok > 0 && h3_bad == 0), "HTTP/3: %ld of %ld requests failed across %d "
-		  "upgrades", h3_bad, h3_ok + h3_bad, UPGRADES);
+	mix_assert_none_lost(&m, "upgrades", UPGRADES);
 }
 END_TEST
 
