@@ -1074,6 +1074,22 @@ void it_conn_free(struct it_conn *c)
 	free(c);
 }
 
+double it_series(const char *text, const char *fmt, ...)
+{
+	char name[512];
+	size_t n;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(name, sizeof(name), fmt, ap);
+	va_end(ap);
+	n = strlen(name);
+	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (strncmp(l, name, n) == 0 && l[n] == ' ')
+			return strtod(l + n + 1, NULL);
+	return -1;
+}
+
 char *it_run(int *status, const char *fmt, ...)
 {
 	char cmd[16384], *out = calloc(1, 1);

@@ -136,6 +136,12 @@ bool it_has_fd_kind(pid_t pid, const char *kind);
  */
 char *it_run(int *status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The value of one series ("name{labels}", printf-style) in a /metrics
+ * exposition: the line that starts with it and a space; -1 when absent.
+ */
+double it_series(const char *text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* stderr / stdout contents and searches. */
 char *it_log(struct it_proc *p);
 char *it_out(struct it_proc *p);

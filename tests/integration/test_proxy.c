@@ -780,24 +780,6 @@ static char *metrics(int port)
 	return r.body;
 }
 
-/* The value of one series ("name{labels}") in an exposition, -1 when absent. */
-static double series(const char *text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static double series(const char *text, const char *fmt, ...)
-{
-	char name[512];
-	size_t n;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(name, sizeof(name), fmt, ap);
-	va_end(ap);
-	n = strlen(name);
-	for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, name, n) == 0 && l[n] == ' ')
-			return strtod(l + n + 1, NULL);
-	return -1;
-}
-
 #define LBL "{upstream=\"%s\",server=\"127.0.0.1:%d\""
 
 /* Polls until swerver_upstream_up of the server reads want; returns the ms it took, -1 never. */
@@ -807,7 +789,7 @@ static int wait_up(int port, const char *up, int sport, int want, int timeout_ms
 
 	for (;;) {
 		char *m = metrics(port);
-		double v = series(m, "swerver_upstream_up" LBL "}", up, sport);
+		double v = it_series(m, "swerver_upstream_up" LBL "}", up, sport);
 
 		free(m);
 		if (v == want)
@@ -1307,19 +1289,19 @@ START_TEST(failover_passive)
 		  "GETs with one of three servers down: %d failed (A %d, C %d); a refused connect "
 		  "must be retried on another server", bad, counts[0], counts[2]);
 	m = metrics(port);
-	IT_ASSERT(series(m, "swerver_upstream_errors_total" LBL ",kind=\"connect\"}", "u", dead) == 1,
+	IT_ASSERT(it_series(m, "swerver_upstream_errors_total" LBL ",kind=\"connect\"}", "u", dead) == 1,
 		  "connect errors at the dead server: %g, want 1 (max_fails 1 takes it out)\n%s",
-		  series(m, "swerver_upstream_errors_total" LBL ",kind=\"connect\"}", "u", dead), m);
-	IT_ASSERT(series(m, "swerver_upstream_retries_total" LBL "}", "u", dead) == 1,
+		  it_series(m, "swerver_upstream_errors_total" LBL ",kind=\"connect\"}", "u", dead), m);
+	IT_ASSERT(it_series(m, "swerver_upstream_retries_total" LBL "}", "u", dead) == 1,
 		  "retries after the dead server: %g, want 1",
-		  series(m, "swerver_upstream_retries_total" LBL "}", "u", dead));
-	IT_ASSERT(series(m, "swerver_upstream_up" LBL "}", "u", dead) == 0 &&
-		  series(m, "swerver_upstream_up" LBL "}", "u", a->port) == 1,
+		  it_series(m, "swerver_upstream_retries_total" LBL "}", "u", dead));
+	IT_ASSERT(it_series(m, "swerver_upstream_up" LBL "}", "u", dead) == 0 &&
+		  it_series(m, "swerver_upstream_up" LBL "}", "u", a->port) == 1,
 		  "swerver_upstream_up: dead %g (want 0), A %g (want 1)",
-		  series(m, "swerver_upstream_up" LBL "}", "u", dead),
-		  series(m, "swerver_upstream_up" LBL "}", "u", a->port));
-	IT_ASSERT(series(m, "swerver_upstream_requests_total" LBL "}", "u", a->port) +
-		  series(m, "swerver_upstream_requests_total" LBL "}", "u", c->port) == 30,
+		  it_series(m, "swerver_upstream_up" LBL "}", "u", dead),
+		  it_series(m, "swerver_upstream_up" LBL "}", "u", a->port));
+	IT_ASSERT(it_series(m, "swerver_upstream_requests_total" LBL "}", "u", a->port) +
+		  it_series(m, "swerver_upstream_requests_total" LBL "}", "u", c->port) == 30,
 		  "requests_total A + C should be 30:\n%s", m);
 	free(m);
 }
@@ -1361,13 +1343,13 @@ START_TEST(failover_backup)
 		  "every primary down: the backup served %d of 6 (%d failed)", counts['Z' - 'A'], bad);
 
 	m = metrics(port);
-	IT_ASSERT(series(m, "swerver_upstream_up" LBL "}", "u", p1->port) == 0 &&
-		  series(m, "swerver_upstream_up" LBL "}", "u", p2->port) == 0 &&
-		  series(m, "swerver_upstream_up" LBL "}", "u", bk->port) == 1,
+	IT_ASSERT(it_series(m, "swerver_upstream_up" LBL "}", "u", p1->port) == 0 &&
+		  it_series(m, "swerver_upstream_up" LBL "}", "u", p2->port) == 0 &&
+		  it_series(m, "swerver_upstream_up" LBL "}", "u", bk->port) == 1,
 		  "swerver_upstream_up: primaries %g %g (want 0), backup %g (want 1)",
-		  series(m, "swerver_upstream_up" LBL "}", "u", p1->port),
-		  series(m, "swerver_upstream_up" LBL "}", "u", p2->port),
-		  series(m, "swerver_upstream_up" LBL "}", "u", bk->port));
+		  it_series(m, "swerver_upstream_up" LBL "}", "u", p1->port),
+		  it_series(m, "swerver_upstream_up" LBL "}", "u", p2->port),
+		  it_series(m, "swerver_upstream_up" LBL "}", "u", bk->port));
 	free(m);
 }
 END_TEST
@@ -1481,9 +1463,9 @@ START_TEST(keepalive_h1)
 	IT_ASSERT(total == 40 && n <= 2, "40 sequential requests used %d upstream connections "
 		  "(want them pooled):\n%s", n, heads);
 	m = metrics(port);
-	IT_ASSERT(series(m, "swerver_upstream_pool_connections" LBL ",state=\"idle\"}", "u",
+	IT_ASSERT(it_series(m, "swerver_upstream_pool_connections" LBL ",state=\"idle\"}", "u",
 			 a->port) >= 1 &&
-		  series(m, "swerver_upstream_pool_connections" LBL ",state=\"active\"}", "u",
+		  it_series(m, "swerver_upstream_pool_connections" LBL ",state=\"active\"}", "u",
 			 a->port) == 0,
 		  "after the requests the pool should hold an idle connection and no busy one:\n%s", m);
 	free(m);
@@ -1517,7 +1499,7 @@ START_TEST(keepalive_h2)
 	IT_ASSERT(n <= 2, "20 sequential HTTP/2 requests used %d upstream connections; the "
 		  "upstream connection should go back to the pool after each response", n);
 	m = metrics(port);
-	IT_ASSERT(series(m, "swerver_upstream_pool_connections" LBL ",state=\"idle\"}", "u",
+	IT_ASSERT(it_series(m, "swerver_upstream_pool_connections" LBL ",state=\"idle\"}", "u",
 			 a->port) >= 1, "no idle pooled connection after HTTP/2 requests:\n%s", m);
 	free(m);
 	free(heads);
@@ -1551,8 +1533,8 @@ START_TEST(keepalive_upstream_closes)
 	}
 	IT_ASSERT(strcmp(v1, v2) != 0, "the origin's connection %s was closed, yet reused", v1);
 	m = metrics(port);
-	IT_ASSERT(series(m, "swerver_upstream_errors_total" LBL ",kind=\"reset\"}", "u", a->port) == 0 &&
-		  series(m, "swerver_upstream_pool_connections" LBL ",state=\"idle\"}", "u", a->port) == 1,
+	IT_ASSERT(it_series(m, "swerver_upstream_errors_total" LBL ",kind=\"reset\"}", "u", a->port) == 0 &&
+		  it_series(m, "swerver_upstream_pool_connections" LBL ",state=\"idle\"}", "u", a->port) == 1,
 		  "the closed idle connection should leave the pool quietly (no reset error, one idle "
 		  "connection after):\n%s", m);
 	free(m);
@@ -1950,13 +1932,13 @@ START_TEST(upstream_errors)
 	IT_ASSERT(st == 200 && strcmp(r.body, "A") == 0, "GET /name after the errors: %d", st);
 	hres_free(&r);
 	m = metrics(port);
-	IT_ASSERT(series(m, "swerver_upstream_errors_total" LBL ",kind=\"connect\"}", "dead", dead) >= 1,
+	IT_ASSERT(it_series(m, "swerver_upstream_errors_total" LBL ",kind=\"connect\"}", "dead", dead) >= 1,
 		  "no connect error counted for the dead server:\n%s", m);
-	IT_ASSERT(series(m, "swerver_upstream_errors_total" LBL ",kind=\"timeout\"}", "o", a->port) >= 1,
+	IT_ASSERT(it_series(m, "swerver_upstream_errors_total" LBL ",kind=\"timeout\"}", "o", a->port) >= 1,
 		  "no timeout counted:\n%s", m);
-	IT_ASSERT(series(m, "swerver_upstream_errors_total" LBL ",kind=\"bad_response\"}", "o",
+	IT_ASSERT(it_series(m, "swerver_upstream_errors_total" LBL ",kind=\"bad_response\"}", "o",
 			 a->port) >= 1, "no bad_response counted:\n%s", m);
-	IT_ASSERT(series(m, "swerver_upstream_errors_total" LBL ",kind=\"reset\"}", "o", a->port) >= 1,
+	IT_ASSERT(it_series(m, "swerver_upstream_errors_total" LBL ",kind=\"reset\"}", "o", a->port) >= 1,
 		  "no reset counted:\n%s", m);
 	free(m);
 }
@@ -2272,12 +2254,12 @@ START_TEST(metrics_upstream)
 	m = metrics(port);
 	for (int k = 0; k < 3; k++) {
 		int sp = o[k]->port;
-		double req = series(m, "swerver_upstream_requests_total" LBL "}", "u", sp);
-		double inf = series(m, "swerver_upstream_response_seconds_bucket" LBL ",le=\"+Inf\"}", "u", sp);
-		double cnt = series(m, "swerver_upstream_response_seconds_count" LBL "}", "u", sp);
-		double q25 = series(m, "swerver_upstream_response_seconds_bucket" LBL ",le=\"0.25\"}", "u", sp);
-		double h5 = series(m, "swerver_upstream_response_seconds_bucket" LBL ",le=\"0.5\"}", "u", sp);
-		double sum = series(m, "swerver_upstream_response_seconds_sum" LBL "}", "u", sp);
+		double req = it_series(m, "swerver_upstream_requests_total" LBL "}", "u", sp);
+		double inf = it_series(m, "swerver_upstream_response_seconds_bucket" LBL ",le=\"+Inf\"}", "u", sp);
+		double cnt = it_series(m, "swerver_upstream_response_seconds_count" LBL "}", "u", sp);
+		double q25 = it_series(m, "swerver_upstream_response_seconds_bucket" LBL ",le=\"0.25\"}", "u", sp);
+		double h5 = it_series(m, "swerver_upstream_response_seconds_bucket" LBL ",le=\"0.5\"}", "u", sp);
+		double sum = it_series(m, "swerver_upstream_response_seconds_sum" LBL "}", "u", sp);
 
 		IT_ASSERT(req == 11, "swerver_upstream_requests_total for %s: %g, want 11\n%s",
 			  names[k], req, m);
@@ -2290,7 +2272,7 @@ START_TEST(metrics_upstream)
 		IT_ASSERT(q25 <= 10 && q25 <= h5 && h5 <= inf, "%s: le=0.25 holds %g (at most 10), "
 			  "le=0.5 %g, +Inf %g: not cumulative", names[k], q25, h5, inf);
 		IT_ASSERT(sum >= 0.3, "%s: _sum %g, want at least the slow answer's 0.3", names[k], sum);
-		IT_ASSERT(series(m, "swerver_upstream_up" LBL "}", "u", sp) == 1, "%s not up", names[k]);
+		IT_ASSERT(it_series(m, "swerver_upstream_up" LBL "}", "u", sp) == 1, "%s not up", names[k]);
 	}
 	free(m);
 }
