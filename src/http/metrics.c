@@ -187,6 +187,14 @@ static void put_u(struct out *o, const char *name, uint64_t v)
 	put(o, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* A family of one unlabelled sample: HELP and TYPE, then the sample, the name written once. */
+static void scalar(struct out *o, const char *name, const char *type, const char *help,
+		   uint64_t v)
+{
+	family(o, name, type, help);
+	put_u(o, name, v);
+}
+
 static void put_proto_u(struct out *o, const char *name, const uint64_t *v)
 {
 	for (unsigned p = 0; p < SW_PROTO_COUNT; p++)
@@ -235,68 +243,61 @@ static void emit_connections(struct out *o, const struct snap *s)
 {
 	family(o, "swerver_connections_open", "gauge", "Client connections open now.");
 	put(o, "swerver_connections_open %lld\n", (long long)(s->open > 0 ? s->open : 0));
-	family(o, "swerver_connections_accepted_total", "counter",
-	       "Client connections accepted.");
-	put_u(o, "swerver_connections_accepted_total", s->accepted);
-	family(o, "swerver_connections_reclaimed_total", "counter",
-	       "Idle keep-alive connections closed at server.max_connections to admit new ones.");
-	put_u(o, "swerver_connections_reclaimed_total", s->reclaimed);
-	family(o, "swerver_connections_over_limit_total", "counter",
-	       "Connections taken past server.max_connections for probes (others answered 503).");
-	put_u(o, "swerver_connections_over_limit_total", s->over_limit);
-	family(o, "swerver_http2_floods_total", "counter",
-	       "HTTP/2 connections closed with ENHANCE_YOUR_CALM for a frame flood or rapid reset.");
-	put_u(o, "swerver_http2_floods_total", s->h2_floods);
+	scalar(o, "swerver_connections_accepted_total", "counter", "Client connections accepted.",
+	       s->accepted);
+	scalar(o, "swerver_connections_reclaimed_total", "counter",
+	       "Idle keep-alive connections closed at server.max_connections to admit new ones.",
+	       s->reclaimed);
+	scalar(o, "swerver_connections_over_limit_total", "counter",
+	       "Connections taken past server.max_connections for probes (others answered 503).",
+	       s->over_limit);
+	scalar(o, "swerver_http2_floods_total", "counter",
+	       "HTTP/2 connections closed with ENHANCE_YOUR_CALM for a frame flood or rapid reset.",
+	       s->h2_floods);
 	family(o, "swerver_slow_clients_total", "counter",
 	       "HTTP/1.1 connections and HTTP/2, HTTP/3 streams ended for a client below "
 	       "limits.min_body_rate (kind=body) or limits.min_send_rate (kind=send).");
 	put_u(o, "swerver_slow_clients_total{kind=\"body\"}", s->slow_bodies);
 	put_u(o, "swerver_slow_clients_total{kind=\"send\"}", s->slow_sends);
-	family(o, "swerver_http3_packets_handed_over_total", "counter",
+	scalar(o, "swerver_http3_packets_handed_over_total", "counter",
 	       "HTTP/3 packets a worker passed to the worker of another generation on its slot "
-	       "(reloads, binary upgrades).");
-	put_u(o, "swerver_http3_packets_handed_over_total", s->quic_handed_over);
-	family(o, "swerver_admin_auth_failures_total", "counter",
-	       "Admin API requests refused for a missing or wrong key.");
-	put_u(o, "swerver_admin_auth_failures_total", s->admin_auth_failures);
-	family(o, "swerver_admin_auth_lockouts_total", "counter",
-	       "Admin API lockouts begun after too many wrong keys (an address, or all).");
-	put_u(o, "swerver_admin_auth_lockouts_total", s->admin_auth_lockouts);
-	family(o, "swerver_admin_auth_locked_total", "counter",
-	       "Admin API requests answered 429 during a lockout, their key unchecked.");
-	put_u(o, "swerver_admin_auth_locked_total", s->admin_auth_locked);
+	       "(reloads, binary upgrades).", s->quic_handed_over);
+	scalar(o, "swerver_admin_auth_failures_total", "counter",
+	       "Admin API requests refused for a missing or wrong key.", s->admin_auth_failures);
+	scalar(o, "swerver_admin_auth_lockouts_total", "counter",
+	       "Admin API lockouts begun after too many wrong keys (an address, or all).",
+	       s->admin_auth_lockouts);
+	scalar(o, "swerver_admin_auth_locked_total", "counter",
+	       "Admin API requests answered 429 during a lockout, their key unchecked.",
+	       s->admin_auth_locked);
 }
 
 static void emit_daemon(struct out *o, const struct snap *s)
 {
-	family(o, "swerver_worker_restarts_total", "counter",
-	       "Workers restarted after they died.");
-	put_u(o, "swerver_worker_restarts_total", s->restarts);
-	family(o, "swerver_worker_stalls_total", "counter",
-	       "Workers found without a heartbeat for 1 s (new TCP connections steered around them).");
-	put_u(o, "swerver_worker_stalls_total", s->stalls);
-	family(o, "swerver_worker_stall_replacements_total", "counter",
-	       "Stalled workers killed and replaced after timeouts.stall_ms.");
-	put_u(o, "swerver_worker_stall_replacements_total", s->stall_replacements);
-	family(o, "swerver_workers_stalled", "gauge",
-	       "Worker slots kept out of the TCP steering now for a missed heartbeat.");
-	put_u(o, "swerver_workers_stalled", s->stalled);
-	family(o, "swerver_stalled_connections_passed_total", "counter",
-	       "Connections queued on a stalled worker's socket that the master passed to another.");
-	put_u(o, "swerver_stalled_connections_passed_total", s->stall_passed);
-	family(o, "swerver_reloads_total", "counter", "Configuration reloads applied.");
-	put_u(o, "swerver_reloads_total", s->reloads);
-	family(o, "swerver_reload_failures_total", "counter",
-	       "Configuration reloads refused (the running configuration was kept).");
-	put_u(o, "swerver_reload_failures_total", s->reload_failures);
-	family(o, "swerver_config_generation", "gauge", "Generation of the running configuration.");
-	put_u(o, "swerver_config_generation", s->generation);
-	family(o, "swerver_workers", "gauge", "Worker processes configured.");
-	put_u(o, "swerver_workers", s->workers);
-	family(o, "swerver_start_time_seconds", "gauge", "Start time of the server, Unix seconds.");
-	put_u(o, "swerver_start_time_seconds", s->started_at);
-	family(o, "swerver_uptime_seconds", "gauge", "Seconds since the server started.");
-	put_u(o, "swerver_uptime_seconds", s->now > s->started_at ? s->now - s->started_at : 0);
+	scalar(o, "swerver_worker_restarts_total", "counter", "Workers restarted after they died.",
+	       s->restarts);
+	scalar(o, "swerver_worker_stalls_total", "counter",
+	       "Workers found without a heartbeat for 1 s (new TCP connections steered around them).",
+	       s->stalls);
+	scalar(o, "swerver_worker_stall_replacements_total", "counter",
+	       "Stalled workers killed and replaced after timeouts.stall_ms.",
+	       s->stall_replacements);
+	scalar(o, "swerver_workers_stalled", "gauge",
+	       "Worker slots kept out of the TCP steering now for a missed heartbeat.", s->stalled);
+	scalar(o, "swerver_stalled_connections_passed_total", "counter",
+	       "Connections queued on a stalled worker's socket that the master passed to another.",
+	       s->stall_passed);
+	scalar(o, "swerver_reloads_total", "counter", "Configuration reloads applied.", s->reloads);
+	scalar(o, "swerver_reload_failures_total", "counter",
+	       "Configuration reloads refused (the running configuration was kept).",
+	       s->reload_failures);
+	scalar(o, "swerver_config_generation", "gauge", "Generation of the running configuration.",
+	       s->generation);
+	scalar(o, "swerver_workers", "gauge", "Worker processes configured.", s->workers);
+	scalar(o, "swerver_start_time_seconds", "gauge", "Start time of the server, Unix seconds.",
+	       s->started_at);
+	scalar(o, "swerver_uptime_seconds", "gauge", "Seconds since the server started.",
+	       s->now > s->started_at ? s->now - s->started_at : 0);
 }
 
 static void emit_build(struct out *o)
