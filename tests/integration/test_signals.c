@@ -219,9 +219,12 @@ START_TEST(hup_bad_file_keeps_serving)
 	log = it_log(p);
 	IT_ASSERT(names_line_col(log, from, cfg), "the reload error names %s but not line 3:col", cfg);
 	free(log);
-	for (int k = 0; k < 10; k++)
-		IT_ASSERT(it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS) == 200,
-			  "old port %d stopped serving after a bad reload", port);
+	for (int k = 0; k < 10; k++) {
+		int st = it_http_get("127.0.0.1", port, "/.healthz", IT_IO_MS);
+
+		IT_ASSERT(st == 200, "old port %d stopped serving after a bad reload: request %d "
+			  "got %d", port, k, st);
+	}
 	IT_ASSERT(it_poll_exit(p) == IT_TIMEOUT, "master exited on a bad reload: %s",
 		  it_code_str(it_poll_exit(p)));
 	n = it_children(p->pid, after, 2);
