@@ -7,7 +7,10 @@
 #   - logrotate's file: USR1 makes swerver write to the new file,
 #   - `systemctl reload` of a broken config fails, the server keeps going,
 #   - a broken config at start ends "failed" at once, no restart loop,
-#   - both log the config's errors at error priority (journalctl -p err).
+#   - both log the config's errors at error priority (journalctl -p err),
+#   - a package upgrade (dpkg -i of the same files as version X+up1) hands
+#     the running server the new binary: same unit invocation, a new
+#     MainPID running the new file, the old master gone, no failed request.
 #
 #   scripts/nspawn-test.sh                  build the .deb, then test it
 #   scripts/nspawn-test.sh swerver_X.deb    test a given .deb
@@ -248,6 +251,81 @@ in_ct cp /root/good.json /etc/swerver/swerver.json
 in_ct systemctl reset-failed swerver
 if in_ct systemctl start swerver && [ "$(get)" = "hello from nspawn" ]; then ok "started and serving"
 else fail "did not start again with a good config"; fi
+
+log "package upgrade: dpkg -i of a higher version under load"
+# The same files repacked as version X+up1: dpkg replaces /usr/sbin/swerver
+# under the running master, as a real upgrade does, and runs the postinst
+# with "configure X", which hands the running server the new binary
+# (SIGUSR2).  Poll bounded, never timed: the upgrade is asynchronous.
+mkdir "$work/up"
+dpkg-deb -R "$deb" "$work/up/tree"
+ver=$(dpkg-deb -f "$deb" Version)
+sed -i "s/^Version: .*/Version: $ver+up1/" "$work/up/tree/DEBIAN/control"
+dpkg-deb -b "$work/up/tree" "$root/srv/swerver-up.deb" >/dev/null
+old=$(in_ct systemctl show -p MainPID --value swerver)
+old_exe=$(in_ct readlink "/proc/$old/exe" || true)
+# A stop/start or a restart by systemd would change the invocation id.
+inv=$(in_ct systemctl show -p InvocationID -p NRestarts swerver)
+log "old master pid $old, exe $old_exe"
+# Requests until told to stop (bounded): each a new connection, each
+# status that is not 200 counted.  One line at the end: "total failures".
+in_ct sh -c 'n=0 bad=0
+	while [ ! -e /run/swerver-loop-stop ] && [ $n -lt 100000 ]; do
+		c=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 http://127.0.0.1:8080/index.html)
+		n=$((n + 1)); [ "$c" = 200 ] || { bad=$((bad + 1)); echo "status $c" >&2; }
+	done
+	echo "$n $bad"' >"$work/loop.out" 2>"$work/loop.err" &
+loop_pid=$!
+# Some requests before the upgrade starts: the journal of curls shows them.
+for _ in $(seq 1 100); do
+	[ "$(in_ct sh -c 'wc -l </var/log/swerver/access.log')" -gt 5 ] && break
+	sleep 0.1
+done
+if in_ct dpkg -i /srv/swerver-up.deb >"$work/dpkg-up.log" 2>&1; then ok "dpkg -i of version $ver+up1"
+else fail "dpkg -i of version $ver+up1"; cat "$work/dpkg-up.log"; fi
+new=$old
+for _ in $(seq 1 300); do
+	new=$(in_ct systemctl show -p MainPID --value swerver)
+	[ "$new" != "$old" ] && [ "$new" != 0 ] && break
+	sleep 0.2
+done
+if [ "$new" != "$old" ] && [ "$new" != 0 ]; then ok "MainPID moved from $old to $new"
+else fail "MainPID stays $new after the upgrade"; in_ct journalctl -q -u swerver -n 30 --no-pager; fi
+new_exe=$(in_ct readlink "/proc/$new/exe" || true)
+[ "$new_exe" = "$old_exe" ] && ok "the new master runs the new file: $new_exe" ||
+	fail "the new master's exe is '$new_exe', want '$old_exe'"
+for _ in $(seq 1 300); do
+	in_ct test -d "/proc/$old" || break
+	sleep 0.2
+done
+in_ct test -d "/proc/$old" && fail "the old master $old is still running" ||
+	ok "the old master $old exited"
+in_ct touch /run/swerver-loop-stop
+wait "$loop_pid" || true
+read -r total bad <"$work/loop.out" || { total=0; bad=?; }
+if [ "$bad" = 0 ] && [ "$total" -gt 0 ]; then ok "request loop: $total requests, 0 failures"
+else fail "request loop: $total requests, $bad failures: $(sort "$work/loop.err" | uniq -c | head -n 5)"; fi
+show=$(in_ct systemctl show -p ActiveState -p SubState -p Result -p MainPID swerver)
+if has_props "$show" ActiveState=active SubState=running Result=success "MainPID=$new" &&
+   [ "$(in_ct systemctl show -p InvocationID -p NRestarts swerver)" = "$inv" ]; then
+	ok "unit after the upgrade, same invocation: $(echo $show $inv)"
+else
+	fail "unit after the upgrade: $(echo $show), before $(echo $inv)," \
+		"now $(echo $(in_ct systemctl show -p InvocationID -p NRestarts swerver))"
+fi
+in_ct systemctl status --no-pager swerver >"$work/status.txt" 2>&1 || true
+if grep -qE 'degraded|failed' "$work/status.txt"; then
+	fail "systemctl status after the upgrade:"; cat "$work/status.txt"
+else
+	ok "systemctl status: $(sed -n 's/^ *Active: //p' "$work/status.txt")"
+fi
+body=$(get)
+[ "$body" = "hello from nspawn" ] && ok "serving after the upgrade" || fail "GET after the upgrade: $body"
+j=$(in_ct journalctl -q -u swerver -o cat)
+for line in "binary upgrade: taking over from the old master" \
+	"binary upgrade complete: the new master serves"; do
+	printf '%s\n' "$j" | grep -q "$line" && ok "journal: $line" || fail "journal lacks: $line"
+done
 
 # NSPAWN_HOLD=SECONDS keeps the container up at the end, to look around:
 # nsenter -t <init pid> -a
