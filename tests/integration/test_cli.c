@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/module.h"
 #include "harness.h"
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -185,7 +186,12 @@ START_TEST(test_config_reports_every_error)
 	p = run(ARGS("-t", "-c", cfg), &code);
 	assert_code(code, 78, "-t with a bad value, certificate and static root");
 	assert_err_has(p, "timeouts.idle_ms", "-t with a bad value, certificate and static root");
-	assert_err_has(p, "tls.cert_path", "-t with a bad value, certificate and static root");
+	/*
+	 * Without the TLS unit there is no certificate to load: the section is
+	 * refused by the validation a type error skips (defaults would mislead).
+	 */
+	if (sw_module_find("tls"))
+		assert_err_has(p, "tls.cert_path", "-t with a bad value, certificate and static root");
 	assert_err_has(p, "server.static_root", "-t with a bad value, certificate and static root");
 }
 END_TEST

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include "core/module.h"
 #include "harness.h"
 
 /* Listeners on 127.0.0.1:port; h2c_only changes the listener's kind, not its address. */
@@ -79,6 +80,10 @@ START_TEST(second_instance_refused)
 	assert_refused(cfg, "2", port, a->pid);
 	assert_refused(cfg, "1", port, a->pid);
 	/* A reload that rebinds the same port (a new kind of listener there) is ours. */
+	if (!sw_module_find("http2")) {   /* h2c_only is the change that rebinds */
+		fprintf(stderr, "second_instance_refused: built without HTTP/2, no rebinding reload\n");
+		return;
+	}
 	from = it_log_size(a);
 	write_config(cfg, port, 2, true);
 	it_signal(a, SIGHUP);
@@ -105,11 +110,8 @@ END_TEST
 
 static bool built_with_http3(void)
 {
-	const char *args[] = { "-V", NULL };
-	struct it_proc *v = it_spawn(args, NULL);
-
-	it_wait_exit(v, IT_WAIT_MS);
-	return it_out_has(v, "http3") || it_log_has(v, "http3");
+	/* not -V's text: its configure line names --disable-http3 too */
+	return sw_module_find("http3") != NULL;
 }
 
 /* HTTP/3's UDP group is checked the same way (a UDP socket bound with SO_REUSEPORT). */
