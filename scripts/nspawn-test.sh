@@ -264,6 +264,7 @@ sed -i "s/^Version: .*/Version: $ver+up1/" "$work/up/tree/DEBIAN/control"
 dpkg-deb -b "$work/up/tree" "$root/srv/swerver-up.deb" >/dev/null
 old=$(in_ct systemctl show -p MainPID --value swerver)
 old_exe=$(in_ct readlink "/proc/$old/exe" || true)
+old_ino=$(in_ct stat -Lc %i "/proc/$old/exe" || true)
 # A stop/start or a restart by systemd would change the invocation id.
 inv=$(in_ct systemctl show -p InvocationID -p NRestarts swerver)
 log "old master pid $old, exe $old_exe"
@@ -291,9 +292,15 @@ for _ in $(seq 1 300); do
 done
 if [ "$new" != "$old" ] && [ "$new" != 0 ]; then ok "MainPID moved from $old to $new"
 else fail "MainPID stays $new after the upgrade"; in_ct journalctl -q -u swerver -n 30 --no-pager; fi
+# Same path, not "(deleted)", and the inode dpkg put there, not the old one.
 new_exe=$(in_ct readlink "/proc/$new/exe" || true)
-[ "$new_exe" = "$old_exe" ] && ok "the new master runs the new file: $new_exe" ||
-	fail "the new master's exe is '$new_exe', want '$old_exe'"
+new_ino=$(in_ct stat -Lc %i "/proc/$new/exe" || true)
+file_ino=$(in_ct stat -c %i "$old_exe" || true)
+if [ "$new_exe" = "$old_exe" ] && [ "$new_ino" = "$file_ino" ] && [ "$new_ino" != "$old_ino" ]; then
+	ok "the new master runs the new file: $new_exe, inode $old_ino -> $new_ino"
+else
+	fail "the new master's exe is '$new_exe' inode $new_ino, want '$old_exe' inode $file_ino (old $old_ino)"
+fi
 for _ in $(seq 1 300); do
 	in_ct test -d "/proc/$old" || break
 	sleep 0.2
@@ -322,10 +329,58 @@ fi
 body=$(get)
 [ "$body" = "hello from nspawn" ] && ok "serving after the upgrade" || fail "GET after the upgrade: $body"
 j=$(in_ct journalctl -q -u swerver -o cat)
+[ -n "${NSPAWN_VERBOSE:-}" ] && in_ct journalctl -q -u swerver -n 40 --no-pager
 for line in "binary upgrade: taking over from the old master" \
 	"binary upgrade complete: the new master serves"; do
 	printf '%s\n' "$j" | grep -q "$line" && ok "journal: $line" || fail "journal lacks: $line"
 done
+
+log "systemd still supervises the upgraded master"
+# The new master was the old one's child when it sent MAINPID= ("not our
+# child" in the journal); once the old one exits it is PID 1's, and its
+# end must still reach the unit: a crash restarts it, a stop stops it.
+# Wait for MainPID to change from `1` (bounded); prints the new one.
+main_moves() {   # from
+	for _ in $(seq 1 150); do
+		p=$(in_ct systemctl show -p MainPID --value swerver)
+		[ "$p" != "$1" ] && [ "$p" != 0 ] && in_ct systemctl is-active -q swerver &&
+			{ echo "$p"; return 0; }
+		sleep 0.2
+	done
+	return 1
+}
+in_ct systemctl kill --kill-whom=main --signal=KILL swerver
+if p=$(main_moves "$new"); then
+	show=$(in_ct systemctl show -p NRestarts swerver)
+	[ "$show" = NRestarts=1 ] && ok "SIGKILL of the upgraded master: restarted as $p ($show)" ||
+		fail "SIGKILL of the upgraded master: MainPID $p, $show"
+else
+	fail "SIGKILL of the upgraded master: no restart"
+	in_ct systemctl status --no-pager swerver || true
+fi
+# Upgrade in place once more (same file), then stop the upgraded master.
+cur=$(in_ct systemctl show -p MainPID --value swerver)
+in_ct systemctl kill --kill-whom=main --signal=USR2 swerver
+if p=$(main_moves "$cur"); then ok "USR2 again: MainPID $cur -> $p"
+else fail "USR2 again: MainPID stays $cur"; fi
+# Once the old master is gone: a stop while it still drains SIGKILLs the
+# old generation (KillMode=mixed) and was seen once to end Result=signal.
+for _ in $(seq 1 300); do
+	in_ct test -d "/proc/$cur" || break
+	sleep 0.2
+done
+if in_ct systemctl stop swerver; then
+	show=$(in_ct systemctl show -p ActiveState -p Result swerver)
+	# systemd SIGKILLs an alien main process right after the SIGTERM unless
+	# ExecStop waits for it: then the master never drains.
+	killed=$(in_ct journalctl -q -u swerver -o cat | grep -c "Killing process $p " || true)
+	has_props "$show" ActiveState=inactive Result=success && [ "$killed" = 0 ] &&
+		ok "systemctl stop of an upgraded master drains it: $(echo $show)" ||
+		{ fail "systemctl stop of an upgraded master: $(echo $show), $killed SIGKILL of $p"
+		  in_ct journalctl -q -u swerver -n 25 --no-pager; }
+else
+	fail "systemctl stop of an upgraded master failed"
+fi
 
 # NSPAWN_HOLD=SECONDS keeps the container up at the end, to look around:
 # nsenter -t <init pid> -a
