@@ -275,7 +275,7 @@ in_ct sh -c 'n=0 bad=0
 		c=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 http://127.0.0.1:8080/index.html)
 		n=$((n + 1)); [ "$c" = 200 ] || { bad=$((bad + 1)); echo "status $c" >&2; }
 	done
-	echo "$n $bad"' >"$work/loop.out" 2>"$work/loop.err" &
+	echo "$n $bad"' </dev/null >"$work/loop.out" 2>"$work/loop.err" &
 loop_pid=$!
 # Some requests before the upgrade starts: the journal of curls shows them.
 for _ in $(seq 1 100); do
