@@ -286,11 +286,6 @@ void sw_conn_abort_all(struct sw_worker *w)
 		sw_conn_close(w->conns);
 }
 
-void sw_conn_abort(struct sw_conn *c)
-{
-	sw_conn_close(c);
-}
-
 /* ---- reading ---- */
 
 void sw_conn_on_recv(struct sw_io *io, ssize_t res)

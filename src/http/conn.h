@@ -22,8 +22,6 @@ void sw_conn_drain(struct sw_conn *c);
 void sw_conn_drain_all(struct sw_worker *w);
 /* Closes every connection of the worker now. */
 void sw_conn_abort_all(struct sw_worker *w);
-/* Quick stop: close now, whatever it is doing. */
-void sw_conn_abort(struct sw_conn *c);
 /*
  * May the worker accept one more connection on a listener (admin: the
  * admin API's)?  At server.max_connections this closes the connection

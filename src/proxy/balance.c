@@ -162,7 +162,7 @@ void px_server_failed(struct px_server *s, uint64_t now, const char *why)
 	/* An upstream's only server is never taken out: nothing could take its place. */
 	if (c->max_fails == 0 || s->up->nservers == 1)
 		return;
-	px_lock(&h->lock);
+	sw_spin_lock(&h->lock);
 	/* Failures count within a window of fail_timeout_ms from the first. */
 	if (h->fails == 0 || now - h->fail_window_ms >= c->fail_timeout_ms) {
 		h->fails = 0;
@@ -173,7 +173,7 @@ void px_server_failed(struct px_server *s, uint64_t now, const char *why)
 		h->fails = 0;
 		down = true;
 	}
-	px_unlock(&h->lock);
+	sw_spin_unlock(&h->lock);
 	if (down)
 		sw_warn("upstream \"%s\": server %s is down for %u ms after %u failure(s) (last: %s)",
 			s->up->cfg->name, s->name, c->fail_timeout_ms, c->max_fails, why);

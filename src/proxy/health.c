@@ -78,7 +78,7 @@ static void check_done(struct check *c, bool ok, const char *why)
 	sw_timer_del(s->up->st->w->loop, &c->timer);
 	if (c->uc)
 		px_upconn_close(c->uc);
-	px_lock(&h->lock);
+	sw_spin_lock(&h->lock);
 	if (ok) {
 		h->fail_streak = 0;
 		if (++h->ok_streak >= hc->healthy_threshold && h->active_down) {
@@ -92,7 +92,7 @@ static void check_done(struct check *c, bool ok, const char *why)
 			change = -1;
 		}
 	}
-	px_unlock(&h->lock);
+	sw_spin_unlock(&h->lock);
 	if (change > 0)
 		sw_log_upstream(SW_LOG_INFO, 0, s->up->cfg->name,
 				"upstream \"%s\": server %s is up (health check passed %u time(s))",

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include "core/config.h"
 #include "core/module.h"
+#include "core/shm.h"
 #include "event/loop.h"
 #include "http/chunked.h"
 #include "http/exchange.h"
@@ -103,18 +104,6 @@ bool px_path_has_dot_segment(struct sw_str path);
 /* The upstream request target: path rewritten by the route, query kept.  Length or 0. */
 size_t px_route_target(const struct px_route *r, const struct sw_exchange *x, char *buf,
 		       size_t size);
-
-/* A spin lock in shared memory, held for a few loads and stores. */
-static inline void px_lock(uint32_t *l)
-{
-	while (__atomic_test_and_set(l, __ATOMIC_ACQUIRE))
-		;
-}
-
-static inline void px_unlock(uint32_t *l)
-{
-	__atomic_clear(l, __ATOMIC_RELEASE);
-}
 
 /* health.c */
 /* Finds (or takes) each server's shared health slot; starts active checks. */

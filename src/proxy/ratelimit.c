@@ -80,7 +80,7 @@ bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct
 	struct sw_rate_slot *s = find_slot(shm, key);
 	bool ok;
 
-	px_lock(&s->lock);
+	sw_spin_lock(&s->lock);
 	if (s->key != key) {
 		s->key = key;            /* a new client, or the slot is taken over */
 		s->tokens_milli = cap;
@@ -98,7 +98,7 @@ bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct
 	out->limit = rl->burst_size;
 	out->remaining = (unsigned)(s->tokens_milli / 1000);
 	out->retry_after = ok ? 0 : retry_after_s(s->tokens_milli, rl->requests_per_second);
-	px_unlock(&s->lock);
+	sw_spin_unlock(&s->lock);
 	return ok;
 }
 
