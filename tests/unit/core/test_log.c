@@ -137,7 +137,7 @@ START_TEST(caller_location_arrives)
 	line = __LINE__ + 1;
 	sw_warn("disk %s is full", "/var");
 	ck_assert_int_eq(caught_n, 1);
-	ck_assert_str_eq(caught.code_file, "CODE_FILE=tests/unit/test_log.c");
+	ck_assert_str_eq(caught.code_file, "CODE_FILE=tests/unit/core/test_log.c");
 	snprintf(want, sizeof(want), "CODE_LINE=%d", line);
 	ck_assert_str_eq(caught.code_line, want);
 	ck_assert_str_eq(caught.func, __func__);
