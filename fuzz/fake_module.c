@@ -1,16 +1,19 @@
 /*
  * fake_module.c - the module registry for the config loader's fuzz targets
- * (admin, config): every optional unit is taken as built, so the loader
- * accepts the keys they own and the fuzzer reaches their checks.
+ * (admin, config): every optional unit is taken as built, with the config
+ * sections of the units that have one, so the loader accepts the keys they
+ * own and the fuzzer reaches their checks.
  */
 #include <config.h>
 
+#include <string.h>
 #include "core/module.h"
+#include "proxy/config.h"
 
 const struct sw_module *sw_module_find(const char *name)
 {
 	static const struct sw_module any = { .name = "fuzz" };
+	static const struct sw_module proxy = { .name = "proxy", .config = &sw_proxy_config_section };
 
-	(void)name;
-	return &any;
+	return strcmp(name, "proxy") == 0 ? &proxy : &any;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "core/config_schema.h"
 #include "core/diag.h"
+#include "core/module.h"
 
 /* ---- field access ---- */
 
@@ -58,6 +59,12 @@ static const char *names_list(const char *const *names, char *buf, size_t size)
 
 /* ---- defaults, freeing, copying ---- */
 
+static void unit_defaults(const struct sw_cfg_field *f, void *st);
+static void unit_free(const struct sw_cfg_field *f, void *st);
+static void unit_copy(const struct sw_cfg_field *f, void *dst, const void *src);
+static void unit_parse(struct sw_cfg_parser *p, const struct sw_cfg_field *f, void *st, json_object *v);
+static const struct sw_cfg_field *unit_field(const struct sw_cfg_field *f, const void *st, void **data);
+
 void sw_cfg_defaults(const struct sw_cfg_table *t, void *st)
 {
 	for (size_t i = 0; i < t->count; i++) {
@@ -79,6 +86,7 @@ void sw_cfg_defaults(const struct sw_cfg_table *t, void *st)
 			COUNT(st, f) = 0;
 			break;
 		case SW_T_OBJ: sw_cfg_defaults(f->sub, at(st, f->off)); break;
+		case SW_T_UNIT: unit_defaults(f, st); break;
 		}
 	}
 	if (t->present_off != SW_CFG_NONE)
@@ -115,6 +123,7 @@ void sw_cfg_free(const struct sw_cfg_table *t, void *st)
 			break;
 		case SW_T_STRV: case SW_T_CIDRS: case SW_T_ARR: sw_cfg_free_array(f, st); break;
 		case SW_T_OBJ: sw_cfg_free(f->sub, at(st, f->off)); break;
+		case SW_T_UNIT: unit_free(f, st); break;
 		default: break;
 		}
 	}
@@ -159,6 +168,7 @@ void sw_cfg_copy(const struct sw_cfg_table *t, void *dst, const void *src)
 			break;
 		}
 		case SW_T_OBJ: sw_cfg_copy(f->sub, at(dst, f->off), cat(src, f->off)); break;
+		case SW_T_UNIT: unit_copy(f, dst, src); break;
 		default: break;
 		}
 	}
@@ -458,6 +468,7 @@ static void parse_value(struct sw_cfg_parser *p, const struct sw_cfg_field *f, v
 	case SW_T_STR: case SW_T_PATH: case SW_T_IP: case SW_T_TARGET: parse_string(p, f, st, v); break;
 	case SW_T_STRV: case SW_T_CIDRS: case SW_T_ARR: parse_array(p, f, st, v); break;
 	case SW_T_OBJ: sw_cfg_parse(p, f->sub, at(st, f->off), v); break;
+	case SW_T_UNIT: unit_parse(p, f, st, v); break;
 	}
 }
 
@@ -556,6 +567,13 @@ static unsigned compare_field(const struct sw_cfg_field *f, const void *a, const
 					    *CREF(char *, b, f) + i * size, s);
 		return r;
 	}
+	case SW_T_UNIT: {
+		void *da, *db;
+		const struct sw_cfg_field *ga = unit_field(f, a, &da), *gb = unit_field(f, b, &db);
+		if (!ga || !gb)
+			return ga != gb ? bit : 0;
+		return compare_field(ga, da, db, bit);
+	}
 	}
 	return 0;
 }
@@ -634,6 +652,12 @@ static bool emit_field(const struct sw_cfg_field *f, const void *st, bool redact
 			return false;
 		*out = sw_cfg_emit(f->sub, cat(st, f->off), redact);
 		return true;
+	case SW_T_UNIT: {
+		/* A compiled-out unit's keys stay out of the file. */
+		void *data;
+		const struct sw_cfg_field *g = unit_field(f, st, &data);
+		return g && emit_field(g, data, redact, out);
+	}
 	}
 	return false;
 }
@@ -652,4 +676,95 @@ json_object *sw_cfg_emit(const struct sw_cfg_table *t, const void *st, bool reda
 			json_object_put(v);
 	}
 	return obj;
+}
+
+/* ---- sections of optional units (SW_T_UNIT) ---- */
+
+/* The unit's own field for f's key, with its struct in *data; NULL when compiled out. */
+static const struct sw_cfg_field *unit_field(const struct sw_cfg_field *f, const void *st, void **data)
+{
+	const struct sw_config_unit *u = CREF(struct sw_config_unit, st, f);
+
+	if (!u->data)
+		return NULL;
+	*data = u->data;
+	return sw_cfg_find(u->sec->table, f->key);
+}
+
+/* Once per unit (two keys may share it): its struct, at its defaults. */
+static void unit_defaults(const struct sw_cfg_field *f, void *st)
+{
+	struct sw_config_unit *u = REF(struct sw_config_unit, st, f);
+	const struct sw_module *m = sw_module_find(f->unit->module);
+
+	if (u->data || !m || !m->config)
+		return;
+	u->sec = m->config;
+	u->data = sw_calloc(1, u->sec->table->size);
+	sw_cfg_defaults(u->sec->table, u->data);
+}
+
+static void unit_free(const struct sw_cfg_field *f, void *st)
+{
+	struct sw_config_unit *u = REF(struct sw_config_unit, st, f);
+
+	if (!u->data)
+		return;
+	sw_cfg_free(u->sec->table, u->data);
+	free(u->data);
+	u->data = NULL;
+	u->sec = NULL;
+}
+
+/* dst was memcpy'd from src: it still shares src's struct, unless another key copied it. */
+static void unit_copy(const struct sw_cfg_field *f, void *dst, const void *src)
+{
+	const struct sw_config_unit *s = CREF(struct sw_config_unit, src, f);
+	struct sw_config_unit *d = REF(struct sw_config_unit, dst, f);
+
+	if (!s->data || d->data != s->data)
+		return;
+	d->data = memdup(s->data, s->sec->table->size);
+	sw_cfg_copy(s->sec->table, d->data, s->data);
+}
+
+/* Whether a value would turn a unit on: anything but null, false and []. */
+static bool in_use(json_object *v)
+{
+	if (!v)
+		return false;
+	if (json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v);
+	return !json_object_is_type(v, json_type_array) || json_object_array_length(v) > 0;
+}
+
+/* A build without the unit: a value that uses it names the option it needs. */
+static void unit_missing(struct sw_cfg_parser *p, const struct sw_cfg_unit *u, json_object *v)
+{
+	json_object *member;
+
+	if (!u->uses || !json_object_is_type(v, json_type_object)) {
+		if (in_use(v))
+			sw_cfg_error(p, "requires a build with %s", u->option);
+		return;
+	}
+	for (const char *const *k = u->uses; *k; k++) {
+		if (!json_object_object_get_ex(v, *k, &member) || !in_use(member))
+			continue;
+		size_t old = sw_cfg_push_key(p, *k);
+		sw_cfg_error(p, "requires a build with %s", u->option);
+		sw_cfg_pop(p, old);
+		return;
+	}
+}
+
+static void unit_parse(struct sw_cfg_parser *p, const struct sw_cfg_field *f, void *st, json_object *v)
+{
+	void *data;
+	const struct sw_cfg_field *g = unit_field(f, st, &data);
+
+	if (g)
+		parse_value(p, g, data, v);
+	else
+		unit_missing(p, f->unit, v);
 }

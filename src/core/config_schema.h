@@ -31,6 +31,7 @@ enum sw_cfg_type {
 	SW_T_CIDRS,   /* struct sw_cidr * + count */
 	SW_T_OBJ,     /* embedded struct described by sub */
 	SW_T_ARR,     /* array of sub structs + count */
+	SW_T_UNIT,    /* a top-level key an optional unit owns: struct sw_config_unit */
 };
 
 enum {
@@ -43,6 +44,21 @@ enum {
 #define SW_CFG_NONE SIZE_MAX
 
 struct sw_cfg_table;
+
+/*
+ * A top-level key of an optional unit (SW_T_UNIT).  Built with the unit, the
+ * key is the unit's table's field of the same name, on cfg->unit[slot].data;
+ * without it, a value that uses the unit is "requires a build with OPTION".
+ */
+struct sw_cfg_unit {
+	const char *module;         /* its sw_module name: "proxy" */
+	const char *option;         /* "--enable-proxy" */
+	/*
+	 * Member keys that use the unit when set (the first one set is named:
+	 * "tls.cert_path"); NULL: any value but null, false or [] does.
+	 */
+	const char *const *uses;
+};
 
 /* Where a parse is: the diagnostics and the key path of the value at hand. */
 struct sw_cfg_parser {
@@ -62,6 +78,7 @@ struct sw_cfg_field {
 	const char *defs;           /* strings */
 	const char *const *names;   /* SW_T_ENUM, SW_T_TARGET; NULL-terminated */
 	const struct sw_cfg_table *sub;    /* SW_T_OBJ, SW_T_ARR */
+	const struct sw_cfg_unit *unit;    /* SW_T_UNIT */
 };
 
 struct sw_cfg_table {
@@ -103,6 +120,8 @@ struct sw_cfg_table {
 #define SW_OBJ(k, m, tab, fl) { .key = k, .type = SW_T_OBJ, .flags = fl, .off = offsetof(S, m), .sub = &tab }
 #define SW_ARR(k, m, n, tab, fl) { .key = k, .type = SW_T_ARR, .flags = fl, .off = offsetof(S, m), \
 				.count_off = SW_CFG_AT(n, size_t), .sub = &tab }
+#define SW_UNIT(k, slot, u, fl) { .key = k, .type = SW_T_UNIT, .flags = fl, \
+				 .off = offsetof(S, unit[slot]), .unit = &u }
 #define SW_TABLE(f, s, present, fin, sh) { f, SW_ARRAY_SIZE(f), sizeof(s), present, fin, sh }
 
 #define SW_CFG_MAX_U32 ((int64_t)UINT32_MAX)

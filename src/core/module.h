@@ -3,9 +3,29 @@
 #define SW_CORE_MODULE_H
 
 #include <stddef.h>
+#include "core/config.h"
 
 struct sw_config;
 struct sw_diag;
+struct sw_cfg_table;
+
+/*
+ * A unit's part of the config file, declared in src/<unit>/config.c with the
+ * schema engine (core/config_schema.h).  The core's root table names the
+ * unit's top-level keys (SW_UNIT there); the engine parses, copies, compares
+ * and serializes them into the unit's struct at cfg->unit[slot].
+ */
+struct sw_config_section {
+	enum sw_unit_slot slot;
+	/* The unit's top-level keys, over its struct (the table's size). */
+	const struct sw_cfg_table *table;
+	/*
+	 * Checks that need no library: required keys, cross-references, names
+	 * used twice.  Run after a clean parse and by every sw_config_validate
+	 * (admin edits, CLI overrides).  Errors go to diag with their key path.
+	 */
+	void (*validate)(const struct sw_config *cfg, struct sw_diag *diag);
+};
 
 /*
  * Every optional unit exports one `const struct sw_module sw_module_<name>`.
@@ -24,6 +44,8 @@ struct sw_module {
 	 * in diag.  May be NULL.
 	 */
 	int (*check_config)(const struct sw_config *cfg, struct sw_diag *diag);
+	/* The unit's config section, or NULL when it has none. */
+	const struct sw_config_section *config;
 	/*
 	 * The unit's implementation table, whose type the consumer knows by
 	 * the module's name: "io_uring" gives a const struct sw_backend_ops *.

@@ -86,19 +86,21 @@ static int by_prefix_len(const void *a, const void *b)
 static struct px_state *state_new(struct sw_worker *w)
 {
 	struct px_state *st = sw_calloc(1, sizeof(*st));
+	const struct sw_proxy_cfg *px;
 
 	sw_config_copy(&st->cfg, w->cfg);
+	px = sw_proxy_config(&st->cfg);
 	st->w = w;
 	st->refs = 1;
-	st->nups = st->cfg.upstreams_count;
+	st->nups = px->upstreams_count;
 	st->ups = sw_calloc(st->nups ? st->nups : 1, sizeof(*st->ups));
 	for (size_t i = 0; i < st->nups; i++)
-		build_upstream(&st->ups[i], &st->cfg.upstreams[i]);
-	st->nroutes = st->cfg.routes_count;
+		build_upstream(&st->ups[i], &px->upstreams[i]);
+	st->nroutes = px->routes_count;
 	st->routes = sw_calloc(st->nroutes ? st->nroutes : 1, sizeof(*st->routes));
 	for (size_t i = 0; i < st->nroutes; i++) {
 		struct px_route *r = &st->routes[i];
-		r->cfg = &st->cfg.routes[i];
+		r->cfg = &px->routes[i];
 		r->prefix_len = strlen(r->cfg->path_prefix);
 		for (size_t k = 0; k < st->nups; k++)
 			if (strcmp(st->ups[k].cfg->name, r->cfg->upstream) == 0)
@@ -198,5 +200,6 @@ static const struct sw_proxy_api api = {
 const struct sw_module sw_module_proxy = {
 	.name = "proxy",
 	.summary = "reverse proxy: routes, upstreams, balancing, health checks",
+	.config = &sw_proxy_config_section,
 	.impl = &api,
 };

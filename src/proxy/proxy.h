@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "core/module.h"
 #include "core/shm.h"
+#include "proxy/config.h"
 #include "event/loop.h"
 #include "http/chunked.h"
 #include "http/exchange.h"

@@ -10,16 +10,19 @@
 #include "core/config.h"
 #include "core/diag.h"
 #include "core/module.h"
+#include "proxy/config.h"
 
 /*
  * The module registry the loader sees.  Defining sw_modules here keeps the
  * generated one (src/core/modules.c) out of the link, so each test decides
- * which features are "compiled in", whatever ./configure chose.
+ * which features are "compiled in", whatever ./configure chose.  The units'
+ * config sections are compiled into this test (tests/Makefile.inc): they need
+ * no library.
  */
 static struct sw_module mod_tls = { .name = "tls" };
 static struct sw_module mod_http2 = { .name = "http2" };
 static struct sw_module mod_http3 = { .name = "http3" };
-static struct sw_module mod_proxy = { .name = "proxy" };
+static struct sw_module mod_proxy = { .name = "proxy", .config = &sw_proxy_config_section };
 static struct sw_module mod_io_uring = { .name = "io_uring" };
 static struct sw_module mod_systemd = { .name = "systemd" };
 const struct sw_module *const sw_modules[] = {
@@ -144,7 +147,7 @@ START_TEST(defaults_from_empty_object)
 	ck_assert_int_eq(cfg.log.level, SW_LOG_INFO);
 	ck_assert_int_eq(cfg.access_log.format, SW_ACCESS_OFF);
 	ck_assert_str_eq(cfg.access_log.target, "stderr");
-	ck_assert_uint_eq(cfg.upstreams_count + cfg.routes_count, 0);
+	ck_assert_uint_eq(sw_proxy_config(&cfg)->upstreams_count + sw_proxy_config(&cfg)->routes_count, 0);
 	ck_assert_str_eq(sw_io_backend_name(cfg.server.io_backend), "auto");
 	ck_assert_str_eq(sw_log_level_name(cfg.log.level), "info");
 }
@@ -167,7 +170,7 @@ START_TEST(section_defaults)
 		 " \"health_check\": {}}],"
 		 " \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\","
 		 " \"rate_limit\": {\"requests_per_second\": 2.5}}]}");
-	const struct sw_upstream_cfg *u = &cfg.upstreams[0];
+	const struct sw_upstream_cfg *u = &sw_proxy_config(&cfg)->upstreams[0];
 	ck_assert_str_eq(u->servers[0].unix_path, "/run/app.sock");
 	ck_assert_ptr_null(u->servers[0].address);
 	ck_assert_uint_eq(u->servers[0].weight, 1);
@@ -181,7 +184,7 @@ START_TEST(section_defaults)
 	ck_assert_uint_eq(u->health_check.unhealthy_threshold, 3);
 	ck_assert_uint_eq(u->connection_pool.max_connections, 64);
 	ck_assert_uint_eq(u->connection_pool.max_idle, 16);
-	const struct sw_route_cfg *r = &cfg.routes[0];
+	const struct sw_route_cfg *r = &sw_proxy_config(&cfg)->routes[0];
 	ck_assert_uint_eq(r->connect_timeout_ms, 5000);
 	ck_assert_uint_eq(r->read_timeout_ms, 30000);
 	ck_assert_uint_eq(r->max_retries, 1);
@@ -191,7 +194,7 @@ START_TEST(section_defaults)
 	ck_assert_str_eq(r->rate_limit.consumer_header, "X-API-Key");
 
 	ck_clean("{\"upstreams\": [" UPSTREAM_API "]}");
-	ck_assert(!cfg.upstreams[0].health_check.enabled);
+	ck_assert(!sw_proxy_config(&cfg)->upstreams[0].health_check.enabled);
 }
 END_TEST
 
@@ -361,7 +364,7 @@ START_TEST(route_headers_and_rate_limit)
 		 " \"upstream_headers\": [{\"name\": \"X-Env\", \"value\": \"prod\"}], \"retry\": {\"max_retries\": 3},"
 		 " \"rate_limit\": {\"requests_per_second\": 50, \"burst_size\": 7, \"key\": \"consumer\","
 		 " \"header\": \"X-Token\"}}]}");
-	const struct sw_route_cfg *r = &cfg.routes[0];
+	const struct sw_route_cfg *r = &sw_proxy_config(&cfg)->routes[0];
 	ck_assert_str_eq(r->upstream_headers[0].name, "X-Env");
 	ck_assert_str_eq(r->upstream_headers[0].value, "prod");
 	ck_assert_uint_eq(r->max_retries, 3);
@@ -381,8 +384,8 @@ START_TEST(route_headers_and_rate_limit)
 	/* Set programmatically (admin API), the rate is still checked. */
 	ck_clean("{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\","
 		 " \"rate_limit\": {\"requests_per_second\": 1, \"consumer_header\": \"X-Key\"}}]}");
-	ck_assert_str_eq(cfg.routes[0].rate_limit.consumer_header, "X-Key");
-	cfg.routes[0].rate_limit.requests_per_second = 0;
+	ck_assert_str_eq(sw_proxy_config(&cfg)->routes[0].rate_limit.consumer_header, "X-Key");
+	sw_proxy_config(&cfg)->routes[0].rate_limit.requests_per_second = 0;
 	ck_assert_int_eq(sw_config_validate(&cfg, &d), SW_ERROR);
 	ck_error("t.json: routes[0].rate_limit.requests_per_second: must be a number > 0");
 	ck_only_error("{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\"},"
@@ -615,6 +618,26 @@ START_TEST(feature_proxy)
 }
 END_TEST
 
+/* The proxy owns its section: a build without it keeps no storage and writes no key of it. */
+START_TEST(feature_proxy_section_owned)
+{
+	char *json;
+
+	ck_clean("{}");
+	ck_assert_ptr_nonnull(sw_proxy_config(&cfg));
+	json = sw_config_to_json(&cfg, true);
+	ck_assert_ptr_nonnull(strstr(json, "\"routes\": ["));
+	free(json);
+	compile_out(&mod_proxy);
+	ck_clean("{\"upstreams\": [], \"routes\": null}");
+	ck_assert_ptr_null(sw_proxy_config(&cfg));
+	json = sw_config_to_json(&cfg, true);
+	ck_assert_ptr_null(strstr(json, "\"upstreams\""));
+	ck_assert_ptr_null(strstr(json, "\"routes\""));
+	free(json);
+}
+END_TEST
+
 START_TEST(feature_systemd_and_io_uring)
 {
 	const char *cfgs = "{\"log\": {\"target\": \"journal\"}, \"server\": {\"io_backend\": \"io_uring\"}}";
@@ -674,10 +697,10 @@ START_TEST(compare_classifies)
 	ck_assert_uint_eq(sw_config_compare(&a, &cfg), SW_CFG_VALUES);
 	sw_config_copy(&b, &cfg);
 	ck_assert_uint_eq(sw_config_compare(&b, &cfg), SW_CFG_SAME);
-	b.upstreams[0].servers[0].weight = 5;
+	sw_proxy_config(&b)->upstreams[0].servers[0].weight = 5;
 	ck_assert_uint_eq(sw_config_compare(&b, &cfg), SW_CFG_VALUES);
-	b.upstreams[0].servers[0].weight = 1;
-	b.upstreams[0].health_check.enabled = true;     /* same values, now probing */
+	sw_proxy_config(&b)->upstreams[0].servers[0].weight = 1;
+	sw_proxy_config(&b)->upstreams[0].health_check.enabled = true;     /* same values, now probing */
 	ck_assert_uint_eq(sw_config_compare(&b, &cfg), SW_CFG_VALUES);
 	ck_assert_int_eq(parse("{\"access_log\": {\"target\": \"syslog\"}}"), SW_OK);
 	ck_assert_uint_eq(sw_config_compare(&a, &cfg), SW_CFG_STRUCTURAL);
@@ -735,7 +758,7 @@ START_TEST(to_json_round_trip)
 		      "%s\n%s", json, d2.count ? d2.entries[0].text : "");
 	ck_assert_uint_eq(sw_config_compare(&cfg, &back), SW_CFG_SAME);
 	ck_assert_uint_eq(back.limits.max_body_bytes, 9007199254740993ull);
-	ck_assert(back.routes[0].rate_limit.requests_per_second == 0.1);
+	ck_assert(sw_proxy_config(&back)->routes[0].rate_limit.requests_per_second == 0.1);
 	/* Serializing again gives the same text: nothing drifts across persists. */
 	char *again = sw_config_to_json(&back, false);
 	ck_assert_str_eq(json, again);
@@ -788,11 +811,11 @@ START_TEST(copy_is_deep)
 	ck_assert_uint_eq(sw_config_compare(&cfg, &c), SW_CFG_SAME);
 	ck_assert_str_eq(c.path, "/etc/swerver/swerver.json");
 	ck_assert_ptr_ne(c.path, cfg.path);
-	ck_assert_ptr_ne(c.routes, cfg.routes);
-	ck_assert_ptr_ne(c.routes[0].upstream_headers[0].name, cfg.routes[0].upstream_headers[0].name);
+	ck_assert_ptr_ne(sw_proxy_config(&c)->routes, sw_proxy_config(&cfg)->routes);
+	ck_assert_ptr_ne(sw_proxy_config(&c)->routes[0].upstream_headers[0].name, sw_proxy_config(&cfg)->routes[0].upstream_headers[0].name);
 	ck_assert_ptr_ne(c.server.allowed_hosts[0], cfg.server.allowed_hosts[0]);
 	sw_config_deinit(&cfg);   /* the copy must survive its source */
-	ck_assert_str_eq(c.upstreams[0].servers[1].unix_path, "/run/app.sock");
+	ck_assert_str_eq(sw_proxy_config(&c)->upstreams[0].servers[1].unix_path, "/run/app.sock");
 	ck_assert_str_eq(c.tls.certificates[0].hostnames[1], "example");
 	sw_config_deinit(&c);
 }
@@ -879,6 +902,7 @@ static Suite *config_suite(void)
 		{ "admin", admin_rules }, { "admin", admin_key_sources },
 		{ "syntax", utf8_and_name_limits }, { "features", feature_http3 }, { "features", feature_quic_needs_cert },
 		{ "features", feature_tls }, { "features", feature_http2 }, { "features", feature_proxy },
+		{ "features", feature_proxy_section_owned },
 		{ "features", feature_systemd_and_io_uring }, { "logs", access_log_forms },
 		{ "reload", compare_classifies }, { "persist", to_json_round_trip },
 		{ "persist", to_json_defaults_round_trip }, { "persist", to_json_redacts },
