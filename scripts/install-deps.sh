@@ -41,8 +41,8 @@ bookworm) release_pkgs="libclang-rt-14-dev" ;;
 esac
 
 base="build-essential autoconf automake libtool pkg-config
- libssl-dev libnghttp2-dev libjson-c-dev libsystemd-dev liburing-dev check
- curl openssl nghttp2-client python3 iproute2 procps psmisc
+ libssl-dev libnghttp2-dev libjson-c-dev libsystemd-dev liburing-dev check libcrypt-dev
+ curl openssl nghttp2-client python3 iproute2 procps psmisc whois
  clang $release_pkgs
  groff-base man-db debhelper dpkg-dev devscripts lintian fakeroot
  rpm rpmlint debootstrap systemd-container logrotate

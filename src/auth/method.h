@@ -20,6 +20,8 @@ struct sw_auth_result {
 	 * "bad_signature", "unknown_key"); never a secret. */
 	const char *reason;
 	int status;             /* on FAIL: 401 (0 means 401) or 403 */
+	/* The method that decided (a chain's member), for the metric; NULL: the one called. */
+	const char *method;
 };
 
 typedef void (*sw_auth_done_fn)(struct sw_exchange *x, const struct sw_auth_result *r);
