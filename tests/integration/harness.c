@@ -1044,19 +1044,6 @@ void it_require_tool(const char *tool, const char *package)
 	exit(77);
 }
 
-int it_run_suite(Suite *s)
-{
-	SRunner *sr = srunner_create(s);
-	int failed;
-
-	it_suite_init();
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	it_suite_fini();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
-
 struct it_conn *it_conn_new(int port)
 {
 	struct it_conn *c = malloc(sizeof(*c));

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <check.h>
+#include "check_main.h"
 
 #define IT_PATH_MAX 512
 #define IT_WAIT_MS 10000      /* start-up cap: listening line, /.ready */
@@ -55,10 +55,11 @@ struct it_response {
  */
 void it_suite_init(void);
 void it_suite_fini(void);
-/* Runs the suite with CK_ENV verbosity; returns main()'s exit status. */
-int it_run_suite(Suite *s);
+/* The suite an integration test file gives check_main.c's main(). */
+#define IT_SUITE(make_fn) \
+	const struct sw_test_suite sw_test_suite = { (make_fn), it_suite_init, it_suite_fini }
 /*
- * For main(), before it_run_suite: when `tool` is not on PATH, says so
+ * For the suite's make function: when `tool` is not on PATH, says so
  * with the package that has it and exits 77, which automake reports as
  * SKIP for the whole suite (a suite whose clients are missing proves
  * nothing, and its failures would hide real ones).

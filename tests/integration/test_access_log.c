@@ -583,8 +583,12 @@ END_TEST
 
 static Suite *access_log_suite(void)
 {
-	Suite *s = suite_create("access_log");
-	TCase *tc = it_tcase("access_log");
+	Suite *s;
+	TCase *tc;
+
+	it_require_tool("python3", "python3");   /* the JSON lines validator */
+	s = suite_create("access_log");
+	tc = it_tcase("access_log");
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, json_lines_match_responses, 0, 2);
@@ -601,8 +605,4 @@ static Suite *access_log_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	it_require_tool("python3", "python3");   /* the JSON lines validator */
-	return it_run_suite(access_log_suite());
-}
+IT_SUITE(access_log_suite);

@@ -1705,7 +1705,4 @@ static Suite *admin_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(admin_suite());
-}
+IT_SUITE(admin_suite);

@@ -552,7 +552,4 @@ static Suite *admin_hardening_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(admin_hardening_suite());
-}
+IT_SUITE(admin_hardening_suite);

@@ -368,7 +368,4 @@ static Suite *cli_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(cli_suite());
-}
+IT_SUITE(cli_suite);

@@ -318,7 +318,4 @@ static Suite *conn_limit_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(conn_limit_suite());
-}
+IT_SUITE(conn_limit_suite);

@@ -94,7 +94,4 @@ static Suite *fallback_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(fallback_suite());
-}
+IT_SUITE(fallback_suite);

@@ -1365,7 +1365,4 @@ static Suite *http1_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(http1_suite());
-}
+IT_SUITE(http1_suite);

@@ -1913,7 +1913,4 @@ static Suite *http2_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(http2_suite());
-}
+IT_SUITE(http2_suite);

@@ -1265,9 +1265,13 @@ END_TEST
 
 static Suite *http3_suite(void)
 {
-	Suite *s = suite_create("http3");
-	TCase *tc = it_tcase("http3");
-	TCase *tl;
+	Suite *s;
+	TCase *tc, *tl;
+
+	/* ngtcp2's own client, the second QUIC stack most tests check against */
+	it_require_tool("gtlsclient", "ngtcp2-client");
+	s = suite_create("http3");
+	tc = it_tcase("http3");
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, gtlsclient_probe_and_file, 0, 2);
@@ -1297,14 +1301,16 @@ static Suite *http3_suite(void)
 	return s;
 }
 
-int main(void)
+static void http3_init(void)
 {
-	int rc;
-
-	/* ngtcp2's own client, the second QUIC stack most tests check against */
-	it_require_tool("gtlsclient", "ngtcp2-client");
+	it_suite_init();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = it_run_suite(http3_suite());
-	curl_global_cleanup();
-	return rc;
 }
+
+static void http3_fini(void)
+{
+	curl_global_cleanup();
+	it_suite_fini();
+}
+
+const struct sw_test_suite sw_test_suite = { http3_suite, http3_init, http3_fini };

@@ -152,7 +152,4 @@ static Suite *instances_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(instances_suite());
-}
+IT_SUITE(instances_suite);

@@ -626,7 +626,4 @@ static Suite *metrics_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(metrics_suite());
-}
+IT_SUITE(metrics_suite);

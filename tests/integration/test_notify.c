@@ -311,7 +311,4 @@ static Suite *notify_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(notify_suite());
-}
+IT_SUITE(notify_suite);

@@ -147,7 +147,4 @@ static Suite *probes_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(probes_suite());
-}
+IT_SUITE(probes_suite);

@@ -2310,7 +2310,4 @@ static Suite *proxy_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(proxy_suite());
-}
+IT_SUITE(proxy_suite);

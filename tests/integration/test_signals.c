@@ -616,7 +616,4 @@ static Suite *signals_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(signals_suite());
-}
+IT_SUITE(signals_suite);

@@ -188,7 +188,4 @@ static Suite *stall_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(stall_suite());
-}
+IT_SUITE(stall_suite);

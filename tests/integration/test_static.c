@@ -964,7 +964,4 @@ static Suite *static_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(static_suite());
-}
+IT_SUITE(static_suite);

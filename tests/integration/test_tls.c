@@ -493,7 +493,4 @@ static Suite *tls_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(tls_suite());
-}
+IT_SUITE(tls_suite);

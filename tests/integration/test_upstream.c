@@ -600,7 +600,4 @@ static Suite *upstream_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(upstream_suite());
-}
+IT_SUITE(upstream_suite);

@@ -244,7 +244,4 @@ static Suite *workers_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(workers_suite());
-}
+IT_SUITE(workers_suite);

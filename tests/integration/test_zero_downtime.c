@@ -840,7 +840,4 @@ static Suite *zero_downtime_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return it_run_suite(zero_downtime_suite());
-}
+IT_SUITE(zero_downtime_suite);

@@ -11,6 +11,7 @@
 #include "core/diag.h"
 #include "core/module.h"
 #include "proxy/config.h"
+#include "check_main.h"
 
 /*
  * The module registry the loader sees.  Defining sw_modules here keeps the
@@ -924,11 +925,4 @@ static Suite *config_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(config_suite);

@@ -9,6 +9,7 @@
 #include <syslog.h>
 #include "core/log.h"
 #include "core/log_journal.h"
+#include "check_main.h"
 
 /* ---- the fields of one record ---- */
 
@@ -174,13 +175,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(suite);

@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "core/shm.h"
+#include "check_main.h"
 
 static bool all_zero(const uint8_t *p, size_t n)
 {
@@ -112,21 +113,17 @@ START_TEST(attach_refuses_strangers)
 }
 END_TEST
 
-int main(void)
+static Suite *shm_suite(void)
 {
 	Suite *s = suite_create("shm");
 	TCase *tc = tcase_create("shm");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, create_fills_head);
 	tcase_add_test(tc, attach_shares);
 	tcase_add_test(tc, attach_other_layout_keeps_head);
 	tcase_add_test(tc, attach_refuses_strangers);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+SW_TEST_SUITE(shm_suite);

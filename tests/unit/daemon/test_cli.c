@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/diag.h"
 #include "daemon/cli.h"
+#include "check_main.h"
 
 #define ARGV(...) ((char *[]){ "swerver", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "swerver", __VA_ARGS__ }) / sizeof(char *)))
@@ -155,13 +156,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(suite);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "daemon/steer_tcp.h"
+#include "check_main.h"
 
 #define SLOTS 4
 #define CONNS 64
@@ -128,20 +129,16 @@ START_TEST(unordered_group_left_alone)
 }
 END_TEST
 
-int main(void)
+static Suite *steer_tcp_suite(void)
 {
 	Suite *s = suite_create("steer_tcp");
 	TCase *tc = tcase_create("steer_tcp");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, stalled_slot_skipped_then_back);
 	tcase_add_test(tc, two_stalled);
 	tcase_add_test(tc, unordered_group_left_alone);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+SW_TEST_SUITE(steer_tcp_suite);

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "event/loop.h"
+#include "check_main.h"
 
 /*
  * Every test is a loop test: _i == 0 runs it on epoll, _i == 1 on
@@ -1068,18 +1069,9 @@ static Suite *loop_suite(void)
 	TCase *tc = tcase_create("open");
 	tcase_add_test(tc, test_open_auto);
 	suite_add_tcase(s, tc);
+	/* As the daemon does: a reset peer is an EPIPE result, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(loop_suite());
-	int failed;
-
-	/* As the daemon does: a reset peer is an EPIPE result, not a signal. */
-	signal(SIGPIPE, SIG_IGN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(loop_suite);

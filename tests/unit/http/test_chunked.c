@@ -8,6 +8,7 @@
 #include <string.h>
 #include "core/common.h"
 #include "http/chunked.h"
+#include "check_main.h"
 
 #define MAX_BODY 32          /* max_body for the table */
 #define ANY_REFUSAL 1        /* want: 400 or 413, as long as it is refused */
@@ -350,13 +351,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(suite);

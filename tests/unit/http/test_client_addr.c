@@ -9,6 +9,7 @@
 #include <string.h>
 #include "daemon/worker.h"
 #include "http/client_addr.h"
+#include "check_main.h"
 
 /* "10.0.0.0/8" into a sw_cidr (the config loader's job in the daemon). */
 static struct sw_cidr cidr(const char *text)
@@ -302,13 +303,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(suite);

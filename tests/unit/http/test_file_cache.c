@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "http/file_cache.h"
+#include "check_main.h"
 
 #define VALID 1000   /* ms */
 
@@ -465,12 +466,10 @@ START_TEST(configure_flushes)
 }
 END_TEST
 
-int main(void)
+static Suite *file_cache_suite(void)
 {
 	Suite *s = suite_create("file_cache");
 	TCase *tc = tcase_create("cache");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, hit_and_miss);
 	tcase_add_test(tc, refusals_not_cached);
@@ -488,9 +487,7 @@ int main(void)
 	tcase_add_test(tc, sheds_idle_when_out_of_fds);
 	tcase_add_test(tc, configure_flushes);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+SW_TEST_SUITE(file_cache_suite);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "http/http1.h"
+#include "check_main.h"
 
 static const struct sw_limits_cfg limits = {
 	.max_header_bytes = 1024, .max_header_count = 8, .max_body_bytes = 1 << 20,
@@ -308,13 +309,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(suite);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "http/mime.h"
+#include "check_main.h"
 
 static const char *type_of(const struct sw_mime *m, const char *name)
 {
@@ -133,12 +134,10 @@ START_TEST(system_file)
 }
 END_TEST
 
-int main(void)
+static Suite *mime_suite(void)
 {
 	Suite *s = suite_create("mime");
 	TCase *tc = tcase_create("mime");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, builtin_sorted);
 	tcase_add_test(tc, builtin_types);
@@ -147,9 +146,7 @@ int main(void)
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, system_file);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+SW_TEST_SUITE(mime_suite);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "http/min_rate.h"
+#include "check_main.h"
 
 #define WINDOW 1000
 #define MIN 100   /* bytes a second */
@@ -74,21 +75,17 @@ START_TEST(test_off)
 }
 END_TEST
 
-int main(void)
+static Suite *min_rate_suite(void)
 {
 	Suite *s = suite_create("min_rate");
 	TCase *tc = tcase_create("min_rate");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_trickle_refused);
 	tcase_add_test(tc, test_pauses_not_counted);
 	tcase_add_test(tc, test_fresh_window);
 	tcase_add_test(tc, test_off);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+SW_TEST_SUITE(min_rate_suite);

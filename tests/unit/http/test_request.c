@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "http/request.h"
+#include "check_main.h"
 
 static struct sw_str S(const char *s)
 {
@@ -227,13 +228,4 @@ static Suite *request_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(request_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(request_suite);

@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "daemon/worker.h"
 #include "http/static.h"
+#include "check_main.h"
 
 static struct sw_str S(const char *s)
 {
@@ -932,13 +933,11 @@ START_TEST(open_cache_negative_siblings)
 }
 END_TEST
 
-int main(void)
+static Suite *static_suite(void)
 {
 	Suite *s = suite_create("static");
 	TCase *helpers = tcase_create("helpers");
 	TCase *handler = tcase_create("handler");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(helpers, decode_path);
 	tcase_add_test(helpers, parse_range);
@@ -962,9 +961,7 @@ int main(void)
 	tcase_add_test(handler, open_cache_negative_siblings);
 	suite_add_tcase(s, helpers);
 	suite_add_tcase(s, handler);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return s;
 }
+
+SW_TEST_SUITE(static_suite);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "event/backend.h"
 #include "http/stream.h"
+#include "check_main.h"
 
 /* What the handler was given last, and what the codec was told to acknowledge. */
 static ssize_t got_n;
@@ -159,13 +160,4 @@ static Suite *stream_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(stream_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(stream_suite);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include "fixture.h"
+#include "check_main.h"
 
 static void teardown(void)
 {
@@ -308,13 +309,4 @@ static Suite *balance_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(balance_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(balance_suite);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include "fixture.h"
+#include "check_main.h"
 
 static const char *const cfg_json =
 	"{\"server\": {\"trusted_proxies\": [\"10.0.0.0/8\"]},"
@@ -346,13 +347,4 @@ static Suite *headers_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(headers_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(headers_suite);

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include "fixture.h"
+#include "check_main.h"
 
 static void teardown(void)
 {
@@ -251,13 +252,4 @@ static Suite *ratelimit_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(ratelimit_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(ratelimit_suite);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include "fixture.h"
+#include "check_main.h"
 
 /* Route order comes from the proxy's own state builder (proxy.c sorts the table). */
 static const char *const routes_json =
@@ -199,13 +200,4 @@ static Suite *route_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(route_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(route_suite);
