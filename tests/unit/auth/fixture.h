@@ -92,15 +92,4 @@ static inline struct sw_auth_result fx_check(struct sw_auth_node *n, struct fx *
 	return r;
 }
 
-static inline int fx_run(Suite *s)
-{
-	SRunner *sr = srunner_create(s);
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
-
 #endif

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include "fixture.h"
+#include "check_main.h"
 
 /* sha256("s3cret-bob") */
 #define BOB_SHA "082581a032f2325b8e195d6eb60081399d7a684b10caae724d153acea9d61fd3"
@@ -155,7 +156,7 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
-int main(void)
+static Suite *api_key_suite(void)
 {
 	Suite *s = suite_create("api_key");
 	TCase *tc = tcase_create("core");
@@ -168,5 +169,7 @@ int main(void)
 	tcase_add_test(tc, test_custom_names);
 	tcase_add_test(tc, test_config_errors);
 	suite_add_tcase(s, tc);
-	return fx_run(s);
+	return s;
 }
+
+SW_TEST_SUITE(api_key_suite);

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 #include "fixture.h"
+#include "check_main.h"
 
 static char dir[64];
 
@@ -179,7 +180,7 @@ START_TEST(test_duplicate_user)
 }
 END_TEST
 
-int main(void)
+static Suite *basic_suite(void)
 {
 	Suite *s = suite_create("basic");
 	TCase *tc = tcase_create("core");
@@ -193,5 +194,7 @@ int main(void)
 	tcase_add_test(tc, test_file_errors);
 	tcase_add_test(tc, test_duplicate_user);
 	suite_add_tcase(s, tc);
-	return fx_run(s);
+	return s;
 }
+
+SW_TEST_SUITE(basic_suite);

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include "fixture.h"
+#include "check_main.h"
 
 #define KEYS(name, key) "{\"api_key\": {\"keys\": [{\"name\": \"" name "\", \"key\": \"" key "\"}]}}"
 
@@ -113,7 +114,7 @@ START_TEST(test_anonymous_alone)
 }
 END_TEST
 
-int main(void)
+static Suite *chain_suite(void)
 {
 	Suite *s = suite_create("chain");
 	TCase *tc = tcase_create("core");
@@ -124,5 +125,7 @@ int main(void)
 	tcase_add_test(tc, test_depth_and_errors);
 	tcase_add_test(tc, test_anonymous_alone);
 	suite_add_tcase(s, tc);
-	return fx_run(s);
+	return s;
 }
+
+SW_TEST_SUITE(chain_suite);

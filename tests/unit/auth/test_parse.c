@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include "fixture.h"
+#include "check_main.h"
 
 static const char *b64(const char *in)
 {
@@ -84,7 +85,7 @@ START_TEST(test_names)
 }
 END_TEST
 
-int main(void)
+static Suite *parse_suite(void)
 {
 	Suite *s = suite_create("parse");
 	TCase *tc = tcase_create("core");
@@ -94,5 +95,7 @@ int main(void)
 	tcase_add_test(tc, test_percent);
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
-	return fx_run(s);
+	return s;
 }
+
+SW_TEST_SUITE(parse_suite);

@@ -13,6 +13,12 @@
 
 static struct sw_diag gw_diag;
 
+/* The runner's fini (check_main.h): the last test's diag released. */
+static inline void gw_fini(void)
+{
+	sw_diag_deinit(&gw_diag);
+}
+
 static inline struct json_object *gw_json(const char *text)
 {
 	struct json_object *j = json_tokener_parse(text);

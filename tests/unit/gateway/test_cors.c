@@ -3,6 +3,7 @@
 
 #include "gw_fixture.h"
 #include "gateway/cors.h"
+#include "check_main.h"
 
 static const char *const api =
 	"{\"origins\": [\"https://app.example.com\", \"https://*.example.org\","
@@ -331,14 +332,4 @@ static Suite *cors_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(cors_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	sw_diag_deinit(&gw_diag);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const struct sw_test_suite sw_test_suite = { cors_suite, NULL, gw_fini };

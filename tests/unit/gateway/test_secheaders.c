@@ -3,6 +3,7 @@
 
 #include "gw_fixture.h"
 #include "gateway/secheaders.h"
+#include "check_main.h"
 
 static void refused(const char *text, const char *want)
 {
@@ -175,14 +176,4 @@ static Suite *secheaders_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(secheaders_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	sw_diag_deinit(&gw_diag);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const struct sw_test_suite sw_test_suite = { secheaders_suite, NULL, gw_fini };
