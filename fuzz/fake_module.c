@@ -8,12 +8,16 @@
 
 #include <string.h>
 #include "core/module.h"
+#include "http/http2_config.h"
 #include "proxy/config.h"
 
 const struct sw_module *sw_module_find(const char *name)
 {
 	static const struct sw_module any = { .name = "fuzz" };
+	static const struct sw_module http2 = { .name = "http2", .config = &sw_http2_config_section };
 	static const struct sw_module proxy = { .name = "proxy", .config = &sw_proxy_config_section };
 
+	if (strcmp(name, "http2") == 0)
+		return &http2;
 	return strcmp(name, "proxy") == 0 ? &proxy : &any;
 }

@@ -33,6 +33,7 @@
 #include "core/module.h"
 #include "daemon/worker.h"
 #include "http/conn_impl.h"
+#include "http/http2_config.h"
 
 extern const struct sw_module sw_module_http2;
 
@@ -50,6 +51,9 @@ static struct {
 	sw_io_cb send_cb;
 	size_t send_len;
 } F;
+
+/* The module entry names its config section; setup() fills the section's struct by hand. */
+const struct sw_config_section sw_http2_config_section = { .slot = SW_UNIT_HTTP2 };
 
 void sw_conn_reserve(struct sw_conn *c, size_t size)
 {
@@ -145,11 +149,14 @@ static void setup(uint8_t opts)
 	static const uint32_t max_streams[] = { 128, 1, 2, 10 };
 	static struct sw_loop *no_loop;
 
+	static struct sw_http2_cfg h2cfg;
+
 	memset(&F.cfg, 0, sizeof(F.cfg));
-	F.cfg.http2.max_streams = max_streams[opts & 3];
-	F.cfg.http2.initial_window_size = opts & 4 ? 16 : 1 << 20;
-	F.cfg.http2.max_frame_size = 16384;
-	F.cfg.http2.max_header_list_size = 8192;
+	F.cfg.unit[SW_UNIT_HTTP2].data = &h2cfg;
+	h2cfg.max_streams = max_streams[opts & 3];
+	h2cfg.initial_window_size = opts & 4 ? 16 : 1 << 20;
+	h2cfg.max_frame_size = 16384;
+	h2cfg.max_header_list_size = 8192;
 	F.cfg.limits.max_header_count = opts & 0x20 ? 4 : 128;
 	F.cfg.limits.max_header_bytes = opts & 0x20 ? 256 : 32768;
 	F.cfg.limits.max_body_bytes = opts & 0x20 ? 100 : 1 << 20;

@@ -109,17 +109,6 @@ static const struct sw_cfg_field tls_fields[] = {
 static const struct sw_cfg_table tls_table = SW_TABLE(tls_fields, S, SW_CFG_NONE, NULL, NULL);
 #undef S
 
-#define S struct sw_http2_cfg
-static const struct sw_cfg_field http2_fields[] = {
-	SW_U32("max_streams", max_streams, 1, SW_CFG_MAX_I32, 128, 0),
-	SW_U32("initial_window_size", initial_window_size, 0, SW_CFG_MAX_I32, 1 << 20, 0),
-	SW_U32("max_frame_size", max_frame_size, 16384, 16777215, 16384, 0),
-	SW_U32("max_header_list_size", max_header_list_size, 1, SW_CFG_MAX_U32, 8192, 0),
-	SW_BOOL("h2c_only", h2c_only, false, 0),
-};
-static const struct sw_cfg_table http2_table = SW_TABLE(http2_fields, S, SW_CFG_NONE, NULL, NULL);
-#undef S
-
 #define S struct sw_quic_cfg
 static const struct sw_cfg_field quic_fields[] = {
 	SW_BOOL("enabled", enabled, false, 0),
@@ -174,6 +163,8 @@ static const struct sw_cfg_table access_table =
  * The optional units' top-level keys (their tables are in src/<unit>/config.c):
  * listed here so a build without the unit names the option it lacks.
  */
+static const struct sw_cfg_unit http2_unit = { "http2", "--enable-http2",
+					       (const char *const[]){ "h2c_only", NULL } };
 static const struct sw_cfg_unit proxy_unit = { "proxy", "--enable-proxy", NULL };
 
 #define S struct sw_config
@@ -183,7 +174,7 @@ static const struct sw_cfg_field root_fields[] = {
 	SW_OBJ("limits", limits, limits_table, 0),
 	SW_OBJ("static", static_files, static_table, 0),
 	SW_OBJ("tls", tls, tls_table, SW_F_STRUCT),
-	SW_OBJ("http2", http2, http2_table, 0),
+	SW_UNIT("http2", SW_UNIT_HTTP2, http2_unit, 0),
 	SW_OBJ("quic", quic, quic_table, SW_F_STRUCT),
 	SW_UNIT("upstreams", SW_UNIT_PROXY, proxy_unit, 0),
 	SW_UNIT("routes", SW_UNIT_PROXY, proxy_unit, 0),

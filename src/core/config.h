@@ -96,14 +96,6 @@ struct sw_tls_cfg {
 	bool client_cert_required; /* true */
 };
 
-struct sw_http2_cfg {
-	uint32_t max_streams;          /* 128 */
-	uint32_t initial_window_size;  /* 1 MiB */
-	uint32_t max_frame_size;       /* 16384 (16384..16777215) */
-	uint32_t max_header_list_size; /* 8192 */
-	bool h2c_only;                 /* false */
-};
-
 enum sw_quic_retry { SW_QUIC_RETRY_OFF, SW_QUIC_RETRY_ALWAYS, SW_QUIC_RETRY_AUTO };
 enum sw_quic_cc { SW_QUIC_CC_CUBIC, SW_QUIC_CC_BBR, SW_QUIC_CC_RENO };
 
@@ -153,7 +145,7 @@ struct sw_access_log_cfg {
  * slot each in struct sw_config.  The core knows only their keys (config.c's
  * root table, so a build without the unit can name the option it lacks).
  */
-enum sw_unit_slot { SW_UNIT_PROXY, SW_UNIT_SLOTS };
+enum sw_unit_slot { SW_UNIT_HTTP2, SW_UNIT_PROXY, SW_UNIT_SLOTS };
 
 struct sw_config_section;
 
@@ -176,12 +168,11 @@ struct sw_config {
 	struct sw_limits_cfg limits;
 	struct sw_static_cfg static_files;  /* "static" */
 	struct sw_tls_cfg tls;
-	struct sw_http2_cfg http2;
 	struct sw_quic_cfg quic;
 	struct sw_admin_cfg admin;
 	struct sw_log_cfg log;
 	struct sw_access_log_cfg access_log;
-	struct sw_config_unit unit[SW_UNIT_SLOTS];  /* upstreams, routes: sw_proxy_config() */
+	struct sw_config_unit unit[SW_UNIT_SLOTS];  /* http2: sw_http2_config(); upstreams, routes: sw_proxy_config() */
 };
 
 /* Fills every field with its default (one listener 0.0.0.0:8080). */

@@ -202,8 +202,6 @@ static void check_quic(const struct sw_config *cfg, struct sw_diag *d)
 
 static void check_features(const struct sw_config *cfg, struct sw_diag *d)
 {
-	if (cfg->http2.h2c_only)
-		need(d, "http2.h2c_only", "http2", "--enable-http2");
 	if (!have("http2"))
 		listeners_with(cfg, offsetof(struct sw_listener_cfg, h2c_only), "h2c_only", d,
 			       "requires a build with --enable-http2");

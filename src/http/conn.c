@@ -14,6 +14,7 @@
 #include "http/conn.h"
 #include "http/client_addr.h"
 #include "http/conn_impl.h"
+#include "http/http2_config.h"
 #include "http/router.h"
 #include "tls/tls.h"
 
@@ -544,7 +545,8 @@ static bool pick_protocol(struct sw_conn *c)
 		sw_conn_start_h2(c);
 		return false;
 	}
-	if (c->h2c_only || c->w->cfg->http2.h2c_only) {
+	const struct sw_http2_cfg *h2cfg = sw_http2_config(c->w->cfg);
+	if (c->h2c_only || (h2cfg && h2cfg->h2c_only)) {
 		/* An HTTP/1.1 client on an HTTP/2-only port: say so, then close. */
 		refuse(c, 505);
 		return false;

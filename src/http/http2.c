@@ -392,7 +392,7 @@ static void h2_drain(struct sw_conn *c)
 
 static int submit_settings(struct h2_conn *h)
 {
-	const struct sw_http2_cfg *cfg = &h->c->w->cfg->http2;
+	const struct sw_http2_cfg *cfg = sw_http2_config(h->c->w->cfg);
 	nghttp2_settings_entry iv[] = {
 		/* The client sees max_streams instead (sw_h2_patch_settings). */
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, NGHTTP2_INITIAL_MAX_CONCURRENT_STREAMS },
@@ -536,5 +536,6 @@ const struct sw_module sw_module_http2 = {
 	.name = "http2",
 	.summary = "HTTP/2 over TLS (ALPN h2) and cleartext h2c",
 	.versions = versions,
+	.config = &sw_http2_config_section,
 	.impl = &h2_api,
 };

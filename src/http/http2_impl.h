@@ -7,6 +7,7 @@
 #include <nghttp2/nghttp2.h>
 #include "event/loop.h"
 #include "http/exchange.h"
+#include "http/http2_config.h"
 #include "http/stream.h"
 
 struct sw_conn;

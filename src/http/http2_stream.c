@@ -20,7 +20,7 @@ struct h2_stream *sw_h2_stream_new(struct h2_conn *h, int32_t id)
 	const struct sw_config *cfg = h->c->w->cfg;
 	struct h2_stream *st = (struct h2_stream *)sw_stream_open(
 		&h->streams, sizeof(*st), &h2_class, h->c->w->loop, &cfg->limits,
-		cfg->http2.max_header_list_size);
+		sw_http2_config(cfg)->max_header_list_size);
 
 	st->h = h;
 	st->id = id;

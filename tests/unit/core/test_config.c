@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/diag.h"
 #include "core/module.h"
+#include "http/http2_config.h"
 #include "proxy/config.h"
 #include "check_main.h"
 
@@ -21,7 +22,7 @@
  * no library.
  */
 static struct sw_module mod_tls = { .name = "tls" };
-static struct sw_module mod_http2 = { .name = "http2" };
+static struct sw_module mod_http2 = { .name = "http2", .config = &sw_http2_config_section };
 static struct sw_module mod_http3 = { .name = "http3" };
 static struct sw_module mod_proxy = { .name = "proxy", .config = &sw_proxy_config_section };
 static struct sw_module mod_io_uring = { .name = "io_uring" };
@@ -131,10 +132,10 @@ START_TEST(defaults_from_empty_object)
 	ck_assert_uint_eq(cfg.limits.max_body_bytes, 32u << 20);
 	ck_assert(cfg.tls.client_cert_required);
 	ck_assert_ptr_null(cfg.tls.cert_path);
-	ck_assert_uint_eq(cfg.http2.max_streams, 128);
-	ck_assert_uint_eq(cfg.http2.initial_window_size, 1u << 20);
-	ck_assert_uint_eq(cfg.http2.max_frame_size, 16384);
-	ck_assert_uint_eq(cfg.http2.max_header_list_size, 8192);
+	ck_assert_uint_eq(sw_http2_config(&cfg)->max_streams, 128);
+	ck_assert_uint_eq(sw_http2_config(&cfg)->initial_window_size, 1u << 20);
+	ck_assert_uint_eq(sw_http2_config(&cfg)->max_frame_size, 16384);
+	ck_assert_uint_eq(sw_http2_config(&cfg)->max_header_list_size, 8192);
 	ck_assert(!cfg.quic.enabled);
 	ck_assert_uint_eq(cfg.quic.port, 443);
 	ck_assert_uint_eq(cfg.quic.max_streams_uni, 100);
