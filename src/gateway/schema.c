@@ -11,6 +11,7 @@
 #include "core/common.h"
 #include "core/diag.h"
 #include "gateway/schema.h"
+#include "gateway/utf8.h"
 
 enum {
 	T_NULL = 1, T_BOOLEAN = 2, T_OBJECT = 4, T_ARRAY = 8,
@@ -475,12 +476,22 @@ static bool fail(struct vc *v, const struct frame *f, const char *keyword, const
 	if (!e)
 		return false;
 	pointer_of(f, &b);
+	if (b.cut)
+		b.len = sw_utf8_boundary(b.p, b.len);
 	memcpy(b.p + b.len, b.cut ? "..." : "", b.cut ? 4 : 1);
 	e->keyword = keyword;
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof(e->message), fmt, ap);
 	va_end(ap);
 	return false;
+}
+
+#define CLIP 100
+/* A name or pattern quoted in a message: cut on a character boundary. */
+static const char *clip(const char *s, char out[CLIP + 1])
+{
+	sw_utf8_clip(out, s, CLIP);
+	return out;
 }
 
 static bool is_integer(struct json_object *j)
@@ -576,6 +587,7 @@ static bool check_string(struct vc *v, const struct sw_schema *s, struct json_ob
 	size_t bytes = (size_t)json_object_get_string_len(j);
 	size_t n = code_points(str, bytes);
 	regmatch_t whole = { .rm_so = 0, .rm_eo = (regoff_t)bytes };
+	char name[CLIP + 1];
 
 	if (s->min_length >= 0 && n < (size_t)s->min_length)
 		return fail(v, f, "minLength", "%zu characters, fewer than %lld", n, s->min_length);
@@ -583,7 +595,7 @@ static bool check_string(struct vc *v, const struct sw_schema *s, struct json_ob
 		return fail(v, f, "maxLength", "%zu characters, more than %lld", n, s->max_length);
 	/* REG_STARTEND: a "\u0000" inside the string must not end it early */
 	if (s->has_pattern && regexec(&s->re, str, 1, &whole, REG_STARTEND) != 0)
-		return fail(v, f, "pattern", "does not match \"%.100s\"", s->pattern);
+		return fail(v, f, "pattern", "does not match \"%s\"", clip(s->pattern, name));
 	return true;
 }
 
@@ -636,9 +648,11 @@ static const struct sw_schema *property(const struct sw_schema *s, const char *n
 static bool check_object(struct vc *v, const struct sw_schema *s, struct json_object *j,
 			 const struct frame *f)
 {
+	char name[CLIP + 1];
+
 	for (size_t i = 0; i < s->nrequired; i++)
 		if (!json_object_object_get_ex(j, s->required[i], NULL))
-			return fail(v, f, "required", "\"%.100s\" is missing", s->required[i]);
+			return fail(v, f, "required", "\"%s\" is missing", clip(s->required[i], name));
 	json_object_object_foreach(j, key, val) {
 		struct frame sub = { .up = f, .key = key };
 		const struct sw_schema *p = property(s, key);
@@ -646,7 +660,7 @@ static bool check_object(struct vc *v, const struct sw_schema *s, struct json_ob
 			if (!check(v, p, val, &sub))
 				return false;
 		} else if (s->no_additional) {
-			return fail(v, &sub, "additionalProperties", "\"%.100s\" is not allowed", key);
+			return fail(v, &sub, "additionalProperties", "\"%s\" is not allowed", clip(key, name));
 		} else if (s->additional && !check(v, s->additional, val, &sub)) {
 			return false;
 		}

@@ -263,6 +263,51 @@ START_TEST(test_pointer_cut)
 }
 END_TEST
 
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		size_t n = *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+		if (!n)
+			return false;
+		for (size_t i = 1; i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+		p += n;
+	}
+	return true;
+}
+
+/* A pointer cut inside a three-byte character drops the whole character: the answer stays UTF-8. */
+START_TEST(test_pointer_cut_utf8)
+{
+	char schema[8192] = "", inst[16384] = "", key[256] = "";
+
+	for (int i = 0; i < 40; i++)
+		strcat(key, "\xe2\x82\xac");   /* U+20AC, 3 bytes */
+	for (int i = 0; i < 4; i++) {
+		strcat(schema, "{\"additionalProperties\":");
+		strcat(inst, "{\"");
+		strcat(inst, key);
+		strcat(inst, "\":");
+	}
+	strcat(schema, "false");
+	strcat(inst, "1");
+	for (int i = 0; i < 4; i++) {
+		strcat(schema, "}");
+		strcat(inst, "}");
+	}
+	for (int shift = 0; shift < 3; shift++) {
+		ck_assert(!valid(schema, inst));
+		ck_assert_str_eq(last.pointer + strlen(last.pointer) - 3, "...");
+		ck_assert_msg(utf8_valid(last.pointer), "cut inside a character: %s", last.pointer);
+		memmove(inst + 3, inst + 2, strlen(inst + 2) + 1);   /* one more byte before the keys */
+		inst[2] = 'a';
+	}
+}
+END_TEST
+
 START_TEST(test_compile_errors)
 {
 	refused("{\"properties\":{\"age\":{\"minimum\":\"0\"}}}",
@@ -352,6 +397,7 @@ static Suite *suite(void)
 	tcase_add_test(kw, test_boolean_schemas);
 	tcase_add_test(kw, test_pointer_escapes);
 	tcase_add_test(kw, test_pointer_cut);
+	tcase_add_test(kw, test_pointer_cut_utf8);
 	tcase_add_test(kw, test_no_error_out);
 	tcase_add_test(cc, test_compile_errors);
 	tcase_add_test(cc, test_compile_all_errors);
