@@ -69,6 +69,7 @@ struct server {
 	const char *name;
 	bool health_down;
 	unsigned long serial;
+	unsigned long requests;       /* dispatched, /requests itself not counted */
 	int64_t now, idle_ms;
 	struct conn *conns, *timed;
 };

@@ -718,6 +718,16 @@ static int on_headers_big(struct conn *c, const char *arg UNUSED)
 	return 1;
 }
 
+/* How many requests reached this origin before this one: proves what a gateway kept away. */
+static int on_requests(struct conn *c, const char *arg UNUSED)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%lu\n", c->srv->requests);
+	http_respond(c, 200, text);
+	return 1;
+}
+
 static const struct route {
 	const char *path;
 	bool prefix;   /* path is a prefix; the rest is the argument */
@@ -738,10 +748,13 @@ static const struct route {
 	{ "/health/down", false, on_health_down },
 	{ "/health/up", false, on_health_up },
 	{ "/headers-big", false, on_headers_big },
+	{ "/requests", false, on_requests },
 };
 
 static int dispatch(struct conn *c)
 {
+	if (strcmp(c->path, "/requests") != 0)
+		c->srv->requests++;
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct route *r = &routes[i];
 		size_t n = strlen(r->path);
