@@ -89,6 +89,32 @@ START_TEST(test_sha512_and_bcrypt)
 }
 END_TEST
 
+/* A success is remembered; the memory never lets a near miss or another user in. */
+START_TEST(test_cache)
+{
+	struct sw_auth_node *n = users();
+	struct sw_auth_result r;
+	struct fx f;
+
+	for (int i = 0; i < 3; i++) {
+		r = login(n, "Ym9iOmJ1aWxkZXI=", &f);   /* bob:builder */
+		ck_assert_int_eq(r.outcome, SW_AUTH_OK);
+		ck_assert_str_eq(r.consumer, "bob");
+	}
+	r = login(n, "Ym9iOmJ1aWxkZXJ4", &f);           /* bob:builderx */
+	ck_assert_int_eq(r.outcome, SW_AUTH_FAIL);
+	r = login(n, "YWxpY2U6YnVpbGRlcg==", &f);       /* alice:builder */
+	ck_assert_int_eq(r.outcome, SW_AUTH_FAIL);
+	r = login(n, "YWxpY2U6d29uZGVybGFuZA==", &f);   /* alice:wonderland */
+	ck_assert_str_eq(r.consumer, "alice");
+	r = login(n, "YWxpY2U6d29uZGVybGFuZA==", &f);
+	ck_assert_str_eq(r.consumer, "alice");
+	r = login(n, "Ym9iOmJ1aWxkZXI=", &f);
+	ck_assert_str_eq(r.consumer, "bob");
+	sw_auth_node_release(n);
+}
+END_TEST
+
 START_TEST(test_wrong)
 {
 	/* alice:builder, bob:wonderland, carol:x, alice:wonderlan, not base64, no colon */
@@ -189,6 +215,7 @@ static Suite *basic_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sha512_and_bcrypt);
 	tcase_add_test(tc, test_wrong);
+	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_absent);
 	tcase_add_test(tc, test_refused_hashes);
 	tcase_add_test(tc, test_file_errors);
