@@ -163,9 +163,12 @@ static const struct sw_cfg_table access_table =
  * The optional units' top-level keys (their tables are in src/<unit>/config.c):
  * listed here so a build without the unit names the option it lacks.
  */
-static const struct sw_cfg_unit http2_unit = { "http2", "--enable-http2",
-					       (const char *const[]){ "h2c_only", NULL } };
-static const struct sw_cfg_unit proxy_unit = { "proxy", "--enable-proxy", NULL };
+static const struct sw_cfg_unit http2_unit = {
+	.module = "http2", .option = "--enable-http2", .uses = (const char *const[]){ "h2c_only", NULL },
+};
+static const struct sw_cfg_unit proxy_unit = {
+	.module = "proxy", .option = "--enable-proxy", .array = true,
+};
 
 #define S struct sw_config
 static const struct sw_cfg_field root_fields[] = {

@@ -653,10 +653,13 @@ static bool emit_field(const struct sw_cfg_field *f, const void *st, bool redact
 		*out = sw_cfg_emit(f->sub, cat(st, f->off), redact);
 		return true;
 	case SW_T_UNIT: {
-		/* A compiled-out unit's keys stay out of the file. */
+		/* Without the unit, an object section stays out of the file. */
 		void *data;
 		const struct sw_cfg_field *g = unit_field(f, st, &data);
-		return g && emit_field(g, data, redact, out);
+		if (g)
+			return emit_field(g, data, redact, out);
+		*out = f->unit->array ? json_object_new_array() : NULL;
+		return f->unit->array;
 	}
 	}
 	return false;

@@ -58,6 +58,8 @@ struct sw_cfg_unit {
 	 * "tls.cert_path"); NULL: any value but null, false or [] does.
 	 */
 	const char *const *uses;
+	/* An array section (upstreams[]): written as [] without the unit, as an unused one is. */
+	bool array;
 };
 
 /* Where a parse is: the diagnostics and the key path of the value at hand. */

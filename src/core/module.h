@@ -47,8 +47,9 @@ struct sw_module {
 	/* The unit's config section, or NULL when it has none. */
 	const struct sw_config_section *config;
 	/*
-	 * The unit's implementation table, whose type the consumer knows by
-	 * the module's name: "io_uring" gives a const struct sw_backend_ops *.
+	 * The unit's implementation table.  Read it only through the typed
+	 * accessor next to its struct (sw_tls_api(), sw_h2_api(), sw_quic_api(),
+	 * sw_proxy_api(), sw_uring_ops()), the one place it is converted.
 	 */
 	const void *impl;
 };

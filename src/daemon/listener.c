@@ -175,8 +175,7 @@ static int keep_udp(struct sw_listen *l, const struct sw_listen *old, unsigned n
 static int open_udp(struct sw_listen *l, const struct sw_listen_set *set, unsigned nslots,
 		    const struct sw_listen_set *reuse, char *err, size_t err_size)
 {
-	const struct sw_module *m = sw_module_find("http3");
-	const struct sw_quic_api *q = m ? m->impl : NULL;
+	const struct sw_quic_api *q = sw_quic_api();
 	bool v6 = l->addr.ss_family == AF_INET6;
 	const struct sw_listen *old;
 	unsigned from = 0;

@@ -21,6 +21,7 @@
 #include "daemon/worker.h"
 #include "http/access_log.h"
 #include "http/conn.h"
+#include "http/conn_impl.h"   /* sw_h2_api() */
 #include "http/router.h"
 #include "http/static.h"
 #include "tls/tls.h"
@@ -538,7 +539,7 @@ static int open_loop(struct sw_worker *w)
 /* TLS contexts for the listeners that use TLS (certificates were checked at load). */
 static int open_tls(struct sw_worker *w)
 {
-	const struct sw_module *m = sw_module_find("tls");
+	const struct sw_tls_api *api = sw_tls_api();
 	char err[256] = "";
 	bool wanted = false;
 
@@ -546,11 +547,11 @@ static int open_tls(struct sw_worker *w)
 		wanted = wanted || w->listens->v[i].cfg.use_tls;
 	if (!wanted)
 		return SW_OK;
-	if (!m) {
+	if (!api) {
 		sw_error("a listener uses TLS, but this build has no --enable-tls");
 		return SW_ERROR;
 	}
-	w->tls_api = m->impl;
+	w->tls_api = api;
 	w->tls_ctx = w->tls_api->ctx_open(w->cfg, &w->shm->head.tickets, err, sizeof(err));
 	if (!w->tls_ctx) {
 		sw_error("TLS: %s", err);
@@ -575,7 +576,6 @@ static void on_run_timeout(struct sw_timer *t)
 
 static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 {
-	const struct sw_module *h2, *h3, *px;
 	char role[32];
 
 	memset(w, 0, sizeof(*w));
@@ -606,8 +606,7 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	sw_timer_init(&w->ticket_timer, on_ticket_rotation, w);
 	if (open_loop(w) != SW_OK || open_signals(w) != SW_OK)
 		return SW_ERROR;
-	h2 = sw_module_find("http2");
-	w->h2_api = h2 ? h2->impl : NULL;
+	w->h2_api = sw_h2_api();
 	if (open_tls(w) != SW_OK)
 		return SW_ERROR;
 	/* A root that vanished since start-up costs 404s (logged), not a crash loop. */
@@ -615,12 +614,10 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 		sw_error("static files are off until the root can be opened (reload to retry)");
 	if (sw_access_log_open(w) != SW_OK)
 		return SW_ERROR;
-	px = sw_module_find("proxy");
-	w->proxy_api = px ? px->impl : NULL;
+	w->proxy_api = sw_proxy_api();
 	if (w->proxy_api && w->proxy_api->init(w) != SW_OK)
 		return SW_ERROR;
-	h3 = sw_module_find("http3");
-	w->quic_api = h3 ? h3->impl : NULL;
+	w->quic_api = sw_quic_api();
 	if (w->quic_api && w->quic_api->start(w) != SW_OK)
 		return SW_ERROR;
 	if (w->ctl_fd >= 0) {

@@ -3,6 +3,7 @@
 #define SW_DAEMON_WORKER_H
 
 #include <stdbool.h>
+#include "core/module.h"
 #include "core/config.h"
 #include "core/lru.h"
 #include "core/shm.h"
@@ -99,7 +100,7 @@ struct sw_worker_params {
 };
 
 /*
- * The HTTP/3 unit, found as sw_module_find("http3")->impl so the core links
+ * The HTTP/3 unit, found through sw_quic_api() so the core links
  * without ngtcp2 (src/quic/quic.c).
  */
 struct sw_quic_api {
@@ -128,6 +129,14 @@ struct sw_quic_api {
 	/* After the loop has ended: frees the endpoint. */
 	void (*release)(struct sw_worker *w);
 };
+
+/* The unit's table, or NULL when it was compiled out: the one place its sw_module's impl is converted. */
+static inline const struct sw_quic_api *sw_quic_api(void)
+{
+	const struct sw_module *m = sw_module_find("http3");
+
+	return m ? m->impl : NULL;
+}
 
 /* Runs a worker until it is told to stop; returns the process exit code. */
 int sw_worker_run(const struct sw_worker_params *params);

@@ -2,6 +2,7 @@
 #ifndef SW_EVENT_BACKEND_H
 #define SW_EVENT_BACKEND_H
 
+#include "core/module.h"
 #include "event/loop.h"
 
 struct sw_backend_ops {
@@ -19,7 +20,13 @@ struct sw_backend_ops {
 };
 
 extern const struct sw_backend_ops sw_backend_epoll;
-/* io_uring's table is sw_module_find("io_uring")->impl when compiled in. */
+/* io_uring's table, or NULL when it was compiled out: the one place the module's impl is converted. */
+static inline const struct sw_backend_ops *sw_uring_ops(void)
+{
+	const struct sw_module *m = sw_module_find("io_uring");
+
+	return m ? m->impl : NULL;
+}
 
 /*
  * The loop, visible to the backends so that queueing a completion on the

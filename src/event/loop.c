@@ -29,13 +29,6 @@ static uint64_t monotonic_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static const struct sw_backend_ops *uring_ops(void)
-{
-	const struct sw_module *m = sw_module_find("io_uring");
-
-	return m ? m->impl : NULL;
-}
-
 static void set_why(char *why, size_t why_size, const char *msg)
 {
 	if (why && why_size)
@@ -46,7 +39,7 @@ static void set_why(char *why, size_t why_size, const char *msg)
 static int open_uring(struct sw_loop *loop, unsigned entries, char *why,
 		      size_t why_size)
 {
-	const struct sw_backend_ops *ops = uring_ops();
+	const struct sw_backend_ops *ops = sw_uring_ops();
 
 	if (!ops) {
 		set_why(why, why_size,

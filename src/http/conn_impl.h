@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include "core/module.h"
 #include "core/lru.h"
 #include "event/loop.h"
 #include "http/chunked.h"
@@ -122,7 +123,7 @@ struct sw_conn {
 };
 
 /*
- * The HTTP/2 codec, found as sw_module_find("http2")->impl (the worker
+ * The HTTP/2 codec, found through sw_h2_api() (the worker
  * keeps it in w->h2_api) so this file links without nghttp2.  It takes the
  * connection over after ALPN "h2" or a cleartext prior-knowledge preface
  * and uses the transport below (sw_conn_read, sw_conn_send_iov).
@@ -139,6 +140,14 @@ struct sw_h2_api {
 	/* Idle (no open stream): frees the output buffer and recycled streams; true if any. */
 	bool (*trim)(struct sw_conn *c);
 };
+
+/* The unit's table, or NULL when it was compiled out: the one place its sw_module's impl is converted. */
+static inline const struct sw_h2_api *sw_h2_api(void)
+{
+	const struct sw_module *m = sw_module_find("http2");
+
+	return m ? m->impl : NULL;
+}
 
 /* The client preface of cleartext HTTP/2 with prior knowledge (RFC 9113 3.4). */
 #define SW_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

@@ -2,6 +2,7 @@
 #ifndef SW_HTTP_ROUTER_H
 #define SW_HTTP_ROUTER_H
 
+#include "core/module.h"
 #include "http/exchange.h"
 
 /*
@@ -15,7 +16,7 @@ void sw_router_dispatch(struct sw_exchange *x);
 
 struct sw_worker;
 
-/* The reverse proxy (src/proxy/), found as sw_module_find("proxy")->impl. */
+/* The reverse proxy (src/proxy/), found through sw_proxy_api(). */
 struct sw_proxy_api {
 	int (*init)(struct sw_worker *w);          /* routes and upstreams of w->cfg */
 	void (*reconfigure)(struct sw_worker *w);  /* after an in-place reload */
@@ -23,6 +24,14 @@ struct sw_proxy_api {
 	/* Forwards x when a route matches; SW_DECLINED otherwise. */
 	int (*handle)(struct sw_exchange *x);
 };
+
+/* The unit's table, or NULL when it was compiled out: the one place its sw_module's impl is converted. */
+static inline const struct sw_proxy_api *sw_proxy_api(void)
+{
+	const struct sw_module *m = sw_module_find("proxy");
+
+	return m ? m->impl : NULL;
+}
 
 /* /.healthz and /.ready. */
 int sw_probes_handle(struct sw_exchange *x);

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include "core/module.h"
 
 struct sw_diag;
 struct sw_config;
@@ -13,7 +14,7 @@ struct sw_ticket_keys;
 enum { SW_TLS_WANT_READ = -10, SW_TLS_WANT_WRITE = -11 };
 
 /*
- * What the connection engine uses, found as sw_module_find("tls")->impl so
+ * What the connection engine uses, found through sw_tls_api() so
  * that core code links without OpenSSL when the unit is compiled out.  The
  * session does its own socket I/O (non-blocking); WANT_READ / WANT_WRITE
  * ask the caller to wait for readiness and call again.
@@ -47,6 +48,14 @@ struct sw_tls_api {
 	 */
 	size_t (*peer_subject)(void *session, char *buf, size_t size);
 };
+
+/* The unit's table, or NULL when it was compiled out: the one place its sw_module's impl is converted. */
+static inline const struct sw_tls_api *sw_tls_api(void)
+{
+	const struct sw_module *m = sw_module_find("tls");
+
+	return m ? m->impl : NULL;
+}
 
 /*
  * Loads a certificate chain and its key the way the server will, and
