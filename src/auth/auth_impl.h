@@ -17,6 +17,7 @@ extern const struct sw_auth_method sw_auth_api_key;
 extern const struct sw_auth_method sw_auth_basic;
 extern const struct sw_auth_method sw_auth_anonymous;
 extern const struct sw_auth_method sw_auth_chain;
+extern const struct sw_auth_method sw_auth_jwt;
 
 /* The built-in method called name, or NULL. */
 const struct sw_auth_method *sw_auth_method_find(const char *name);
@@ -63,5 +64,9 @@ long sw_auth_percent_decode(struct sw_str in, char *out);
  */
 void sw_auth_strip_header(struct sw_exchange *x, const char *name);
 void sw_auth_strip_query_param(struct sw_exchange *x, const char *param);
+/* A header for the upstream request (jwt's claims_to_headers): replaces the client's; value copied. */
+void sw_auth_upstream_set(struct sw_exchange *x, const char *name, const char *value);
+/* s copied into memory that lives until the exchange finishes (a consumer name the method does not own). */
+const char *sw_auth_keep(struct sw_exchange *x, const char *s);
 
 #endif

@@ -424,6 +424,14 @@ static int parse_member(struct sw_jwt *j, const char *key, struct json_object *v
 	}
 	if (strcmp(key, "claims_to_headers") == 0)
 		return parse_claims_to_headers(j, val, p, diag);
+	if (strcmp(key, "forward_token") == 0) {
+		if (!json_object_is_type(val, json_type_boolean)) {
+			sw_diag_error(diag, p, "must be true or false");
+			return SW_ERROR;
+		}
+		j->forward_token = json_object_get_boolean(val);
+		return SW_OK;
+	}
 	sw_diag_warn(diag, p, "unknown key");
 	return SW_OK;
 }
@@ -482,6 +490,11 @@ void sw_jwt_release(struct sw_jwt *j)
 const char *sw_jwt_cookie(const struct sw_jwt *j)
 {
 	return j->cookie;
+}
+
+bool sw_jwt_forward_token(const struct sw_jwt *j)
+{
+	return j->forward_token;
 }
 
 unsigned sw_jwt_header_count(const struct sw_jwt *j)

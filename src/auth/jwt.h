@@ -54,6 +54,8 @@ int sw_jwt_verify_uncached(const struct sw_jwt *j, const char *token, size_t len
 
 /* Where the token comes from: a cookie's name, or NULL for Authorization: Bearer only. */
 const char *sw_jwt_cookie(const struct sw_jwt *j);
+/* forward_token: the Authorization header goes upstream as it came (default: removed). */
+bool sw_jwt_forward_token(const struct sw_jwt *j);
 /* The header names claims_to_headers forwards, in the order of identity values. */
 unsigned sw_jwt_header_count(const struct sw_jwt *j);
 const char *sw_jwt_header_name(const struct sw_jwt *j, unsigned i);

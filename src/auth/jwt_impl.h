@@ -103,6 +103,7 @@ struct sw_jwt {
 	char **claims, **headers;      /* claims_to_headers, in its order */
 	unsigned nclaims;
 	size_t cache_size;
+	bool forward_token;
 	struct sw_jwt_cache cache;
 };
 

@@ -16,6 +16,6 @@ static void auth_versions(char *buf, size_t size)
 
 const struct sw_module sw_module_auth = {
 	.name = "auth",
-	.summary = "routes[].auth: api_key, basic (htpasswd), chain, anonymous",
+	.summary = "routes[].auth: api_key, basic (htpasswd), jwt, chain, anonymous",
 	.versions = auth_versions,
 };

@@ -18,6 +18,12 @@ struct fx {
 	/* what the method asked to keep from the upstream */
 	char stripped_header[64];
 	char stripped_param[64];
+	/* every header stripped, and set (jwt's claims_to_headers), in order */
+	char strips[8][64];
+	unsigned nstrips;
+	char set_name[8][64], set_value[8][256];
+	unsigned nset;
+	char kept[256];      /* sw_auth_keep's copy */
 };
 
 static struct fx *fx_current;
@@ -27,6 +33,25 @@ void sw_auth_strip_header(struct sw_exchange *x, const char *name)
 {
 	(void)x;
 	snprintf(fx_current->stripped_header, sizeof(fx_current->stripped_header), "%s", name);
+	if (fx_current->nstrips < 8)
+		snprintf(fx_current->strips[fx_current->nstrips++], sizeof(fx_current->strips[0]), "%s", name);
+}
+
+void sw_auth_upstream_set(struct sw_exchange *x, const char *name, const char *value)
+{
+	struct fx *f = fx_current;
+
+	(void)x;
+	ck_assert_uint_lt(f->nset, 8);
+	snprintf(f->set_name[f->nset], sizeof(f->set_name[0]), "%s", name);
+	snprintf(f->set_value[f->nset++], sizeof(f->set_value[0]), "%s", value);
+}
+
+const char *sw_auth_keep(struct sw_exchange *x, const char *s)
+{
+	(void)x;
+	snprintf(fx_current->kept, sizeof(fx_current->kept), "%s", s);
+	return fx_current->kept;
 }
 
 void sw_auth_strip_query_param(struct sw_exchange *x, const char *param)

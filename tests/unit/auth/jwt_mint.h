@@ -11,7 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-static char *mint_b64url(const unsigned char *in, size_t len)
+static inline char *mint_b64url(const unsigned char *in, size_t len)
 {
 	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	char *out = malloc(len * 4 / 3 + 4), *o = out;
@@ -38,7 +38,7 @@ static char *mint_b64url(const unsigned char *in, size_t len)
 }
 
 /* A signature over input with the JWA algorithm alg: HMAC with secret, or pkey. */
-static unsigned char *mint_sign(const char *alg, EVP_PKEY *pkey, const char *secret, const char *input,
+static inline unsigned char *mint_sign(const char *alg, EVP_PKEY *pkey, const char *secret, const char *input,
 				size_t *sig_len)
 {
 	const char *md = strstr(alg, "256") ? "SHA256" : strstr(alg, "384") ? "SHA384" : "SHA512";
@@ -80,7 +80,7 @@ static unsigned char *mint_sign(const char *alg, EVP_PKEY *pkey, const char *sec
 }
 
 /* header.payload.signature from two JSON texts; header NULL means {"alg":ALG,"typ":"JWT"}. */
-static char *mint(const char *alg, EVP_PKEY *pkey, const char *secret, const char *header, const char *payload)
+static inline char *mint(const char *alg, EVP_PKEY *pkey, const char *secret, const char *header, const char *payload)
 {
 	char hbuf[256], *h, *p, *input, *s, *tok;
 	unsigned char *sig;
@@ -107,7 +107,7 @@ static char *mint(const char *alg, EVP_PKEY *pkey, const char *secret, const cha
 }
 
 /* A fresh key pair for alg. */
-static EVP_PKEY *mint_key(const char *alg)
+static inline EVP_PKEY *mint_key(const char *alg)
 {
 	if (alg[0] == 'R' || alg[0] == 'P')
 		return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
@@ -119,7 +119,7 @@ static EVP_PKEY *mint_key(const char *alg)
 }
 
 /* Writes pkey's public half as PEM to path. */
-static void mint_pem(EVP_PKEY *pkey, const char *path)
+static inline void mint_pem(EVP_PKEY *pkey, const char *path)
 {
 	FILE *f = fopen(path, "w");
 
