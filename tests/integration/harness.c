@@ -552,6 +552,23 @@ bool it_has_fd_kind(pid_t pid, const char *kind)
 	return found;
 }
 
+long it_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
 /* ---- logs ------------------------------------------------------------------ */
 
 char *it_log(struct it_proc *p)

@@ -129,6 +129,8 @@ bool it_cpus_allowed(pid_t pid, char *buf, size_t size);
 int it_cpu_count(void);
 /* True when one of pid's fds links to "anon_inode:<kind>", e.g. "[io_uring]". */
 bool it_has_fd_kind(pid_t pid, const char *kind);
+/* VmRSS of pid in KiB, -1 when unreadable. */
+long it_rss_kb(pid_t pid);
 
 /*
  * Runs a shell command (printf-style) and returns its whole output (the

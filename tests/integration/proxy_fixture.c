@@ -135,23 +135,6 @@ int px_wait_up(int port, const char *up, int sport, int want, int timeout_ms)
 
 /* ---- memory ---- */
 
-long px_rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kb = atol(line + 6);
-	fclose(f);
-	return kb;
-}
-
 unsigned char px_pattern_at(uint64_t off)
 {
 	return (unsigned char)((off * 31 + 7) & 0xff);   /* the origin's /bytes/N */
@@ -181,7 +164,7 @@ void px_run_watched(struct px_watched *w, pid_t pid, bool check, const char *cmd
 		ssize_t n = 0;
 
 		if (it_now_ms() - last >= 10) {
-			long kb = px_rss_kb(pid);
+			long kb = it_rss_kb(pid);
 			if (kb > w->peak_kb)
 				w->peak_kb = kb;
 			last = it_now_ms();

@@ -60,8 +60,6 @@ char *px_echo_head(const char *body);
 char *px_metrics(int port);
 /* Polls until swerver_upstream_up of the server reads want; returns the ms it took, -1 never. */
 int px_wait_up(int port, const char *up, int sport, int want, int timeout_ms);
-/* VmRSS of pid in KiB, -1 when unreadable. */
-long px_rss_kb(pid_t pid);
 /* Byte off of the origin's /bytes/N pattern. */
 unsigned char px_pattern_at(uint64_t off);
 

@@ -227,23 +227,6 @@ START_TEST(idle_http2_gets_goaway)
 }
 END_TEST
 
-/* Resident set of pid in KiB, -1 if unreadable. */
-static long rss_kb(pid_t pid)
-{
-	char path[64], line[256];
-	long kb = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (!(f = fopen(path, "r")))
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 #define BURST 1000
 
 /*
@@ -279,20 +262,20 @@ START_TEST(burst_memory_given_back)
 	if (rl.rlim_cur < 2 * BURST + 64)
 		n = (int)rl.rlim_cur / 2 - 64;
 	p = start_max(backend, &port, &admin, 4 * BURST);
-	base = rss_kb(p->pid);
+	base = it_rss_kb(p->pid);
 	for (int i = 0; i < n; i++) {
 		held[i] = it_conn_new(port);
 		IT_ASSERT(it_conn_get(held[i], "/.healthz", &r) == 0 && r.status == 200,
 			  "client %d not served", i);
 	}
-	peak = rss_kb(p->pid);
+	peak = it_rss_kb(p->pid);
 	for (int i = 0; i < n; i++)
 		it_conn_free(held[i]);
 	free(held);
 	IT_ASSERT(base > 0 && peak > base, "no growth to measure: %ld -> %ld KiB", base, peak);
 	/* At most a quarter of what the burst took may stay. */
 	for (int i = 0; i < 200; i++) {
-		now = rss_kb(p->pid);
+		now = it_rss_kb(p->pid);
 		if (now - base <= (peak - base) / 4)
 			break;
 		it_sleep_ms(100);

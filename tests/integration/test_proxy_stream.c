@@ -89,7 +89,7 @@ START_TEST(stream_upload)
 	big_file(file, fnv);
 	ck_assert_int_eq(hc_get1(port, "/name", NULL, NULL, &r), 0);
 	hres_free(&r);
-	base = px_rss_kb(p->pid);
+	base = it_rss_kb(p->pid);
 	ck_assert_int_gt(base, 0);
 
 	snprintf(args, sizeof(args), "--http1.1 --data-binary @%s", file);
@@ -233,7 +233,7 @@ START_TEST(stream_download)
 		"               \"read_timeout_ms\": 10000}]", a->port);
 	ck_assert_int_eq(hc_get1(port, "/name", NULL, NULL, &r), 0);
 	hres_free(&r);
-	base = px_rss_kb(p->pid);
+	base = it_rss_kb(p->pid);
 	ck_assert_int_gt(base, 0);
 
 	check_download(p->pid, base, "HTTP/1.1", "--http1.1", port, "/bytes/104857600");
