@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gateway/cidr.h"
+#include "check_main.h"
 
 static struct sw_cidr_set set_of(const char *const *blocks)
 {
@@ -202,13 +203,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(suite);

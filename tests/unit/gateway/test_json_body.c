@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "gateway/json_body.h"
+#include "check_main.h"
 
 static bool parses(const char *text, size_t len)
 {
@@ -119,13 +120,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(suite);

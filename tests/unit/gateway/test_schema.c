@@ -9,6 +9,7 @@
 #include "core/diag.h"
 #include "gateway/json_body.h"
 #include "gateway/schema.h"
+#include "check_main.h"
 
 static struct json_object *json(const char *text)
 {
@@ -407,13 +408,4 @@ static Suite *suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+SW_TEST_SUITE(suite);
