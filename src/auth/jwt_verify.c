@@ -123,7 +123,14 @@ static bool numeric_date(struct json_object *payload, const char *name, bool *pr
 	d = json_object_get_double(v);
 	if (!isfinite(d))
 		return false;
-	*out = d > DATE_LIMIT ? DATE_LIMIT : d < -DATE_LIMIT ? -DATE_LIMIT : (int64_t)floor(d);
+	if (d > DATE_LIMIT || d < -DATE_LIMIT) {
+		*out = d > 0 ? DATE_LIMIT : -DATE_LIMIT;
+		return true;
+	}
+	/* Rounded down by hand: floor() would need libm in the daemon's link. */
+	*out = (int64_t)d;
+	if ((double)*out > d)
+		(*out)--;
 	return true;
 }
 
