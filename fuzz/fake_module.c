@@ -8,6 +8,7 @@
 
 #include <string.h>
 #include "core/module.h"
+#include "core/policy_def.h"
 #include "http/http2_config.h"
 #include "proxy/config.h"
 
@@ -20,4 +21,14 @@ const struct sw_module *sw_module_find(const char *name)
 	if (strcmp(name, "http2") == 0)
 		return &http2;
 	return strcmp(name, "proxy") == 0 ? &proxy : &any;
+}
+
+/* No policy is registered here: policy keys are unknown keys (warnings). */
+const struct sw_policy *sw_policy_find(const char *key, unsigned scope, bool *other_scope)
+{
+	(void)key;
+	(void)scope;
+	if (other_scope)
+		*other_scope = false;
+	return NULL;
 }

@@ -163,3 +163,27 @@ void sw_router_dispatch(struct sw_exchange *x)
 		break;
 	}
 }
+
+/*
+ * The policy chain's hooks in the codecs and the exchange: this router
+ * runs no chain, so x->policy stays NULL and they are never reached.
+ */
+bool sw_policy_read_body(struct sw_exchange *x, sw_body_cb cb)
+{
+	(void)x;
+	(void)cb;
+	CHECK(false, "policy hook without a policy");
+	return false;
+}
+
+void sw_policy_respond(struct sw_exchange *x)
+{
+	(void)x;
+	CHECK(false, "policy hook without a policy");
+}
+
+void sw_policy_finish(struct sw_exchange *x)
+{
+	(void)x;
+	CHECK(false, "policy hook without a policy");
+}

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include "core/config.h"
 #include "core/config_schema.h"
+#include "core/policy_def.h"
 #include "core/diag.h"
 #include "core/shm.h"
 
@@ -186,7 +187,8 @@ static const struct sw_cfg_field root_fields[] = {
 	SW_OBJ("log", log, log_table, 0),
 	SW_OBJ("access_log", access_log, access_table, 0),
 };
-static const struct sw_cfg_table root_table = SW_TABLE(root_fields, S, SW_CFG_NONE, finish_root, NULL);
+static const struct sw_cfg_table root_table =
+	SW_TABLE_POLICIES(root_fields, S, SW_CFG_NONE, finish_root, NULL, SW_POLICY_GLOBAL, policies);
 #undef S
 static void access_log_shorthand(struct sw_cfg_parser *p, void *st, json_object *val)
 {

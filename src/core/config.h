@@ -10,6 +10,25 @@
 #include "core/common.h"
 
 struct sw_diag;
+struct sw_policy;
+struct json_object;
+
+/*
+ * A policy key's value as written (routes[].auth, cors, ...): json-c's
+ * object, refcounted, so copies and persist round-trip it.  The loader
+ * checked it with the policy's compile; workers compile it again when they
+ * build their state (src/http/policy.h).
+ */
+struct sw_policy_cfg {
+	const struct sw_policy *policy;
+	struct json_object *value;
+};
+
+/* The policy keys of one config object, in file order. */
+struct sw_policy_set {
+	struct sw_policy_cfg *v;
+	size_t count;
+};
 
 /* A CIDR block from server.trusted_proxies, e.g. "10.0.0.0/8", "::1". */
 struct sw_cidr {
@@ -173,6 +192,7 @@ struct sw_config {
 	struct sw_log_cfg log;
 	struct sw_access_log_cfg access_log;
 	struct sw_config_unit unit[SW_UNIT_SLOTS];  /* http2: sw_http2_config(); upstreams, routes: sw_proxy_config() */
+	struct sw_policy_set policies;    /* top-level keys of SW_POLICY_GLOBAL policies */
 };
 
 /* Fills every field with its default (one listener 0.0.0.0:8080). */

@@ -11,6 +11,7 @@
 #include "core/config_schema.h"
 #include "core/diag.h"
 #include "core/module.h"
+#include "core/config_policy.h"
 
 /* ---- field access ---- */
 
@@ -91,6 +92,8 @@ void sw_cfg_defaults(const struct sw_cfg_table *t, void *st)
 	}
 	if (t->present_off != SW_CFG_NONE)
 		*(bool *)at(st, t->present_off) = false;
+	if (t->policy_scope)
+		memset(at(st, t->policies_off), 0, sizeof(struct sw_policy_set));
 }
 
 
@@ -127,6 +130,8 @@ void sw_cfg_free(const struct sw_cfg_table *t, void *st)
 		default: break;
 		}
 	}
+	if (t->policy_scope)
+		sw_policy_set_free(at(st, t->policies_off));
 }
 
 static void *memdup(const void *src, size_t n)
@@ -172,6 +177,8 @@ void sw_cfg_copy(const struct sw_cfg_table *t, void *dst, const void *src)
 		default: break;
 		}
 	}
+	if (t->policy_scope)
+		sw_policy_set_copy(at(dst, t->policies_off), cat(src, t->policies_off));
 }
 
 /* ---- parsing ---- */
@@ -496,7 +503,9 @@ void sw_cfg_parse(struct sw_cfg_parser *p, const struct sw_cfg_table *t, void *s
 		size_t old = sw_cfg_push_key(p, key);
 		if (f)
 			parse_value(p, f, st, val);
-		else
+		else if (!t->policy_scope ||
+			 !sw_policy_set_parse(at(st, t->policies_off), t->policy_scope, key, val,
+					      p->path, p->d))
 			sw_cfg_warn(p, "unknown key");
 		sw_cfg_pop(p, old);
 	}
@@ -588,6 +597,10 @@ unsigned sw_cfg_compare(const struct sw_cfg_table *t, const void *a, const void 
 		if (!(f->flags & SW_F_ALIAS))
 			r |= compare_field(f, a, b, s ? SW_CFG_STRUCTURAL : SW_CFG_VALUES);
 	}
+	/* Policies live in the workers' per-config state: rebuilt in place. */
+	if (t->policy_scope &&
+	    !sw_policy_set_equal(cat(a, t->policies_off), cat(b, t->policies_off)))
+		r |= structural ? SW_CFG_STRUCTURAL : SW_CFG_VALUES;
 	return r;
 }
 
@@ -647,7 +660,7 @@ static bool emit_field(const struct sw_cfg_field *f, const void *st, bool redact
 		return *out || !(f->flags & SW_F_OMIT_EMPTY);
 	case SW_T_STRV: case SW_T_CIDRS: case SW_T_ARR: *out = emit_array(f, st, redact); return true;
 	case SW_T_OBJ:
-		/* An optional block (health_check, rate_limit) appears only when on. */
+		/* An optional block (health_check) appears only when on. */
 		if (f->sub->present_off != SW_CFG_NONE && !*(const bool *)cat(cat(st, f->off), f->sub->present_off))
 			return false;
 		*out = sw_cfg_emit(f->sub, cat(st, f->off), redact);
@@ -678,6 +691,8 @@ json_object *sw_cfg_emit(const struct sw_cfg_table *t, const void *st, bool reda
 		else
 			json_object_put(v);
 	}
+	if (t->policy_scope)
+		sw_policy_set_emit(cat(st, t->policies_off), obj);
 	return obj;
 }
 

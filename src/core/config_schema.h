@@ -92,6 +92,13 @@ struct sw_cfg_table {
 	void (*finish)(struct sw_cfg_parser *p, void *st, json_object *obj);
 	/* Accepts a string in place of the object (access_log: "combined"). */
 	void (*shorthand)(struct sw_cfg_parser *p, void *st, json_object *val);
+	/*
+	 * A policy slot: keys of registered policies of this scope (SW_POLICY_*,
+	 * 0 = none) are kept, as their JSON, in the struct sw_policy_set at
+	 * policies_off (src/core/config_policy.c).
+	 */
+	unsigned policy_scope;
+	size_t policies_off;
 };
 
 /* A wrong member type in a table is a compile error, not a corrupted config. */
@@ -124,7 +131,11 @@ struct sw_cfg_table {
 				.count_off = SW_CFG_AT(n, size_t), .sub = &tab }
 #define SW_UNIT(k, slot, u, fl) { .key = k, .type = SW_T_UNIT, .flags = fl, \
 				 .off = offsetof(S, unit[slot]), .unit = &u }
-#define SW_TABLE(f, s, present, fin, sh) { f, SW_ARRAY_SIZE(f), sizeof(s), present, fin, sh }
+#define SW_TABLE(f, s, present, fin, sh) { f, SW_ARRAY_SIZE(f), sizeof(s), present, fin, sh, 0, 0 }
+/* A table whose objects also take the keys of the policies of scope (member: their set). */
+#define SW_TABLE_POLICIES(f, s, present, fin, sh, scope, member) \
+	{ f, SW_ARRAY_SIZE(f), sizeof(s), present, fin, sh, scope, \
+	  offsetof(s, member) + SW_CFG_IS(member, struct sw_policy_set) }
 
 #define SW_CFG_MAX_U32 ((int64_t)UINT32_MAX)
 #define SW_CFG_MAX_I32 ((int64_t)INT32_MAX)

@@ -8,6 +8,7 @@
 struct sw_config;
 struct sw_diag;
 struct sw_cfg_table;
+struct sw_policy;
 
 /*
  * A unit's part of the config file, declared in src/<unit>/config.c with the
@@ -52,6 +53,11 @@ struct sw_module {
 	 * sw_proxy_api(), sw_uring_ops()), the one place it is converted.
 	 */
 	const void *impl;
+	/*
+	 * The unit's policies (src/core/policy_def.h), NULL-terminated, or
+	 * NULL: a unit compiled out has none, so its config keys are unknown.
+	 */
+	const struct sw_policy *const *policies;
 };
 
 extern const struct sw_module *const sw_modules[];

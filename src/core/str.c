@@ -50,3 +50,14 @@ bool sw_utf8_valid(const char *s, size_t n)
 			return false;
 	return true;
 }
+
+bool sw_str_is_token(const char *s)
+{
+	if (!s || !*s)
+		return false;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		if (!((*c | 0x20u) - 'a' < 26 || (unsigned)(*c - '0') < 10 ||
+		      strchr("!#$%&'*+-.^_`|~", *c)))
+			return false;
+	return true;
+}

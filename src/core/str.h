@@ -21,5 +21,7 @@ bool sw_str_ieq(struct sw_str s, const char *lit);
 size_t sw_utf8_len(const unsigned char *s, size_t n);
 /* Whether all n bytes at s are UTF-8 (ASCII included). */
 bool sw_utf8_valid(const char *s, size_t n);
+/* A non-empty RFC 9110 token (a header field name); false for NULL. */
+bool sw_str_is_token(const char *s);
 
 #endif

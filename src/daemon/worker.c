@@ -22,6 +22,7 @@
 #include "http/access_log.h"
 #include "http/conn.h"
 #include "http/conn_impl.h"   /* sw_h2_api() */
+#include "http/policy.h"
 #include "http/router.h"
 #include "http/static.h"
 #include "tls/tls.h"
@@ -264,6 +265,13 @@ static void worker_stop(struct sw_worker *w)
 
 /* ---- reload (value fields in place) ---- */
 
+/* The global policy chain of w->cfg; exchanges using the old one hold it until they finish. */
+static void build_policies(struct sw_worker *w)
+{
+	sw_policy_chain_put(w->policies);
+	w->policies = sw_policy_chain_build(&w->cfg->policies, SW_POLICY_GLOBAL, "");
+}
+
 static void apply_config(struct sw_worker *w, struct sw_config *next)
 {
 	/*
@@ -275,6 +283,7 @@ static void apply_config(struct sw_worker *w, struct sw_config *next)
 	*w->cfg = *next;
 	sw_static_reconfigure(w);
 	sw_access_log_reconfigure(w);
+	build_policies(w);
 	if (w->proxy_api)
 		w->proxy_api->reconfigure(w);
 	sw_info("configuration applied in place");
@@ -614,6 +623,7 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 		sw_error("static files are off until the root can be opened (reload to retry)");
 	if (sw_access_log_open(w) != SW_OK)
 		return SW_ERROR;
+	build_policies(w);
 	w->proxy_api = sw_proxy_api();
 	if (w->proxy_api && w->proxy_api->init(w) != SW_OK)
 		return SW_ERROR;
@@ -635,6 +645,8 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
  */
 static void worker_fini(struct sw_worker *w)
 {
+	sw_policy_chain_put(w->policies);
+	w->policies = NULL;
 	sw_access_log_close(w);
 	sw_static_deinit(w);
 	if (w->tls_ctx)

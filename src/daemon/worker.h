@@ -17,6 +17,7 @@ struct sw_h2_api;
 struct sw_proxy_api;
 struct sw_quic_api;
 struct sw_cli;
+struct sw_policy_chain;
 
 /* A listening socket as one worker accepts on it. */
 struct sw_acceptor {
@@ -74,6 +75,7 @@ struct sw_worker {
 	/* Per-worker state of the request-path features (owned by their units). */
 	struct sw_static_state *statics;
 	struct sw_access_log *access_log;
+	struct sw_policy_chain *policies; /* the config's global chain (http/policy.h) */
 	uint64_t request_seq;         /* for request ids */
 	struct sw_admin_wait *admin_waits; /* admin changes the master has not answered yet */
 	uint32_t admin_seq;

@@ -464,8 +464,11 @@ static void respond(struct sw_exchange *x)
 {
 	struct sw_conn *c = x->codec;
 	struct sw_response *r = &x->resp;
-	bool body = x->req.method != SW_METHOD_HEAD && sw_status_has_length(r->status);
+	bool body;
 	size_t n;
+
+	sw_exchange_before_head(x);
+	body = x->req.method != SW_METHOD_HEAD && sw_status_has_length(r->status);
 
 	/* A drain that began after the request was parsed: say close now. */
 	if (r->close || c->w->draining)

@@ -11,6 +11,7 @@
 #include "http/access_log.h"
 #include "http/exchange.h"
 #include "http/metrics.h"
+#include "http/policy.h"
 
 int sw_response_add_header(struct sw_response *r, struct sw_str name, struct sw_str value)
 {
@@ -133,6 +134,8 @@ void sw_exchange_finish(struct sw_exchange *x)
 		x->resp.release(x->resp.owner);
 		x->resp.release = NULL;
 	}
+	if (x->policy)
+		sw_policy_finish(x);
 }
 
 bool sw_field_connection_specific(struct sw_str n)

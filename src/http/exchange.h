@@ -128,6 +128,8 @@ struct sw_exchange_ops {
 };
 
 struct sw_worker;
+struct sw_route_cfg;
+struct sw_policy_run;
 
 #define SW_REQUEST_ID_LEN 16   /* hex digits */
 
@@ -157,6 +159,16 @@ struct sw_exchange {
 	 */
 	void (*on_abort)(struct sw_exchange *x);
 	void *handler_data;
+	/* The proxy route that matched (its path_prefix, host), or NULL. */
+	const struct sw_route_cfg *route;
+	/*
+	 * The authenticated consumer's name, set by an auth policy, or NULL;
+	 * it must live until the exchange finishes (sw_exchange_alloc).  The
+	 * access log's consumer, X-Consumer upstream, rate_limit.key "consumer".
+	 */
+	const char *consumer;
+	/* The policy chain's per-exchange state (src/http/policy.c); NULL until needed. */
+	struct sw_policy_run *policy;
 };
 
 /* Codecs call this when a request head is complete: id, clock. */
@@ -180,9 +192,27 @@ static inline void sw_exchange_clear(struct sw_exchange *x)
  * the metrics see every exchange exactly once, on every protocol.
  */
 void sw_exchange_finish(struct sw_exchange *x);
+
+/* src/http/policy.h: a body a policy held is replayed; response hooks. */
+bool sw_policy_read_body(struct sw_exchange *x, sw_body_cb cb);
+void sw_policy_respond(struct sw_exchange *x);
+
 static inline void sw_exchange_read_body(struct sw_exchange *x, sw_body_cb cb)
 {
+	if (x->policy && sw_policy_read_body(x, cb))
+		return;
 	x->ops->read_body(x, cb);
+}
+
+/*
+ * Codecs call this first in their respond op: the one place every
+ * response head passes, whoever made it, so policies' response hooks
+ * (security headers, CORS) run on all of them.
+ */
+static inline void sw_exchange_before_head(struct sw_exchange *x)
+{
+	if (x->policy)
+		sw_policy_respond(x);
 }
 
 static inline void sw_exchange_write_body(struct sw_exchange *x, const char *data, size_t n,

@@ -6,12 +6,15 @@
 #include "admin/admin.h"
 #include "daemon/worker.h"
 #include "http/metrics.h"
+#include "http/policy.h"
 #include "http/router.h"
 #include "http/static.h"
 
-/* Answered before routing, whatever the Host: orchestrators probe by IP. */
+/*
+ * Answered before routing, whatever the Host: orchestrators scrape by IP.
+ * (The probes are the global policy chain's first policy.)
+ */
 static const sw_handler_fn early[] = {
-	sw_probes_handle,
 	sw_metrics_handle,
 };
 
@@ -90,16 +93,10 @@ static void add_alt_svc(struct sw_exchange *x)
 		sw_response_add_header(&x->resp, SW_STR("Alt-Svc"), (struct sw_str){ v, strlen(v) });
 }
 
-void sw_router_dispatch(struct sw_exchange *x)
+/* What follows the global policies (now, or when a paused one resumes). */
+static void after_global(struct sw_exchange *x, void *data)
 {
-	/* The admin listener serves the admin API and nothing else. */
-	if (x->admin) {
-		sw_admin_handle(x);
-		return;
-	}
-	/* This listener serves HTTP/3 too: tell TCP clients where (RFC 7838). */
-	if (x->proto != SW_PROTO_HTTP3 && x->h3_port && x->worker->quic_api)
-		add_alt_svc(x);
+	(void)data;
 	if (run(early, SW_ARRAY_SIZE(early), x))
 		return;
 	/* Taken past server.max_connections for the probes: nothing else, say when to retry. */
@@ -123,4 +120,22 @@ void sw_router_dispatch(struct sw_exchange *x)
 	if (run(chain, SW_ARRAY_SIZE(chain), x))
 		return;
 	sw_exchange_error(x, 404);
+}
+
+void sw_router_dispatch(struct sw_exchange *x)
+{
+	/*
+	 * The admin listener serves the admin API and nothing else; no policy
+	 * runs there: it has its own key check and lockout, and a site's
+	 * policies (CORS, auth, headers) are not the admin API's.
+	 */
+	if (x->admin) {
+		sw_admin_handle(x);
+		return;
+	}
+	/* This listener serves HTTP/3 too: tell TCP clients where (RFC 7838). */
+	if (x->proto != SW_PROTO_HTTP3 && x->h3_port && x->worker->quic_api)
+		add_alt_svc(x);
+	if (sw_policy_run(x, x->worker->policies, after_global, NULL, NULL) == SW_POLICY_CONTINUE)
+		after_global(x, NULL);
 }

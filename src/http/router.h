@@ -11,7 +11,7 @@
  */
 typedef int (*sw_handler_fn)(struct sw_exchange *x);
 
-/* Probes, then (as they land) admin, proxy routes, static files; else 404. */
+/* The global policies (probes first), /metrics, proxy routes, static files; else 404. */
 void sw_router_dispatch(struct sw_exchange *x);
 
 struct sw_worker;
@@ -32,8 +32,5 @@ static inline const struct sw_proxy_api *sw_proxy_api(void)
 
 	return m ? m->impl : NULL;
 }
-
-/* /.healthz and /.ready. */
-int sw_probes_handle(struct sw_exchange *x);
 
 #endif

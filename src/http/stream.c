@@ -241,6 +241,7 @@ static void respond(struct sw_exchange *x)
 {
 	struct sw_stream *st = x->codec;
 
+	sw_exchange_before_head(x);
 	st->cls->respond(x);
 }
 

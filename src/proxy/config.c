@@ -3,13 +3,11 @@
 
 #include <json-c/json.h>
 #include "core/config_schema.h"
+#include "core/policy_def.h"
 #include "proxy/config.h"
 
 static const char *const lb_names[] = { "round_robin", "least_conn", "ip_hash", "random",
 					"weighted_round_robin", NULL };
-static const char *const rate_key_names[] = { "ip", "consumer", NULL };
-
-static void finish_rate_limit(struct sw_cfg_parser *p, void *st, json_object *obj);
 
 #define S struct sw_upstream_server_cfg
 static const struct sw_cfg_field upstream_server_fields[] = {
@@ -67,18 +65,6 @@ static const struct sw_cfg_field header_fields[] = {
 static const struct sw_cfg_table header_table = SW_TABLE(header_fields, S, SW_CFG_NONE, NULL, NULL);
 #undef S
 
-#define S struct sw_rate_limit_cfg
-static const struct sw_cfg_field rate_fields[] = {
-	SW_DBL("requests_per_second", requests_per_second, 1000000000, 0),
-	SW_U32("burst_size", burst_size, 1, SW_CFG_MAX_U32, 1, 0),
-	SW_ENUM("key", key, rate_key_names, SW_RATE_KEY_IP, 0),
-	SW_STRING("consumer_header", consumer_header, "X-API-Key", 0),
-	SW_STRING("header", consumer_header, "X-API-Key", SW_F_ALIAS),
-};
-static const struct sw_cfg_table rate_table =
-	SW_TABLE(rate_fields, S, offsetof(S, enabled), finish_rate_limit, NULL);
-#undef S
-
 /* "retry": {"max_retries"} is flat in the route struct: a sub-table at offset 0. */
 #define S struct sw_route_cfg
 static const struct sw_cfg_field retry_fields[] = {
@@ -99,9 +85,10 @@ static const struct sw_cfg_field route_fields[] = {
 	SW_U64("max_response_bytes", max_response_bytes, 0, INT64_MAX, 0, 0),
 	SW_ARR("upstream_headers", upstream_headers, upstream_headers_count, header_table, 0),
 	{ .key = "retry", .type = SW_T_OBJ, .off = 0, .sub = &retry_table },
-	SW_OBJ("rate_limit", rate_limit, rate_table, 0),
 };
-static const struct sw_cfg_table route_table = SW_TABLE(route_fields, S, SW_CFG_NONE, NULL, NULL);
+/* rate_limit, auth, cors, ...: the keys of the policies registered for routes. */
+static const struct sw_cfg_table route_table =
+	SW_TABLE_POLICIES(route_fields, S, SW_CFG_NONE, NULL, NULL, SW_POLICY_ROUTE, policies);
 #undef S
 
 #define S struct sw_proxy_cfg
@@ -117,13 +104,3 @@ const struct sw_config_section sw_proxy_config_section = {
 	.table = &proxy_table,
 	.validate = sw_proxy_config_validate,
 };
-
-/* burst_size defaults to the rate itself: one second's worth of requests. */
-static void finish_rate_limit(struct sw_cfg_parser *p, void *st, json_object *obj)
-{
-	struct sw_rate_limit_cfg *rl = st;
-
-	sw_cfg_require(p, obj, "requests_per_second");
-	if (!json_object_object_get_ex(obj, "burst_size", NULL))
-		rl->burst_size = rl->requests_per_second >= 1 ? (uint32_t)rl->requests_per_second : 1;
-}

@@ -52,16 +52,6 @@ struct sw_header_cfg {
 	char *value;
 };
 
-enum sw_rate_key { SW_RATE_KEY_IP, SW_RATE_KEY_CONSUMER };
-
-struct sw_rate_limit_cfg {
-	bool enabled;                 /* true when the object is present */
-	double requests_per_second;   /* > 0 */
-	uint32_t burst_size;          /* >= 1, default max(1, rps) */
-	enum sw_rate_key key;         /* "ip" | "consumer" */
-	char *consumer_header;        /* "X-API-Key" */
-};
-
 struct sw_route_cfg {
 	char *path_prefix;            /* required, starts with '/' */
 	char *host;                   /* NULL = any */
@@ -76,7 +66,8 @@ struct sw_route_cfg {
 	struct sw_header_cfg *upstream_headers;
 	size_t upstream_headers_count;
 	uint32_t max_retries;         /* retry.max_retries, 1 */
-	struct sw_rate_limit_cfg rate_limit;
+	/* Keys of SW_POLICY_ROUTE policies: rate_limit (ratelimit_policy.c), auth, cors, ... */
+	struct sw_policy_set policies;
 };
 
 /* The proxy's part of struct sw_config (cfg->unit[SW_UNIT_PROXY]). */

@@ -111,7 +111,6 @@ static bool same_str(const char *a, const char *b)
 static void check_route(const struct sw_proxy_cfg *px, size_t i, struct sw_diag *d)
 {
 	const struct sw_route_cfg *r = &px->routes[i];
-	const struct sw_rate_limit_cfg *rl = &r->rate_limit;
 
 	if (!r->path_prefix)
 		route_error(d, i, "path_prefix", "required");
@@ -126,10 +125,6 @@ static void check_route(const struct sw_proxy_cfg *px, size_t i, struct sw_diag 
 	if (r->rewrite_replacement && !r->rewrite_pattern)
 		route_error(d, i, "rewrite_pattern", "required when rewrite_replacement is set");
 	check_route_headers(r, i, d);
-	if (rl->enabled && !(rl->requests_per_second > 0))
-		route_error(d, i, "rate_limit.requests_per_second", "must be a number > 0");
-	if (rl->enabled && rl->key == SW_RATE_KEY_CONSUMER && !is_token(rl->consumer_header))
-		route_error(d, i, "rate_limit.consumer_header", "must be a valid header name");
 	for (size_t j = 0; r->path_prefix && j < i; j++) {
 		const struct sw_route_cfg *o = &px->routes[j];
 		if (same_str(o->path_prefix, r->path_prefix) && same_str(o->host, r->host)) {

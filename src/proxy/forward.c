@@ -43,12 +43,10 @@ struct px_fwd {
 	bool to_client;           /* a piece is with the client's codec */
 	bool last_sent;
 	bool counted;             /* srv->active was raised */
-	bool rate_limited;
 	bool tunnel;              /* after 101: raw bytes both ways until either side closes */
 	bool retry_same;          /* the next attempt: a fresh connection to the same server */
 	unsigned interims;        /* 1xx heads from this attempt's upstream */
 	unsigned base_headers;    /* response fields the router added before us (Alt-Svc) */
-	struct px_rate rate;
 	/* the request head, then body pieces with their chunk framing */
 	char *head;
 	size_t head_len, head_cap;
@@ -160,8 +158,7 @@ static void on_client_abort(struct sw_exchange *x)
 static void fail(struct px_fwd *f, int status, const char *why)
 {
 	struct sw_exchange *x = f->x;
-	bool responded = f->responded, limited = f->rate_limited;
-	struct px_rate rate = f->rate;
+	bool responded = f->responded;
 	unsigned base = f->base_headers;
 
 	sw_info("proxy: %.*s %.*s via %s: %s", (int)x->req.method_name.len, x->req.method_name.p,
@@ -176,8 +173,6 @@ static void fail(struct px_fwd *f, int status, const char *why)
 		return;
 	}
 	x->resp.header_count = base;
-	if (limited)
-		px_rate_headers(x, &rate, false);
 	if (status == 413 || status == 400 || status == 408)
 		x->resp.close = true;   /* the request body's framing is in doubt */
 	sw_exchange_error(x, status);
@@ -620,8 +615,6 @@ static void respond(struct px_fwd *f, size_t head_len)
 	resp->status = f->resp.status;
 	resp->header_count = f->base_headers;
 	px_response_fields(x, &f->resp);
-	if (f->rate_limited)
-		px_rate_headers(x, &f->rate, false);
 	resp->body_kind = SW_BODY_STREAM;
 	if (!has_body(f)) {
 		/* HEAD tells the length a GET would get; 1xx/204/304 have none. */
@@ -878,8 +871,7 @@ static void start_read(struct px_fwd *f)
 
 /* ---- entry ---- */
 
-int px_forward(struct px_state *st, const struct px_route *r, struct sw_exchange *x,
-	       const struct px_rate *rate)
+int px_forward(struct px_state *st, const struct px_route *r, struct sw_exchange *x)
 {
 	size_t cap = st->cfg.limits.max_header_bytes + HEAD_SLACK;
 	struct px_fwd *f = fwd_alloc(cap);
@@ -888,10 +880,6 @@ int px_forward(struct px_state *st, const struct px_route *r, struct sw_exchange
 	f->st = st;
 	st->refs++;
 	f->r = r;
-	if (rate) {
-		f->rate_limited = true;
-		f->rate = *rate;
-	}
 	sw_timer_init(&f->send_timer, on_send_timeout, f);
 	sw_timer_init(&f->read_timer, on_read_timeout, f);
 	sw_timer_init(&f->total_timer, on_total_timeout, f);

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include "daemon/worker.h"
 #include "http/client_addr.h"
+#include "http/policy.h"
 #include "proxy/proxy.h"
 
 /*
@@ -116,6 +117,26 @@ static bool replaced_by_route(const struct px_route *r, struct sw_str name)
 	return false;
 }
 
+/* A policy set or removed this field (sw_exchange_upstream_set/_remove): the client's is not sent. */
+static bool edited(const struct sw_upstream_edit *e, size_t n, struct sw_str name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sw_str_ieq(name, e[i].name))
+			return true;
+	return false;
+}
+
+/* The policies' fields, and X-Consumer for an authenticated consumer (the client's never). */
+static void policy_fields(struct out *o, const struct sw_exchange *x,
+			  const struct sw_upstream_edit *e, size_t n)
+{
+	if (x->consumer && !edited(e, n, SW_STR("x-consumer")))
+		field(o, "X-Consumer", (struct sw_str){ x->consumer, strlen(x->consumer) });
+	for (size_t i = 0; i < n; i++)
+		if (e[i].value)
+			field(o, e[i].name, (struct sw_str){ e[i].value, strlen(e[i].value) });
+}
+
 /*
  * X-Forwarded-For: the chain so far only when the peer is a trusted proxy
  * (otherwise the client could write anything there), then the peer.
@@ -157,7 +178,8 @@ size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bo
 	const struct sw_request *req = &x->req;
 	struct out o = { buf, 0, size, false };
 	char num[24];
-	size_t n;
+	size_t n, nedits;
+	const struct sw_upstream_edit *edits = sw_exchange_upstream_edits(x, &nedits);
 
 	put(&o, req->method_name.p, req->method_name.len);
 	put(&o, " ", 1);
@@ -176,7 +198,8 @@ size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bo
 		const struct sw_header *h = &req->headers[i];
 		if (in_list(h->name, dropped_request, SW_ARRAY_SIZE(dropped_request)) ||
 		    named_by_connection(req->headers, req->header_count, h->name) ||
-		    replaced_by_route(r, h->name) || (req->version >= 20 && sw_str_ieq(h->name, "cookie")))
+		    replaced_by_route(r, h->name) || (req->version >= 20 && sw_str_ieq(h->name, "cookie")) ||
+		    edited(edits, nedits, h->name) || (x->consumer && sw_str_ieq(h->name, "x-consumer")))
 			continue;
 		put(&o, h->name.p, h->name.len);
 		put(&o, ": ", 2);
@@ -215,8 +238,10 @@ size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bo
 		field(&o, "X-Client-Cert-Subject", (struct sw_str){ x->tls_client, strlen(x->tls_client) });
 	for (size_t i = 0; i < r->cfg->upstream_headers_count; i++) {
 		const struct sw_header_cfg *h = &r->cfg->upstream_headers[i];
-		field(&o, h->name, (struct sw_str){ h->value, strlen(h->value) });
+		if (!edited(edits, nedits, (struct sw_str){ h->name, strlen(h->name) }))
+			field(&o, h->name, (struct sw_str){ h->value, strlen(h->value) });
 	}
+	policy_fields(&o, x, edits, nedits);
 	put(&o, "\r\n", 2);
 	return o.full ? 0 : o.n;
 }

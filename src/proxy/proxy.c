@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/module.h"
 #include "daemon/worker.h"
+#include "http/policy.h"
 #include "http/router.h"
 #include "proxy/proxy.h"
 
@@ -100,8 +101,12 @@ static struct px_state *state_new(struct sw_worker *w)
 	st->routes = sw_calloc(st->nroutes ? st->nroutes : 1, sizeof(*st->routes));
 	for (size_t i = 0; i < st->nroutes; i++) {
 		struct px_route *r = &st->routes[i];
+		char path[32];
 		r->cfg = &px->routes[i];
+		r->st = st;
 		r->prefix_len = strlen(r->cfg->path_prefix);
+		snprintf(path, sizeof(path), "routes[%zu]", i);
+		r->policies = sw_policy_chain_build(&r->cfg->policies, SW_POLICY_ROUTE, path);
 		for (size_t k = 0; k < st->nups; k++)
 			if (strcmp(st->ups[k].cfg->name, r->cfg->upstream) == 0)
 				r->up = &st->ups[k];
@@ -129,6 +134,8 @@ void px_state_put(struct px_state *st)
 		free(st->ups[i].servers);
 	}
 	free(st->ups);
+	for (size_t i = 0; i < st->nroutes; i++)
+		sw_policy_chain_put(st->routes[i].policies);
 	free(st->routes);
 	sw_config_deinit(&st->cfg);
 	free(st);
@@ -167,28 +174,54 @@ static void proxy_fini(struct sw_worker *w)
 	px_state_put(st);
 }
 
+/* The route's policies let x through (now, or after a pause). */
+static void route_then(struct sw_exchange *x, void *data)
+{
+	struct px_route *r = data;
+	struct px_state *st = r->st;
+
+	px_forward(st, r, x);
+	px_state_put(st);
+}
+
+static void route_drop(void *data)
+{
+	struct px_route *r = data;
+
+	px_state_put(r->st);
+}
+
 static int proxy_handle(struct sw_exchange *x)
 {
 	struct px_state *st = x->worker->proxy;
 	const struct px_route *r;
-	struct px_rate rate;
 
 	if (!st || st->nroutes == 0 || !(r = px_route_match(st, x)))
 		return SW_DECLINED;
+	x->route = r->cfg;
 	/* "/api/../admin" must not reach an upstream that resolves it past the route. */
 	if (px_path_has_dot_segment(x->req.path)) {
 		sw_exchange_error(x, 400);
 		return SW_OK;
 	}
-	if (!r->cfg->rate_limit.enabled)
-		return px_forward(st, r, x, NULL);
-	if (!px_rate_allow(r, x, &rate)) {
-		px_rate_headers(x, &rate, true);
-		sw_exchange_error(x, 429);
+	if (r->policies) {
+		/* A paused policy may outlive a reload: the route's state stays until then. */
+		struct px_route *rr = (struct px_route *)r;
+		px_state_get(x->worker);
+		switch (sw_policy_run(x, rr->policies, route_then, route_drop, rr)) {
+		case SW_POLICY_CONTINUE: route_then(x, rr); break;
+		case SW_POLICY_DONE: px_state_put(st); break;
+		case SW_POLICY_PAUSE: break;   /* route_then or route_drop will run */
+		}
 		return SW_OK;
 	}
-	return px_forward(st, r, x, &rate);
+	return px_forward(st, r, x);
 }
+
+static const struct sw_policy *const policies[] = {
+	&px_policy_rate_limit,
+	NULL,
+};
 
 static const struct sw_proxy_api api = {
 	.init = proxy_init,
@@ -202,4 +235,5 @@ const struct sw_module sw_module_proxy = {
 	.summary = "reverse proxy: routes, upstreams, balancing, health checks",
 	.config = &sw_proxy_config_section,
 	.impl = &api,
+	.policies = policies,
 };

@@ -59,6 +59,8 @@ struct px_route {
 	const struct sw_route_cfg *cfg;
 	struct px_upstream *up;
 	size_t prefix_len;
+	struct px_state *st;
+	struct sw_policy_chain *policies;   /* compiled routes[].<policy> keys; NULL: none */
 };
 
 /*
@@ -151,20 +153,29 @@ bool px_is_upgrade(const struct sw_exchange *x);
 /* Copies the upstream's fields a client may see into x->resp (hop-by-hop ones dropped). */
 void px_response_fields(struct sw_exchange *x, const struct sw_http1_response *r);
 
+/* ratelimit_policy.c: the rate_limit policy (SW_POLICY_ROUTE), its compiled config */
+extern const struct sw_policy px_policy_rate_limit;
+struct px_rate_conf {
+	double requests_per_second;   /* > 0 */
+	uint32_t burst_size;          /* >= 1, default max(1, rps) */
+	bool by_consumer;             /* key "consumer" (else "ip") */
+	char *consumer_header;        /* "X-API-Key" */
+};
+
 /* ratelimit.c */
 struct px_rate {
 	unsigned limit;               /* burst_size */
 	unsigned remaining;           /* whole requests left in the bucket */
 	unsigned retry_after;         /* seconds, when refused */
 };
-/* Takes a token from the client's bucket for route r; false: refuse with 429. */
-bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct px_rate *out);
+/* Takes a token from the client's bucket for route; false: refuse with 429. */
+bool px_rate_allow(const struct px_rate_conf *rl, const struct sw_route_cfg *route,
+		   const struct sw_exchange *x, struct px_rate *out);
 /* X-RateLimit-Limit / -Remaining, and Retry-After when refused. */
 void px_rate_headers(struct sw_exchange *x, const struct px_rate *rate, bool refused);
 
 /* forward.c */
-/* Forwards x along route r; rate (or NULL) adds the X-RateLimit fields to the answer. */
-int px_forward(struct px_state *st, const struct px_route *r, struct sw_exchange *x,
-	       const struct px_rate *rate);
+/* Forwards x along route r (the fields already in x->resp stay on every answer). */
+int px_forward(struct px_state *st, const struct px_route *r, struct sw_exchange *x);
 
 #endif

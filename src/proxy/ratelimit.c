@@ -1,4 +1,4 @@
-/* ratelimit.c - routes[].rate_limit: token buckets per client, shared by all workers. */
+/* ratelimit.c - routes[].rate_limit's token buckets per client, shared by all workers. */
 #include <config.h>
 
 #include <limits.h>
@@ -6,6 +6,7 @@
 #include <string.h>
 #include "daemon/worker.h"
 #include "http/client_addr.h"
+#include "http/policy.h"
 #include "proxy/proxy.h"
 
 static uint64_t fnv(uint64_t h, const char *p, size_t n)
@@ -15,19 +16,26 @@ static uint64_t fnv(uint64_t h, const char *p, size_t n)
 	return h;
 }
 
-/* The bucket's key: the route, then the client address or its consumer header. */
-static uint64_t bucket_key(const struct px_route *r, const struct sw_exchange *x)
+/*
+ * The bucket's key: the route, then the consumer (an auth policy's
+ * x->consumer, else the consumer header) or the client address.
+ */
+static uint64_t bucket_key(const struct px_rate_conf *rl, const struct sw_route_cfg *route,
+			   const struct sw_exchange *x)
 {
-	const struct sw_rate_limit_cfg *rl = &r->cfg->rate_limit;
 	const struct sw_header *h = NULL;
 	uint64_t k = 1469598103934665603ull;
 	char addr[SW_CLIENT_ADDR_LEN];
 
-	k = fnv(k, r->cfg->path_prefix, strlen(r->cfg->path_prefix));
-	if (r->cfg->host)
-		k = fnv(k, r->cfg->host, strlen(r->cfg->host));
-	if (rl->key == SW_RATE_KEY_CONSUMER)
-		h = sw_request_header(&x->req, rl->consumer_header ? rl->consumer_header : "X-API-Key");
+	k = fnv(k, route->path_prefix, strlen(route->path_prefix));
+	if (route->host)
+		k = fnv(k, route->host, strlen(route->host));
+	if (rl->by_consumer && x->consumer) {
+		k = fnv(k, "n", 1);
+		return fnv(k, x->consumer, strlen(x->consumer)) | 1;
+	}
+	if (rl->by_consumer)
+		h = sw_request_header(&x->req, rl->consumer_header);
 	if (h) {
 		k = fnv(k, "c", 1);
 		k = fnv(k, h->value.p, h->value.len);
@@ -71,11 +79,11 @@ static unsigned retry_after_s(uint64_t tokens_milli, double rps)
 	return s < 1 ? 1 : (unsigned)s;
 }
 
-bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct px_rate *out)
+bool px_rate_allow(const struct px_rate_conf *rl, const struct sw_route_cfg *route,
+		   const struct sw_exchange *x, struct px_rate *out)
 {
-	const struct sw_rate_limit_cfg *rl = &r->cfg->rate_limit;
 	struct sw_shm *shm = x->worker->shm;
-	uint64_t key = bucket_key(r, x), now = sw_loop_now(x->worker->loop);
+	uint64_t key = bucket_key(rl, route, x), now = sw_loop_now(x->worker->loop);
 	uint64_t cap = (uint64_t)rl->burst_size * 1000;
 	struct sw_rate_slot *s = find_slot(shm, key);
 	bool ok;
@@ -102,10 +110,13 @@ bool px_rate_allow(const struct px_route *r, const struct sw_exchange *x, struct
 	return ok;
 }
 
-/* X-RateLimit-Limit and -Remaining (and Retry-After on a refusal), in x's buffer. */
+/*
+ * X-RateLimit-Limit and -Remaining (and Retry-After on a refusal), in
+ * memory of the exchange's own: they are added before the handler runs.
+ */
 void px_rate_headers(struct sw_exchange *x, const struct px_rate *rate, bool refused)
 {
-	char *b = sw_exchange_buffer(x, 64);
+	char *b = sw_exchange_alloc(x, 64);
 	int n1 = snprintf(b, 20, "%u", rate->limit);
 	int n2 = snprintf(b + 20, 20, "%u", rate->remaining);
 	int n3 = snprintf(b + 40, 20, "%u", rate->retry_after);

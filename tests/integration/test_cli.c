@@ -196,6 +196,34 @@ START_TEST(test_config_reports_every_error)
 }
 END_TEST
 
+/*
+ * Issue #12: policy keys (routes[].rate_limit, ...) are checked by their
+ * policy with the key's path; one of routes[] given at the top level is an
+ * error, not an unknown key that would silently protect nothing.
+ */
+START_TEST(test_config_policy_errors)
+{
+	char cfg[IT_PATH_MAX];
+	int code;
+	struct it_proc *p;
+
+	if (!sw_module_find("proxy"))
+		return;
+	it_path(cfg, "policy.json");
+	it_write_file(cfg, "{\"server\": {\"listeners\": [{\"address\": \"127.0.0.1\", \"port\": 0}]},\n"
+			   " \"upstreams\": [{\"name\": \"u\", \"servers\": [{\"address\": \"127.0.0.1\", \"port\": 9}]}],\n"
+			   " \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"u\",\n"
+			   "   \"rate_limit\": {\"requests_per_second\": 5, \"key\": \"consumer\", \"consumer_header\": \"X Key\"}}],\n"
+			   " \"rate_limit\": {\"requests_per_second\": 5}}\n");
+	p = run(ARGS("-t", "-c", cfg), &code);
+	assert_code(code, 78, "-t with bad policy values");
+	assert_err_has(p, "routes[0].rate_limit.consumer_header: must be a valid header name",
+		       "-t with bad policy values");
+	assert_err_has(p, "rate_limit: allowed only in routes[], not at the top level",
+		       "-t with bad policy values");
+}
+END_TEST
+
 /* Issue #19 item 9: a FIFO is refused at once, not waited on for a writer. */
 START_TEST(test_config_fifo_refused)
 {
@@ -357,6 +385,7 @@ static Suite *cli_suite(void)
 	tcase_add_test(tc, test_config_missing_file);
 	tcase_add_test(tc, test_config_reports_every_error);
 	tcase_add_test(tc, test_config_fifo_refused);
+	tcase_add_test(tc, test_config_policy_errors);
 	tcase_add_test(tc, test_config_journal_levels);
 	tcase_add_test(tc, start_with_bad_config);
 	tcase_add_test(tc, unknown_flag);

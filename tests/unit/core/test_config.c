@@ -13,6 +13,8 @@
 #include "http/http2_config.h"
 #include "proxy/config.h"
 #include "check_main.h"
+#include "core/policy_def.h"
+#include <json-c/json.h>
 
 /*
  * The module registry the loader sees.  Defining sw_modules here keeps the
@@ -24,7 +26,35 @@
 static struct sw_module mod_tls = { .name = "tls" };
 static struct sw_module mod_http2 = { .name = "http2", .config = &sw_http2_config_section };
 static struct sw_module mod_http3 = { .name = "http3" };
-static struct sw_module mod_proxy = { .name = "proxy", .config = &sw_proxy_config_section };
+/*
+ * A policy of the test's own ("n": an integer >= 0), to check the policy
+ * slot of routes[] and the top level; the proxy "unit" registers it.
+ */
+static int fake_compiled;
+static void *fake_compile(struct json_object *conf, const char *path, struct sw_diag *diag)
+{
+	static const char *const known[] = { "n", "extra", NULL };
+	struct json_object *n;
+
+	if (!sw_policy_conf_object(conf, path, known, diag))
+		return NULL;
+	if (!json_object_object_get_ex(conf, "n", &n) || !json_object_is_type(n, json_type_int) ||
+	    json_object_get_int64(n) < 0) {
+		sw_policy_conf_error(diag, path, "n", "must be an integer >= 0");
+		return NULL;
+	}
+	fake_compiled++;
+	return &fake_compiled;
+}
+static const struct sw_policy fake_policy = {
+	.key = "fake", .scopes = SW_POLICY_ROUTE | SW_POLICY_GLOBAL, .compile = fake_compile,
+};
+static const struct sw_policy fake_route_only = {
+	.key = "route_only", .scopes = SW_POLICY_ROUTE, .compile = fake_compile,
+};
+static const struct sw_policy *const fake_policies[] = { &fake_policy, &fake_route_only, NULL };
+static struct sw_module mod_proxy = { .name = "proxy", .config = &sw_proxy_config_section,
+				       .policies = fake_policies };
 static struct sw_module mod_io_uring = { .name = "io_uring" };
 static struct sw_module mod_systemd = { .name = "systemd" };
 const struct sw_module *const sw_modules[] = {
@@ -170,8 +200,7 @@ START_TEST(section_defaults)
 {
 	ck_clean("{\"upstreams\": [{\"name\": \"api\", \"servers\": [{\"unix\": \"/run/app.sock\"}],"
 		 " \"health_check\": {}}],"
-		 " \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\","
-		 " \"rate_limit\": {\"requests_per_second\": 2.5}}]}");
+		 " \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\"}]}");
 	const struct sw_upstream_cfg *u = &sw_proxy_config(&cfg)->upstreams[0];
 	ck_assert_str_eq(u->servers[0].unix_path, "/run/app.sock");
 	ck_assert_ptr_null(u->servers[0].address);
@@ -190,10 +219,7 @@ START_TEST(section_defaults)
 	ck_assert_uint_eq(r->connect_timeout_ms, 5000);
 	ck_assert_uint_eq(r->read_timeout_ms, 30000);
 	ck_assert_uint_eq(r->max_retries, 1);
-	ck_assert(r->rate_limit.enabled);
-	ck_assert_uint_eq(r->rate_limit.burst_size, 2);
-	ck_assert_int_eq(r->rate_limit.key, SW_RATE_KEY_IP);
-	ck_assert_str_eq(r->rate_limit.consumer_header, "X-API-Key");
+	ck_assert_uint_eq(r->policies.count, 0);
 
 	ck_clean("{\"upstreams\": [" UPSTREAM_API "]}");
 	ck_assert(!sw_proxy_config(&cfg)->upstreams[0].health_check.enabled);
@@ -281,9 +307,6 @@ START_TEST(out_of_range)
 		      "t.json: upstreams[2].servers[0].port: must be 1-65535");
 	ck_only_error("{\"upstreams\": [{\"name\": \"a\", \"servers\": [{\"address\": \"h\"}]}]}",
 		      "t.json: upstreams[0].servers[0].port: must be 1-65535");
-	ck_only_error("{\"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\","
-		      " \"rate_limit\": {\"requests_per_second\": 0}}], \"upstreams\": [" UPSTREAM_API "]}",
-		      "t.json: routes[0].rate_limit.requests_per_second: must be a number > 0 and <= 1000000000");
 }
 END_TEST
 
@@ -360,19 +383,14 @@ START_TEST(unknown_upstream_reference)
 }
 END_TEST
 
-START_TEST(route_headers_and_rate_limit)
+START_TEST(route_headers)
 {
 	ck_clean("{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\","
-		 " \"upstream_headers\": [{\"name\": \"X-Env\", \"value\": \"prod\"}], \"retry\": {\"max_retries\": 3},"
-		 " \"rate_limit\": {\"requests_per_second\": 50, \"burst_size\": 7, \"key\": \"consumer\","
-		 " \"header\": \"X-Token\"}}]}");
+		 " \"upstream_headers\": [{\"name\": \"X-Env\", \"value\": \"prod\"}], \"retry\": {\"max_retries\": 3}}]}");
 	const struct sw_route_cfg *r = &sw_proxy_config(&cfg)->routes[0];
 	ck_assert_str_eq(r->upstream_headers[0].name, "X-Env");
 	ck_assert_str_eq(r->upstream_headers[0].value, "prod");
 	ck_assert_uint_eq(r->max_retries, 3);
-	ck_assert_uint_eq(r->rate_limit.burst_size, 7);
-	ck_assert_int_eq(r->rate_limit.key, SW_RATE_KEY_CONSUMER);
-	ck_assert_str_eq(r->rate_limit.consumer_header, "X-Token");
 
 	ck_only_error("{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\","
 		      " \"upstream_headers\": [{\"name\": \"X-A\", \"value\": \"1\"}, {\"name\": \"Bad Name\", \"value\": \"2\"}]}]}",
@@ -380,19 +398,54 @@ START_TEST(route_headers_and_rate_limit)
 	ck_only_error("{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\","
 		      " \"upstream_headers\": [{\"name\": \"X-A\", \"value\": \"1\\r\\nX-B: 2\"}]}]}",
 		      "t.json: routes[0].upstream_headers[0].value: must not contain CR or LF");
-	ck_only_error("{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\","
-		      " \"rate_limit\": {\"burst_size\": 3}}]}",
-		      "t.json: routes[0].rate_limit.requests_per_second: required");
-	/* Set programmatically (admin API), the rate is still checked. */
-	ck_clean("{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\","
-		 " \"rate_limit\": {\"requests_per_second\": 1, \"consumer_header\": \"X-Key\"}}]}");
-	ck_assert_str_eq(sw_proxy_config(&cfg)->routes[0].rate_limit.consumer_header, "X-Key");
-	sw_proxy_config(&cfg)->routes[0].rate_limit.requests_per_second = 0;
-	ck_assert_int_eq(sw_config_validate(&cfg, &d), SW_ERROR);
-	ck_error("t.json: routes[0].rate_limit.requests_per_second: must be a number > 0");
 	ck_only_error("{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"api\"},"
 		      " {\"path_prefix\": \"/\", \"upstream\": \"api\"}]}",
 		      "t.json: routes[1]: same path_prefix and host as routes[0]");
+}
+END_TEST
+
+/* ---- the policy slot (routes[] and the top level) ---- */
+
+#define ROUTE_WITH(extra) "{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\"," \
+	" \"upstream\": \"api\"" extra "}]}"
+
+START_TEST(policy_keys_checked_with_paths)
+{
+	fake_compiled = 0;
+	ck_clean(ROUTE_WITH(", \"fake\": {\"n\": 1}"));
+	ck_assert_int_eq(fake_compiled, 1);                /* checked at load */
+	ck_assert_uint_eq(sw_proxy_config(&cfg)->routes[0].policies.count, 1);
+	ck_assert_str_eq(sw_proxy_config(&cfg)->routes[0].policies.v[0].policy->key, "fake");
+	ck_only_error(ROUTE_WITH(", \"fake\": {\"n\": -1}"), "t.json: routes[0].fake.n: must be an integer >= 0");
+	ck_only_error(ROUTE_WITH(", \"fake\": 3"), "t.json: routes[0].fake: must be an object");
+	ck_only_error("{\"route_only\": {\"n\": 1}}",
+		      "t.json: route_only: allowed only in routes[], not at the top level");
+	ck_only_error("{\"fake\": {\"n\": \"x\"}}", "t.json: fake.n: must be an integer >= 0");
+	/* Unknown keys stay warnings, inside a policy's object too. */
+	ck_assert_int_eq(parse(ROUTE_WITH(", \"nope\": 1, \"fake\": {\"n\": 0, \"m\": 1}")), SW_OK);
+	ck_warning("t.json: routes[0].nope: unknown key");
+	ck_warning("t.json: routes[0].fake.m: unknown key");
+}
+END_TEST
+
+START_TEST(policy_keys_copied_and_compared)
+{
+	struct sw_config copy, next;
+	struct sw_diag d2;
+	const char *changed = ROUTE_WITH(", \"fake\": {\"n\": 2}");
+
+	ck_clean(ROUTE_WITH(", \"fake\": {\"n\": 1}"));
+	sw_config_copy(&copy, &cfg);
+	ck_assert_uint_eq(sw_config_compare(&cfg, &copy), SW_CFG_SAME);
+	ck_assert_ptr_eq(sw_proxy_config(&copy)->routes[0].policies.v[0].value, sw_proxy_config(&cfg)->routes[0].policies.v[0].value);
+	sw_diag_init(&d2, "t2.json");
+	ck_assert_int_eq(sw_config_parse(&next, changed, strlen(changed), &d2), SW_OK);
+	/* A policy's value changes in place: workers rebuild their state. */
+	ck_assert_uint_eq(sw_config_compare(&copy, &next), SW_CFG_VALUES);
+	sw_config_deinit(&copy);        /* the values are shared: one reference each */
+	ck_assert_uint_eq(sw_config_compare(&cfg, &cfg), SW_CFG_SAME);
+	sw_config_deinit(&next);
+	sw_diag_deinit(&d2);
 }
 END_TEST
 
@@ -742,8 +795,8 @@ static const char rich[] =
 	" \"rewrite_pattern\": \"/api\", \"rewrite_replacement\": \"\", \"connect_timeout_ms\": 1,"
 	" \"send_timeout_ms\": 2, \"read_timeout_ms\": 3, \"total_timeout_ms\": 4, \"max_response_bytes\": 5,"
 	" \"upstream_headers\": [{\"name\": \"X-A\", \"value\": \"a/b\"}], \"retry\": {\"max_retries\": 0},"
-	" \"rate_limit\": {\"requests_per_second\": 0.1, \"burst_size\": 3, \"key\": \"consumer\","
-	" \"consumer_header\": \"X-K\"}}, {\"path_prefix\": \"/\", \"upstream\": \"b\"}],"
+	" \"fake\": {\"n\": 1, \"extra\": [0.1, {\"a\": null}]}}, {\"path_prefix\": \"/\", \"upstream\": \"b\"}],"
+	" \"fake\": {\"n\": 2},"
 	" \"admin\": {\"enabled\": true, \"address\": \"::1\", \"port\": 9999, \"api_key\": \"s3cret-s3cret-s3cret\"},"
 	" \"log\": {\"target\": \"/var/log/e.log\", \"level\": \"error\"},"
 	" \"access_log\": {\"format\": \"json\", \"target\": \"syslog\"}}";
@@ -760,7 +813,10 @@ START_TEST(to_json_round_trip)
 		      "%s\n%s", json, d2.count ? d2.entries[0].text : "");
 	ck_assert_uint_eq(sw_config_compare(&cfg, &back), SW_CFG_SAME);
 	ck_assert_uint_eq(back.limits.max_body_bytes, 9007199254740993ull);
-	ck_assert(sw_proxy_config(&back)->routes[0].rate_limit.requests_per_second == 0.1);
+	ck_assert_uint_eq(sw_proxy_config(&back)->routes[0].policies.count, 1);
+	ck_assert(json_object_equal(sw_proxy_config(&back)->routes[0].policies.v[0].value,
+				    sw_proxy_config(&cfg)->routes[0].policies.v[0].value));
+	ck_assert_uint_eq(back.policies.count, 1);
 	/* Serializing again gives the same text: nothing drifts across persists. */
 	char *again = sw_config_to_json(&back, false);
 	ck_assert_str_eq(json, again);
@@ -898,7 +954,8 @@ static Suite *config_suite(void)
 		{ "syntax", syntax_error_line_col }, { "syntax", trailing_garbage },
 		{ "syntax", top_level_not_object }, { "values", wrong_type }, { "values", out_of_range },
 		{ "values", bad_enum }, { "values", unknown_key_warns }, { "values", missing_required },
-		{ "semantics", unknown_upstream_reference }, { "semantics", route_headers_and_rate_limit },
+		{ "semantics", unknown_upstream_reference }, { "semantics", route_headers },
+		{ "policy", policy_keys_checked_with_paths }, { "policy", policy_keys_copied_and_compared },
 		{ "listeners", listener_from_address_port }, { "listeners", listeners_override_address_port },
 		{ "listeners", duplicate_listener }, { "listeners", derive_after_override }, { "listeners", trusted_proxies_cidrs },
 		{ "admin", admin_rules }, { "admin", admin_key_sources },

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "fixture.h"
 #include "check_main.h"
+#include "http/policy.h"
 
 static void teardown(void)
 {
@@ -26,6 +27,24 @@ static void start(const char *rate_limit)
 
 static struct px_rate last;
 
+/* The compiled rate_limit of the route with this prefix (its policy chain's item). */
+static const struct px_rate_conf *conf_of(const char *prefix)
+{
+	const struct px_route *r = fx_route(prefix, NULL);
+
+	ck_assert_ptr_nonnull(r->policies);
+	for (unsigned i = 0; i < r->policies->count; i++)
+		if (r->policies->items[i].policy == &px_policy_rate_limit)
+			return r->policies->items[i].state;
+	ck_abort_msg("no rate_limit on %s", prefix);
+	return NULL;
+}
+
+static bool allow(const char *prefix, struct fx_x *f, struct px_rate *out)
+{
+	return px_rate_allow(conf_of(prefix), fx_route(prefix, NULL)->cfg, &f->x, out);
+}
+
 /* One request from peer on route prefix (with an X-API-Key when key): allowed? */
 static bool req(const char *prefix, const char *peer, const char *key)
 {
@@ -35,7 +54,7 @@ static bool req(const char *prefix, const char *peer, const char *key)
 	if (key)
 		fx_header(&f, "X-API-Key", key);
 	memset(&last, 0xa5, sizeof(last));
-	return px_rate_allow(fx_route(prefix, NULL), &f.x, &last);
+	return allow(prefix, &f, &last);
 }
 
 START_TEST(test_burst)
@@ -195,10 +214,10 @@ START_TEST(test_consumer_header_named)
 	      " \"consumer_header\": \"X-Tenant\"}");
 	fx_exchange(&f, "192.0.2.1", "/a");
 	fx_header(&f, "x-tenant", "t1");
-	ck_assert(px_rate_allow(fx_route("/a", NULL), &f.x, &r));
+	ck_assert(allow("/a", &f, &r));
 	fx_exchange(&f, "192.0.2.2", "/a");
 	fx_header(&f, "X-TENANT", "t1");
-	ck_assert(!px_rate_allow(fx_route("/a", NULL), &f.x, &r));
+	ck_assert(!allow("/a", &f, &r));
 	/* X-API-Key is not this route's header. */
 	ck_assert(req("/a", "192.0.2.2", "t1"));
 }
@@ -218,6 +237,7 @@ static const char *fields(const struct px_rate *rate, bool refused)
 		len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%.*s=%.*s", i ? "," : "",
 					(int)f.x.resp.headers[i].name.len, f.x.resp.headers[i].name.p,
 					(int)f.x.resp.headers[i].value.len, f.x.resp.headers[i].value.p);
+	sw_policy_finish(&f.x);         /* the values live in the exchange's memory */
 	return out;
 }
 
@@ -230,6 +250,89 @@ START_TEST(test_rate_headers)
 	r = (struct px_rate){ .limit = 4294967295u, .remaining = 0, .retry_after = 3 };
 	ck_assert_str_eq(fields(&r, true),
 			 "X-RateLimit-Limit=4294967295,X-RateLimit-Remaining=0,Retry-After=3");
+}
+END_TEST
+
+/* An auth policy's consumer is the key; the consumer header is then not read. */
+START_TEST(test_consumer_from_auth)
+{
+	struct fx_x f;
+	struct px_rate r;
+
+	start("{\"requests_per_second\": 1, \"burst_size\": 1, \"key\": \"consumer\"}");
+	fx_exchange(&f, "192.0.2.1", "/a");
+	f.x.consumer = "alice";
+	fx_header(&f, "X-API-Key", "k1");
+	ck_assert(allow("/a", &f, &r));
+	fx_exchange(&f, "192.0.2.2", "/a");
+	f.x.consumer = "alice";
+	fx_header(&f, "X-API-Key", "k2");
+	ck_assert(!allow("/a", &f, &r));            /* same consumer, another key and address */
+	ck_assert(req("/a", "192.0.2.1", "k1"));     /* the header's bucket is another one */
+	ck_assert(req("/a", "192.0.2.1", "alice"));  /* a header cannot name a consumer's bucket */
+}
+END_TEST
+
+/* Parses a config with route "/" having rate_limit rl; returns the first error or "". */
+static const char *conf_error(const char *rl, bool *ok)
+{
+	static char first[512];
+	char json[1024];
+	struct sw_config cfg;
+	struct sw_diag d;
+
+	snprintf(json, sizeof(json),
+		 "{\"upstreams\": [{\"name\": \"u\", \"servers\": [{\"address\": \"127.0.0.1\", \"port\": 9}]}],"
+		 " \"routes\": [{\"path_prefix\": \"/\", \"upstream\": \"u\", \"rate_limit\": %s}]}", rl);
+	sw_diag_init(&d, "t.json");
+	*ok = sw_config_parse(&cfg, json, strlen(json), &d) == SW_OK;
+	snprintf(first, sizeof(first), "%s", d.count ? d.entries[0].text : "");
+	if (*ok)
+		sw_config_deinit(&cfg);
+	sw_diag_deinit(&d);
+	return first;
+}
+
+/* The loader's messages for rate_limit, as before it became a policy. */
+START_TEST(test_config_errors)
+{
+	bool ok;
+
+	ck_assert_str_eq(conf_error("{\"requests_per_second\": 0}", &ok),
+			 "t.json: routes[0].rate_limit.requests_per_second: must be a number > 0 and <= 1000000000");
+	ck_assert(!ok);
+	ck_assert_str_eq(conf_error("{\"burst_size\": 3}", &ok),
+			 "t.json: routes[0].rate_limit.requests_per_second: required");
+	ck_assert_str_eq(conf_error("{\"requests_per_second\": 1, \"burst_size\": 0}", &ok),
+			 "t.json: routes[0].rate_limit.burst_size: must be 1-4294967295");
+	ck_assert_str_eq(conf_error("{\"requests_per_second\": 1, \"key\": \"user\"}", &ok),
+			 "t.json: routes[0].rate_limit.key: must be one of \"ip\", \"consumer\"");
+	ck_assert_str_eq(conf_error("{\"requests_per_second\": 1, \"key\": \"consumer\","
+				    " \"consumer_header\": \"X Key\"}", &ok),
+			 "t.json: routes[0].rate_limit.consumer_header: must be a valid header name");
+	ck_assert_str_eq(conf_error("5", &ok), "t.json: routes[0].rate_limit: must be an object");
+	ck_assert_str_eq(conf_error("{\"requests_per_second\": 1, \"per\": 2}", &ok),
+			 "t.json: routes[0].rate_limit.per: unknown key");
+	ck_assert(ok);
+}
+END_TEST
+
+/* Defaults: burst_size is the rate (at least 1), the consumer header X-API-Key; "header" is its old name. */
+START_TEST(test_config_defaults)
+{
+	const struct px_rate_conf *c;
+
+	start("{\"requests_per_second\": 2.5}");
+	c = conf_of("/a");
+	ck_assert_uint_eq(c->burst_size, 2);
+	ck_assert(!c->by_consumer);
+	ck_assert_str_eq(c->consumer_header, "X-API-Key");
+	fx_stop();
+	start("{\"requests_per_second\": 0.1, \"key\": \"consumer\", \"header\": \"X-Token\"}");
+	c = conf_of("/a");
+	ck_assert_uint_eq(c->burst_size, 1);
+	ck_assert(c->by_consumer);
+	ck_assert_str_eq(c->consumer_header, "X-Token");
 }
 END_TEST
 
@@ -248,6 +351,9 @@ static Suite *ratelimit_suite(void)
 	tcase_add_test(tc, test_consumer_key);
 	tcase_add_test(tc, test_consumer_header_named);
 	tcase_add_test(tc, test_rate_headers);
+	tcase_add_test(tc, test_consumer_from_auth);
+	tcase_add_test(tc, test_config_errors);
+	tcase_add_test(tc, test_config_defaults);
 	suite_add_tcase(s, tc);
 	return s;
 }
