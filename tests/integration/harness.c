@@ -270,6 +270,16 @@ struct it_proc *it_spawn(const char *const *args, const char *const *env)
 	return p;
 }
 
+int it_check_config(const char *path, const char *const *env, char **log)
+{
+	const char *args[] = { "-t", "-c", path, NULL };
+	struct it_proc *p = it_spawn(args, env);
+	int code = it_wait_exit(p, IT_WAIT_MS);
+
+	*log = it_log(p);
+	return code;
+}
+
 struct it_proc *it_start(const char *config, const char *const *env)
 {
 	const char *args[] = { "-c", config, NULL };

@@ -92,6 +92,8 @@ void it_config_simple(char out[IT_PATH_MAX], const char *name, const char *host,
 struct it_proc *it_spawn(const char *const *args, const char *const *env);
 /* When set, runs in the child just before exec (e.g. to install a seccomp filter). */
 extern void (*it_pre_exec)(void);
+/* `swerver -t -c path` with env: its exit code (it_wait_exit); *log its stderr (the caller frees). */
+int it_check_config(const char *path, const char *const *env, char **log);
 /* it_spawn("-c", config). */
 struct it_proc *it_start(const char *config, const char *const *env);
 /*

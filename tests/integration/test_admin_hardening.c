@@ -416,17 +416,6 @@ END_TEST
 #define FILE_KEY "it-admin-key-from-a-file-42"
 #define ENV_KEY "it-admin-key-from-the-env-42"
 
-/* `swerver -t -c path` with env: its exit code; its stderr in *log (the caller frees). */
-static int check_config(const char *path, const char *const *env, char **log)
-{
-	const char *args[] = { "-t", "-c", path, NULL };
-	struct it_proc *p = it_spawn(args, env);
-	int code = it_wait_exit(p, IT_WAIT_MS);
-
-	*log = it_log(p);
-	return code;
-}
-
 static unsigned mode_of(const char *path)
 {
 	struct stat st;
@@ -449,7 +438,7 @@ START_TEST(admin_key_readable_file)
 	it_path(cfg, "swerver.json");
 	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\"", NULL);
 	ck_assert_int_eq(chmod(cfg, 0644), 0);
-	code = check_config(cfg, NULL, &log);
+	code = it_check_config(cfg, NULL, &log);
 	IT_ASSERT(code == 0 && strstr(log, "admin.api_key") && strstr(log, "readable by every user"),
 		  "-t on a 0644 file with api_key: %s, want 0 and a warning:\n%s", it_code_str(code), log);
 	free(log);
@@ -478,7 +467,7 @@ START_TEST(admin_key_from_file)
 	snprintf(extra, sizeof(extra), ", \"api_key_file\": \"%s\"", keyf);
 	write_config(cfg, backend, ports[0], ports[1], extra, NULL);
 	ck_assert_int_eq(chmod(cfg, 0644), 0);
-	code = check_config(cfg, NULL, &log);
+	code = it_check_config(cfg, NULL, &log);
 	IT_ASSERT(code == 0 && !strstr(log, "readable by every user"), "-t with api_key_file: %s\n%s",
 		  it_code_str(code), log);
 	free(log);
@@ -501,7 +490,7 @@ START_TEST(admin_key_from_file)
 	/* With api_key as well: refused. */
 	snprintf(extra, sizeof(extra), ", \"api_key_file\": \"%s\", \"api_key\": \"" KEY "\"", keyf);
 	write_config(cfg, backend, ports[0], ports[1], extra, NULL);
-	code = check_config(cfg, NULL, &log);
+	code = it_check_config(cfg, NULL, &log);
 	IT_ASSERT(code == 78 && strstr(log, "only one of"), "api_key and api_key_file: %s\n%s",
 		  it_code_str(code), log);
 	free(log);
@@ -522,7 +511,7 @@ START_TEST(admin_key_from_env)
 	it_path(cfg, "swerver.json");
 	write_config(cfg, backend, ports[0], ports[1], ", \"api_key_env\": \"SWERVER_IT_ADMIN_KEY\"",
 		     NULL);
-	code = check_config(cfg, NULL, &log);
+	code = it_check_config(cfg, NULL, &log);
 	IT_ASSERT(code == 78 && strstr(log, "admin.api_key_env") && strstr(log, "not set"),
 		  "-t with api_key_env unset: %s\n%s", it_code_str(code), log);
 	free(log);
