@@ -11,16 +11,23 @@
 #include "core/policy_def.h"
 #include "http/http2_config.h"
 #include "proxy/config.h"
+#include "quic/config.h"
+#include "tls/config.h"
 
 const struct sw_module *sw_module_find(const char *name)
 {
 	static const struct sw_module any = { .name = "fuzz" };
-	static const struct sw_module http2 = { .name = "http2", .config = &sw_http2_config_section };
-	static const struct sw_module proxy = { .name = "proxy", .config = &sw_proxy_config_section };
+	static const struct sw_module units[] = {
+		{ .name = "tls", .config = &sw_tls_config_section },
+		{ .name = "http2", .config = &sw_http2_config_section },
+		{ .name = "http3", .config = &sw_quic_config_section },
+		{ .name = "proxy", .config = &sw_proxy_config_section },
+	};
 
-	if (strcmp(name, "http2") == 0)
-		return &http2;
-	return strcmp(name, "proxy") == 0 ? &proxy : &any;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(name, units[i].name) == 0)
+			return &units[i];
+	return &any;
 }
 
 /* No policy is registered here: policy keys are unknown keys (warnings). */

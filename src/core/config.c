@@ -10,11 +10,10 @@
 #include "core/config_schema.h"
 #include "core/policy_def.h"
 #include "core/diag.h"
+#include "core/module.h"
 #include "core/shm.h"
 
 static const char *const io_backend_names[] = { "auto", "epoll", "io_uring", NULL };
-static const char *const retry_names[] = { "off", "always", "auto", NULL };
-static const char *const cc_names[] = { "cubic", "bbr", "reno", NULL };
 static const char *const level_names[] = { "error", "warn", "info", "debug", NULL };
 static const char *const access_format_names[] = { "off", "combined", "json", NULL };
 static const char *const log_target_names[] = { "auto", "stderr", "syslog", "journal", NULL };
@@ -90,42 +89,6 @@ static const struct sw_cfg_field static_fields[] = {
 static const struct sw_cfg_table static_table = SW_TABLE(static_fields, S, SW_CFG_NONE, NULL, NULL);
 #undef S
 
-#define S struct sw_tls_cert_cfg
-static const struct sw_cfg_field cert_fields[] = {
-	SW_STRV("hostnames", hostnames, hostnames_count, 0),
-	SW_STRING("cert_path", cert_path, NULL, 0),
-	SW_STRING("key_path", key_path, NULL, 0),
-};
-static const struct sw_cfg_table cert_table = SW_TABLE(cert_fields, S, SW_CFG_NONE, NULL, NULL);
-#undef S
-
-#define S struct sw_tls_cfg
-static const struct sw_cfg_field tls_fields[] = {
-	SW_STRING("cert_path", cert_path, NULL, 0),
-	SW_STRING("key_path", key_path, NULL, 0),
-	SW_ARR("certificates", certificates, certificates_count, cert_table, 0),
-	SW_STRING("client_ca_path", client_ca_path, NULL, 0),
-	SW_BOOL("client_cert_required", client_cert_required, true, 0),
-};
-static const struct sw_cfg_table tls_table = SW_TABLE(tls_fields, S, SW_CFG_NONE, NULL, NULL);
-#undef S
-
-#define S struct sw_quic_cfg
-static const struct sw_cfg_field quic_fields[] = {
-	SW_BOOL("enabled", enabled, false, 0),
-	SW_U16("port", port, 1, 65535, 443, 0),
-	SW_STRING("cert_path", cert_path, NULL, 0),   /* NULL: tls.cert_path */
-	SW_STRING("key_path", key_path, NULL, 0),
-	SW_U32("max_idle_timeout_ms", max_idle_timeout_ms, 1, SW_CFG_MAX_U32, 30000, 0),
-	SW_U32("max_streams_bidi", max_streams_bidi, 1, SW_CFG_MAX_U32, 100, 0),
-	SW_U32("max_streams_uni", max_streams_uni, 3, SW_CFG_MAX_U32, 100, 0),
-	SW_ENUM("retry", retry, retry_names, SW_QUIC_RETRY_OFF, 0),
-	SW_ENUM("congestion_control", congestion_control, cc_names, SW_QUIC_CC_CUBIC, 0),
-	SW_U32("max_connections", max_connections, 1, 1048576, 4096, 0),
-};
-static const struct sw_cfg_table quic_table = SW_TABLE(quic_fields, S, SW_CFG_NONE, NULL, NULL);
-#undef S
-
 #define S struct sw_admin_cfg
 static const struct sw_cfg_field admin_fields[] = {
 	SW_BOOL("enabled", enabled, false, 0),
@@ -164,6 +127,14 @@ static const struct sw_cfg_table access_table =
  * The optional units' top-level keys (their tables are in src/<unit>/config.c):
  * listed here so a build without the unit names the option it lacks.
  */
+/* The key named is the first of these set, as the user wrote it. */
+static const struct sw_cfg_unit tls_unit = {
+	.module = "tls", .option = "--enable-tls",
+	.uses = (const char *const[]){ "cert_path", "key_path", "certificates", "client_ca_path", NULL },
+};
+static const struct sw_cfg_unit quic_unit = {
+	.module = "http3", .option = "--enable-http3", .uses = (const char *const[]){ "enabled", NULL },
+};
 static const struct sw_cfg_unit http2_unit = {
 	.module = "http2", .option = "--enable-http2", .uses = (const char *const[]){ "h2c_only", NULL },
 };
@@ -177,9 +148,9 @@ static const struct sw_cfg_field root_fields[] = {
 	SW_OBJ("timeouts", timeouts, timeouts_table, 0),
 	SW_OBJ("limits", limits, limits_table, 0),
 	SW_OBJ("static", static_files, static_table, 0),
-	SW_OBJ("tls", tls, tls_table, SW_F_STRUCT),
+	SW_UNIT("tls", SW_UNIT_TLS, tls_unit, SW_F_STRUCT),
 	SW_UNIT("http2", SW_UNIT_HTTP2, http2_unit, 0),
-	SW_OBJ("quic", quic, quic_table, SW_F_STRUCT),
+	SW_UNIT("quic", SW_UNIT_QUIC, quic_unit, SW_F_STRUCT),
 	SW_UNIT("upstreams", SW_UNIT_PROXY, proxy_unit, 0),
 	SW_UNIT("routes", SW_UNIT_PROXY, proxy_unit, 0),
 	/* Its listener is opened by the master: a change needs new workers. */
@@ -217,9 +188,9 @@ static void implicit_listener(const struct sw_config *cfg, struct sw_listener_cf
 	memset(l, 0, sizeof(*l));
 	l->address = cfg->server.address;
 	l->port = cfg->server.port;
-	l->use_tls = cfg->tls.cert_path || cfg->tls.certificates_count;
-	l->quic_enabled = cfg->quic.enabled;
-	l->quic_port = cfg->quic.enabled ? cfg->quic.port : 0;
+	for (size_t i = 0; i < SW_UNIT_SLOTS; i++)
+		if (cfg->unit[i].data && cfg->unit[i].sec->listener)
+			cfg->unit[i].sec->listener(cfg, l);
 }
 
 static void derive_listener(struct sw_config *cfg)
@@ -367,21 +338,27 @@ static uint64_t stamp_file(uint64_t h, const char *path)
 	return h;
 }
 
+static void stamp_one(void *arg, const char *key, const char *path)
+{
+	uint64_t *h = arg;
+
+	(void)key;
+	*h = stamp_file(*h, path);
+}
+
 void sw_config_stamp_files(struct sw_config *cfg)
 {
-	const struct sw_tls_cfg *t = &cfg->tls;
 	uint64_t h = 1469598103934665603ull;
 
-	h = stamp_file(h, t->cert_path);
-	h = stamp_file(h, t->key_path);
-	h = stamp_file(h, t->client_ca_path);
-	for (size_t i = 0; i < t->certificates_count; i++) {
-		h = stamp_file(h, t->certificates[i].cert_path);
-		h = stamp_file(h, t->certificates[i].key_path);
-	}
-	h = stamp_file(h, cfg->quic.cert_path);
-	h = stamp_file(h, cfg->quic.key_path);
+	sw_config_files(cfg, stamp_one, &h);
 	cfg->files_stamp = h;
+}
+
+void sw_config_files(const struct sw_config *cfg, sw_config_file_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < SW_UNIT_SLOTS; i++)
+		if (cfg->unit[i].data && cfg->unit[i].sec->files)
+			cfg->unit[i].sec->files(cfg, fn, arg);
 }
 
 /*

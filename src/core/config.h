@@ -99,38 +99,6 @@ struct sw_limits_cfg {
 	uint32_t min_rate_window_ms; /* time waited on the client over which they count; 10000 */
 };
 
-struct sw_tls_cert_cfg {
-	char **hostnames;         /* "example.com", "*.example.com" */
-	size_t hostnames_count;
-	char *cert_path;
-	char *key_path;
-};
-
-struct sw_tls_cfg {
-	char *cert_path;          /* NULL = no TLS unless listeners say so */
-	char *key_path;
-	struct sw_tls_cert_cfg *certificates;
-	size_t certificates_count;
-	char *client_ca_path;     /* NULL = no mTLS */
-	bool client_cert_required; /* true */
-};
-
-enum sw_quic_retry { SW_QUIC_RETRY_OFF, SW_QUIC_RETRY_ALWAYS, SW_QUIC_RETRY_AUTO };
-enum sw_quic_cc { SW_QUIC_CC_CUBIC, SW_QUIC_CC_BBR, SW_QUIC_CC_RENO };
-
-struct sw_quic_cfg {
-	bool enabled;                  /* false */
-	uint16_t port;                 /* 443 */
-	char *cert_path;               /* NULL = tls.cert_path */
-	char *key_path;
-	uint32_t max_idle_timeout_ms;  /* 30000 */
-	uint32_t max_streams_bidi;     /* 100 */
-	uint32_t max_streams_uni;      /* 100 (>= 3) */
-	enum sw_quic_retry retry;      /* "off" | "always" | "auto" (under load) */
-	enum sw_quic_cc congestion_control; /* "cubic" | "bbr" | "reno" */
-	uint32_t max_connections;      /* per worker, 4096 */
-};
-
 struct sw_admin_cfg {
 	bool enabled;                 /* false */
 	char *address;                /* "127.0.0.1" */
@@ -164,7 +132,7 @@ struct sw_access_log_cfg {
  * slot each in struct sw_config.  The core knows only their keys (config.c's
  * root table, so a build without the unit can name the option it lacks).
  */
-enum sw_unit_slot { SW_UNIT_HTTP2, SW_UNIT_PROXY, SW_UNIT_SLOTS };
+enum sw_unit_slot { SW_UNIT_TLS, SW_UNIT_HTTP2, SW_UNIT_QUIC, SW_UNIT_PROXY, SW_UNIT_SLOTS };
 
 struct sw_config_section;
 
@@ -186,12 +154,10 @@ struct sw_config {
 	struct sw_timeouts_cfg timeouts;
 	struct sw_limits_cfg limits;
 	struct sw_static_cfg static_files;  /* "static" */
-	struct sw_tls_cfg tls;
-	struct sw_quic_cfg quic;
 	struct sw_admin_cfg admin;
 	struct sw_log_cfg log;
 	struct sw_access_log_cfg access_log;
-	struct sw_config_unit unit[SW_UNIT_SLOTS];  /* http2: sw_http2_config(); upstreams, routes: sw_proxy_config() */
+	struct sw_config_unit unit[SW_UNIT_SLOTS];  /* tls, http2, quic, upstreams + routes: sw_<unit>_config() */
 	struct sw_policy_set policies;    /* top-level keys of SW_POLICY_GLOBAL policies */
 };
 
@@ -275,6 +241,11 @@ void sw_config_derive(struct sw_config *cfg);
 
 /* Sets cfg->files_stamp from the TLS and QUIC certificate, key and CA files. */
 void sw_config_stamp_files(struct sw_config *cfg);
+
+/* Called with each file a unit's section names (NULL paths skipped) and its key path. */
+typedef void sw_config_file_fn(void *arg, const char *key, const char *path);
+/* The certificate, key and CA files the units will open, unit by unit. */
+void sw_config_files(const struct sw_config *cfg, sw_config_file_fn *fn, void *arg);
 
 /* Deep copy; dst is initialized by the call. */
 void sw_config_copy(struct sw_config *dst, const struct sw_config *src);

@@ -123,88 +123,25 @@ static size_t listeners_with(const struct sw_config *cfg, size_t off, const char
 	return n;
 }
 
-static void check_tls_certs(const struct sw_tls_cfg *t, struct sw_diag *d)
+/*
+ * A listener flag for a unit the build lacks.  (A key of the unit's own
+ * section already said so at parse time; its checks are the unit's.)
+ */
+static void check_listener_units(const struct sw_config *cfg, struct sw_diag *d)
 {
-	char path[80];
-
-	for (size_t i = 0; i < t->certificates_count; i++) {
-		const struct sw_tls_cert_cfg *c = &t->certificates[i];
-		if (c->hostnames_count == 0) {
-			snprintf(path, sizeof(path), "tls.certificates[%zu].hostnames", i);
-			sw_diag_error(d, path, "must not be empty");
-		}
-		if (!c->cert_path) {
-			snprintf(path, sizeof(path), "tls.certificates[%zu].cert_path", i);
-			sw_diag_error(d, path, "required");
-		}
-		if (!c->key_path) {
-			snprintf(path, sizeof(path), "tls.certificates[%zu].key_path", i);
-			sw_diag_error(d, path, "required");
-		}
-	}
-	if (t->cert_path && !t->key_path)
-		sw_diag_error(d, "tls.key_path", "required when tls.cert_path is set");
-	if (t->key_path && !t->cert_path)
-		sw_diag_error(d, "tls.cert_path", "required when tls.key_path is set");
-}
-
-static void check_tls(const struct sw_config *cfg, struct sw_diag *d)
-{
-	const struct sw_tls_cfg *t = &cfg->tls;
-	const size_t use_tls = offsetof(struct sw_listener_cfg, use_tls);
-	const char *key = t->cert_path ? "tls.cert_path" : t->key_path ? "tls.key_path"
-			: t->certificates_count ? "tls.certificates"
-			: t->client_ca_path ? "tls.client_ca_path" : NULL;
-
-	check_tls_certs(t, d);
-	if (!have("tls")) {
-		/* Name what the user wrote: the tls key, else the listener flag. */
-		if (key)
-			need(d, key, "tls", "--enable-tls");
-		else
-			listeners_with(cfg, use_tls, "use_tls", d, "requires a build with --enable-tls");
-		return;
-	}
-	if (!t->cert_path && !t->certificates_count)
-		listeners_with(cfg, use_tls, "use_tls", d, "requires tls.cert_path or tls.certificates");
-}
-
-static void check_quic(const struct sw_config *cfg, struct sw_diag *d)
-{
-	const struct sw_quic_cfg *q = &cfg->quic;
-	const size_t off = offsetof(struct sw_listener_cfg, quic_enabled);
-
-	if (!have("http3")) {
-		if (q->enabled)
-			need(d, "quic.enabled", "http3", "--enable-http3");
-		else
-			listeners_with(cfg, off, "quic_enabled", d,
-				       "requires a build with --enable-http3");
-		return;
-	}
-	if (!q->enabled && listeners_with(cfg, off, "quic_enabled", NULL, NULL) == 0)
-		return;
-	/* NULL falls back to the TCP certificate, as the QUIC unit does. */
-	if (!q->cert_path && !cfg->tls.cert_path)
-		sw_diag_error(d, "quic.cert_path", "required when QUIC is enabled (or set tls.cert_path)");
-	if (!q->key_path && !cfg->tls.key_path)
-		sw_diag_error(d, "quic.key_path", "required when QUIC is enabled (or set tls.key_path)");
-	/*
-	 * QUIC does not ask for client certificates: where they are required
-	 * it would serve without one, so that is refused (optional ones are
-	 * simply never offered over HTTP/3, as the man page says).
-	 */
-	if (cfg->tls.client_ca_path && cfg->tls.client_cert_required)
-		sw_diag_error(d, "tls.client_ca_path", "required client certificates are not "
-			      "supported over HTTP/3: turn QUIC off (quic.enabled, "
-			      "listeners[].quic_enabled) or set client_cert_required false");
+	if (!have("tls"))
+		listeners_with(cfg, offsetof(struct sw_listener_cfg, use_tls), "use_tls", d,
+			       "requires a build with --enable-tls");
+	if (!have("http3"))
+		listeners_with(cfg, offsetof(struct sw_listener_cfg, quic_enabled), "quic_enabled", d,
+			       "requires a build with --enable-http3");
+	if (!have("http2"))
+		listeners_with(cfg, offsetof(struct sw_listener_cfg, h2c_only), "h2c_only", d,
+			       "requires a build with --enable-http2");
 }
 
 static void check_features(const struct sw_config *cfg, struct sw_diag *d)
 {
-	if (!have("http2"))
-		listeners_with(cfg, offsetof(struct sw_listener_cfg, h2c_only), "h2c_only", d,
-			       "requires a build with --enable-http2");
 	if (cfg->server.io_backend == SW_IO_URING)
 		need(d, "server.io_backend", "io_uring", "--enable-io-uring");
 	if (cfg->log.target && strcmp(cfg->log.target, "journal") == 0)
@@ -247,8 +184,7 @@ int sw_config_validate(const struct sw_config *cfg, struct sw_diag *d)
 	size_t errors = d->errors;
 
 	check_listeners(cfg, d);
-	check_tls(cfg, d);
-	check_quic(cfg, d);
+	check_listener_units(cfg, d);
 	check_features(cfg, d);
 	for (size_t i = 0; i < SW_UNIT_SLOTS; i++)
 		if (cfg->unit[i].data && cfg->unit[i].sec->validate)

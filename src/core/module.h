@@ -26,6 +26,10 @@ struct sw_config_section {
 	 * (admin edits, CLI overrides).  Errors go to diag with their key path.
 	 */
 	void (*validate)(const struct sw_config *cfg, struct sw_diag *diag);
+	/* What the unit adds to the listener made from server.address/port (use_tls, quic_*). May be NULL. */
+	void (*listener)(const struct sw_config *cfg, struct sw_listener_cfg *l);
+	/* Calls fn for each file the section names (sw_config_files). May be NULL. */
+	void (*files)(const struct sw_config *cfg, sw_config_file_fn *fn, void *arg);
 };
 
 /*

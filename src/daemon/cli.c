@@ -13,6 +13,7 @@
 #include "core/shm.h"
 #include "daemon/cli.h"
 #include "http/static.h"
+#include "tls/config.h"
 
 enum { OPT_STATIC_ROOT = 256, OPT_CERT, OPT_KEY, OPT_RUN_FOR_MS };
 
@@ -170,9 +171,11 @@ void sw_cli_apply(const struct sw_cli *cli, struct sw_config *cfg)
 		cfg->server.workers = (unsigned)cli->workers;
 	if (cli->static_root)
 		replace(&cfg->server.static_root, cli->static_root);
-	if (cli->cert_path) {
-		replace(&cfg->tls.cert_path, cli->cert_path);
-		replace(&cfg->tls.key_path, cli->key_path);
+	struct sw_tls_cfg *t = sw_tls_config(cfg);
+
+	if (cli->cert_path && t) {
+		replace(&t->cert_path, cli->cert_path);
+		replace(&t->key_path, cli->key_path);
 	}
 }
 
@@ -229,24 +232,24 @@ static bool regular(const char *path, const char *key, struct sw_diag *diag)
  * its supervision of the workers) on a reload, so the modules do not look
  * at any of them then.
  */
+struct regular_walk {
+	struct sw_diag *diag;
+	bool ok;
+};
+
+static void regular_one(void *arg, const char *key, const char *path)
+{
+	struct regular_walk *r = arg;
+
+	r->ok &= regular(path, key, r->diag);
+}
+
 static bool files_regular(const struct sw_config *cfg, struct sw_diag *diag)
 {
-	const struct sw_tls_cfg *t = &cfg->tls;
-	char key[64];
-	bool ok = true;
+	struct regular_walk r = { diag, true };
 
-	ok &= regular(t->cert_path, "tls.cert_path", diag);
-	ok &= regular(t->key_path, "tls.key_path", diag);
-	ok &= regular(t->client_ca_path, "tls.client_ca_path", diag);
-	for (size_t i = 0; i < t->certificates_count; i++) {
-		snprintf(key, sizeof(key), "tls.certificates[%zu].cert_path", i);
-		ok &= regular(t->certificates[i].cert_path, key, diag);
-		snprintf(key, sizeof(key), "tls.certificates[%zu].key_path", i);
-		ok &= regular(t->certificates[i].key_path, key, diag);
-	}
-	ok &= regular(cfg->quic.cert_path, "quic.cert_path", diag);
-	ok &= regular(cfg->quic.key_path, "quic.key_path", diag);
-	return ok;
+	sw_config_files(cfg, regular_one, &r);
+	return r.ok;
 }
 
 /*
@@ -268,6 +271,10 @@ int sw_cli_load_config(const struct sw_cli *cli, struct sw_config *cfg,
 	if (!usable)
 		return SW_ERROR;
 	sw_cli_apply(cli, cfg);
+	if (cli->cert_path && !sw_tls_config(cfg)) {
+		sw_diag_error(diag, "tls.cert_path", "requires a build with --enable-tls");
+		rc = SW_ERROR;
+	}
 	sw_config_derive(cfg);   /* e.g. --cert turns the default listener to TLS */
 	/* The loader validated already; again only for what the overrides changed. */
 	if (rc == SW_OK && sw_config_validate(cfg, diag) != SW_OK)

@@ -283,7 +283,7 @@ struct quic_conn *sw_quic_conn_new(struct quic_ep *ep, struct quic_sock *sock,
 				   const struct quic_path *p, const ngtcp2_pkt_hd *hd,
 				   const ngtcp2_cid *odcid, ngtcp2_token_type token_type)
 {
-	const struct sw_quic_cfg *qcfg = &ep->w->cfg->quic;
+	const struct sw_quic_cfg *qcfg = sw_quic_config(ep->w->cfg);
 	struct quic_conn *qc = sw_calloc(1, sizeof(*qc));
 	ngtcp2_path path = {
 		.local = { (ngtcp2_sockaddr *)&p->local, p->local_len },

@@ -475,7 +475,7 @@ static void send_retry(struct quic_sock *sock, const struct quic_path *p,
 
 static bool want_retry(const struct quic_ep *ep)
 {
-	enum sw_quic_retry r = ep->w->cfg->quic.retry;
+	enum sw_quic_retry r = sw_quic_config(ep->w->cfg)->retry;
 
 	return r == SW_QUIC_RETRY_ALWAYS ||
 	       (r == SW_QUIC_RETRY_AUTO && ep->handshakes >= QUIC_AUTO_RETRY_HANDSHAKES);
@@ -497,7 +497,7 @@ static void accept_initial(struct quic_sock *sock, const struct quic_path *p, ui
 	/* A draining or replaced socket takes no new connections: the client's retries go elsewhere. */
 	if (ep->draining || sock->retired || ngtcp2_accept(&hd, data, len) != 0)
 		return;
-	if (ep->nconns >= ep->w->cfg->quic.max_connections) {
+	if (ep->nconns >= sw_quic_config(ep->w->cfg)->max_connections) {
 		send_refusal(sock, p, &hd, NGTCP2_CONNECTION_REFUSED);
 		return;
 	}

@@ -75,15 +75,11 @@ static int group_open(const int *fds, unsigned n, char *err, size_t err_size)
  */
 int sw_quic_check_config(const struct sw_config *cfg, struct sw_diag *diag)
 {
-	const char *cert = cfg->quic.cert_path ? cfg->quic.cert_path : cfg->tls.cert_path;
-	const char *key = cfg->quic.key_path ? cfg->quic.key_path : cfg->tls.key_path;
-	bool wanted = cfg->quic.enabled;
+	const char *cert = sw_quic_cert_path(cfg), *key = sw_quic_key_path(cfg);
 	gnutls_certificate_credentials_t cred;
 	int rc;
 
-	for (size_t i = 0; i < cfg->server.listeners_count; i++)
-		wanted = wanted || cfg->server.listeners[i].quic_enabled;
-	if (!wanted || !cert || !key)
+	if (!sw_quic_wanted(cfg) || !cert || !key)
 		return SW_OK;
 	if (gnutls_certificate_allocate_credentials(&cred) != GNUTLS_E_SUCCESS) {
 		sw_diag_error(diag, "quic", "cannot allocate GnuTLS credentials");
@@ -122,5 +118,6 @@ const struct sw_module sw_module_http3 = {
 	.summary = "HTTP/3 over QUIC (ngtcp2, nghttp3, GnuTLS)",
 	.versions = versions,
 	.check_config = sw_quic_check_config,
+	.config = &sw_quic_config_section,
 	.impl = &api,
 };

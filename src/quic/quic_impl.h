@@ -10,6 +10,8 @@
 #include <ngtcp2/ngtcp2_crypto.h>
 #include <nghttp3/nghttp3.h>
 #include "event/loop.h"
+#include "quic/config.h"
+#include "tls/config.h"
 #include "http/exchange.h"
 #include "http/stream.h"
 

@@ -25,8 +25,8 @@ static const gnutls_datum_t alpn_h3 = { (unsigned char *)"h3", 2 };
 static int load_cred(const struct sw_config *cfg, gnutls_certificate_credentials_t *out,
 		     char *err, size_t err_size)
 {
-	const char *cert = cfg->quic.cert_path ? cfg->quic.cert_path : cfg->tls.cert_path;
-	const char *key = cfg->quic.key_path ? cfg->quic.key_path : cfg->tls.key_path;
+	const char *cert = sw_quic_cert_path(cfg), *key = sw_quic_key_path(cfg);
+	const struct sw_tls_cfg *sni = sw_quic_sni_certs(cfg);
 	int rc;
 
 	if (!cert || !key) {
@@ -39,9 +39,9 @@ static int load_cred(const struct sw_config *cfg, gnutls_certificate_credentials
 	}
 	rc = gnutls_certificate_set_x509_key_file(*out, cert, key, GNUTLS_X509_FMT_PEM);
 	/* SNI: one more key pair per tls.certificates[] entry, GnuTLS picks by name. */
-	for (size_t i = 0; rc >= 0 && !cfg->quic.cert_path && i < cfg->tls.certificates_count; i++)
-		rc = gnutls_certificate_set_x509_key_file(*out, cfg->tls.certificates[i].cert_path,
-							  cfg->tls.certificates[i].key_path,
+	for (size_t i = 0; rc >= 0 && sni && i < sni->certificates_count; i++)
+		rc = gnutls_certificate_set_x509_key_file(*out, sni->certificates[i].cert_path,
+							  sni->certificates[i].key_path,
 							  GNUTLS_X509_FMT_PEM);
 	if (rc < 0) {
 		snprintf(err, err_size, "%s / %s: %s", cert, key, gnutls_strerror(rc));

@@ -15,6 +15,7 @@
 #include "core/diag.h"
 #include "core/module.h"
 #include "core/shm.h"
+#include "tls/config.h"
 #include "tls/tls.h"
 #include "tls/tls_impl.h"
 
@@ -91,7 +92,7 @@ static int check_client_ca(const char *ca, struct sw_diag *diag)
 
 static int check_config(const struct sw_config *cfg, struct sw_diag *diag)
 {
-	const struct sw_tls_cfg *t = &cfg->tls;
+	const struct sw_tls_cfg *t = sw_tls_config(cfg);
 	char path[64];
 	int rc = SW_OK;
 
@@ -369,7 +370,7 @@ static int open_sni(struct tls_ctx *t, const struct sw_tls_cfg *cfg, char *err, 
 static void *ctx_open(const struct sw_config *cfg, const struct sw_ticket_keys *keys,
 		      char *err, size_t n)
 {
-	const struct sw_tls_cfg *tc = &cfg->tls;
+	const struct sw_tls_cfg *tc = sw_tls_config(cfg);
 	struct tls_ctx *t = calloc(1, sizeof(*t));
 	const char *cert = tc->cert_path, *key = tc->key_path;
 
@@ -541,5 +542,6 @@ const struct sw_module sw_module_tls = {
 	.summary = "TLS 1.2/1.3 over TCP with OpenSSL",
 	.versions = versions,
 	.check_config = check_config,
+	.config = &sw_tls_config_section,
 	.impl = &api,
 };

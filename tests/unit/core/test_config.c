@@ -11,6 +11,8 @@
 #include "core/diag.h"
 #include "core/module.h"
 #include "http/http2_config.h"
+#include "quic/config.h"
+#include "tls/config.h"
 #include "proxy/config.h"
 #include "check_main.h"
 #include "core/policy_def.h"
@@ -23,9 +25,9 @@
  * config sections are compiled into this test (tests/Makefile.inc): they need
  * no library.
  */
-static struct sw_module mod_tls = { .name = "tls" };
+static struct sw_module mod_tls = { .name = "tls", .config = &sw_tls_config_section };
 static struct sw_module mod_http2 = { .name = "http2", .config = &sw_http2_config_section };
-static struct sw_module mod_http3 = { .name = "http3" };
+static struct sw_module mod_http3 = { .name = "http3", .config = &sw_quic_config_section };
 /*
  * A policy of the test's own ("n": an integer >= 0), to check the policy
  * slot of routes[] and the top level; the proxy "unit" registers it.
@@ -160,18 +162,18 @@ START_TEST(defaults_from_empty_object)
 	ck_assert_uint_eq(cfg.limits.max_header_bytes, 32768);
 	ck_assert_uint_eq(cfg.limits.max_header_count, 128);
 	ck_assert_uint_eq(cfg.limits.max_body_bytes, 32u << 20);
-	ck_assert(cfg.tls.client_cert_required);
-	ck_assert_ptr_null(cfg.tls.cert_path);
+	ck_assert(sw_tls_config(&cfg)->client_cert_required);
+	ck_assert_ptr_null(sw_tls_config(&cfg)->cert_path);
 	ck_assert_uint_eq(sw_http2_config(&cfg)->max_streams, 128);
 	ck_assert_uint_eq(sw_http2_config(&cfg)->initial_window_size, 1u << 20);
 	ck_assert_uint_eq(sw_http2_config(&cfg)->max_frame_size, 16384);
 	ck_assert_uint_eq(sw_http2_config(&cfg)->max_header_list_size, 8192);
-	ck_assert(!cfg.quic.enabled);
-	ck_assert_uint_eq(cfg.quic.port, 443);
-	ck_assert_uint_eq(cfg.quic.max_streams_uni, 100);
-	ck_assert_uint_eq(cfg.quic.max_connections, 4096);
-	ck_assert_int_eq(cfg.quic.retry, SW_QUIC_RETRY_OFF);
-	ck_assert_int_eq(cfg.quic.congestion_control, SW_QUIC_CC_CUBIC);
+	ck_assert(!sw_quic_config(&cfg)->enabled);
+	ck_assert_uint_eq(sw_quic_config(&cfg)->port, 443);
+	ck_assert_uint_eq(sw_quic_config(&cfg)->max_streams_uni, 100);
+	ck_assert_uint_eq(sw_quic_config(&cfg)->max_connections, 4096);
+	ck_assert_int_eq(sw_quic_config(&cfg)->retry, SW_QUIC_RETRY_OFF);
+	ck_assert_int_eq(sw_quic_config(&cfg)->congestion_control, SW_QUIC_CC_CUBIC);
 	ck_assert(!cfg.admin.enabled);
 	ck_assert_str_eq(cfg.admin.address, "127.0.0.1");
 	ck_assert_uint_eq(cfg.admin.port, 9180);
@@ -466,8 +468,8 @@ START_TEST(listener_from_address_port)
 	ck_assert(cfg.server.listeners[0].quic_enabled);
 	ck_assert_uint_eq(cfg.server.listeners[0].quic_port, 8443);
 	/* QUIC's certificate is the TCP one unless given (NULL = tls.cert_path). */
-	ck_assert_ptr_null(cfg.quic.cert_path);
-	ck_assert_ptr_null(cfg.quic.key_path);
+	ck_assert_ptr_null(sw_quic_config(&cfg)->cert_path);
+	ck_assert_ptr_null(sw_quic_config(&cfg)->key_path);
 
 	ck_clean("{\"server\": {\"address\": \"::1\"}}");
 	ck_assert_str_eq(cfg.server.listeners[0].address, "::1");
@@ -499,8 +501,8 @@ START_TEST(derive_after_override)
 {
 	ck_clean("{\"server\": {\"port\": 8443}}");
 	ck_assert(cfg.server.listeners_implicit);
-	cfg.tls.cert_path = strdup("/c.pem");
-	cfg.tls.key_path = strdup("/k.pem");
+	sw_tls_config(&cfg)->cert_path = strdup("/c.pem");
+	sw_tls_config(&cfg)->key_path = strdup("/k.pem");
 	sw_config_derive(&cfg);
 	ck_assert_uint_eq(cfg.server.listeners_count, 1);
 	ck_assert(cfg.server.listeners[0].use_tls);
@@ -510,8 +512,8 @@ START_TEST(derive_after_override)
 	/* Given listeners are the user's: derive() leaves them alone. */
 	ck_clean("{\"server\": {\"listeners\": [{\"port\": 81}]}}");
 	ck_assert(!cfg.server.listeners_implicit);
-	cfg.tls.cert_path = strdup("/c.pem");
-	cfg.tls.key_path = strdup("/k.pem");
+	sw_tls_config(&cfg)->cert_path = strdup("/c.pem");
+	sw_tls_config(&cfg)->key_path = strdup("/k.pem");
 	sw_config_derive(&cfg);
 	ck_assert(!cfg.server.listeners[0].use_tls);
 }
@@ -670,6 +672,20 @@ START_TEST(feature_proxy)
 	ck_error("t.json: upstreams: requires a build with --enable-proxy");
 	ck_error("t.json: routes: requires a build with --enable-proxy");
 	ck_assert_uint_eq(d.errors, 2);
+}
+END_TEST
+
+/* TLS and QUIC own theirs: without them, cfg keeps nothing and the implicit listener is plain. */
+START_TEST(feature_tls_quic_sections_owned)
+{
+	ck_clean(QUIC_ON);
+	ck_assert(cfg.server.listeners[0].use_tls && cfg.server.listeners[0].quic_enabled);
+	compile_out(&mod_tls);
+	compile_out(&mod_http3);
+	ck_clean("{\"tls\": {\"client_cert_required\": false}, \"quic\": {\"port\": 8443}}");
+	ck_assert_ptr_null(sw_tls_config(&cfg));
+	ck_assert_ptr_null(sw_quic_config(&cfg));
+	ck_assert(!cfg.server.listeners[0].use_tls && !cfg.server.listeners[0].quic_enabled);
 }
 END_TEST
 
@@ -874,7 +890,7 @@ START_TEST(copy_is_deep)
 	ck_assert_ptr_ne(c.server.allowed_hosts[0], cfg.server.allowed_hosts[0]);
 	sw_config_deinit(&cfg);   /* the copy must survive its source */
 	ck_assert_str_eq(sw_proxy_config(&c)->upstreams[0].servers[1].unix_path, "/run/app.sock");
-	ck_assert_str_eq(c.tls.certificates[0].hostnames[1], "example");
+	ck_assert_str_eq(sw_tls_config(&c)->certificates[0].hostnames[1], "example");
 	sw_config_deinit(&c);
 }
 END_TEST
@@ -962,6 +978,7 @@ static Suite *config_suite(void)
 		{ "syntax", utf8_and_name_limits }, { "features", feature_http3 }, { "features", feature_quic_needs_cert },
 		{ "features", feature_tls }, { "features", feature_http2 }, { "features", feature_proxy },
 		{ "features", feature_proxy_section_owned },
+		{ "features", feature_tls_quic_sections_owned },
 		{ "features", feature_systemd_and_io_uring }, { "logs", access_log_forms },
 		{ "reload", compare_classifies }, { "persist", to_json_round_trip },
 		{ "persist", to_json_defaults_round_trip }, { "persist", to_json_redacts },
