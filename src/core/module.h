@@ -7,6 +7,7 @@
 
 struct sw_config;
 struct sw_diag;
+struct sw_shm;
 struct sw_cfg_table;
 struct sw_policy;
 
@@ -62,6 +63,12 @@ struct sw_module {
 	 * NULL: a unit compiled out has none, so its config keys are unknown.
 	 */
 	const struct sw_policy *const *policies;
+	/*
+	 * Writes the unit's families (Prometheus text, HELP and TYPE first) to
+	 * /metrics, at most size bytes at buf (NULL: only measure); returns the
+	 * length the whole text needs.  May be NULL.
+	 */
+	size_t (*metrics)(const struct sw_shm *shm, char *buf, size_t size);
 };
 
 extern const struct sw_module *const sw_modules[];

@@ -141,3 +141,30 @@ void sw_shm_set_outcome(struct sw_shm *shm, const char *fmt, ...)
 	vsnprintf(shm->last_reload, sizeof(shm->last_reload), fmt, ap);
 	va_end(ap);
 }
+
+struct sw_lcounter_slot *sw_lcounter(struct sw_shm *shm, const char *family, const char *labels)
+{
+	uint64_t key = 1469598103934665603ull;
+
+	for (const char *p = family; *p; p++)
+		key = (key ^ (uint8_t)*p) * 1099511628211ull;
+	key = (key ^ '{') * 1099511628211ull;
+	for (const char *p = labels; *p; p++)
+		key = (key ^ (uint8_t)*p) * 1099511628211ull;
+	key |= 1;
+	for (unsigned i = 0; i < SW_LCOUNTER_SLOTS; i++) {
+		struct sw_lcounter_slot *c = &shm->lcounters[(key + i) % SW_LCOUNTER_SLOTS];
+		uint64_t k = __atomic_load_n(&c->key, __ATOMIC_ACQUIRE);
+
+		if (k == 0 && __atomic_compare_exchange_n(&c->key, &k, key, false, __ATOMIC_ACQ_REL,
+							  __ATOMIC_ACQUIRE)) {
+			snprintf(c->family, sizeof(c->family), "%s", family);
+			snprintf(c->labels, sizeof(c->labels), "%s", labels);
+			__atomic_store_n(&c->ready, 1, __ATOMIC_RELEASE);
+			return c;
+		}
+		if (k == key)
+			return c;
+	}
+	return NULL;
+}

@@ -151,6 +151,23 @@ struct sw_auth_slot {
 };
 
 /* A spin lock in shared memory, held for a few loads and stores. */
+/*
+ * Labelled counters that optional units own (auth failures by route,
+ * method and reason): one row per family and label set, claimed by the
+ * first worker that needs it (CAS on key) and added to by every worker
+ * (relaxed atomic adds), so a row is already the whole server's count.
+ * The unit writes its families to /metrics (struct sw_module.metrics).
+ */
+#define SW_LCOUNTER_SLOTS 512
+struct sw_lcounter_slot {
+	uint64_t key;                   /* hash of family and labels; 0 = free */
+	uint32_t ready;                 /* family and labels are written (release) */
+	uint32_t pad;
+	uint64_t value;
+	char family[32];
+	char labels[216];               /* 'name="value",...', escaped for the exposition */
+};
+
 static inline void sw_spin_lock(uint32_t *l)
 {
 	while (__atomic_test_and_set(l, __ATOMIC_ACQUIRE))
@@ -182,7 +199,14 @@ struct sw_shm {
 	struct sw_health_slot health[SW_HEALTH_SLOTS];
 	struct sw_auth_slot auth_all;   /* failures from every address together */
 	struct sw_auth_slot auth[SW_AUTH_SLOTS];
+	struct sw_lcounter_slot lcounters[SW_LCOUNTER_SLOTS];
 };
+
+/*
+ * The row of family with labels, claimed when new; NULL when the table is
+ * full (the count is then lost, never mixed into another row).
+ */
+struct sw_lcounter_slot *sw_lcounter(struct sw_shm *shm, const char *family, const char *labels);
 
 /* Records the last reload's outcome (printf-style) for /v1/status and sd_notify. */
 void sw_shm_set_outcome(struct sw_shm *shm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "core/module.h"
 #include "core/version.h"
 #include "daemon/worker.h"
 #include "http/metrics.h"
@@ -334,8 +335,18 @@ static void emit_slots(struct out *o, const struct snap *s)
 struct up_snap;
 static void emit_upstreams(struct out *o, const struct up_snap *v, size_t n);
 
-static size_t render(const struct snap *s, const struct up_snap *ups, size_t nups, char *buf,
-		     size_t cap)
+/* The families optional units own (auth failures, ...), from their rows in shm. */
+static void emit_units(struct out *o, const struct sw_shm *shm)
+{
+	for (const struct sw_module *const *m = sw_modules; *m; m++) {
+		size_t room = o->buf && o->len < o->cap ? o->cap - o->len : 0;
+		if ((*m)->metrics)
+			o->len += (*m)->metrics(shm, o->buf ? o->buf + o->len : NULL, room);
+	}
+}
+
+static size_t render(const struct snap *s, const struct up_snap *ups, size_t nups,
+		     const struct sw_shm *shm, char *buf, size_t cap)
 {
 	struct out o = { buf, cap, 0 };
 
@@ -345,6 +356,7 @@ static size_t render(const struct snap *s, const struct up_snap *ups, size_t nup
 	emit_slots(&o, s);
 	emit_daemon(&o, s);
 	emit_upstreams(&o, ups, nups);
+	emit_units(&o, shm);
 	emit_build(&o);
 	return o.len;
 }
@@ -496,14 +508,14 @@ void sw_metrics_respond(struct sw_exchange *x)
 
 	take_snapshot(&s, x->worker->shm);
 	nups = take_upstreams(&ups, x->worker->shm, sw_loop_now(x->worker->loop));
-	n = render(&s, ups, nups, NULL, 0);
+	n = render(&s, ups, nups, x->worker->shm, NULL, 0);
 	buf = x->ops->buffer ? sw_exchange_buffer(x, n + 1) : NULL;
 	if (!buf) {
 		free(ups);
 		sw_exchange_error(x, 500);
 		return;
 	}
-	render(&s, ups, nups, buf, n + 1);
+	render(&s, ups, nups, x->worker->shm, buf, n + 1);
 	free(ups);
 	x->resp.status = 200;
 	x->resp.body_kind = SW_BODY_MEMORY;
