@@ -7,6 +7,10 @@
 #include "auth/method.h"
 #include "core/str.h"
 
+struct sw_policy;
+/* routes[].auth on the policy chain (policy.c). */
+extern const struct sw_policy sw_auth_policy;
+
 /* One compiled method: the object {"api_key": {...}} of an auth block or a chain. */
 struct sw_auth_node {
 	const struct sw_auth_method *m;
@@ -33,6 +37,9 @@ const char *sw_auth_method_names(void);
 int sw_auth_node_compile(struct sw_auth_node *n, struct json_object *obj, const char *path,
 			 const char *const *extra, unsigned depth, struct sw_diag *diag);
 void sw_auth_node_release(struct sw_auth_node *n);
+/* The WWW-Authenticate schemes n's methods use, up to max; their count. */
+size_t sw_auth_node_challenges(const struct sw_auth_node *n, const char **out, size_t max);
+size_t sw_auth_chain_challenges(const void *chain, const char **out, size_t max);
 /* The chain's compile depth while it compiles its members. */
 extern unsigned sw_auth_compile_depth;
 

@@ -95,6 +95,16 @@ static void chain_check(struct sw_exchange *x, void *state, struct sw_auth_resul
 	*r = first;
 }
 
+size_t sw_auth_chain_challenges(const void *chain, const char **out, size_t max)
+{
+	const struct chain *c = chain;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->count; i++)
+		n += sw_auth_node_challenges(&c->nodes[i], out + n, max - n);
+	return n;
+}
+
 const struct sw_auth_method sw_auth_chain = {
 	.name = "chain",
 	.challenge = NULL,   /* each member's own (auth.c lists them) */

@@ -99,3 +99,13 @@ void sw_auth_node_release(struct sw_auth_node *n)
 	n->m = NULL;
 	n->state = NULL;
 }
+
+size_t sw_auth_node_challenges(const struct sw_auth_node *n, const char **out, size_t max)
+{
+	if (n->m == &sw_auth_chain)
+		return sw_auth_chain_challenges(n->state, out, max);
+	if (!n->m->challenge || max == 0)
+		return 0;
+	out[0] = n->m->challenge;
+	return 1;
+}

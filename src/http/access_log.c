@@ -431,7 +431,13 @@ static void format_combined(struct line *l, const struct sw_exchange *x,
 {
 	uint64_t ms = duration_ms(x);
 
-	putf(l, "%s - - [%s] \"", client, al->clf_time);
+	/* The user field is the authenticated consumer (routes[].auth), else "-". */
+	putf(l, "%s - ", client);
+	if (x->consumer)
+		put_clf(l, cstr(x->consumer), AL_SHORT_MAX);
+	else
+		put(l, "-", 1);
+	putf(l, " [%s] \"", al->clf_time);
 	if (x->req.method_name.len) {
 		put_clf(l, x->req.method_name, AL_SHORT_MAX);
 		put(l, " ", 1);
@@ -471,6 +477,8 @@ static void format_json(struct line *l, const struct sw_exchange *x,
 	putf(l, ",\"tls\":%s", x->tls ? "true" : "false");
 	if (x->tls_client)
 		json_key_str(l, "tls_client", cstr(x->tls_client), AL_HEADER_MAX);
+	if (x->consumer)
+		json_key_str(l, "consumer", cstr(x->consumer), AL_SHORT_MAX);
 	putf(l, ",\"worker\":%u}", x->worker->slot);
 }
 

@@ -1,0 +1,161 @@
+/* policy.c - routes[].auth as a policy: runs the configured method, then lets through or answers 401/403. */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+#include "auth/auth_impl.h"
+#include "auth/metrics.h"
+#include "core/common.h"
+#include "core/diag.h"
+#include "http/policy.h"
+
+#define MAX_CHALLENGES 8
+
+struct auth_policy {
+	struct sw_auth_node node;
+	/* WWW-Authenticate values, made once: "Basic realm=\"api\"" per scheme the node uses */
+	char *challenge[MAX_CHALLENGES];
+	const char *scheme[MAX_CHALLENGES];
+	size_t nchallenges;
+};
+
+static void release(void *state)
+{
+	struct auth_policy *p = state;
+
+	if (!p)
+		return;
+	sw_auth_node_release(&p->node);
+	for (size_t i = 0; i < p->nchallenges; i++)
+		free(p->challenge[i]);
+	free(p);
+}
+
+/* A realm goes inside a quoted-string: no quotes, backslashes or control bytes. */
+static bool realm_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\')
+			return false;
+	return true;
+}
+
+static void add_challenges(struct auth_policy *p, const struct sw_auth_node *n, const char *realm)
+{
+	const char *schemes[MAX_CHALLENGES];
+	size_t count = sw_auth_node_challenges(n, schemes, MAX_CHALLENGES);
+
+	for (size_t i = 0; i < count; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < p->nchallenges; j++)
+			seen |= !strcmp(p->scheme[j], schemes[i]);
+		if (seen)
+			continue;
+		size_t len = strlen(schemes[i]) + strlen(realm) + 10;
+		p->challenge[p->nchallenges] = sw_malloc(len);
+		snprintf(p->challenge[p->nchallenges], len, "%s realm=\"%s\"", schemes[i], realm);
+		p->scheme[p->nchallenges++] = schemes[i];
+	}
+}
+
+static void *compile(struct json_object *conf, const char *path, struct sw_diag *d)
+{
+	static const char *const extra[] = { "realm", NULL };
+	struct json_object *v;
+	struct auth_policy *p;
+	const char *realm = "swerver";
+	char sub[512];
+
+	if (json_object_object_get_ex(conf, "realm", &v)) {
+		snprintf(sub, sizeof(sub), "%s.realm", path);
+		if (!json_object_is_type(v, json_type_string) || !realm_ok(json_object_get_string(v))) {
+			sw_diag_error(d, sub, "must be a string without quotes, backslashes or control characters");
+			return NULL;
+		}
+		realm = json_object_get_string(v);
+	}
+	p = sw_calloc(1, sizeof(*p));
+	if (sw_auth_node_compile(&p->node, conf, path, extra, 0, d) != SW_OK) {
+		release(p);
+		return NULL;
+	}
+	add_challenges(p, &p->node, realm);
+	return p;
+}
+
+/* The challenge for scheme, or NULL. */
+static const char *challenge_of(const struct auth_policy *p, const char *scheme)
+{
+	for (size_t i = 0; scheme && i < p->nchallenges; i++)
+		if (!strcmp(p->scheme[i], scheme))
+			return p->challenge[i];
+	return NULL;
+}
+
+static void challenge_header(struct sw_exchange *x, const char *value)
+{
+	if (value)
+		sw_response_add_header(&x->resp, SW_STR("WWW-Authenticate"),
+				       (struct sw_str){ value, strlen(value) });
+}
+
+/*
+ * 401 says "authenticate" (with the challenges of the methods that could
+ * have), 403 "you did, and may not".  The body names the reason label,
+ * never what the client sent.
+ */
+static void refuse(struct sw_exchange *x, const struct auth_policy *p, const struct sw_auth_result *r)
+{
+	int status = r->status == 403 ? 403 : 401;
+	const char *method = r->method ? r->method : p->node.m->name;
+	const char *reason = r->reason ? r->reason : "missing";
+	char *body;
+	int n;
+
+	sw_auth_metrics_failure(x, method, reason);
+	x->resp.status = status;
+	if (status == 401) {
+		const struct sw_auth_method *m = sw_auth_method_find(method);
+		if (r->outcome == SW_AUTH_FAIL && m && m->challenge) {
+			challenge_header(x, challenge_of(p, m->challenge));
+		} else {
+			for (size_t i = 0; i < p->nchallenges; i++)
+				challenge_header(x, p->challenge[i]);
+		}
+	}
+	body = sw_exchange_buffer(x, 128);
+	n = snprintf(body, 128, "{\"error\":\"%s\",\"reason\":\"%s\"}\n",
+		     status == 401 ? "unauthorized" : "forbidden", reason);
+	sw_response_add_header(&x->resp, SW_STR("Content-Type"), SW_STR("application/json"));
+	sw_response_add_header(&x->resp, SW_STR("Cache-Control"), SW_STR("no-store"));
+	x->resp.body_kind = SW_BODY_MEMORY;
+	x->resp.body = (struct sw_str){ body, (size_t)n };
+	x->resp.content_length = (uint64_t)n;
+	x->ops->respond(x);
+}
+
+static enum sw_policy_verdict request(struct sw_exchange *x, void *state)
+{
+	const struct auth_policy *p = state;
+	struct sw_auth_result r = { SW_AUTH_ABSENT, NULL, NULL, 0, NULL };
+
+	p->node.m->check(x, p->node.state, &r, NULL);
+	if (r.outcome == SW_AUTH_OK) {
+		/* the method's name lives in compiled state a reload may free first */
+		x->consumer = sw_exchange_str(x, r.consumer, strlen(r.consumer)).p;
+		return SW_POLICY_CONTINUE;
+	}
+	refuse(x, p, &r);
+	return SW_POLICY_DONE;
+}
+
+const struct sw_policy sw_auth_policy = {
+	.key = "auth",
+	.scopes = SW_POLICY_ROUTE,
+	.order = SW_POLICY_ORDER_AUTH,
+	.compile = compile,
+	.release = release,
+	.request = request,
+};
