@@ -118,6 +118,10 @@ START_TEST(small_windows_stream_file)
 }
 END_TEST
 
+/*
+ * RFC 9113 6.9.2: a SETTINGS_INITIAL_WINDOW_SIZE that takes an open
+ * stream's window past 2^31-1 is a connection FLOW_CONTROL_ERROR.
+ */
 START_TEST(settings_window_overflow)
 {
 	struct fbuf b = { 0 };
@@ -147,12 +151,6 @@ START_TEST(settings_window_overflow)
 	h2_close(h);
 }
 END_TEST
-
-/*
- * swerver(8): streams beyond max_streams are refused with REFUSED_STREAM,
- * also once the client has acknowledged SETTINGS (nghttp2 alone ends the
- * connection with PROTOCOL_ERROR then).
- */
 
 static Suite *http2_flow_suite(void)
 {

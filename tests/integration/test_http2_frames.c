@@ -16,6 +16,7 @@
 #include "h2_fixture.h"
 
 /* ---- what nghttp2 does not check (RFC 9113) ---- */
+/* RFC 9113 5.1.1: a client's stream ids only grow; 3 after 5 is a connection error. */
 START_TEST(stream_id_backwards)
 {
 	struct fbuf b = { 0 };
@@ -91,10 +92,7 @@ START_TEST(priority_frames_checked)
 }
 END_TEST
 
-/*
- * RFC 9113 6.9.2: a SETTINGS_INITIAL_WINDOW_SIZE that takes an open
- * stream's window past 2^31-1 is a connection FLOW_CONTROL_ERROR.
- */
+/* :scheme is http or https; no request target carries a #fragment (RFC 9113 8.3.1). */
 START_TEST(scheme_and_fragment)
 {
 	struct fbuf b = { 0 };

@@ -105,6 +105,11 @@ START_TEST(max_streams_limit)
 }
 END_TEST
 
+/*
+ * swerver(8): streams beyond max_streams are refused with REFUSED_STREAM,
+ * also once the client has acknowledged SETTINGS (nghttp2 alone ends the
+ * connection with PROTOCOL_ERROR then).
+ */
 START_TEST(max_streams_after_ack)
 {
 	struct fbuf b = { 0 };
@@ -191,8 +196,6 @@ START_TEST(max_streams_reload)
 	h2_close(h2);
 }
 END_TEST
-
-/* :scheme is http or https; no request target carries a #fragment (RFC 9113 8.3.1). */
 
 static Suite *http2_streams_suite(void)
 {
