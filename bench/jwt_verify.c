@@ -4,6 +4,8 @@
  * the part of a jwt route's cost that is the token.  Never part of make check.
  *
  *   bench/jwt_verify [iterations]
+ *   bench/jwt_verify --mint PEM-FILE SUB    (bench/jwt.sh: an ES256 key's public
+ *       half to PEM-FILE and a token for SUB, good for an hour, on stdout)
  */
 #include <config.h>
 
@@ -71,13 +73,31 @@ static double per_verify(struct sw_jwt *j, const char *tok, long n)
 	return (cpu_us() - t0) / (double)n;
 }
 
+static int mint_one(const char *pem, const char *sub)
+{
+	EVP_PKEY *key = mint_key("ES256");
+	char payload[256], *tok;
+
+	mint_pem(key, pem);
+	snprintf(payload, sizeof(payload), "{\"sub\":\"%s\",\"exp\":%ld}", sub, (long)time(NULL) + 3600);
+	tok = mint("ES256", key, NULL, NULL, payload);
+	printf("%s\n", tok);
+	free(tok);
+	EVP_PKEY_free(key);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const algs[] = { "HS256", "RS256", "PS256", "ES256", "ES384", "EdDSA" };
-	long n = argc > 1 ? atol(argv[1]) : 2000;
+	long n;
 	char pem[] = "/tmp/sw-jwt-bench-XXXXXX";
-	int fd = mkstemp(pem);
+	int fd;
 
+	if (argc == 4 && strcmp(argv[1], "--mint") == 0)
+		return mint_one(argv[2], argv[3]);
+	n = argc > 1 ? atol(argv[1]) : 2000;
+	fd = mkstemp(pem);
 	if (fd < 0 || n <= 0)
 		return 1;
 	close(fd);
