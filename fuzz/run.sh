@@ -21,7 +21,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$(cd "${SW_BUILDDIR:-$srcdir}" && pwd)
 fuzz_cc=${FUZZ_CC:-clang}
 out=${SW_FUZZ_OUT:-$PWD/fuzz-artifacts}
-targets=(http1 response chunked h2 h3 admin config body)
+targets=(http1 response chunked h2 h3 admin config body jwt)
 
 command -v "$fuzz_cc" >/dev/null ||
 	{ echo "fuzz: $fuzz_cc not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
@@ -148,7 +148,7 @@ for t in "${targets[@]}"; do
 	log=$work/$t.log
 	rc=0
 	case $t in
-	h2 | h3) dict=() ;;
+	h2 | h3 | jwt) dict=() ;;
 	admin | config | body) dict=(-dict="$work/admin.dict") ;;
 	*) dict=(-dict="$work/http.dict") ;;
 	esac
