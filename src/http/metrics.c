@@ -147,12 +147,7 @@ static void take_snapshot(struct snap *s, const struct sw_shm *shm)
 
 /* ---- text output: counts its length when buf is NULL ---- */
 
-struct out {
-	char *buf;
-	size_t cap, len;
-};
-
-static sw_printf(2, 3) void put(struct out *o, const char *fmt, ...)
+void sw_metrics_put(struct sw_metrics_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	size_t room = o->len < o->cap ? o->cap - o->len : 0;
@@ -165,85 +160,86 @@ static sw_printf(2, 3) void put(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n;
 }
 
-static void family(struct out *o, const char *name, const char *type, const char *help)
+void sw_metrics_family(struct sw_metrics_out *o, const char *name, const char *type,
+		       const char *help)
 {
-	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	sw_metrics_put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* A label value: backslash, double quote and newline escaped (format 0.0.4). */
-static void put_label_value(struct out *o, const char *v)
+void sw_metrics_label_value(struct sw_metrics_out *o, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
-			put(o, "\\%c", *v);
+			sw_metrics_put(o, "\\%c", *v);
 		else if (*v == '\n')
-			put(o, "\\n");
+			sw_metrics_put(o, "\\n");
 		else
-			put(o, "%c", *v);
+			sw_metrics_put(o, "%c", *v);
 	}
 }
 
-static void put_u(struct out *o, const char *name, uint64_t v)
+static void put_u(struct sw_metrics_out *o, const char *name, uint64_t v)
 {
-	put(o, "%s %llu\n", name, (unsigned long long)v);
+	sw_metrics_put(o, "%s %llu\n", name, (unsigned long long)v);
 }
 
 /* A family of one unlabelled sample: HELP and TYPE, then the sample, the name written once. */
-static void scalar(struct out *o, const char *name, const char *type, const char *help,
+static void scalar(struct sw_metrics_out *o, const char *name, const char *type, const char *help,
 		   uint64_t v)
 {
-	family(o, name, type, help);
+	sw_metrics_family(o, name, type, help);
 	put_u(o, name, v);
 }
 
-static void put_proto_u(struct out *o, const char *name, const uint64_t *v)
+static void put_proto_u(struct sw_metrics_out *o, const char *name, const uint64_t *v)
 {
 	for (unsigned p = 0; p < SW_PROTO_COUNT; p++)
-		put(o, "%s{protocol=\"%s\"} %llu\n", name, proto_label[p],
+		sw_metrics_put(o, "%s{protocol=\"%s\"} %llu\n", name, proto_label[p],
 		    (unsigned long long)v[p]);
 }
 
-static void emit_requests(struct out *o, const struct snap *s)
+static void emit_requests(struct sw_metrics_out *o, const struct snap *s)
 {
-	family(o, "swerver_requests_total", "counter",
+	sw_metrics_family(o, "swerver_requests_total", "counter",
 	       "Requests answered, by protocol and status class.");
 	for (unsigned p = 0; p < SW_PROTO_COUNT; p++)
 		for (unsigned c = 1; c <= 5; c++)
-			put(o, "swerver_requests_total{protocol=\"%s\",code=\"%uxx\"} %llu\n",
+			sw_metrics_put(o, "swerver_requests_total{protocol=\"%s\",code=\"%uxx\"} %llu\n",
 			    proto_label[p], c, (unsigned long long)s->requests[p][c]);
-	family(o, "swerver_bytes_received_total", "counter",
+	sw_metrics_family(o, "swerver_bytes_received_total", "counter",
 	       "Request bytes (head and body) received, by protocol.");
 	put_proto_u(o, "swerver_bytes_received_total", s->xfer_in);
-	family(o, "swerver_bytes_sent_total", "counter",
+	sw_metrics_family(o, "swerver_bytes_sent_total", "counter",
 	       "Response bytes (head and body) sent, by protocol.");
 	put_proto_u(o, "swerver_bytes_sent_total", s->xfer_out);
 }
 
-static void emit_histogram(struct out *o, const struct snap *s)
+static void emit_histogram(struct sw_metrics_out *o, const struct snap *s)
 {
 	static const char name[] = "swerver_request_duration_seconds";
 
-	family(o, name, "histogram",
+	sw_metrics_family(o, name, "histogram",
 	       "Time from a complete request head to the end of the response.");
 	for (unsigned p = 0; p < SW_PROTO_COUNT; p++) {
 		uint64_t cum = 0;
 
 		for (unsigned b = 0; b < SW_DURATION_BUCKETS; b++) {
 			cum += s->hist[p][b];
-			put(o, "%s_bucket{protocol=\"%s\",le=\"%s\"} %llu\n", name,
+			sw_metrics_put(o, "%s_bucket{protocol=\"%s\",le=\"%s\"} %llu\n", name,
 			    proto_label[p], bound_text[b], (unsigned long long)cum);
 		}
-		put(o, "%s_sum{protocol=\"%s\"} %llu.%03u\n", name, proto_label[p],
+		sw_metrics_put(o, "%s_sum{protocol=\"%s\"} %llu.%03u\n", name, proto_label[p],
 		    (unsigned long long)(s->sum_ms[p] / 1000), (unsigned)(s->sum_ms[p] % 1000));
-		put(o, "%s_count{protocol=\"%s\"} %llu\n", name, proto_label[p],
+		sw_metrics_put(o, "%s_count{protocol=\"%s\"} %llu\n", name, proto_label[p],
 		    (unsigned long long)cum);
 	}
 }
 
-static void emit_connections(struct out *o, const struct snap *s)
+static void emit_connections(struct sw_metrics_out *o, const struct snap *s)
 {
-	family(o, "swerver_connections_open", "gauge", "Client connections open now.");
-	put(o, "swerver_connections_open %lld\n", (long long)(s->open > 0 ? s->open : 0));
+	sw_metrics_family(o, "swerver_connections_open", "gauge", "Client connections open now.");
+	sw_metrics_put(o, "swerver_connections_open %lld\n", (long long)(s->open > 0 ? s->open : 0));
 	scalar(o, "swerver_connections_accepted_total", "counter", "Client connections accepted.",
 	       s->accepted);
 	scalar(o, "swerver_connections_reclaimed_total", "counter",
@@ -255,7 +251,7 @@ static void emit_connections(struct out *o, const struct snap *s)
 	scalar(o, "swerver_http2_floods_total", "counter",
 	       "HTTP/2 connections closed with ENHANCE_YOUR_CALM for a frame flood or rapid reset.",
 	       s->h2_floods);
-	family(o, "swerver_slow_clients_total", "counter",
+	sw_metrics_family(o, "swerver_slow_clients_total", "counter",
 	       "HTTP/1.1 connections and HTTP/2, HTTP/3 streams ended for a client below "
 	       "limits.min_body_rate (kind=body) or limits.min_send_rate (kind=send).");
 	put_u(o, "swerver_slow_clients_total{kind=\"body\"}", s->slow_bodies);
@@ -273,7 +269,7 @@ static void emit_connections(struct out *o, const struct snap *s)
 	       s->admin_auth_locked);
 }
 
-static void emit_daemon(struct out *o, const struct snap *s)
+static void emit_daemon(struct sw_metrics_out *o, const struct snap *s)
 {
 	scalar(o, "swerver_worker_restarts_total", "counter", "Workers restarted after they died.",
 	       s->restarts);
@@ -301,222 +297,101 @@ static void emit_daemon(struct out *o, const struct snap *s)
 	       s->now > s->started_at ? s->now - s->started_at : 0);
 }
 
-static void emit_build(struct out *o)
+static void emit_build(struct sw_metrics_out *o)
 {
 	char features[256] = "";
 
 	sw_version_features(features, sizeof(features));
-	family(o, "swerver_build_info", "gauge", "Always 1; the labels describe the build.");
-	put(o, "swerver_build_info{version=\"");
-	put_label_value(o, PACKAGE_VERSION);
-	put(o, "\",features=\"");
-	put_label_value(o, features);
-	put(o, "\"} 1\n");
+	sw_metrics_family(o, "swerver_build_info", "gauge", "Always 1; the labels describe the build.");
+	sw_metrics_put(o, "swerver_build_info{version=\"");
+	sw_metrics_label_value(o, PACKAGE_VERSION);
+	sw_metrics_put(o, "\",features=\"");
+	sw_metrics_label_value(o, features);
+	sw_metrics_put(o, "\"} 1\n");
 }
 
-static void emit_slots(struct out *o, const struct snap *s)
+static void emit_slots(struct sw_metrics_out *o, const struct snap *s)
 {
-	family(o, "swerver_worker_connections_open", "gauge",
+	sw_metrics_family(o, "swerver_worker_connections_open", "gauge",
 	       "Client connections open now, by worker slot.");
 	for (unsigned i = 0; i < s->nslots; i++)
-		put(o, "swerver_worker_connections_open{worker=\"%u\"} %lld\n", s->slots[i].slot,
+		sw_metrics_put(o, "swerver_worker_connections_open{worker=\"%u\"} %lld\n", s->slots[i].slot,
 		    (long long)((int64_t)s->slots[i].open > 0 ? (int64_t)s->slots[i].open : 0));
-	family(o, "swerver_worker_connections_accepted_total", "counter",
+	sw_metrics_family(o, "swerver_worker_connections_accepted_total", "counter",
 	       "Client connections accepted, by worker slot.");
 	for (unsigned i = 0; i < s->nslots; i++)
-		put(o, "swerver_worker_connections_accepted_total{worker=\"%u\"} %llu\n",
+		sw_metrics_put(o, "swerver_worker_connections_accepted_total{worker=\"%u\"} %llu\n",
 		    s->slots[i].slot, (unsigned long long)s->slots[i].accepted);
-	family(o, "swerver_worker_requests_total", "counter", "Requests answered, by worker slot.");
+	sw_metrics_family(o, "swerver_worker_requests_total", "counter", "Requests answered, by worker slot.");
 	for (unsigned i = 0; i < s->nslots; i++)
-		put(o, "swerver_worker_requests_total{worker=\"%u\"} %llu\n",
+		sw_metrics_put(o, "swerver_worker_requests_total{worker=\"%u\"} %llu\n",
 		    s->slots[i].slot, (unsigned long long)s->slots[i].requests);
 }
 
-struct up_snap;
-static void emit_upstreams(struct out *o, const struct up_snap *v, size_t n);
-
-/* The families optional units own (auth failures, ...), from their rows in shm. */
-static void emit_units(struct out *o, const struct sw_shm *shm)
+/*
+ * The families optional units own (upstreams, auth failures, ...), from their
+ * rows in shm, written once into one string so that both passes of render
+ * see the same numbers (they change under us between the passes).
+ */
+static char *units_text(const struct sw_shm *shm, size_t *len)
 {
-	for (const struct sw_module *const *m = sw_modules; *m; m++) {
-		size_t room = o->buf && o->len < o->cap ? o->cap - o->len : 0;
-		if ((*m)->metrics)
-			o->len += (*m)->metrics(shm, o->buf ? o->buf + o->len : NULL, room);
+	size_t cap = 0, n;
+	char *buf = NULL;
+
+	for (;;) {
+		n = 0;
+		for (const struct sw_module *const *m = sw_modules; *m; m++)
+			if ((*m)->metrics)
+				n += (*m)->metrics(shm, buf ? buf + n : NULL, buf && n < cap ? cap - n : 0);
+		if (buf && n < cap)
+			break;
+		free(buf);
+		cap = n + 4096;         /* room for what grows between the passes */
+		buf = sw_malloc(cap);
 	}
+	*len = n;
+	return buf;
 }
 
-static size_t render(const struct snap *s, const struct up_snap *ups, size_t nups,
-		     const struct sw_shm *shm, char *buf, size_t cap)
+static size_t render(const struct snap *s, const char *units, size_t units_len, char *buf,
+		     size_t cap)
 {
-	struct out o = { buf, cap, 0 };
+	struct sw_metrics_out o = { buf, cap, 0 };
 
 	emit_requests(&o, s);
 	emit_histogram(&o, s);
 	emit_connections(&o, s);
 	emit_slots(&o, s);
 	emit_daemon(&o, s);
-	emit_upstreams(&o, ups, nups);
-	emit_units(&o, shm);
+	sw_metrics_put(&o, "%.*s", (int)units_len, units);
 	emit_build(&o);
 	return o.len;
 }
 
-/* ---- upstream servers (the proxy's shared health slots) ---- */
-
-struct up_snap {
-	char upstream[48], server[80];
-	uint64_t requests, retries, errors[SW_UPSTREAM_ERRORS];
-	uint64_t hist[SW_DURATION_BUCKETS], sum_ms;
-	uint64_t active, idle;
-	bool up;
-};
-
-static const char *const error_kind[SW_UPSTREAM_ERRORS] = {
-	"connect", "timeout", "reset", "bad_response",
-};
-
-/* Copies every named slot, so both rendering passes see the same numbers. */
-static size_t take_upstreams(struct up_snap **out, const struct sw_shm *shm, uint64_t now)
+const char *sw_metrics_bound_text(unsigned bucket)
 {
-	struct up_snap *v = NULL;
-	size_t n = 0;
-
-	for (unsigned i = 0; i < SW_HEALTH_SLOTS; i++) {
-		const struct sw_health_slot *h = &shm->health[i];
-		struct up_snap *u;
-
-		if (!sw_stat_get(&h->key) || !h->upstream[0])
-			continue;
-		v = sw_realloc(v, (n + 1) * sizeof(*v));
-		u = &v[n++];
-		memcpy(u->upstream, h->upstream, sizeof(u->upstream));
-		memcpy(u->server, h->server, sizeof(u->server));
-		u->upstream[sizeof(u->upstream) - 1] = u->server[sizeof(u->server) - 1] = '\0';
-		u->requests = sw_stat_get(&h->requests);
-		u->retries = sw_stat_get(&h->retries);
-		for (unsigned e = 0; e < SW_UPSTREAM_ERRORS; e++)
-			u->errors[e] = sw_stat_get(&h->errors[e]);
-		for (unsigned b = 0; b < SW_DURATION_BUCKETS; b++)
-			u->hist[b] = sw_stat_get(&h->latency[b]);
-		u->sum_ms = sw_stat_get(&h->latency_sum_ms);
-		u->active = sw_stat_get(&h->pool_active);
-		u->idle = sw_stat_get(&h->pool_idle);
-		u->up = sw_stat_get(&h->down_until_ms) <= now &&
-			!__atomic_load_n(&h->active_down, __ATOMIC_RELAXED);
-	}
-	*out = v;
-	return n;
-}
-
-static void put_labels(struct out *o, const struct up_snap *u)
-{
-	put(o, "{upstream=\"");
-	put_label_value(o, u->upstream);
-	put(o, "\",server=\"");
-	put_label_value(o, u->server);
-	put(o, "\"");
-}
-
-static void emit_upstream_counters(struct out *o, const struct up_snap *v, size_t n)
-{
-	family(o, "swerver_upstream_requests_total", "counter",
-	       "Requests an upstream server answered (a response head arrived).");
-	for (size_t i = 0; i < n; i++) {
-		put(o, "swerver_upstream_requests_total");
-		put_labels(o, &v[i]);
-		put(o, "} %llu\n", (unsigned long long)v[i].requests);
-	}
-	family(o, "swerver_upstream_errors_total", "counter",
-	       "Failed attempts at an upstream server, by kind.");
-	for (size_t i = 0; i < n; i++)
-		for (unsigned e = 0; e < SW_UPSTREAM_ERRORS; e++) {
-			put(o, "swerver_upstream_errors_total");
-			put_labels(o, &v[i]);
-			put(o, ",kind=\"%s\"} %llu\n", error_kind[e], (unsigned long long)v[i].errors[e]);
-		}
-	family(o, "swerver_upstream_retries_total", "counter",
-	       "Requests tried again after a failure at this server.");
-	for (size_t i = 0; i < n; i++) {
-		put(o, "swerver_upstream_retries_total");
-		put_labels(o, &v[i]);
-		put(o, "} %llu\n", (unsigned long long)v[i].retries);
-	}
-}
-
-static void emit_upstream_gauges(struct out *o, const struct up_snap *v, size_t n)
-{
-	family(o, "swerver_upstream_up", "gauge",
-	       "1 while the server takes requests, 0 while health (passive or active) keeps it out.");
-	for (size_t i = 0; i < n; i++) {
-		put(o, "swerver_upstream_up");
-		put_labels(o, &v[i]);
-		put(o, "} %d\n", v[i].up);
-	}
-	family(o, "swerver_upstream_pool_connections", "gauge",
-	       "Connections to the server, busy with a request or idle in the pool.");
-	for (size_t i = 0; i < n; i++) {
-		put(o, "swerver_upstream_pool_connections");
-		put_labels(o, &v[i]);
-		put(o, ",state=\"active\"} %llu\n", (unsigned long long)v[i].active);
-		put(o, "swerver_upstream_pool_connections");
-		put_labels(o, &v[i]);
-		put(o, ",state=\"idle\"} %llu\n", (unsigned long long)v[i].idle);
-	}
-}
-
-static void emit_upstream_latency(struct out *o, const struct up_snap *v, size_t n)
-{
-	static const char name[] = "swerver_upstream_response_seconds";
-
-	family(o, name, "histogram", "Time from sending a request upstream to its response head.");
-	for (size_t i = 0; i < n; i++) {
-		uint64_t cum = 0;
-
-		for (unsigned b = 0; b < SW_DURATION_BUCKETS; b++) {
-			cum += v[i].hist[b];
-			put(o, "%s_bucket", name);
-			put_labels(o, &v[i]);
-			put(o, ",le=\"%s\"} %llu\n", bound_text[b], (unsigned long long)cum);
-		}
-		put(o, "%s_sum", name);
-		put_labels(o, &v[i]);
-		put(o, "} %llu.%03u\n", (unsigned long long)(v[i].sum_ms / 1000),
-		    (unsigned)(v[i].sum_ms % 1000));
-		put(o, "%s_count", name);
-		put_labels(o, &v[i]);
-		put(o, "} %llu\n", (unsigned long long)cum);
-	}
-}
-
-static void emit_upstreams(struct out *o, const struct up_snap *v, size_t n)
-{
-	if (n == 0)
-		return;
-	emit_upstream_counters(o, v, n);
-	emit_upstream_gauges(o, v, n);
-	emit_upstream_latency(o, v, n);
+	return bucket < SW_ARRAY_SIZE(bound_text) ? bound_text[bucket] : "+Inf";
 }
 
 /* ---- the handler ---- */
 
 void sw_metrics_respond(struct sw_exchange *x)
 {
-	struct up_snap *ups;
-	size_t n, nups;
+	size_t n, units_len;
 	struct snap s;
-	char *buf;
+	char *buf, *units;
 
 	take_snapshot(&s, x->worker->shm);
-	nups = take_upstreams(&ups, x->worker->shm, sw_loop_now(x->worker->loop));
-	n = render(&s, ups, nups, x->worker->shm, NULL, 0);
+	units = units_text(x->worker->shm, &units_len);
+	n = render(&s, units, units_len, NULL, 0);
 	buf = x->ops->buffer ? sw_exchange_buffer(x, n + 1) : NULL;
+	if (buf)
+		render(&s, units, units_len, buf, n + 1);
+	free(units);
 	if (!buf) {
-		free(ups);
 		sw_exchange_error(x, 500);
 		return;
 	}
-	render(&s, ups, nups, x->worker->shm, buf, n + 1);
-	free(ups);
 	x->resp.status = 200;
 	x->resp.body_kind = SW_BODY_MEMORY;
 	x->resp.body = (struct sw_str){ buf, n };

@@ -2,7 +2,10 @@
 #ifndef SW_HTTP_METRICS_H
 #define SW_HTTP_METRICS_H
 
+#include <stdint.h>
+#include "core/common.h"
 #include "http/exchange.h"
+
 
 /*
  * GET or HEAD /metrics: 200 with the whole server's counters (every
@@ -23,5 +26,19 @@ void sw_metrics_respond(struct sw_exchange *x);
 
 /* The duration histogram bucket of ms (SW_DURATION_BOUNDS_MS, then +Inf). */
 unsigned sw_metrics_bucket(uint64_t ms);
+
+/* A text being written, or only measured (buf NULL): its length grows either way. */
+struct sw_metrics_out {
+	char *buf;
+	size_t cap, len;
+};
+
+/* The writer (a unit's metrics hook may use it): text, "# HELP/# TYPE" lines, an escaped label value. */
+sw_printf(2, 3) void sw_metrics_put(struct sw_metrics_out *o, const char *fmt, ...);
+void sw_metrics_family(struct sw_metrics_out *o, const char *name, const char *type,
+		       const char *help);
+void sw_metrics_label_value(struct sw_metrics_out *o, const char *v);
+/* The le="..." label of duration bucket b. */
+const char *sw_metrics_bound_text(unsigned bucket);
 
 #endif

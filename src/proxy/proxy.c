@@ -234,6 +234,7 @@ const struct sw_module sw_module_proxy = {
 	.name = "proxy",
 	.summary = "reverse proxy: routes, upstreams, balancing, health checks",
 	.config = &sw_proxy_config_section,
+	.metrics = sw_proxy_metrics,
 	.impl = &api,
 	.policies = policies,
 };

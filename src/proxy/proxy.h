@@ -95,6 +95,9 @@ struct px_upconn {
 	size_t cap, len, used;
 };
 
+/* metrics.c: the module's metrics hook (struct sw_module.metrics). */
+size_t sw_proxy_metrics(const struct sw_shm *shm, char *buf, size_t size);
+
 /* proxy.c */
 struct px_state *px_state_get(struct sw_worker *w);
 void px_state_put(struct px_state *st);
