@@ -206,8 +206,12 @@ size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bo
 		put(&o, h->value.p, h->value.len);
 		put(&o, "\r\n", 2);
 	}
-	/* HTTP/2 and 3 split cookies into fields; HTTP/1.1 wants one (RFC 9113 8.2.3). */
-	if (req->version >= 20 && sw_request_header(req, "cookie")) {
+	/*
+	 * HTTP/2 and 3 split cookies into fields; HTTP/1.1 wants one (RFC 9113
+	 * 8.2.3).  Not when a policy set or removed Cookie: its edit goes instead.
+	 */
+	if (req->version >= 20 && sw_request_header(req, "cookie") &&
+	    !edited(edits, nedits, SW_STR("cookie")) && !replaced_by_route(r, SW_STR("cookie"))) {
 		puts_(&o, "Cookie: ");
 		joined_sep(&o, req, "cookie", "; ");
 		put(&o, "\r\n", 2);

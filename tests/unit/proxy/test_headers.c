@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include "fixture.h"
+#include "http/policy.h"
 #include "check_main.h"
 
 static const char *const cfg_json =
@@ -263,6 +264,29 @@ START_TEST(test_route_headers_and_cookies)
 }
 END_TEST
 
+/* A policy's Cookie edit replaces the joined HTTP/2 and HTTP/3 cookies, never adds to them. */
+START_TEST(test_policy_cookie_edit_h2)
+{
+	struct fx_x f;
+	const char *h;
+
+	fx_exchange(&f, "192.0.2.7", "/x");
+	fx_header(&f, "cookie", "session=secret");
+	fx_header(&f, "cookie", "b=2");
+	f.x.req.version = 20;
+	ck_assert_int_eq(sw_exchange_upstream_remove(&f.x, "Cookie"), SW_OK);
+	h = build(&f, "/", false, 4000);
+	ck_assert_msg(!strstr(h, "secret"), "%s", h);
+	ck_assert_int_eq(count_field(h, "cookie"), 0);
+	ck_assert_int_eq(sw_exchange_upstream_set(&f.x, "Cookie", "c=3"), SW_OK);
+	f.x.req.version = 30;
+	h = build(&f, "/", false, 4000);
+	ck_assert_msg(has_line(h, "Cookie: c=3"), "%s", h);
+	ck_assert_int_eq(count_field(h, "cookie"), 1);
+	sw_policy_finish(&f.x);
+}
+END_TEST
+
 START_TEST(test_head_does_not_fit)
 {
 	struct fx_x f;
@@ -341,6 +365,7 @@ static Suite *headers_suite(void)
 	tcase_add_test(tc, test_forwarded_trusted);
 	tcase_add_test(tc, test_body_framing);
 	tcase_add_test(tc, test_route_headers_and_cookies);
+	tcase_add_test(tc, test_policy_cookie_edit_h2);
 	tcase_add_test(tc, test_head_does_not_fit);
 	tcase_add_test(tc, test_response_fields);
 	suite_add_tcase(s, tc);
