@@ -173,6 +173,19 @@ static bool names_compile(struct sw_header_edits *e, struct json_object *arr, co
 	return ok;
 }
 
+/* Two set entries of one name would both be sent: say which to keep. */
+static bool set_once(const struct sw_header_edits *e, const char *path, struct sw_diag *diag)
+{
+	for (size_t i = 1; i < e->set_count; i++)
+		for (size_t j = 0; j < i; j++)
+			if (strcasecmp(e->set[i].name, e->set[j].name) == 0) {
+				sw_diag_error(diag, path, "%s is set twice ([%zu] and [%zu]); use add "
+					      "for a second field", e->set[i].name, j, i);
+				return false;
+			}
+	return true;
+}
+
 bool sw_header_edits_compile(struct sw_header_edits *e, struct json_object *obj,
 			     const char *path, const char *const *forbidden,
 			     struct sw_diag *diag)
@@ -188,7 +201,8 @@ bool sw_header_edits_compile(struct sw_header_edits *e, struct json_object *obj,
 	}
 	if (json_object_object_get_ex(obj, "set", &v)) {
 		sw_key_path(sub, sizeof(sub), path, ".set");
-		ok &= fields_compile(&e->set, &e->set_count, v, sub, forbidden, diag);
+		ok &= fields_compile(&e->set, &e->set_count, v, sub, forbidden, diag) &&
+		      set_once(e, sub, diag);
 	}
 	if (json_object_object_get_ex(obj, "add", &v)) {
 		sw_key_path(sub, sizeof(sub), path, ".add");

@@ -43,6 +43,9 @@ START_TEST(test_value_checks)
 	refused("{\"response\": {\"permissions_policy\": \"\"}}",
 		"routes[0].headers.response.permissions_policy:");
 	refused("{\"response\": {\"sett\": []}}", "routes[0].headers.response.sett: unknown key");
+	refused("{\"request\": {\"set\": [{\"name\": \"X-A\", \"value\": \"1\"},"
+		" {\"name\": \"x-a\", \"value\": \"2\"}]}}",
+		"routes[0].headers.request.set: x-a is set twice ([0] and [1])");
 	refused("{\"request\": {\"hsts\": true}}", "routes[0].headers.request.hsts: unknown key");
 	refused("{\"responses\": {}}", "routes[0].headers.responses: unknown key");
 }
