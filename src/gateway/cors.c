@@ -9,6 +9,8 @@
 #include <strings.h>
 #include "gateway/cors.h"
 #include "gateway/header_edit.h"
+#include "gateway/gateway.h"
+#include "http/policy.h"
 
 /* One entry of `origins`: scheme://host[:port], host possibly "*.suffix". */
 struct origin_pat {
@@ -568,6 +570,30 @@ void sw_cors_preflight(const struct sw_cors *c, const struct sw_request *req,
 		put(r, "Access-Control-Max-Age", view(c->max_age));
 }
 
+/* A Vary field already names Origin (or "*"): a global cors policy ran before a route's. */
+static bool varies_on_origin(const struct sw_response *r)
+{
+	for (unsigned i = 0; i < r->header_count; i++) {
+		struct sw_str v = r->headers[i].value;
+		size_t k = 0;
+
+		if (!sw_str_ieq(r->headers[i].name, "vary"))
+			continue;
+		while (k < v.len) {
+			size_t start;
+			while (k < v.len && (v.p[k] == ' ' || v.p[k] == '\t' || v.p[k] == ','))
+				k++;
+			start = k;
+			while (k < v.len && v.p[k] != ',' && v.p[k] != ' ' && v.p[k] != '\t')
+				k++;
+			if (sw_str_ieq((struct sw_str){ v.p + start, k - start }, "origin") ||
+			    sw_str_ieq((struct sw_str){ v.p + start, k - start }, "*"))
+				return true;
+		}
+	}
+	return false;
+}
+
 void sw_cors_response(const struct sw_cors *c, const struct sw_request *req,
 		      struct sw_response *r)
 {
@@ -576,7 +602,7 @@ void sw_cors_response(const struct sw_cors *c, const struct sw_request *req,
 	for (size_t i = 0; i < SW_ARRAY_SIZE(cors_fields); i++)
 		sw_response_remove_header(r, cors_fields[i]);
 	/* Also without an Origin: a cache must not hand this answer to a request with one. */
-	if (!c->any_origin)
+	if (!c->any_origin && !varies_on_origin(r))
 		put(r, "Vary", SW_STR("Origin"));
 	if (!origin || !sw_cors_origin_allowed(c, origin->value))
 		return;
@@ -586,3 +612,42 @@ void sw_cors_response(const struct sw_cors *c, const struct sw_request *req,
 	else if (c->expose.joined)
 		put(r, "Access-Control-Expose-Headers", view(c->expose.joined));
 }
+
+/* ---- the policy ------------------------------------------------------------------------- */
+
+static void *cors_compile(struct json_object *conf, const char *path, struct sw_diag *diag)
+{
+	return sw_cors_compile(conf, path, diag);
+}
+
+static void cors_release(void *state)
+{
+	sw_cors_release(state);
+}
+
+/* A preflight is answered here, 204, and never reaches the handler (the upstream). */
+static enum sw_policy_verdict cors_request(struct sw_exchange *x, void *state)
+{
+	if (!sw_cors_is_preflight(&x->req))
+		return SW_POLICY_CONTINUE;
+	sw_cors_preflight(state, &x->req, &x->resp);
+	sw_exchange_empty(x, 204);
+	return SW_POLICY_DONE;
+}
+
+static void cors_response(struct sw_exchange *x, void *state)
+{
+	/* A preflight was answered by a cors request hook (this one or the global one): its fields stay. */
+	if (!sw_cors_is_preflight(&x->req))
+		sw_cors_response(state, &x->req, &x->resp);
+}
+
+const struct sw_policy sw_policy_cors = {
+	.key = "cors",
+	.scopes = SW_POLICY_ROUTE | SW_POLICY_GLOBAL,
+	.order = SW_POLICY_ORDER_CORS,
+	.compile = cors_compile,
+	.release = cors_release,
+	.request = cors_request,
+	.response = cors_response,
+};

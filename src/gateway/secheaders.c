@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 #include "gateway/secheaders.h"
+#include "gateway/gateway.h"
+#include "http/policy.h"
 
 /* Fields that frame the message or belong to one connection: editing them would break it. */
 static const char *const response_owned[] = {
@@ -314,3 +316,88 @@ void sw_secheaders_response(const struct sw_secheaders *h, struct sw_response *r
 				       (struct sw_str){ h->hsts, strlen(h->hsts) });
 	}
 }
+
+/* ---- the policy ------------------------------------------------------------------------- */
+
+static void *headers_compile(struct json_object *conf, const char *path, struct sw_diag *diag)
+{
+	return sw_secheaders_compile(conf, path, diag);
+}
+
+static void headers_release(void *state)
+{
+	sw_secheaders_release(state);
+}
+
+/* The edit a policy before made to name (the last one counts), or NULL. */
+static const struct sw_upstream_edit *last_edit(const struct sw_exchange *x, const char *name)
+{
+	const struct sw_upstream_edit *e, *last = NULL;
+	size_t n;
+
+	e = sw_exchange_upstream_edits(x, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(e[i].name, name) == 0)
+			last = &e[i];
+	return last;
+}
+
+/*
+ * An `add` edit.  An upstream edit replaces the field, so its value is
+ * what would go so far (an earlier edit's, else the client's fields),
+ * then ours, as one list (RFC 9110 5.3; "; " between cookies).
+ */
+static void upstream_add(struct sw_exchange *x, const struct sw_field_cfg *f)
+{
+	const struct sw_upstream_edit *last = last_edit(x, f->name);
+	const char *sep = strcasecmp(f->name, "cookie") == 0 ? "; " : ", ";
+	size_t size = strlen(f->value) + 1, len = 0;
+	char *v;
+
+	if (last && last->value)
+		size += strlen(last->value) + 2;
+	for (unsigned i = 0; !last && i < x->req.header_count; i++)
+		if (sw_str_ieq(x->req.headers[i].name, f->name))
+			size += x->req.headers[i].value.len + 2;
+	v = sw_malloc(size);
+	v[0] = '\0';
+	if (last && last->value)
+		len = (size_t)snprintf(v, size, "%s", last->value);
+	for (unsigned i = 0; !last && i < x->req.header_count; i++) {
+		const struct sw_header *h = &x->req.headers[i];
+		if (sw_str_ieq(h->name, f->name))
+			len += (size_t)snprintf(v + len, size - len, "%s%.*s", len ? sep : "",
+						(int)h->value.len, h->value.p);
+	}
+	snprintf(v + len, size - len, "%s%s", len ? sep : "", f->value);
+	sw_exchange_upstream_set(x, f->name, v);
+	free(v);
+}
+
+static enum sw_policy_verdict headers_request(struct sw_exchange *x, void *state)
+{
+	const struct sw_header_edits *e = &((const struct sw_secheaders *)state)->request;
+
+	for (size_t i = 0; i < e->remove_count; i++)
+		sw_exchange_upstream_remove(x, e->remove[i]);
+	for (size_t i = 0; i < e->set_count; i++)
+		sw_exchange_upstream_set(x, e->set[i].name, e->set[i].value);
+	for (size_t i = 0; i < e->add_count; i++)
+		upstream_add(x, &e->add[i]);
+	return SW_POLICY_CONTINUE;
+}
+
+static void headers_response(struct sw_exchange *x, void *state)
+{
+	sw_secheaders_response(state, &x->resp, x->tls);
+}
+
+const struct sw_policy sw_policy_headers = {
+	.key = "headers",
+	.scopes = SW_POLICY_ROUTE | SW_POLICY_GLOBAL,
+	.order = SW_POLICY_ORDER_HEADERS,
+	.compile = headers_compile,
+	.release = headers_release,
+	.request = headers_request,
+	.response = headers_response,
+};

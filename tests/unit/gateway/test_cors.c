@@ -310,6 +310,33 @@ START_TEST(test_response_any_origin)
 }
 END_TEST
 
+/* A Vary that already names Origin (an upstream's, or a global cors policy's) is not repeated. */
+START_TEST(test_vary_not_repeated)
+{
+	struct sw_cors *c = api_cors();
+	struct sw_response r;
+	struct gw_req g;
+
+	gw_request(&g, SW_METHOD_GET, "Origin", "https://app.example.com", NULL);
+	gw_response(&r);
+	sw_response_add_header(&r, SW_STR("vary"), SW_STR("Accept-Encoding, origin"));
+	sw_cors_response(c, &g.req, &r);
+	sw_cors_response(c, &g.req, &r);
+	ck_assert_str_eq(gw_fields(&r), "vary: Accept-Encoding, origin"
+			 "|Access-Control-Allow-Origin: https://app.example.com"
+			 "|Access-Control-Allow-Credentials: true"
+			 "|Access-Control-Expose-Headers: X-Total");
+	gw_response(&r);
+	sw_response_add_header(&r, SW_STR("Vary"), SW_STR("Accept-Encoding,Origins"));
+	sw_cors_response(c, &g.req, &r);
+	ck_assert_str_eq(gw_fields(&r), "Vary: Accept-Encoding,Origins|Vary: Origin"
+			 "|Access-Control-Allow-Origin: https://app.example.com"
+			 "|Access-Control-Allow-Credentials: true"
+			 "|Access-Control-Expose-Headers: X-Total");
+	sw_cors_release(c);
+}
+END_TEST
+
 static Suite *cors_suite(void)
 {
 	Suite *s = suite_create("gateway cors");
@@ -328,6 +355,7 @@ static Suite *cors_suite(void)
 	tcase_add_test(tc, test_response_allowed);
 	tcase_add_test(tc, test_response_disallowed_and_vary);
 	tcase_add_test(tc, test_response_any_origin);
+	tcase_add_test(tc, test_vary_not_repeated);
 	suite_add_tcase(s, tc);
 	return s;
 }
