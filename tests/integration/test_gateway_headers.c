@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <ctype.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,7 @@ struct gw {
 	int tls_port;     /* TLS over TCP and QUIC over UDP */
 	int plain_port;   /* cleartext HTTP/1.1 */
 	struct it_origin *origin;
+	struct it_proc *p;
 	bool h2, h3;      /* built with them */
 };
 
@@ -194,7 +196,7 @@ static void gw_start(struct gw *g, int backend)
 		"          \"remove\": [\"X-Drop\", \"Cookie\"] } } } ] }",
 		it_backend(backend), www, g->tls_port, g->h3 ? ", \"quic_enabled\": true" : "", d, d,
 		g->origin->port);
-	it_start_ready(cfg, "127.0.0.1", &g->plain_port);
+	g->p = it_start_ready(cfg, "127.0.0.1", &g->plain_port);
 }
 
 /* Requests the origin has served so far (its /requests does not count itself). */
@@ -459,6 +461,45 @@ START_TEST(test_request_edits_seen_by_origin)
 	}
 END_TEST
 
+/* A reload swaps both policies in place: a new origin list and HSTS age, no new workers. */
+START_TEST(test_reload_in_place)
+{
+	const char *const old_app[] = { "Origin: " APP, NULL };
+	const char *const new_app[] = { "Origin: https://new.example.com", NULL };
+	char cfg[IT_PATH_MAX], *text, *at;
+	struct answer a;
+	size_t from;
+	struct gw g;
+
+	if (!have_gateway(_i))
+		return;
+	gw_start(&g, _i);
+	fetch(H1, false, g.tls_port, "GET", "/api/name", old_app, &a);
+	ck_assert_str_eq(field(&a, "access-control-allow-origin:"), APP);
+	it_path(cfg, "swerver.json");
+	text = it_read_file(cfg);
+	ck_assert_ptr_nonnull(at = strstr(text, "\"" APP "\""));
+	memcpy(at + 1, "https://new.example.com", strlen(APP));   /* the same length */
+	ck_assert_ptr_nonnull(at = strstr(text, "\"max_age\": 600 }"));
+	memcpy(at, "\"max_age\": 900 }", strlen("\"max_age\": 600 }"));
+	it_write_file(cfg, text);
+	free(text);
+	from = it_log_size(g.p);
+	it_signal(g.p, SIGHUP);
+	IT_ASSERT(it_wait_log(g.p, from, "configuration applied in place", IT_WAIT_MS),
+		  "the reload was not applied in place");
+	for (enum proto pr = H1; pr < NPROTO; pr++) {
+		if (skip(&g, pr))
+			continue;
+		fetch(pr, false, g.tls_port, "GET", "/api/name", new_app, &a);
+		ck_assert_str_eq(field(&a, "access-control-allow-origin:"), "https://new.example.com");
+		ck_assert_str_eq(field(&a, "strict-transport-security:"), "max-age=900");
+		fetch(pr, false, g.tls_port, "GET", "/api/name", old_app, &a);
+		ck_assert_str_eq(pick(&a, cors_fields), "vary: Origin");
+	}
+}
+END_TEST
+
 static Suite *gateway_headers_suite(void)
 {
 	Suite *s = suite_create("gateway headers");
@@ -474,6 +515,7 @@ static Suite *gateway_headers_suite(void)
 	tcase_add_loop_test(tc, test_hsts_tls_only, 0, 2);
 	tcase_add_loop_test(tc, test_headers_on_errors_and_proxied, 0, 2);
 	tcase_add_loop_test(tc, test_request_edits_seen_by_origin, 0, 2);
+	tcase_add_loop_test(tc, test_reload_in_place, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
