@@ -264,7 +264,12 @@ void adm_write_config(const char *path, const char *backend, int port, int aport
 /* Starts it and waits for the admin line, /.ready and (several workers) the master's "ready:". */
 struct it_proc *adm_start(const char *cfg, int port, int aport)
 {
-	struct it_proc *p = it_start(cfg, NULL);
+	return adm_start_env(cfg, port, aport, NULL);
+}
+
+struct it_proc *adm_start_env(const char *cfg, int port, int aport, const char *const *env)
+{
+	struct it_proc *p = it_start(cfg, env);
 	char line[96];
 	int st;
 

@@ -84,6 +84,8 @@ void adm_write_config(const char *path, const char *backend, int port, int aport
 
 /* Starts it and waits for the admin line, /.ready and (several workers) the master's "ready:". */
 struct it_proc *adm_start(const char *cfg, int port, int aport);
+/* The same with extra environment entries "K=V" (NULL-terminated, may be NULL). */
+struct it_proc *adm_start_env(const char *cfg, int port, int aport, const char *const *env);
 
 /* Per-slot connections_accepted from /v1/status; the slot that answered. */
 int accepted_by_slot(uint64_t *out, int max);

@@ -57,32 +57,6 @@ void h1_send_str(struct it_conn *c, const char *s, const char *what)
 	h1_send_bytes(c, s, strlen(s), what);
 }
 
-/* Reads more into c->buf before the deadline: >0 bytes, 0 EOF, -errno. */
-int h1_fill(struct it_conn *c, int64_t deadline)
-{
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	int left = (int)(deadline - it_now_ms()), r;
-	ssize_t n;
-
-	if (c->len >= sizeof(c->buf) - 1)
-		return -EMSGSIZE;
-	if (left <= 0)
-		return -ETIMEDOUT;
-	do
-		r = poll(&pfd, 1, left);
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		return -ETIMEDOUT;
-	do
-		n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	c->len += (size_t)n;
-	c->buf[c->len] = '\0';
-	return (int)n;
-}
-
 /* Value of header `name` in a response head (headers.h); false when absent. */
 bool h1_header(const struct it_response *r, const char *name, char *out, size_t size)
 {
@@ -123,7 +97,7 @@ void h1_read_head_only(struct it_conn *c, struct it_response *r, const char *wha
 
 	memset(r, 0, sizeof(*r));
 	while (!(c->len && (end = strstr(c->buf, "\r\n\r\n")))) {
-		int n = h1_fill(c, deadline);
+		int n = it_conn_fill(c, deadline);
 
 		IT_ASSERT(n > 0, "%s: no response head: %s", what, n == 0 ? "EOF" : strerror(-n));
 	}
@@ -150,7 +124,7 @@ bool h1_read_to_close(struct it_conn *c, int timeout_ms)
 	int64_t deadline = it_now_ms() + timeout_ms;
 	int n;
 
-	while ((n = h1_fill(c, deadline)) > 0)
+	while ((n = it_conn_fill(c, deadline)) > 0)
 		;
 	return n == 0 || n == -ECONNRESET || n == -EPIPE;
 }
@@ -170,7 +144,7 @@ void h1_expect_close(struct it_conn *c, int timeout_ms, const char *what)
 void h1_expect_quiet(struct it_conn *c, const char *what)
 {
 	int64_t deadline = it_now_ms() + QUIET_MS;
-	int n = c->len ? 1 : h1_fill(c, deadline);
+	int n = c->len ? 1 : it_conn_fill(c, deadline);
 
 	IT_ASSERT(n == -ETIMEDOUT, "%s: want silence, got %s: \"%.200s\"", what,
 		  n == 0 ? "EOF" : n < 0 ? strerror(-n) : "bytes", c->buf);

@@ -39,9 +39,6 @@ void h1_send_bytes(struct it_conn *c, const char *bytes, size_t len, const char 
 
 void h1_send_str(struct it_conn *c, const char *s, const char *what);
 
-/* Reads more into c->buf before the deadline: >0 bytes, 0 EOF, -errno. */
-int h1_fill(struct it_conn *c, int64_t deadline);
-
 /* Value of header `name` in a response head (headers.h); false when absent. */
 bool h1_header(const struct it_response *r, const char *name, char *out, size_t size);
 

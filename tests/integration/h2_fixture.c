@@ -129,29 +129,13 @@ void expect_chdr(const struct it_cres *r, const char *name, const char *want, co
 		  v ? v : "(absent)", want, r->head);
 }
 
-/* One value of a Prometheus series ("name{labels}") in GET /metrics, -1 if absent. */
-long long h2_metric(int port, const char *series)
-{
-	char *o = it_run(NULL, T "curl -s --http1.1 http://127.0.0.1:%d/metrics", port);
-	size_t n = strlen(series);
-	long long v = -1;
-
-	for (const char *l = o; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-		if (strncmp(l, series, n) == 0 && l[n] == ' ') {
-			v = atoll(l + n + 1);
-			break;
-		}
-	free(o);
-	return v;
-}
-
 /* Polls until the series reads `want` (counters are shared, but be patient). */
 long long h2_wait_metric(int port, const char *series, long long want, int timeout_ms)
 {
 	int64_t end = it_now_ms() + timeout_ms;
 	long long v;
 
-	while ((v = h2_metric(port, series)) != want && it_now_ms() < end)
+	while ((v = (long long)it_metric(port, series)) != want && it_now_ms() < end)
 		it_sleep_ms(50);
 	return v;
 }

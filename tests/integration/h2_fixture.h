@@ -45,9 +45,6 @@ void h2curl(struct it_cres *r, int port, const char *args, const char *path);
 /* Fails the test unless the final head has name: want. */
 void expect_chdr(const struct it_cres *r, const char *name, const char *want, const char *what);
 
-/* One value of a Prometheus series ("name{labels}") in GET /metrics, -1 if absent. */
-long long h2_metric(int port, const char *series);
-
 /* Polls until the series reads `want` (counters are shared, but be patient). */
 long long h2_wait_metric(int port, const char *series, long long want, int timeout_ms);
 

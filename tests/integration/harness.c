@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "harness.h"
+#include "headers.h"
 
 const char *const it_backends[2] = { "epoll", "io_uring" };
 
@@ -830,8 +831,7 @@ int it_conn_send(struct it_conn *c, const char *bytes)
 	return 0;
 }
 
-/* Reads more bytes into c->buf before the deadline: >0 bytes, 0 EOF, -errno. */
-static int fill(struct it_conn *c, int64_t deadline)
+int it_conn_fill(struct it_conn *c, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 	int left = (int)(deadline - it_now_ms()), r;
@@ -845,10 +845,10 @@ static int fill(struct it_conn *c, int64_t deadline)
 	if (r == 0)
 		return -ETIMEDOUT;
 	if (r < 0)
-		return errno == EINTR ? fill(c, deadline) : -errno;
+		return errno == EINTR ? it_conn_fill(c, deadline) : -errno;
 	n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
 	if (n < 0)
-		return errno == EINTR ? fill(c, deadline) : -errno;
+		return errno == EINTR ? it_conn_fill(c, deadline) : -errno;
 	c->len += (size_t)n;
 	c->buf[c->len] = '\0';
 	return (int)n;
@@ -860,24 +860,6 @@ static void consume(struct it_conn *c, size_t n)
 	c->len -= n;
 }
 
-/* Value of header `name` in head (after a CRLF), copied into out; false if absent. */
-static bool header_value(const char *head, const char *name, char *out, size_t size)
-{
-	size_t nlen = strlen(name);
-
-	for (const char *l = strstr(head, "\r\n"); l; l = strstr(l + 2, "\r\n")) {
-		const char *v = l + 2;
-
-		if (strncasecmp(v, name, nlen) != 0 || v[nlen] != ':')
-			continue;
-		v += nlen + 1;
-		v += strspn(v, " \t");
-		snprintf(out, size, "%.*s", (int)strcspn(v, "\r\n"), v);
-		return true;
-	}
-	return false;
-}
-
 static int read_head(struct it_conn *c, struct it_response *r, int64_t deadline)
 {
 	char *end = NULL, val[64];
@@ -885,7 +867,7 @@ static int read_head(struct it_conn *c, struct it_response *r, int64_t deadline)
 	int n;
 
 	while (!(c->len && (end = strstr(c->buf, "\r\n\r\n")))) {
-		n = fill(c, deadline);
+		n = it_conn_fill(c, deadline);
 		if (n <= 0)
 			return n == 0 ? -ECONNRESET : n;
 	}
@@ -895,9 +877,9 @@ static int read_head(struct it_conn *c, struct it_response *r, int64_t deadline)
 	memcpy(r->head, c->buf, hlen);
 	r->head[hlen] = '\0';
 	consume(c, hlen);
-	r->content_length = header_value(r->head, "Content-Length", val, sizeof(val))
+	r->content_length = it_header(r->head, "Content-Length", val, sizeof(val))
 		? atol(val) : -1;
-	r->conn_close = header_value(r->head, "Connection", val, sizeof(val)) &&
+	r->conn_close = it_header(r->head, "Connection", val, sizeof(val)) &&
 		strcasecmp(val, "close") == 0;
 	return 0;
 }
@@ -905,7 +887,7 @@ static int read_head(struct it_conn *c, struct it_response *r, int64_t deadline)
 static int read_exact(struct it_conn *c, size_t want, int64_t deadline)
 {
 	while (c->len < want) {
-		int n = fill(c, deadline);
+		int n = it_conn_fill(c, deadline);
 
 		if (n <= 0)
 			return n == 0 ? -ECONNRESET : n;
@@ -922,7 +904,7 @@ static int read_chunked(struct it_conn *c, struct it_response *r, int64_t deadli
 		int rc;
 
 		while (!(c->len && (eol = strstr(c->buf, "\r\n"))))
-			if ((rc = fill(c, deadline)) <= 0)
+			if ((rc = it_conn_fill(c, deadline)) <= 0)
 				return rc == 0 ? -ECONNRESET : rc;
 		size = strtoul(c->buf, NULL, 16);
 		consume(c, (size_t)(eol - c->buf) + 2);
@@ -939,7 +921,7 @@ static int read_until_close(struct it_conn *c, struct it_response *r, int64_t de
 {
 	int n;
 
-	while ((n = fill(c, deadline)) > 0)
+	while ((n = it_conn_fill(c, deadline)) > 0)
 		;
 	r->body_len = c->len;
 	c->len = 0;
@@ -965,7 +947,7 @@ int it_conn_read(struct it_conn *c, struct it_response *r, int timeout_ms)
 		}
 		return rc;
 	}
-	if (header_value(r->head, "Transfer-Encoding", te, sizeof(te)) &&
+	if (it_header(r->head, "Transfer-Encoding", te, sizeof(te)) &&
 	    strcasecmp(te, "chunked") == 0)
 		return read_chunked(c, r, deadline);
 	return read_until_close(c, r, deadline);
@@ -988,7 +970,7 @@ bool it_conn_wait_eof(struct it_conn *c, int timeout_ms)
 	int n;
 
 	c->len = 0;
-	while ((n = fill(c, deadline)) > 0)
+	while ((n = it_conn_fill(c, deadline)) > 0)
 		c->len = 0;
 	return n == 0 || n == -ECONNRESET;
 }
@@ -1086,6 +1068,16 @@ void it_conn_free(struct it_conn *c)
 {
 	it_conn_close(c);
 	free(c);
+}
+
+double it_metric(int port, const char *series)
+{
+	char *out = it_run(NULL, "timeout -k 1 15 curl -s --max-time 10 "
+			   "http://127.0.0.1:%d/metrics", port);
+	double v = it_series(out, "%s", series);
+
+	free(out);
+	return v;
 }
 
 double it_series(const char *text, const char *fmt, ...)

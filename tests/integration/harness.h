@@ -146,6 +146,8 @@ char *it_run(int *status, const char *fmt, ...) __attribute__((format(printf, 2,
  * exposition: the line that starts with it and a space; -1 when absent.
  */
 double it_series(const char *text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* it_series of GET http://127.0.0.1:port/metrics (curl); -1 when absent. */
+double it_metric(int port, const char *series);
 
 /* stderr / stdout contents and searches. */
 char *it_log(struct it_proc *p);
@@ -183,6 +185,8 @@ struct it_conn *it_conn_new(int port);
 void it_conn_free(struct it_conn *c);
 void it_conn_close(struct it_conn *c);
 int it_conn_send(struct it_conn *c, const char *bytes);
+/* Reads more into c->buf (kept NUL-terminated) before the deadline (it_now_ms): >0 bytes, 0 EOF, -errno. */
+int it_conn_fill(struct it_conn *c, int64_t deadline);
 int it_conn_read(struct it_conn *c, struct it_response *r, int timeout_ms);
 /* Sends "GET path HTTP/1.1" with Host and reads the response. */
 int it_conn_get(struct it_conn *c, const char *path, struct it_response *r);

@@ -7,20 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/module.h"
-#include "harness.h"
-
-#define KEY "it-admin-key-0123456789"   /* >= 16 characters */
-
-static bool have_proxy(void)
-{
-	if (!sw_module_find("proxy")) {
-		fprintf(stderr, "note: built without the proxy; skipping\n");
-		return false;
-	}
-	return true;
-}
-
-static int admin_port;
+#include "admin_fixture.h"
 
 /*
  * A config: one listener, the admin API on aport with `admin_extra`, an
@@ -38,22 +25,6 @@ static void write_config(const char *path, const char *backend, int port, int ap
 		/* the key tests run without the proxy too, where upstreams are refused */
 		sw_module_find("proxy") ? ",\n \"upstreams\": [{\"name\": \"be\", \"servers\": "
 		"[{\"address\": \"127.0.0.1\", \"port\": 9}]}]" : "", extra ? extra : "");
-}
-
-static struct it_proc *start(const char *cfg, int port, int aport, const char *const *env)
-{
-	struct it_proc *p = it_start(cfg, env);
-	char line[96];
-	int st;
-
-	admin_port = aport;
-	snprintf(line, sizeof(line), "admin API listening on 127.0.0.1:%d", aport);
-	IT_ASSERT(it_wait_log(p, 0, line, IT_WAIT_MS), "no \"%s\" line (swerver: %s)", line,
-		  it_code_str(it_poll_exit(p)));
-	st = it_wait_ready(p, "127.0.0.1", port, IT_WAIT_MS);
-	IT_ASSERT(st == 200, "GET /.ready gave %d", st);
-	IT_ASSERT(it_wait_log(p, 0, "ready: ", IT_WAIT_MS), "no \"ready:\" line");
-	return p;
 }
 
 /*
@@ -158,12 +129,12 @@ START_TEST(admin_body_rules)
 	size_t n;
 	int ports[2], st;
 
-	if (!backend || !have_proxy())
+	if (!backend || !adm_have_proxy())
 		return;
 	it_free_ports(ports, 2);
 	it_path(cfg, "swerver.json");
 	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\"", NULL);
-	start(cfg, ports[0], ports[1], NULL);
+	adm_start_env(cfg, ports[0], ports[1], NULL);
 
 	assert_refused(post_route(bad_utf8, sizeof(bad_utf8) - 1), "a prefix that is not UTF-8",
 		       "utf-8");
@@ -213,7 +184,7 @@ START_TEST(admin_status_strict_json)
 	size_t n;
 	int ports[2], st;
 
-	if (!backend || !have_proxy())
+	if (!backend || !adm_have_proxy())
 		return;
 	it_free_ports(ports, 2);
 	it_path(cfg, "swerver.json");
@@ -228,7 +199,7 @@ START_TEST(admin_status_strict_json)
 		"  \"workers\": 2, \"io_backend\": \"%s\"},\n"
 		" \"admin\": {\"enabled\": true, \"port\": %d, \"api_key\": \"" KEY "\"}%s}\n",
 		ports[0], backend, ports[1], extra);
-	start(cfg, ports[0], ports[1], NULL);
+	adm_start_env(cfg, ports[0], ports[1], NULL);
 	st = curl_admin("GET", "/v1/status", KEY, NULL);
 	IT_ASSERT(st == 200 && answer_is_strict_json(), "GET /v1/status with a 48-byte upstream "
 		  "name: %d, not strict JSON", st);
@@ -268,22 +239,6 @@ END_TEST
 
 #define WRONG "it-wrong-key-0123456789"
 
-/* A metric's value from the main listener's /metrics, -1 when absent. */
-static long long metric(int port, const char *name)
-{
-	char *out = it_run(NULL, "curl -sS 'http://127.0.0.1:%d/metrics'", port), *at;
-	size_t n = strlen(name);
-	long long v = -1;
-
-	for (at = out; (at = strstr(at, name)); at += n)
-		if ((at == out || at[-1] == '\n') && at[n] == ' ') {
-			v = atoll(at + n + 1);
-			break;
-		}
-	free(out);
-	return v;
-}
-
 static int count_in_log(struct it_proc *p, const char *needle)
 {
 	char *log = it_log(p);
@@ -313,7 +268,7 @@ START_TEST(admin_key_lockout)
 	it_path(cfg, "swerver.json");
 	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\", "
 		     "\"auth_failures\": 3, \"lockout_ms\": 600000", NULL);
-	p = start(cfg, ports[0], ports[1], NULL);
+	p = adm_start_env(cfg, ports[0], ports[1], NULL);
 
 	source_addr = "127.0.0.1";
 	for (int i = 0; i < 3; i++) {
@@ -341,13 +296,13 @@ START_TEST(admin_key_lockout)
 
 	IT_ASSERT(count_in_log(p, "wrong keys from 127.0.0.1") == 1, "the lockout is not logged "
 		  "exactly once");
-	IT_ASSERT(metric(ports[0], "swerver_admin_auth_failures_total") == 3,
+	IT_ASSERT((long long)it_metric(ports[0], "swerver_admin_auth_failures_total") == 3,
 		  "swerver_admin_auth_failures_total is not 3: keys were checked during the lockout");
-	IT_ASSERT(metric(ports[0], "swerver_admin_auth_lockouts_total") == 1,
+	IT_ASSERT((long long)it_metric(ports[0], "swerver_admin_auth_lockouts_total") == 1,
 		  "swerver_admin_auth_lockouts_total is not 1");
-	IT_ASSERT(metric(ports[0], "swerver_admin_auth_locked_total") == 5,
+	IT_ASSERT((long long)it_metric(ports[0], "swerver_admin_auth_locked_total") == 5,
 		  "swerver_admin_auth_locked_total is %lld, want 5",
-		  metric(ports[0], "swerver_admin_auth_locked_total"));
+		  (long long)it_metric(ports[0], "swerver_admin_auth_locked_total"));
 }
 END_TEST
 
@@ -367,7 +322,7 @@ START_TEST(admin_key_lockout_all)
 	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\", "
 		     "\"auth_failures\": 100, \"auth_failures_total\": 4, \"lockout_ms\": 600000",
 		     NULL);
-	p = start(cfg, ports[0], ports[1], NULL);
+	p = adm_start_env(cfg, ports[0], ports[1], NULL);
 	out = it_run(NULL, "for a in %s %s %s %s; do curl -sS --interface $a -o /dev/null "
 		     "-w '%%{http_code} ' -H 'X-API-Key: " WRONG "' 'http://127.0.0.1:%d/v1/status' & "
 		     "done; wait", addrs[0], addrs[1], addrs[2], addrs[3], ports[1]);
@@ -396,10 +351,10 @@ START_TEST(admin_key_lockout_ends)
 	it_path(cfg, "swerver.json");
 	write_config(cfg, backend, ports[0], ports[1], ", \"api_key\": \"" KEY "\", "
 		     "\"auth_failures\": 1, \"lockout_ms\": 1500", NULL);
-	start(cfg, ports[0], ports[1], NULL);
+	adm_start_env(cfg, ports[0], ports[1], NULL);
 	st = curl_admin("GET", "/v1/status", WRONG, NULL);
 	IT_ASSERT(st == 401, "a wrong key: %d, want 401", st);
-	IT_ASSERT(metric(ports[0], "swerver_admin_auth_lockouts_total") == 1,
+	IT_ASSERT((long long)it_metric(ports[0], "swerver_admin_auth_lockouts_total") == 1,
 		  "one wrong key with auth_failures 1 began no lockout");
 	until = it_now_ms() + 10000;
 	do {
@@ -442,7 +397,7 @@ START_TEST(admin_key_readable_file)
 	IT_ASSERT(code == 0 && strstr(log, "admin.api_key") && strstr(log, "readable by every user"),
 		  "-t on a 0644 file with api_key: %s, want 0 and a warning:\n%s", it_code_str(code), log);
 	free(log);
-	p = start(cfg, ports[0], ports[1], NULL);
+	p = adm_start_env(cfg, ports[0], ports[1], NULL);
 	IT_ASSERT(it_log_has(p, "readable by every user"), "no warning at start-up");
 	st = curl_admin("POST", "/v1/config/persist", KEY, NULL);
 	IT_ASSERT(st == 200, "persist: %d", st);
@@ -471,7 +426,7 @@ START_TEST(admin_key_from_file)
 	IT_ASSERT(code == 0 && !strstr(log, "readable by every user"), "-t with api_key_file: %s\n%s",
 		  it_code_str(code), log);
 	free(log);
-	start(cfg, ports[0], ports[1], NULL);
+	adm_start_env(cfg, ports[0], ports[1], NULL);
 	st = curl_admin("GET", "/v1/status", FILE_KEY, NULL);
 	IT_ASSERT(st == 200, "the key from the file: %d, want 200", st);
 	st = curl_admin("GET", "/v1/config", FILE_KEY, NULL);
@@ -515,7 +470,7 @@ START_TEST(admin_key_from_env)
 	IT_ASSERT(code == 78 && strstr(log, "admin.api_key_env") && strstr(log, "not set"),
 		  "-t with api_key_env unset: %s\n%s", it_code_str(code), log);
 	free(log);
-	start(cfg, ports[0], ports[1], env);
+	adm_start_env(cfg, ports[0], ports[1], env);
 	st = curl_admin("GET", "/v1/status", ENV_KEY, NULL);
 	IT_ASSERT(st == 200, "the key from the environment: %d, want 200", st);
 	st = curl_admin("GET", "/v1/status", KEY, NULL);

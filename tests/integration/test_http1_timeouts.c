@@ -192,7 +192,7 @@ START_TEST(timeout_write)
 	deadline = it_now_ms() + 4000;
 	closed = false;
 	for (;;) {
-		int n = h1_fill(c, deadline);
+		int n = it_conn_fill(c, deadline);
 		char *at;
 
 		while ((at = strstr(c->buf, "\r\n\r\n")) != NULL) {

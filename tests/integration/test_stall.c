@@ -29,30 +29,13 @@ static struct it_proc *start_tree(const char *backend, unsigned stall_ms, int *p
 	return it_start_ready(cfg, "127.0.0.1", port);
 }
 
-/* The value of one metric line "NAME VALUE" from /metrics (curl), -1 if absent. */
-static long metric(int port, const char *name)
-{
-	int status;
-	char *out = it_run(&status, "curl -s --max-time 10 http://127.0.0.1:%d/metrics", port);
-	char needle[128];
-	const char *at;
-	long v = -1;
-
-	snprintf(needle, sizeof(needle), "\n%s ", name);
-	at = strstr(out, needle);
-	if (at)
-		v = strtol(at + strlen(needle), NULL, 10);
-	free(out);
-	return v;
-}
-
 /* Polls until the metric satisfies lo <= value <= hi; the last value seen. */
 static long wait_metric(int port, const char *name, long lo, long hi)
 {
 	int64_t end = it_now_ms() + IT_WAIT_MS;
 	long v;
 
-	while ((v = metric(port, name)) < lo || v > hi) {
+	while ((v = (long)it_metric(port, name)) < lo || v > hi) {
 		if (it_now_ms() >= end)
 			break;
 		it_sleep_ms(50);
@@ -123,7 +106,7 @@ START_TEST(stopped_worker_steered_around_then_replaced)
 	IT_ASSERT(!it_pid_gone(stopped), "the stopped worker is gone already");
 	IT_ASSERT(wait_metric(port, "swerver_workers_stalled", 1, WORKERS) >= 1,
 		  "swerver_workers_stalled is 0");
-	IT_ASSERT(metric(port, "swerver_worker_stalls_total") >= 1, "no stall counted");
+	IT_ASSERT((long)it_metric(port, "swerver_worker_stalls_total") >= 1, "no stall counted");
 	/* Those queued on the stopped worker's socket: passed to the others by the master. */
 	for (int i = 0; i < EARLY; i++) {
 		struct it_response r;
@@ -139,7 +122,7 @@ START_TEST(stopped_worker_steered_around_then_replaced)
 	IT_ASSERT(it_wait_log(p, from, needle, 2 * IT_WAIT_MS), "no \"%s\" line", needle);
 	IT_ASSERT(it_wait_gone(&stopped, 1, IT_WAIT_MS), "the stalled worker was not killed");
 	IT_ASSERT(successor(p->pid, stopped) != 0, "no successor");
-	IT_ASSERT(metric(port, "swerver_worker_stall_replacements_total") == 1,
+	IT_ASSERT((long)it_metric(port, "swerver_worker_stall_replacements_total") == 1,
 		  "swerver_worker_stall_replacements_total is not 1");
 	/* The successor beats, and its slot gets new connections again. */
 	IT_ASSERT(wait_metric(port, "swerver_workers_stalled", 0, 0) == 0,

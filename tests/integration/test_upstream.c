@@ -437,17 +437,6 @@ START_TEST(early_hints)
 }
 END_TEST
 
-/* The value of a series ("name{labels}") in GET /metrics, -1 when absent. */
-static long metric(int port, const char *series)
-{
-	int st;
-	char *m = it_run(&st, T "curl -s --max-time 10 http://127.0.0.1:%d/metrics", port);
-	long v = (long)it_series(m, "%s", series);
-
-	free(m);
-	return v;
-}
-
 #define SLOW_LIMITS "\"limits\": {\"min_body_rate\": 200, \"min_send_rate\": 200000, " \
 	"\"min_rate_window_ms\": 1000},"
 
@@ -487,7 +476,7 @@ START_TEST(slow_request_body)
 	it_conn_free(c);
 	IT_ASSERT(it_log_has(p, "below limits.min_body_rate"), "the slow body is not logged");
 	IT_ASSERT(origin_noted("closed /sink"), "the upstream connection was kept");
-	IT_ASSERT(metric(port, "swerver_slow_clients_total{kind=\"body\"}") == 1,
+	IT_ASSERT((long)it_metric(port, "swerver_slow_clients_total{kind=\"body\"}") == 1,
 		  "the slow body is not counted in /metrics");
 }
 END_TEST
@@ -530,7 +519,7 @@ START_TEST(slow_reader)
 	IT_ASSERT(eof, "a client reading 10 KB/s with min_send_rate 200000 was not cut");
 	IT_ASSERT(it_log_has(p, "below limits.min_send_rate"), "the slow reader is not logged");
 	IT_ASSERT(origin_noted("closed /big"), "the upstream connection was kept");
-	IT_ASSERT(metric(port, "swerver_slow_clients_total{kind=\"send\"}") == 1,
+	IT_ASSERT((long)it_metric(port, "swerver_slow_clients_total{kind=\"send\"}") == 1,
 		  "the slow reader is not counted in /metrics");
 }
 END_TEST
@@ -579,7 +568,7 @@ START_TEST(slow_request_body_h2)
 	IT_ASSERT(it_log_has(p, "below limits.min_body_rate 200; ending HTTP/2 stream"),
 		  "the slow stream is not logged");
 	IT_ASSERT(origin_noted("closed /sink"), "the upstream connection was kept");
-	IT_ASSERT(metric(port, "swerver_slow_clients_total{kind=\"body\"}") == 1,
+	IT_ASSERT((long)it_metric(port, "swerver_slow_clients_total{kind=\"body\"}") == 1,
 		  "the slow stream is not counted in /metrics");
 }
 END_TEST
