@@ -180,7 +180,9 @@ static bool have_proxy(int i)
 	return true;
 }
 
-static struct it_proc *start_proxy_with(int i, int origin, const char *extra, int *port)
+/* extra: top-level keys (each ending in ","); routes: entries put first in routes[] (each ending in ","). */
+static struct it_proc *start_proxy_routes(int i, int origin, const char *extra, const char *routes,
+					  int *port)
 {
 	const char *d = it_tmpdir();
 	char cfg[IT_PATH_MAX];
@@ -198,7 +200,7 @@ static struct it_proc *start_proxy_with(int i, int origin, const char *extra, in
 		"  \"timeouts\": {\"drain_ms\": 1000},\n  %s\n"
 		"  \"upstreams\": [{\"name\": \"o\", \"servers\": [{\"address\": \"127.0.0.1\",\n"
 		"    \"port\": %d, \"max_fails\": 0}]}],\n"
-		"  \"routes\": [\n"
+		"  \"routes\": [%s\n"
 		"    {\"path_prefix\": \"/hints/slow\", \"upstream\": \"o\", \"connect_timeout_ms\": 1000,\n"
 		"     \"read_timeout_ms\": 1000},\n"
 		"    {\"path_prefix\": \"/\", \"upstream\": \"o\", \"connect_timeout_ms\": 1000,\n"
@@ -206,8 +208,13 @@ static struct it_proc *start_proxy_with(int i, int origin, const char *extra, in
 		"}\n", *port, h3 ? ", \"quic_enabled\": true" : "", it_backend(i),
 		h3 ? "\"tls\": {\"cert_path\": \"" : "", h3 ? d : "",
 		h3 ? "/cert.pem\", \"key_path\": \"" : "", h3 ? d : "", h3 ? "/key.pem\"}," : "",
-		extra, origin);
+		extra, origin, routes);
 	return it_start_ready(cfg, "127.0.0.1", port);
+}
+
+static struct it_proc *start_proxy_with(int i, int origin, const char *extra, int *port)
+{
+	return start_proxy_routes(i, origin, extra, "", port);
 }
 
 static struct it_proc *start_proxy(int i, int origin, int *port)
@@ -573,6 +580,61 @@ START_TEST(slow_request_body_h2)
 }
 END_TEST
 
+/*
+ * Issue #12: routes[].rate_limit runs as a policy on the chain; its
+ * answers are the same on HTTP/1.1, HTTP/2 and HTTP/3: the X-RateLimit
+ * fields on what the upstream sent, then 429 with Retry-After, the
+ * upstream not asked.  One route (one bucket) per protocol.
+ */
+START_TEST(rate_limit_each_protocol)
+{
+	static const char routes[] =
+		"\n    {\"path_prefix\": \"/rl1\", \"upstream\": \"o\", \"rewrite_pattern\": \"/rl1\","
+		" \"rewrite_replacement\": \"/te/identity\", \"rate_limit\": {\"requests_per_second\": 0.001,"
+		" \"burst_size\": 2}},"
+		"\n    {\"path_prefix\": \"/rl2\", \"upstream\": \"o\", \"rewrite_pattern\": \"/rl2\","
+		" \"rewrite_replacement\": \"/te/identity\", \"rate_limit\": {\"requests_per_second\": 0.001,"
+		" \"burst_size\": 2}},"
+		"\n    {\"path_prefix\": \"/rl3\", \"upstream\": \"o\", \"rewrite_pattern\": \"/rl3\","
+		" \"rewrite_replacement\": \"/te/identity\", \"rate_limit\": {\"requests_per_second\": 0.001,"
+		" \"burst_size\": 2}},";
+	int port, origin;
+
+	if (!have_proxy(_i))
+		return;
+	origin = origin_start();
+	start_proxy_routes(_i, origin, "", routes, &port);
+	for (int c = H1; c < NCLIENTS; c++) {
+		char path[8], want[64];
+		struct res r;
+
+		if ((c == H2 && !sw_module_find("http2")) || (c == H3 && !have_h3()))
+			continue;
+		snprintf(path, sizeof(path), "/rl%d", c + 1);
+		for (int k = 0; k < 2; k++) {
+			get(&r, c, port, path);
+			IT_ASSERT(r.code == 200 && r.body && strcmp(r.body, "hello") == 0,
+				  "%s request %d over %s: status %d\n%s", path, k + 1, client_names[c],
+				  r.code, r.head);
+			snprintf(want, sizeof(want), "x-ratelimit-remaining: %d", 1 - k);
+			IT_ASSERT(strcasestr(r.head, want) && strcasestr(r.head, "x-ratelimit-limit: 2"),
+				  "%s request %d over %s: no \"%s\" or limit 2\n%s", path, k + 1,
+				  client_names[c], want, r.head);
+			res_free(&r);
+		}
+		get(&r, c, port, path);
+		IT_ASSERT(r.code == 429, "%s request 3 over %s: status %d, want 429\n%s", path,
+			  client_names[c], r.code, r.head);
+		IT_ASSERT(strcasestr(r.head, "retry-after: ") && strcasestr(r.head, "x-ratelimit-remaining: 0"),
+			  "%s 429 over %s without Retry-After or X-RateLimit-Remaining: 0\n%s", path,
+			  client_names[c], r.head);
+		IT_ASSERT(r.body && strstr(r.body, "429 Too Many Requests"), "%s 429 over %s: body \"%s\"",
+			  path, client_names[c], r.body ? r.body : "");
+		res_free(&r);
+	}
+}
+END_TEST
+
 static Suite *upstream_suite(void)
 {
 	Suite *s = suite_create("upstream");
@@ -585,6 +647,7 @@ static Suite *upstream_suite(void)
 	tcase_add_loop_test(tc, slow_request_body, 0, 2);
 	tcase_add_loop_test(tc, slow_reader, 0, 2);
 	tcase_add_loop_test(tc, slow_request_body_h2, 0, 2);
+	tcase_add_loop_test(tc, rate_limit_each_protocol, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
