@@ -21,7 +21,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 backend=$(free_port)
 mkdir -p "$work/www" "$work/ng"
+chmod 755 "$work" "$work/www"   # nginx's workers run as another user
 printf 'hello\n' > "$work/www/tiny"
+chmod 644 "$work/www/tiny"
 cat > "$work/ng/nginx.conf" <<CONF
 pid $work/ng/nginx.pid;
 error_log $work/ng/error.log;

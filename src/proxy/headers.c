@@ -126,6 +126,13 @@ static bool edited(const struct sw_upstream_edit *e, size_t n, struct sw_str nam
 	return false;
 }
 
+/* A client field a policy replaces or removes (X-Consumer when a consumer is set). */
+static bool policy_dropped(const struct sw_exchange *x, const struct sw_upstream_edit *e, size_t n,
+			   struct sw_str name)
+{
+	return edited(e, n, name) || (x->consumer && sw_str_ieq(name, "x-consumer"));
+}
+
 /* The policies' fields, and X-Consumer for an authenticated consumer (the client's never). */
 static void policy_fields(struct out *o, const struct sw_exchange *x,
 			  const struct sw_upstream_edit *e, size_t n)
@@ -178,8 +185,10 @@ size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bo
 	const struct sw_request *req = &x->req;
 	struct out o = { buf, 0, size, false };
 	char num[24];
-	size_t n, nedits;
-	const struct sw_upstream_edit *edits = sw_exchange_upstream_edits(x, &nedits);
+	size_t n, nedits = 0;
+	/* A route without policies pays this test, nothing else. */
+	bool policies = x->policy || x->consumer;
+	const struct sw_upstream_edit *edits = policies ? sw_exchange_upstream_edits(x, &nedits) : NULL;
 
 	put(&o, req->method_name.p, req->method_name.len);
 	put(&o, " ", 1);
@@ -199,7 +208,7 @@ size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bo
 		if (in_list(h->name, dropped_request, SW_ARRAY_SIZE(dropped_request)) ||
 		    named_by_connection(req->headers, req->header_count, h->name) ||
 		    replaced_by_route(r, h->name) || (req->version >= 20 && sw_str_ieq(h->name, "cookie")) ||
-		    edited(edits, nedits, h->name) || (x->consumer && sw_str_ieq(h->name, "x-consumer")))
+		    (policies && policy_dropped(x, edits, nedits, h->name)))
 			continue;
 		put(&o, h->name.p, h->name.len);
 		put(&o, ": ", 2);
@@ -245,7 +254,8 @@ size_t px_request_head(const struct px_route *r, const struct sw_exchange *x, bo
 		if (!edited(edits, nedits, (struct sw_str){ h->name, strlen(h->name) }))
 			field(&o, h->name, (struct sw_str){ h->value, strlen(h->value) });
 	}
-	policy_fields(&o, x, edits, nedits);
+	if (policies)
+		policy_fields(&o, x, edits, nedits);
 	put(&o, "\r\n", 2);
 	return o.full ? 0 : o.n;
 }

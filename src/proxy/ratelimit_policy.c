@@ -140,6 +140,8 @@ static enum sw_policy_verdict rate_request(struct sw_exchange *x, void *state)
 {
 	struct px_rate rate;
 
+	if (!x->route)          /* only in a route's chain (SW_POLICY_ROUTE): never */
+		return SW_POLICY_CONTINUE;
 	if (!px_rate_allow(state, x->route, x, &rate)) {
 		px_rate_headers(x, &rate, true);
 		sw_exchange_error(x, 429);
