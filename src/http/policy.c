@@ -219,6 +219,13 @@ void sw_policy_resume(struct sw_exchange *x, enum sw_policy_verdict v)
 	sw_policy_chain_put(c);
 }
 
+void *sw_policy_paused_state(const struct sw_exchange *x)
+{
+	const struct sw_policy_run *r = x->policy;
+
+	return r && r->chain ? r->chain->items[r->at].state : NULL;
+}
+
 void sw_policy_respond(struct sw_exchange *x)
 {
 	struct sw_policy_run *r = x->policy;

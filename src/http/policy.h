@@ -73,6 +73,12 @@ enum sw_policy_verdict sw_policy_run(struct sw_exchange *x, struct sw_policy_cha
  * or DONE (it answered x first).
  */
 void sw_policy_resume(struct sw_exchange *x, enum sw_policy_verdict v);
+/*
+ * The state (compile's result) of the policy that paused x, for the
+ * callback it waits on (sw_hold_cb has no data pointer); NULL when x is
+ * not paused.
+ */
+void *sw_policy_paused_state(const struct sw_exchange *x);
 
 /* sw_policy_respond (exchange.h): codecs, before a response head (x->policy set). */
 /* sw_exchange_finish: frees x's policy state (x->policy is not NULL). */
