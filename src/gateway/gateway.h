@@ -6,5 +6,7 @@
 
 extern const struct sw_policy sw_policy_cors;      /* cors.c */
 extern const struct sw_policy sw_policy_headers;   /* secheaders.c */
+extern const struct sw_policy sw_policy_access;        /* access.c */
+extern const struct sw_policy sw_policy_body_schema;   /* body_schema.c */
 
 #endif
