@@ -228,6 +228,21 @@ const char *tail_of(const char *o)
 	return n > 1500 ? o + n - 1500 : o;
 }
 
+Suite *h3_suite(const char *name, TCase **tc)
+{
+	static char sname[64];   /* Check keeps the pointer; one suite a program */
+	Suite *s;
+
+	/* ngtcp2's own client, the second QUIC stack most tests check against */
+	it_require_tool("gtlsclient", "ngtcp2-client");
+	snprintf(sname, sizeof(sname), "http3_%s", name);
+	s = suite_create(sname);
+	*tc = it_tcase(name);
+	tcase_set_timeout(*tc, 60);
+	suite_add_tcase(s, *tc);
+	return s;
+}
+
 void h3_suite_init(void)
 {
 	it_suite_init();

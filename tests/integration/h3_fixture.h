@@ -74,6 +74,12 @@ void *slow_download(void *arg);
 /* The end of a long client log, short enough for a Check failure message. */
 const char *tail_of(const char *o);
 
+/*
+ * The suite "http3_NAME" with one tcase NAME (a 60 s cap) for the caller
+ * to fill; exits 77 (SKIP) when gtlsclient is not installed.
+ */
+Suite *h3_suite(const char *name, TCase **tc);
+
 /* The runner's init and fini: the harness's, and libcurl's global state. */
 void h3_suite_init(void);
 void h3_suite_fini(void);

@@ -195,20 +195,14 @@ END_TEST
 
 static Suite *http3_basics_suite(void)
 {
-	Suite *s;
 	TCase *tc;
+	Suite *s = h3_suite("basics", &tc);
 
-	/* ngtcp2's own client, the second QUIC stack most tests check against */
-	it_require_tool("gtlsclient", "ngtcp2-client");
-	s = suite_create("http3_basics");
-	tc = it_tcase("basics");
-	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, gtlsclient_probe_and_file, 0, 2);
 	tcase_add_loop_test(tc, libcurl_probe_file_metrics_log, 0, 2);
 	tcase_add_loop_test(tc, precompressed_siblings, 0, 2);
 	tcase_add_loop_test(tc, fifty_streams_one_connection, 0, 2);
 	tcase_add_loop_test(tc, alt_svc_on_tcp, 0, 2);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -245,19 +245,13 @@ END_TEST
 
 static Suite *http3_handshake_suite(void)
 {
-	Suite *s;
 	TCase *tc;
+	Suite *s = h3_suite("handshake", &tc);
 
-	/* ngtcp2's own client, the second QUIC stack most tests check against */
-	it_require_tool("gtlsclient", "ngtcp2-client");
-	s = suite_create("http3_handshake");
-	tc = it_tcase("handshake");
-	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, tickets_resume_on_any_worker_and_after_reload, 0, 2);
 	tcase_add_loop_test(tc, alt_svc_per_listener, 0, 2);
 	tcase_add_loop_test(tc, retry_always, 0, 2);
 	tcase_add_loop_test(tc, version_negotiation, 0, 2);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

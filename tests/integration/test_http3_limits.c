@@ -183,18 +183,12 @@ END_TEST
 
 static Suite *http3_limits_suite(void)
 {
-	Suite *s;
 	TCase *tc;
+	Suite *s = h3_suite("limits", &tc);
 
-	/* ngtcp2's own client, the second QUIC stack most tests check against */
-	it_require_tool("gtlsclient", "ngtcp2-client");
-	s = suite_create("http3_limits");
-	tc = it_tcase("limits");
-	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, max_connections_refuses, 0, 2);
 	tcase_add_loop_test(tc, header_limits, 0, 2);
 	tcase_add_loop_test(tc, response_long_field_names, 0, 2);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -75,16 +75,10 @@ END_TEST
 
 static Suite *http3_proxy_suite(void)
 {
-	Suite *s;
 	TCase *tc;
+	Suite *s = h3_suite("proxy", &tc);
 
-	/* ngtcp2's own client, the second QUIC stack most tests check against */
-	it_require_tool("gtlsclient", "ngtcp2-client");
-	s = suite_create("http3_proxy");
-	tc = it_tcase("proxy");
-	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, proxy_streams_bodies_both_ways, 0, 2);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -185,19 +185,13 @@ END_TEST
 
 static Suite *http3_reload_suite(void)
 {
-	Suite *s;
 	TCase *tc;
+	Suite *s = h3_suite("reload", &tc);
 
-	/* ngtcp2's own client, the second QUIC stack most tests check against */
-	it_require_tool("gtlsclient", "ngtcp2-client");
-	s = suite_create("http3_reload");
-	tc = it_tcase("reload");
-	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, reload_lets_downloads_finish, 0, 2);
 	tcase_add_loop_test(tc, reload_single_process_keeps_connection, 0, 2);
 	tcase_add_loop_test(tc, drain_lets_download_finish, 0, 2);
 	tcase_add_loop_test(tc, crashed_worker_successor_sends_stateless_reset, 0, 2);
-	suite_add_tcase(s, tc);
 	return s;
 }
 

@@ -226,18 +226,12 @@ END_TEST
 
 static Suite *http3_steering_suite(void)
 {
-	Suite *s;
 	TCase *tc;
+	Suite *s = h3_suite("steering", &tc);
 
-	/* ngtcp2's own client, the second QUIC stack most tests check against */
-	it_require_tool("gtlsclient", "ngtcp2-client");
-	s = suite_create("http3_steering");
-	tc = it_tcase("steering");
-	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, both_workers_serve_and_migration_keeps_connection, 0, 2);
 	tcase_add_loop_test(tc, reload_moving_tcp_port_keeps_quic_steering, 0, 2);
 	tcase_add_loop_test(tc, unsteered_workers_pass_packets_by_slot, 0, 2);
-	suite_add_tcase(s, tc);
 	return s;
 }
 
