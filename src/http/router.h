@@ -15,6 +15,8 @@ typedef int (*sw_handler_fn)(struct sw_exchange *x);
 void sw_router_dispatch(struct sw_exchange *x);
 
 struct sw_worker;
+struct sw_subreq;
+struct sw_subreq_args;
 
 /* The reverse proxy (src/proxy/), found through sw_proxy_api(). */
 struct sw_proxy_api {
@@ -23,6 +25,13 @@ struct sw_proxy_api {
 	void (*fini)(struct sw_worker *w);
 	/* Forwards x when a route matches; SW_DECLINED otherwise. */
 	int (*handle)(struct sw_exchange *x);
+	/*
+	 * A request of the gateway's own through an upstream's pool
+	 * (http/subreq.h), non-blocking; cancel stops one whose callback has
+	 * not run (the client went away).
+	 */
+	struct sw_subreq *(*subrequest)(const struct sw_subreq_args *a);
+	void (*subrequest_cancel)(struct sw_subreq *s);
 };
 
 /* The unit's table, or NULL when it was compiled out: the one place its sw_module's impl is converted. */

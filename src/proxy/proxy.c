@@ -228,6 +228,8 @@ static const struct sw_proxy_api api = {
 	.reconfigure = proxy_reconfigure,
 	.fini = proxy_fini,
 	.handle = proxy_handle,
+	.subrequest = px_subrequest,
+	.subrequest_cancel = px_subrequest_cancel,
 };
 
 const struct sw_module sw_module_proxy = {

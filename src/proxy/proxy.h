@@ -177,6 +177,12 @@ bool px_rate_allow(const struct px_rate_conf *rl, const struct sw_route_cfg *rou
 /* X-RateLimit-Limit / -Remaining, and Retry-After when refused. */
 void px_rate_headers(struct sw_exchange *x, const struct px_rate *rate, bool refused);
 
+/* subrequest.c: http/subreq.h through struct sw_proxy_api */
+struct sw_subreq;
+struct sw_subreq_args;
+struct sw_subreq *px_subrequest(const struct sw_subreq_args *a);
+void px_subrequest_cancel(struct sw_subreq *s);
+
 /* forward.c */
 /* Forwards x along route r (the fields already in x->resp stay on every answer). */
 int px_forward(struct px_state *st, const struct px_route *r, struct sw_exchange *x);
