@@ -22,6 +22,7 @@ extern const struct sw_auth_method sw_auth_basic;
 extern const struct sw_auth_method sw_auth_anonymous;
 extern const struct sw_auth_method sw_auth_chain;
 extern const struct sw_auth_method sw_auth_jwt;
+extern const struct sw_auth_method sw_auth_forward_auth;
 
 /* The built-in method called name, or NULL. */
 const struct sw_auth_method *sw_auth_method_find(const char *name);

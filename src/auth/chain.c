@@ -51,6 +51,12 @@ static void *chain_compile(struct json_object *conf, const char *path, struct sw
 			bad = true;
 			continue;
 		}
+		if (c->nodes[c->count].m->cancel) {
+			/* its answer comes later, when the chain has long moved on */
+			sw_diag_error(d, sub, "%s decides alone: it cannot be part of a chain",
+				      c->nodes[c->count].m->name);
+			bad = true;
+		}
 		if (c->nodes[c->count].m == &sw_auth_anonymous && i + 1 < n) {
 			sw_diag_error(d, sub, "anonymous lets every request through: it must come last");
 			bad = true;
@@ -76,10 +82,10 @@ static void chain_check(struct sw_exchange *x, void *state, struct sw_auth_resul
 			sw_auth_done_fn done)
 {
 	const struct chain *c = state;
-	struct sw_auth_result first = { SW_AUTH_ABSENT, NULL, "missing", 0, NULL };
+	struct sw_auth_result first = { .outcome = SW_AUTH_ABSENT, .reason = "missing" };
 
 	for (size_t i = 0; i < c->count; i++) {
-		struct sw_auth_result one = { SW_AUTH_ABSENT, NULL, NULL, 0, NULL };
+		struct sw_auth_result one = { .outcome = SW_AUTH_ABSENT };
 		if (c->nodes[i].m == &sw_auth_anonymous && first.outcome == SW_AUTH_FAIL)
 			break;
 		c->nodes[i].m->check(x, c->nodes[i].state, &one, done);

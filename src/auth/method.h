@@ -2,6 +2,8 @@
 #ifndef SW_AUTH_METHOD_H
 #define SW_AUTH_METHOD_H
 
+#include <stdbool.h>
+
 struct sw_exchange;
 struct sw_diag;
 struct json_object;
@@ -22,6 +24,8 @@ struct sw_auth_result {
 	int status;             /* on FAIL: 401 (0 means 401) or 403 */
 	/* The method that decided (a chain's member), for the metric; NULL: the one called. */
 	const char *method;
+	/* On FAIL: the method put the whole answer in x->resp (forward_auth relays the service's). */
+	bool responded;
 };
 
 typedef void (*sw_auth_done_fn)(struct sw_exchange *x, const struct sw_auth_result *r);
@@ -37,6 +41,8 @@ struct sw_auth_method {
 	 * (forward_auth).  done is never called from inside check. */
 	void (*check)(struct sw_exchange *x, void *state, struct sw_auth_result *r,
 		      sw_auth_done_fn done);
+	/* The client went away while check was PENDING: stop, never call done.  NULL: never pends. */
+	void (*cancel)(struct sw_exchange *x, void *state);
 };
 
 #endif

@@ -103,20 +103,26 @@ static void challenge_header(struct sw_exchange *x, const char *value)
 
 /*
  * 401 says "authenticate" (with the challenges of the methods that could
- * have), 403 "you did, and may not".  The body names the reason label,
- * never what the client sent.
+ * have), 403 "you did, and may not", 503 "the auth service did not
+ * answer" (never a pass).  The body names the reason label, never what
+ * the client sent.  p is NULL for a method that answered late
+ * (forward_auth), which has no challenge of its own.
  */
-static void refuse(struct sw_exchange *x, const struct auth_policy *p, const struct sw_auth_result *r)
+static void refuse(struct sw_exchange *x, const struct auth_policy *p, const char *method,
+		   const struct sw_auth_result *r)
 {
-	int status = r->status == 403 ? 403 : 401;
-	const char *method = r->method ? r->method : p->node.m->name;
+	int status = r->status == 403 || r->status == 503 ? r->status : 401;
 	const char *reason = r->reason ? r->reason : "missing";
 	char *body;
 	int n;
 
 	sw_auth_metrics_failure(x, method, reason);
+	if (r->responded) {
+		x->ops->respond(x);   /* the method's own answer (the auth service's refusal) */
+		return;
+	}
 	x->resp.status = status;
-	if (status == 401) {
+	if (status == 401 && p) {
 		const struct sw_auth_method *m = sw_auth_method_find(method);
 		if (r->outcome == SW_AUTH_FAIL && m && m->challenge) {
 			challenge_header(x, challenge_of(p, m->challenge));
@@ -127,28 +133,61 @@ static void refuse(struct sw_exchange *x, const struct auth_policy *p, const str
 	}
 	body = sw_exchange_buffer(x, 128);
 	n = snprintf(body, 128, "{\"error\":\"%s\",\"reason\":\"%s\"}\n",
-		     status == 401 ? "unauthorized" : "forbidden", reason);
+		     status == 401 ? "unauthorized" : status == 403 ? "forbidden" : "unavailable", reason);
 	sw_response_add_header(&x->resp, SW_STR("Content-Type"), SW_STR("application/json"));
 	sw_response_add_header(&x->resp, SW_STR("Cache-Control"), SW_STR("no-store"));
+	if (status == 503)
+		sw_response_add_header(&x->resp, SW_STR("Retry-After"), SW_STR("1"));
 	x->resp.body_kind = SW_BODY_MEMORY;
 	x->resp.body = (struct sw_str){ body, (size_t)n };
 	x->resp.content_length = (uint64_t)n;
 	x->ops->respond(x);
 }
 
+/* Lets x through as r's consumer (none: the method names nobody, e.g. forward_auth without one). */
+static void accept_consumer(struct sw_exchange *x, const struct sw_auth_result *r)
+{
+	/* the method's name lives in compiled state a reload may free first */
+	if (r->consumer)
+		x->consumer = sw_exchange_str(x, r->consumer, strlen(r->consumer)).p;
+}
+
+/* A method that answered PENDING decided, from the loop. */
+static void on_done(struct sw_exchange *x, const struct sw_auth_result *r)
+{
+	if (r->outcome == SW_AUTH_OK) {
+		accept_consumer(x, r);
+		sw_policy_resume(x, SW_POLICY_CONTINUE);
+		return;
+	}
+	refuse(x, NULL, r->method ? r->method : "forward_auth", r);
+	sw_policy_resume(x, SW_POLICY_DONE);
+}
+
 static enum sw_policy_verdict request(struct sw_exchange *x, void *state)
 {
 	const struct auth_policy *p = state;
-	struct sw_auth_result r = { SW_AUTH_ABSENT, NULL, NULL, 0, NULL };
+	struct sw_auth_result r = { .outcome = SW_AUTH_ABSENT };
 
-	p->node.m->check(x, p->node.state, &r, NULL);
-	if (r.outcome == SW_AUTH_OK) {
-		/* the method's name lives in compiled state a reload may free first */
-		x->consumer = sw_exchange_str(x, r.consumer, strlen(r.consumer)).p;
+	p->node.m->check(x, p->node.state, &r, on_done);
+	switch (r.outcome) {
+	case SW_AUTH_OK:
+		accept_consumer(x, &r);
 		return SW_POLICY_CONTINUE;
+	case SW_AUTH_PENDING:
+		return SW_POLICY_PAUSE;
+	default:
+		refuse(x, p, r.method ? r.method : p->node.m->name, &r);
+		return SW_POLICY_DONE;
 	}
-	refuse(x, p, &r);
-	return SW_POLICY_DONE;
+}
+
+static void cancel(struct sw_exchange *x, void *state)
+{
+	const struct auth_policy *p = state;
+
+	if (p->node.m->cancel)
+		p->node.m->cancel(x, p->node.state);
 }
 
 const struct sw_policy sw_auth_policy = {
@@ -158,4 +197,5 @@ const struct sw_policy sw_auth_policy = {
 	.compile = compile,
 	.release = release,
 	.request = request,
+	.cancel = cancel,
 };

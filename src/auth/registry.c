@@ -12,6 +12,7 @@ static const struct sw_auth_method *const methods[] = {
 	&sw_auth_api_key,
 	&sw_auth_basic,
 	&sw_auth_jwt,
+	&sw_auth_forward_auth,
 	&sw_auth_chain,
 	&sw_auth_anonymous,
 };

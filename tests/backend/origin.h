@@ -54,6 +54,8 @@ struct conn {
 	int minor;
 	bool keepalive, head_only, chunked, expect100, upgrade_ws, too_big;
 	char wskey[64];
+	/* what /auth (a forward_auth service) decides by and reports */
+	char authz[256], fwd_method[32], fwd_uri[512];
 	uint64_t clen, chunk_left, body_bytes, fnv;
 	enum chunk_state cs;
 	enum body_mode bm;

@@ -139,6 +139,7 @@ static const char *reason(int code)
 	case 302: return "Found";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 413: return "Content Too Large";
@@ -245,6 +246,7 @@ void http_req_reset(struct conn *c)
 	c->keepalive = true;
 	c->head_only = c->chunked = c->expect100 = c->upgrade_ws = c->too_big = false;
 	c->wskey[0] = '\0';
+	c->authz[0] = c->fwd_method[0] = c->fwd_uri[0] = '\0';
 	c->clen = c->chunk_left = c->body_bytes = 0;
 	c->fnv = 0xcbf29ce484222325ull;
 	c->cs = CS_SIZE;
@@ -305,6 +307,18 @@ static int header_cl(struct conn *c, const char *v, size_t n)
 	return 0;
 }
 
+/* A field's value kept for /auth (cut to size). */
+static void copy_field(const char *name, size_t nl, const char *want, const char *v, size_t n,
+		       char *out, size_t size)
+{
+	if (!name_is(name, nl, want))
+		return;
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, v, n);
+	out[n] = '\0';
+}
+
 /* One header field the origin acts on; all of them are echoed as they came. */
 static int header_field(struct conn *c, const char *name, size_t nl, const char *v, size_t n)
 {
@@ -327,6 +341,9 @@ static int header_field(struct conn *c, const char *name, size_t nl, const char 
 		memcpy(c->wskey, v, n);
 		c->wskey[n] = '\0';
 	}
+	copy_field(name, nl, "authorization", v, n, c->authz, sizeof(c->authz));
+	copy_field(name, nl, "x-forwarded-method", v, n, c->fwd_method, sizeof(c->fwd_method));
+	copy_field(name, nl, "x-forwarded-uri", v, n, c->fwd_uri, sizeof(c->fwd_uri));
 	return 0;
 }
 
@@ -515,6 +532,38 @@ static int body_feed(struct conn *c)
 }
 
 /* ---- endpoints: each sets the next state; -1 drops the connection ---- */
+
+/*
+ * A forward_auth service: "Authorization: Bearer ok-NAME" gets 200 with
+ * X-Auth-User: NAME and X-Auth-Saw: the X-Forwarded-Method and -Uri it was
+ * sent; "Bearer forbid" gets 403 with a text body; anything else 401 with
+ * a Bearer challenge and a JSON body.
+ */
+static int on_auth(struct conn *c, const char *arg UNUSED)
+{
+	static const char nope[] = "{\"error\":\"login first\"}";
+	static const char forbid[] = "not for you\n";
+
+	if (strncmp(c->authz, "Bearer ok-", 10) == 0) {
+		head_start(c, 200);
+		buf_printf(&c->out, "X-Auth-User: %s\r\nX-Auth-Saw: %s %s\r\n", c->authz + 10,
+			   c->fwd_method, c->fwd_uri);
+		head_finish(c, 0);
+	} else if (strcmp(c->authz, "Bearer forbid") == 0) {
+		head_start(c, 403);
+		buf_printf(&c->out, "Content-Type: text/plain\r\n");
+		head_finish(c, (int64_t)strlen(forbid));
+		buf_append(&c->out, forbid, strlen(forbid));
+	} else {
+		head_start(c, 401);
+		buf_printf(&c->out, "Content-Type: application/json\r\n"
+			   "WWW-Authenticate: Bearer realm=\"svc\"\r\n");
+		head_finish(c, (int64_t)strlen(nope));
+		buf_append(&c->out, nope, strlen(nope));
+	}
+	c->st = ST_SEND;
+	return 1;
+}
 
 static int on_name(struct conn *c, const char *arg UNUSED)
 {
@@ -734,6 +783,7 @@ static const struct route {
 	int (*fn)(struct conn *c, const char *arg);
 } routes[] = {
 	{ "/name", false, on_name },
+	{ "/auth", false, on_auth },
 	{ "/echo", false, on_echo },
 	{ "/sink", false, on_sink },
 	{ "/bytes/", true, on_bytes },

@@ -385,6 +385,136 @@ START_TEST(api_key_and_basic_over_http3)
 }
 END_TEST
 
+/* ---- forward_auth ---- */
+
+/*
+ * /fa asks a second origin's /auth (tests/backend/origin decides by the
+ * Authorization it is sent); /fa-slow asks one that answers after 5 s with
+ * timeout_ms 300; /fa-down asks a port nothing listens on.
+ */
+static struct it_proc *start_fa(int backend, int *port)
+{
+	int oport = it_origin_start("o")->port, aport = it_origin_start("authsvc")->port;
+	int dead = it_free_port();
+
+	it_path(config, "swerver-fa.json");
+	it_make_cert(it_tmpdir());
+	*port = it_free_dual_port();
+#define FA(p, svc, path, extra) "{\"path_prefix\": \"" p "\", \"upstream\": \"o\", \"rewrite_pattern\": \"" p "\"," \
+		" \"rewrite_replacement\": \"/\", \"auth\": {\"forward_auth\": {\"upstream\": \"" svc "\"," \
+		" \"path\": \"" path "\"" extra "}}}"
+	it_write_filef(config,
+		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": %d, \"quic_enabled\": true} ],"
+		"    \"workers\": 1, \"io_backend\": \"%s\" },"
+		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" },"
+		"  \"upstreams\": [ {\"name\": \"o\", \"servers\": [ {\"address\": \"127.0.0.1\", \"port\": %d} ]},"
+		"    {\"name\": \"authsvc\", \"servers\": [ {\"address\": \"127.0.0.1\", \"port\": %d} ]},"
+		"    {\"name\": \"dead\", \"servers\": [ {\"address\": \"127.0.0.1\", \"port\": %d} ]} ],"
+		"  \"routes\": [ "
+		FA("/fa-slow", "authsvc", "/slow/5000", ", \"timeout_ms\": 300") ","
+		FA("/fa-down", "dead", "/auth", "") ","
+		FA("/fa", "authsvc", "/auth", ", \"response_headers\": [\"X-Auth-Saw\"]") " ] }\n",
+		*port, it_backend(backend), it_tmpdir(), it_tmpdir(), oport, aport, dead);
+#undef FA
+	return it_start_ready(config, "127.0.0.1", port);
+}
+
+START_TEST(forward_auth_over_http1_and_h2)
+{
+	struct it_proc *p;
+	struct res r;
+	int port;
+
+	if (!have_auth(_i))
+		return;
+	p = start_fa(_i, &port);
+	for (size_t k = 0; k < 2; k++) {
+		const char *proto = protos[k];
+
+		/* the service's refusal goes back as it was, and nothing reaches the upstream */
+		curl(&r, proto, port, NULL, "/fa/echo");
+		IT_ASSERT(r.code == 401 && has(&r, "www-authenticate: Bearer realm=\"svc\"") &&
+			  has(&r, "{\"error\":\"login first\"}") && !has(&r, "X-Forwarded-For:"),
+			  "%s no token: %s", proto, r.text);
+		done(&r);
+		curl(&r, proto, port, "-H 'Authorization: Bearer forbid'", "/fa/echo");
+		IT_ASSERT(r.code == 403 && has(&r, "not for you"), "%s forbidden: %s", proto, r.text);
+		done(&r);
+		/* 2xx: the chosen answer field goes upstream (the client's own replaced), the consumer named */
+		curl(&r, proto, port, "-H 'Authorization: Bearer ok-carol' -H 'X-Auth-Saw: forged'",
+		     "/fa/echo?x=1");
+		IT_ASSERT(r.code == 200 && has(&r, "\nX-Consumer: carol") &&
+			  has(&r, "\nX-Auth-Saw: GET /fa/echo?x=1") && !has(&r, "forged"),
+			  "%s allowed: %s", proto, r.text);
+		done(&r);
+		/* a request body waits through the check and is forwarded whole */
+		curl(&r, proto, port, "-H 'Authorization: Bearer ok-carol' --data-binary 'the-body'", "/fa/echo");
+		IT_ASSERT(r.code == 200 && has(&r, "\nX-Auth-Saw: POST /fa/echo") && has(&r, "the-body"),
+			  "%s POST: %s", proto, r.text);
+		done(&r);
+		/* a silent or missing service never lets a request through */
+		curl(&r, proto, port, "-H 'Authorization: Bearer ok-carol'", "/fa-slow/echo");
+		IT_ASSERT(r.code == 503 && has(&r, "\"reason\":\"timeout\"") && !has(&r, "X-Consumer"),
+			  "%s slow service: %s", proto, r.text);
+		done(&r);
+		curl(&r, proto, port, "-H 'Authorization: Bearer ok-carol'", "/fa-down/echo");
+		IT_ASSERT(r.code == 503 && has(&r, "\"reason\":\"unavailable\"") && !has(&r, "X-Consumer"),
+			  "%s service down: %s", proto, r.text);
+		done(&r);
+	}
+	it_signal(p, SIGTERM);
+	ck_assert_int_eq(it_wait_exit(p, IT_WAIT_MS), 0);
+}
+END_TEST
+
+START_TEST(forward_auth_over_http3)
+{
+#ifdef HAVE_LIBCURL_H3
+	struct it_proc *p;
+	struct fetch f;
+	int port;
+
+	if (!have_auth(_i))
+		return;
+	if (!sw_module_find("http3")) {
+		fprintf(stderr, "note: built without HTTP/3; skipping\n");
+		return;
+	}
+	p = start_fa(_i, &port);
+	IT_ASSERT(h3(port, "/fa/echo", NULL, NULL, &f) == 401 && strstr(f.text, "login first"), "h3 none: %s", f.text);
+	IT_ASSERT(h3(port, "/fa/echo", "Authorization: Bearer ok-dave", NULL, &f) == 200 &&
+		  strstr(f.text, "\nX-Consumer: dave"), "h3 allowed: %s", f.text);
+	IT_ASSERT(h3(port, "/fa-down/echo", "Authorization: Bearer ok-dave", NULL, &f) == 503, "h3 down: %s", f.text);
+	it_signal(p, SIGTERM);
+	ck_assert_int_eq(it_wait_exit(p, IT_WAIT_MS), 0);
+#else
+	(void)_i;
+	fprintf(stderr, "note: built without libcurl; skipping the HTTP/3 test\n");
+#endif
+}
+END_TEST
+
+/* A client that leaves while the service thinks: nothing is left behind, the server goes on. */
+START_TEST(forward_auth_client_leaves)
+{
+	struct it_proc *p;
+	struct res r;
+	int port, st;
+	char *o;
+
+	if (!have_auth(_i))
+		return;
+	p = start_fa(_i, &port);
+	o = it_run(&st, T "curl -s --max-time 0.1 -H 'Authorization: Bearer ok-x' http://127.0.0.1:%d/fa-slow/echo", port);
+	free(o);
+	curl(&r, protos[0], port, "-H 'Authorization: Bearer ok-erin'", "/fa/echo");
+	IT_ASSERT(r.code == 200 && has(&r, "\nX-Consumer: erin"), "after a client left: %s", r.text);
+	done(&r);
+	it_signal(p, SIGTERM);
+	ck_assert_int_eq(it_wait_exit(p, IT_WAIT_MS), 0);
+}
+END_TEST
+
 /* ---- config errors ---- */
 
 START_TEST(bad_htpasswd_refused_at_load)
@@ -424,6 +554,9 @@ static Suite *auth_suite(void)
 	tcase_add_loop_test(tc, failures_counted, 0, 1);
 	tcase_add_loop_test(tc, api_key_and_basic_over_http3, 0, 1);
 	tcase_add_loop_test(tc, bad_htpasswd_refused_at_load, 0, 1);
+	tcase_add_loop_test(tc, forward_auth_over_http1_and_h2, 0, 2);
+	tcase_add_loop_test(tc, forward_auth_over_http3, 0, 1);
+	tcase_add_loop_test(tc, forward_auth_client_leaves, 0, 1);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -110,7 +110,7 @@ static inline struct sw_auth_node *fx_compile(const char *json, char *err, size_
 
 static inline struct sw_auth_result fx_check(struct sw_auth_node *n, struct fx *f)
 {
-	struct sw_auth_result r = { SW_AUTH_ABSENT, NULL, NULL, 0, NULL };
+	struct sw_auth_result r = { .outcome = SW_AUTH_ABSENT };
 
 	fx_current = f;
 	n->m->check(&f->x, n->state, &r, NULL);
