@@ -441,7 +441,8 @@ static int hold_calls;
 static void on_held(struct sw_exchange *e, const char *body, size_t len)
 {
 	(void)e;
-	memcpy(held, body, len);
+	if (len)   /* body is NULL for an empty one: memcpy's arguments must not be */
+		memcpy(held, body, len);
 	held_len = len;
 	hold_calls++;
 }
