@@ -96,7 +96,6 @@ void sw_cfg_defaults(const struct sw_cfg_table *t, void *st)
 		memset(at(st, t->policies_off), 0, sizeof(struct sw_policy_set));
 }
 
-
 void sw_cfg_free_array(const struct sw_cfg_field *f, void *st)
 {
 	char *arr = *REF(char *, st, f);
@@ -240,7 +239,6 @@ void sw_cfg_warn(struct sw_cfg_parser *p, const char *fmt, ...)
 	report(p, false, fmt, ap);
 	va_end(ap);
 }
-
 
 /* A wrong type says what is wanted; a value out of range only the range. */
 static bool get_int(struct sw_cfg_parser *p, const struct sw_cfg_field *f, json_object *v, int64_t *out)
@@ -543,7 +541,6 @@ static bool array_equal(const struct sw_cfg_field *f, const void *a, const void 
 	return true;
 }
 
-
 /* Whether field f differs between a and b (SW_T_OBJ/SW_T_ARR: the bits that differ). */
 static unsigned compare_field(const struct sw_cfg_field *f, const void *a, const void *b, unsigned bit)
 {
@@ -605,7 +602,6 @@ unsigned sw_cfg_compare(const struct sw_cfg_table *t, const void *a, const void 
 }
 
 /* ---- serialization ---- */
-
 
 static json_object *emit_string(const struct sw_cfg_field *f, const char *s, bool redact)
 {
