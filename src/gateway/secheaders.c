@@ -10,10 +10,14 @@
 #include "gateway/gateway.h"
 #include "http/policy.h"
 
-/* Fields that frame the message or belong to one connection: editing them would break it. */
+/*
+ * Fields that frame the message or belong to one connection (editing them
+ * would break it), and those the codec writes after every policy ran
+ * (an edit would do nothing; server.server_header turns Server off).
+ */
 static const char *const response_owned[] = {
-	"connection", "content-length", "keep-alive", "proxy-connection", "te", "trailer",
-	"transfer-encoding", "upgrade", NULL,
+	"connection", "content-length", "date", "keep-alive", "proxy-connection", "server", "te",
+	"trailer", "transfer-encoding", "upgrade", "x-request-id", NULL,
 };
 
 /* The proxy builds these for every upstream request (proxy/headers.c); auth owns X-Consumer. */

@@ -36,7 +36,7 @@ START_TEST(test_value_checks)
 		"routes[0].headers.response.set[0].value: required");
 	refused("{\"response\": {\"set\": [{\"name\": \"X-A\", \"value\": \" lead\"}]}}",
 		"routes[0].headers.response.set[0].value:");
-	refused("{\"response\": {\"remove\": [\"Server\", \"Bad:Name\"]}}",
+	refused("{\"response\": {\"remove\": [\"X-Powered-By\", \"Bad:Name\"]}}",
 		"routes[0].headers.response.remove[1]: \"Bad:Name\" is not a valid header name");
 	refused("{\"response\": {\"content_security_policy\": \"default-src 'self'\\n\"}}",
 		"routes[0].headers.response.content_security_policy: not a valid header value");
@@ -58,6 +58,11 @@ START_TEST(test_owned_fields_refused)
 		"routes[0].headers.response.set[0].name: Content-Length cannot be edited");
 	refused("{\"response\": {\"remove\": [\"transfer-encoding\"]}}",
 		"routes[0].headers.response.remove[0]:");
+	/* Written by the codec after the policies: an edit would silently do nothing. */
+	refused("{\"response\": {\"remove\": [\"X-Powered-By\", \"Server\"]}}",
+		"routes[0].headers.response.remove[1]: Server cannot be edited");
+	refused("{\"response\": {\"set\": [{\"name\": \"Date\", \"value\": \"x\"}]}}",
+		"routes[0].headers.response.set[0].name: Date cannot be edited");
 	refused("{\"request\": {\"set\": [{\"name\": \"Host\", \"value\": \"x\"}]}}",
 		"routes[0].headers.request.set[0].name: Host cannot be edited");
 	refused("{\"request\": {\"remove\": [\"X-Forwarded-For\"]}}",
@@ -93,7 +98,7 @@ static const char *apply(const struct sw_secheaders *h, bool tls)
 	static struct sw_response r;
 
 	gw_response(&r);
-	sw_response_add_header(&r, SW_STR("Server"), SW_STR("upstream/1"));
+	sw_response_add_header(&r, SW_STR("X-Upstream"), SW_STR("upstream/1"));
 	sw_response_add_header(&r, SW_STR("X-Powered-By"), SW_STR("php"));
 	sw_response_add_header(&r, SW_STR("Cache-Control"), SW_STR("no-cache"));
 	sw_response_add_header(&r, SW_STR("x-powered-by"), SW_STR("again"));
@@ -109,7 +114,7 @@ START_TEST(test_presets_and_hsts_tls_only)
 		" \"preload\": true}, \"nosniff\": true, \"referrer_policy\": \"no-referrer\","
 		" \"frame_options\": \"deny\", \"content_security_policy\": \"default-src 'none'\","
 		" \"permissions_policy\": \"geolocation=()\"}}");
-	const char *common = "Server: upstream/1|X-Powered-By: php|Cache-Control: no-cache"
+	const char *common = "X-Upstream: upstream/1|X-Powered-By: php|Cache-Control: no-cache"
 			     "|x-powered-by: again|Link: </a>"
 			     "|X-Content-Type-Options: nosniff|Referrer-Policy: no-referrer"
 			     "|X-Frame-Options: DENY|Content-Security-Policy: default-src 'none'"
@@ -122,7 +127,7 @@ START_TEST(test_presets_and_hsts_tls_only)
 	ck_assert_str_eq(apply(h, true), want);
 	sw_secheaders_release(h);
 	h = compiled("{\"response\": {\"hsts\": true}}");
-	ck_assert_str_eq(apply(h, true), "Server: upstream/1|X-Powered-By: php"
+	ck_assert_str_eq(apply(h, true), "X-Upstream: upstream/1|X-Powered-By: php"
 			 "|Cache-Control: no-cache|x-powered-by: again|Link: </a>"
 			 "|Strict-Transport-Security: max-age=31536000");
 	sw_secheaders_release(h);
@@ -133,7 +138,7 @@ END_TEST
 START_TEST(test_set_add_remove)
 {
 	struct sw_secheaders *h = compiled(
-		"{\"response\": {\"remove\": [\"X-POWERED-BY\", \"Server\"],"
+		"{\"response\": {\"remove\": [\"X-POWERED-BY\", \"X-Upstream\"],"
 		" \"set\": [{\"name\": \"Cache-Control\", \"value\": \"no-store\"}],"
 		" \"add\": [{\"name\": \"Link\", \"value\": \"</b>\"}, {\"name\": \"X-Empty\", \"value\": \"\"}]},"
 		" \"request\": {\"set\": [{\"name\": \"X-Tenant\", \"value\": \"blue\"}],"
