@@ -89,8 +89,11 @@ static struct it_proc *start(int backend, int *port)
 		R("/basic", ", \"auth\": {\"realm\": \"staff\", \"basic\": {\"htpasswd\": \"%s\"}}") ","
 		R("/chain", ", \"auth\": {\"realm\": \"mixed\", \"chain\": [{\"api_key\": " KEYS "},"
 		  " {\"basic\": {\"htpasswd\": \"%s\"}}, {\"anonymous\": {\"consumer\": \"guest\"}}]}") ","
+		R("/rl", ", \"auth\": {\"basic\": {\"htpasswd\": \"%s\"}}, \"rate_limit\":"
+		  " {\"requests_per_second\": 0.001, \"burst_size\": 1, \"key\": \"consumer\"}") ","
 		R("/open", "") " ] }\n",
-		*port, it_backend(backend), it_tmpdir(), it_tmpdir(), access_log, oport, htpasswd, htpasswd);
+		*port, it_backend(backend), it_tmpdir(), it_tmpdir(), access_log, oport, htpasswd, htpasswd,
+		htpasswd);
 #undef R
 #undef KEYS
 	return it_start_ready(config, "127.0.0.1", port);
@@ -265,6 +268,31 @@ START_TEST(chain_order_and_anonymous)
 	curl(&r, protos[1], port, "-u bob:wrong", "/chain/echo");
 	IT_ASSERT(r.code == 401 && has(&r, "www-authenticate: Basic realm=\"mixed\"") &&
 		  !has(&r, "ApiKey") && !has(&r, "guest"), "chain wrong password: %s", r.text);
+	done(&r);
+	it_signal(p, SIGTERM);
+	ck_assert_int_eq(it_wait_exit(p, IT_WAIT_MS), 0);
+}
+END_TEST
+
+/* rate_limit with key "consumer" counts each authenticated consumer apart, from one address. */
+START_TEST(rate_limit_by_consumer)
+{
+	struct it_proc *p;
+	struct res r;
+	int port;
+
+	if (!have_auth(_i))
+		return;
+	p = start(_i, &port);
+	curl(&r, protos[0], port, "-u alice:wonderland", "/rl/echo");
+	IT_ASSERT(r.code == 200, "alice first: %s", r.text);
+	done(&r);
+	curl(&r, protos[0], port, "-u alice:wonderland", "/rl/echo");
+	IT_ASSERT(r.code == 429, "alice second: %s", r.text);
+	done(&r);
+	/* the same address, another consumer: its own bucket */
+	curl(&r, protos[1], port, "-u bob:builder", "/rl/echo");
+	IT_ASSERT(r.code == 200, "bob first: %s", r.text);
 	done(&r);
 	it_signal(p, SIGTERM);
 	ck_assert_int_eq(it_wait_exit(p, IT_WAIT_MS), 0);
@@ -552,6 +580,7 @@ static Suite *auth_suite(void)
 	tcase_add_loop_test(tc, basic_reload_rereads_htpasswd, 0, 1);
 	tcase_add_loop_test(tc, chain_order_and_anonymous, 0, 1);
 	tcase_add_loop_test(tc, failures_counted, 0, 1);
+	tcase_add_loop_test(tc, rate_limit_by_consumer, 0, 1);
 	tcase_add_loop_test(tc, api_key_and_basic_over_http3, 0, 1);
 	tcase_add_loop_test(tc, bad_htpasswd_refused_at_load, 0, 1);
 	tcase_add_loop_test(tc, forward_auth_over_http1_and_h2, 0, 2);
