@@ -19,10 +19,9 @@
 #define FUZZ_NAME "fuzz_admin"
 #include "fuzz_common.h"
 #include <string.h>
-#include "admin/admin.h"
 #include "core/config.h"
 #include "core/diag.h"
-#include "daemon/worker.h"
+#include "admin/admin.h"
 
 /* Two configs the running server might have: with routes and upstreams, and without. */
 static const char base_full[] =

@@ -31,7 +31,7 @@
 #include "fake_loop.h"
 #include "fake_router.h"
 #include "core/module.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/conn_impl.h"
 #include "http/http2_config.h"
 
@@ -42,7 +42,7 @@ extern const struct sw_module sw_module_http2;
 /* ---- the fake world ---- */
 
 static struct {
-	struct sw_worker w;
+	struct sw_ctx w;
 	struct sw_config cfg;
 	struct sw_slot_stats stats;
 	struct sw_conn c;
@@ -85,7 +85,7 @@ void sw_conn_send_iov(struct sw_conn *c, sw_io_cb cb)
 
 void sw_conn_set_timer(struct sw_conn *c, uint32_t ms)
 {
-	sw_timer_add(c->w->loop, &c->timer, ms);
+	sw_timer_add(c->ctx->loop, &c->timer, ms);
 }
 
 static void on_conn_timer(struct sw_timer *t)
@@ -113,7 +113,7 @@ void sw_conn_close(struct sw_conn *c)
 		F.api->close(c);
 		c->h2 = NULL;
 	}
-	sw_timer_del(c->w->loop, &c->timer);
+	sw_timer_del(c->ctx->loop, &c->timer);
 }
 
 /* ---- driving it ---- */
@@ -173,7 +173,7 @@ static void setup(uint8_t opts)
 	F.w.h2_api = F.api;
 	free(F.c.buf);
 	memset(&F.c, 0, sizeof(F.c));
-	F.c.w = &F.w;
+	F.c.ctx = &F.w;
 	F.c.state = C_H2;
 	F.c.rio.data = F.c.wio.data = &F.c;
 	F.c.x.resp.file_fd = -1;

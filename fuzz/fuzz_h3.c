@@ -32,14 +32,14 @@
 #include "fuzz_common.h"
 #include "fake_loop.h"
 #include "fake_router.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "quic/quic_impl.h"
 
 #define NSLOTS 16
 #define MAX_SIDS 64
 
 static struct {
-	struct sw_worker w;
+	struct sw_ctx w;
 	struct sw_slot_stats stats;
 	struct sw_config cfg;
 	struct quic_ep ep;
@@ -205,7 +205,7 @@ static void setup(uint8_t opts)
 	F.cfg.server.server_header = true;
 	F.w.cfg = &F.cfg;
 	F.w.stats = &F.stats;
-	F.ep.w = &F.w;
+	F.ep.ctx = &F.w;
 	F.qc.ep = &F.ep;
 	F.qc.conn = (ngtcp2_conn *)&F.params;   /* never looked into: the stubs take it */
 	F.params.initial_max_streams_bidi = bidi[opts & 3];

@@ -87,6 +87,7 @@ int main(int argc, char **argv)
 	struct sw_cli cli;
 	char err[256];
 
+	sw_log_set_journal(sw_journal_write, sw_journal_available);
 	if (sw_cli_parse(&cli, argc, argv, err, sizeof(err)) != SW_OK) {
 		fprintf(stderr, "swerver: %s\n", err);
 		sw_cli_usage(stderr);

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/metrics.h"
 #include "admin/admin.h"
 
@@ -89,7 +89,7 @@ static bool same_secret(struct sw_str given, const char *key)
 
 static bool authorized(const struct sw_exchange *x)
 {
-	const char *key = x->worker->cfg->admin.api_key;
+	const char *key = x->ctx->cfg->admin.api_key;
 	const struct sw_header *h = sw_request_header(&x->req, "x-api-key");
 
 	if (!key)
@@ -124,7 +124,7 @@ static void refusal_abort(struct sw_exchange *x)
 {
 	struct refusal *r = x->handler_data;
 
-	sw_timer_del(x->worker->loop, &r->timer);
+	sw_timer_del(x->ctx->loop, &r->timer);
 	free(r);
 }
 
@@ -132,12 +132,12 @@ static void refuse(struct sw_exchange *x)
 {
 	struct refusal *r = sw_calloc(1, sizeof(*r));
 
-	sw_stat_add(&x->worker->stats->admin_auth_failures, 1);
+	sw_stat_add(&x->ctx->stats->admin_auth_failures, 1);
 	r->x = x;
 	x->handler_data = r;
 	x->on_abort = refusal_abort;
 	sw_timer_init(&r->timer, refuse_now, r);
-	sw_timer_add(x->worker->loop, &r->timer, FAIL_DELAY_MS);
+	sw_timer_add(x->ctx->loop, &r->timer, FAIL_DELAY_MS);
 }
 
 /* ---- request bodies ---- */
@@ -230,13 +230,20 @@ static void change_done(struct sw_exchange *x, int status, const char *text)
 	json_object_object_add(doc, "ok", json_object_new_boolean(1));
 	json_object_object_add(doc, "result", sw_admin_text(text));
 	json_object_object_add(doc, "generation",
-			       json_object_new_int64((int64_t)sw_stat_get(&x->worker->shm->generation)));
+			       json_object_new_int64((int64_t)sw_stat_get(&x->ctx->shm->generation)));
 	sw_admin_json(x, 200, doc);
 }
 
+/* The process that runs this worker makes the change (the hook it installed). */
 static void apply(struct sw_exchange *x, enum sw_admin_op op, const char *arg)
 {
-	sw_worker_admin_request(x, op, arg, change_done);
+	const struct sw_ctx_hooks *h = &x->ctx->hooks;
+
+	if (!h->admin) {
+		sw_admin_error(x, 503, "no process here makes admin changes");
+		return;
+	}
+	h->admin->request(h->owner, x, op, arg, change_done);
 }
 
 /* The master gets the body as text: a NUL would cut off what follows it unseen. */
@@ -360,13 +367,13 @@ static void dispatch(struct sw_exchange *x)
 			delete_named(x, SW_ADMIN_OP_DEL_UPSTREAM, rest);
 	} else if (sw_str_eq(p, "/v1/reload")) {
 		if (method_is(x, SW_METHOD_POST, "POST"))
-			sw_worker_admin_request(x, SW_ADMIN_OP_RELOAD, NULL, change_done);
+			apply(x, SW_ADMIN_OP_RELOAD, NULL);
 	} else if (sw_str_eq(p, "/v1/upgrade")) {
 		if (method_is(x, SW_METHOD_POST, "POST"))
-			sw_worker_admin_request(x, SW_ADMIN_OP_UPGRADE, NULL, change_done);
+			apply(x, SW_ADMIN_OP_UPGRADE, NULL);
 	} else if (sw_str_eq(p, "/v1/config/persist")) {
 		if (method_is(x, SW_METHOD_POST, "POST"))
-			sw_worker_admin_request(x, SW_ADMIN_OP_PERSIST, NULL, change_done);
+			apply(x, SW_ADMIN_OP_PERSIST, NULL);
 	} else {
 		sw_admin_error(x, 404, "no such endpoint");
 	}
@@ -378,7 +385,7 @@ static void locked_out(struct sw_exchange *x, uint64_t ms)
 	char secs[24];
 	int n = snprintf(secs, sizeof(secs), "%llu", (unsigned long long)((ms + 999) / 1000));
 
-	sw_stat_add(&x->worker->stats->admin_auth_locked, 1);
+	sw_stat_add(&x->ctx->stats->admin_auth_locked, 1);
 	sw_response_add_header(&x->resp, SW_STR("Retry-After"), (struct sw_str){ secs, (size_t)n });
 	sw_admin_error(x, 429, "too many wrong keys: locked out, see Retry-After");
 }

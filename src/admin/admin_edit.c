@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/diag.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "admin/admin.h"
 
 /* A config as a json-c tree; secrets redacted for reading, kept for changing. */
@@ -20,7 +20,7 @@ static json_object *running(const struct sw_config *cfg, bool redact)
 
 json_object *sw_admin_section(const struct sw_exchange *x, const char *key)
 {
-	json_object *doc = running(x->worker->cfg, true), *v;
+	json_object *doc = running(x->ctx->cfg, true), *v;
 
 	if (!key)
 		return doc;

@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "admin/admin.h"
 
 /* The peer as 16 bytes (IPv4 mapped); false when it has no IP address. */
@@ -108,8 +108,8 @@ static bool count_failure(struct sw_auth_slot *s, uint64_t now, uint32_t budget,
 
 uint64_t sw_admin_guard_locked(const struct sw_exchange *x)
 {
-	struct sw_shm *shm = x->worker->shm;
-	uint64_t now = sw_loop_now(x->worker->loop), until;
+	struct sw_shm *shm = x->ctx->shm;
+	uint64_t now = sw_loop_now(x->ctx->loop), until;
 	uint8_t addr[16];
 	struct sw_auth_slot *s;
 
@@ -126,9 +126,9 @@ uint64_t sw_admin_guard_locked(const struct sw_exchange *x)
 
 void sw_admin_guard_fail(const struct sw_exchange *x)
 {
-	const struct sw_admin_cfg *a = &x->worker->cfg->admin;
-	struct sw_shm *shm = x->worker->shm;
-	uint64_t now = sw_loop_now(x->worker->loop);
+	const struct sw_admin_cfg *a = &x->ctx->cfg->admin;
+	struct sw_shm *shm = x->ctx->shm;
+	uint64_t now = sw_loop_now(x->ctx->loop);
 	uint8_t addr[16];
 	char text[INET6_ADDRSTRLEN];
 	bool one = false, all;
@@ -146,11 +146,11 @@ void sw_admin_guard_fail(const struct sw_exchange *x)
 		addr_text(addr, text, sizeof(text));
 		sw_warn("admin API: %u wrong keys from %s within %u ms: refusing it for %u ms",
 			a->auth_failures, text, a->lockout_ms, a->lockout_ms);
-		sw_stat_add(&x->worker->stats->admin_auth_lockouts, 1);
+		sw_stat_add(&x->ctx->stats->admin_auth_lockouts, 1);
 	}
 	if (all) {
 		sw_warn("admin API: %u wrong keys from all addresses within %u ms: refusing every "
 			"request for %u ms", a->auth_failures_total, a->lockout_ms, a->lockout_ms);
-		sw_stat_add(&x->worker->stats->admin_auth_lockouts, 1);
+		sw_stat_add(&x->ctx->stats->admin_auth_lockouts, 1);
 	}
 }

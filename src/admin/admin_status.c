@@ -2,8 +2,8 @@
 #include <config.h>
 
 #include <time.h>
-#include "daemon/listener.h"
-#include "daemon/worker.h"
+#include "http/listen.h"
+#include "http/context.h"
 #include "admin/admin.h"
 
 static json_object *u64(uint64_t v)
@@ -18,30 +18,30 @@ static json_object *workers(const struct sw_shm *shm)
 
 	for (unsigned i = 0; i < SW_MAX_SLOTS && i < n; i++) {
 		const struct sw_slot_stats *s = &shm->slots[i];
-		json_object *w = json_object_new_object();
+		json_object *ctx = json_object_new_object();
 		uint64_t requests = 0;
 
 		for (unsigned p = 0; p < SW_PROTO_COUNT; p++)
 			for (unsigned c = 1; c <= 5; c++)
 				requests += sw_stat_get(&s->requests[p][c]);
-		json_object_object_add(w, "slot", json_object_new_int((int)i));
-		json_object_object_add(w, "pid", u64(sw_stat_get(&s->pid)));
-		json_object_object_add(w, "cpu", u64(sw_stat_get(&s->cpu)));
-		json_object_object_add(w, "connections_open", u64(sw_stat_get(&s->connections_open)));
-		json_object_object_add(w, "connections_accepted",
+		json_object_object_add(ctx, "slot", json_object_new_int((int)i));
+		json_object_object_add(ctx, "pid", u64(sw_stat_get(&s->pid)));
+		json_object_object_add(ctx, "cpu", u64(sw_stat_get(&s->cpu)));
+		json_object_object_add(ctx, "connections_open", u64(sw_stat_get(&s->connections_open)));
+		json_object_object_add(ctx, "connections_accepted",
 				       u64(sw_stat_get(&s->connections_accepted)));
-		json_object_object_add(w, "requests", u64(requests));
-		json_object_array_add(arr, w);
+		json_object_object_add(ctx, "requests", u64(requests));
+		json_object_array_add(arr, ctx);
 	}
 	return arr;
 }
 
-static json_object *listeners(const struct sw_worker *w)
+static json_object *listeners(const struct sw_ctx *ctx)
 {
 	json_object *arr = json_object_new_array();
 
-	for (size_t i = 0; i < w->listens->n; i++) {
-		const struct sw_listen *l = &w->listens->v[i];
+	for (size_t i = 0; i < ctx->listens->n; i++) {
+		const struct sw_listen *l = &ctx->listens->v[i];
 		json_object *o = json_object_new_object();
 
 		json_object_object_add(o, "address", json_object_new_string(l->name));
@@ -78,8 +78,8 @@ static json_object *upstreams(const struct sw_shm *shm, uint64_t now)
 
 json_object *sw_admin_status(const struct sw_exchange *x)
 {
-	const struct sw_worker *w = x->worker;
-	const struct sw_shm *shm = w->shm;
+	const struct sw_ctx *ctx = x->ctx;
+	const struct sw_shm *shm = ctx->shm;
 	json_object *doc = json_object_new_object();
 	uint64_t started = sw_stat_get(&shm->started_at), now = (uint64_t)time(NULL);
 
@@ -92,9 +92,9 @@ json_object *sw_admin_status(const struct sw_exchange *x)
 	json_object_object_add(doc, "worker_restarts", u64(sw_stat_get(&shm->worker_restarts)));
 	json_object_object_add(doc, "worker_stalls", u64(sw_stat_get(&shm->worker_stalls)));
 	json_object_object_add(doc, "workers_stalled", u64(sw_stat_get(&shm->workers_stalled)));
-	json_object_object_add(doc, "answered_by_worker", json_object_new_int((int)w->slot));
+	json_object_object_add(doc, "answered_by_worker", json_object_new_int((int)ctx->slot));
 	json_object_object_add(doc, "workers", workers(shm));
-	json_object_object_add(doc, "listeners", listeners(w));
-	json_object_object_add(doc, "upstreams", upstreams(shm, sw_loop_now(w->loop)));
+	json_object_object_add(doc, "listeners", listeners(ctx));
+	json_object_object_add(doc, "upstreams", upstreams(shm, sw_loop_now(ctx->loop)));
 	return doc;
 }

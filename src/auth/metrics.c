@@ -6,7 +6,7 @@
 #include "auth/metrics.h"
 #include "core/config.h"
 #include "core/shm.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/exchange.h"
 #include "proxy/config.h"   /* x->route: the label is its path_prefix */
 
@@ -58,7 +58,7 @@ void sw_auth_metrics_failure(struct sw_exchange *x, const char *method, const ch
 	if (!put_label(with_route, sizeof(with_route), &m, "route", cut) || m + 1 + n >= sizeof(with_route))
 		return;
 	snprintf(with_route + m, sizeof(with_route) - m, ",%s", labels);
-	c = sw_lcounter(x->worker->shm, FAMILY, with_route);
+	c = sw_lcounter(x->ctx->shm, FAMILY, with_route);
 	if (c)
 		__atomic_add_fetch(&c->value, 1, __ATOMIC_RELAXED);
 }

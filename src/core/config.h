@@ -270,4 +270,10 @@ char *sw_config_to_json(const struct sw_config *cfg, bool redact);
 const char *sw_io_backend_name(enum sw_io_backend b);
 const char *sw_log_level_name(enum sw_log_level l);
 
+/*
+ * Writes cfg to path atomically, keeping the file's mode and owner
+ * (config_persist.c).  SW_OK or SW_ERROR; err gets the outcome either way.
+ */
+int sw_config_persist(const struct sw_config *cfg, const char *path, char *err, size_t n);
+
 #endif

@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include "core/log.h"
 #include "core/log_journal.h"
-#include "daemon/notify.h"
 
 enum target { T_STDERR, T_SYSLOG, T_JOURNAL, T_FILE };
 
@@ -56,6 +55,16 @@ static void close_target(void)
 	L.target = T_STDERR;
 }
 
+/* The daemon's journal output (daemon/notify.h), given at start-up; none until then. */
+int (*sw_log_journal_sink)(const struct sw_journal_entry *e);
+static bool (*journal_available)(void);
+
+void sw_log_set_journal(int (*write)(const struct sw_journal_entry *e), bool (*available)(void))
+{
+	sw_log_journal_sink = write;
+	journal_available = available;
+}
+
 int sw_log_open(const struct sw_log_cfg *cfg)
 {
 	const char *t = cfg->target ? cfg->target : "auto";
@@ -63,7 +72,7 @@ int sw_log_open(const struct sw_log_cfg *cfg)
 
 	L.level = cfg->level;
 	if (strcmp(t, "auto") == 0)
-		t = sw_journal_available() ? "journal" : "stderr";
+		t = journal_available && journal_available() ? "journal" : "stderr";
 	if (strcmp(t, "stderr") == 0) {
 		close_target();
 	} else if (strcmp(t, "syslog") == 0) {
@@ -161,8 +170,6 @@ static void write_line(enum sw_log_level level, const char *msg)
 	(void)w;
 }
 
-int (*sw_log_journal_sink)(const struct sw_journal_entry *e) = sw_journal_write;
-
 /* The journal entry of one line, with the caller's location and our fields. */
 static int journal_write(const struct sw_log_site *at, enum sw_log_level level, int err,
 			 const char *msg)
@@ -173,6 +180,8 @@ static int journal_write(const struct sw_log_site *at, enum sw_log_level level, 
 	};
 	struct sw_journal_entry e;
 
+	if (!sw_log_journal_sink)
+		return SW_DECLINED;
 	sw_log_journal_entry(&e, &r);
 	return sw_log_journal_sink(&e);
 }

@@ -28,6 +28,16 @@ void sw_log_set_role(const char *role);
 void sw_log_set_worker(int slot, uint64_t generation);
 void sw_log_set_generation(uint64_t generation);
 void sw_log_set_level(enum sw_log_level level);
+
+struct sw_journal_entry;
+/*
+ * The journal output, which the daemon gives at start-up (daemon/notify.h:
+ * libsystemd, or nothing without it): write sends one line's entry (SW_OK,
+ * else the line goes to stderr), available says whether stderr is the
+ * journal (target "auto").  Until then there is no journal: "auto" is
+ * stderr and "journal" lines go to stderr.
+ */
+void sw_log_set_journal(int (*write)(const struct sw_journal_entry *e), bool (*available)(void));
 bool sw_log_enabled(enum sw_log_level level);
 
 /*

@@ -44,8 +44,8 @@ struct sw_journal_entry {
 void sw_log_journal_entry(struct sw_journal_entry *e, const struct sw_log_record *r);
 
 /*
- * Where the journal target's entries go: sw_journal_write (libsystemd),
- * or a test's catcher.  SW_OK, or anything else to write the line to
+ * Where the journal target's entries go: what sw_log_set_journal gave
+ * (the daemon's sw_journal_write), or a test's catcher.  SW_OK, or anything else to write the line to
  * stderr instead.
  */
 extern int (*sw_log_journal_sink)(const struct sw_journal_entry *e);

@@ -21,16 +21,16 @@ static void on_beat(struct sw_timer *t)
 	struct sw_worker *w = t->data;
 
 	/* A draining worker takes no new connections: nothing to steer. */
-	if (w->draining)
+	if (w->ctx.draining)
 		return;
-	__atomic_store_n(cell(w->shm, w->slot, w->generation), sw_loop_now(w->loop),
+	__atomic_store_n(cell(w->ctx.shm, w->ctx.slot, w->ctx.generation), sw_loop_now(w->ctx.loop),
 			 __ATOMIC_RELAXED);
-	sw_timer_add(w->loop, &w->beat_timer, SW_HEARTBEAT_MS);
+	sw_timer_add(w->ctx.loop, &w->beat_timer, SW_HEARTBEAT_MS);
 }
 
 void sw_heartbeat_start(struct sw_worker *w)
 {
-	sw_loop_update_time(w->loop);
+	sw_loop_update_time(w->ctx.loop);
 	sw_timer_init(&w->beat_timer, on_beat, w);
 	on_beat(&w->beat_timer);
 }

@@ -16,6 +16,7 @@
 #include "daemon/listener.h"
 #include "daemon/port_claim.h"
 #include "daemon/worker.h"
+#include "quic/quic.h"
 
 #define LISTEN_BACKLOG 4096
 

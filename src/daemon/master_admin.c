@@ -10,6 +10,7 @@
 #include "daemon/control.h"
 #include "daemon/master_impl.h"
 #include "daemon/worker.h"
+#include "admin/admin.h"
 
 static void admin_reply(struct wproc *p, unsigned seq, int status, const char *text)
 {

@@ -25,6 +25,7 @@
 #include "http/policy.h"
 #include "http/router.h"
 #include "http/static.h"
+#include "quic/quic.h"
 #include "tls/tls.h"
 
 static void start_accept(struct sw_acceptor *a);
@@ -38,12 +39,12 @@ static void on_accept(struct sw_io *io, ssize_t res)
 
 	a->active = false;
 	if (res >= 0) {
-		sw_conn_open(w, (int)res, (struct sockaddr *)&io->u.accept.addr,
+		sw_conn_open(&w->ctx, (int)res, (struct sockaddr *)&io->u.accept.addr,
 			     io->u.accept.addrlen, a->listen);
 	} else if (res == -EMFILE || res == -ENFILE) {
 		/* Out of descriptors: pause like at max_connections, not spin. */
 		sw_log_listener(SW_LOG_WARN, (int)-res, a->listen->name, "accept on %s", a->listen->name);
-		w->paused = true;
+		w->ctx.paused = true;
 		return;
 	} else if (res != -ECONNABORTED && res != -EINTR) {
 		sw_log_listener(SW_LOG_WARN, (int)-res, a->listen->name, "accept on %s", a->listen->name);
@@ -55,43 +56,43 @@ static void start_accept(struct sw_acceptor *a)
 {
 	struct sw_worker *w = a->w;
 
-	if (a->active || !a->open || w->draining)
+	if (a->active || !a->open || w->ctx.draining)
 		return;
-	if (!sw_conn_limit_room(w, a->listen->admin)) {
+	if (!sw_conn_limit_room(&w->ctx, a->listen->admin)) {
 		/* Leave new connections in the kernel's queue until one closes. */
-		w->paused = true;
+		w->ctx.paused = true;
 		return;
 	}
 	a->io.data = a;
 	a->io.cb = on_accept;
-	if (sw_loop_accept(w->loop, &a->h, &a->io) == SW_OK)
+	if (sw_loop_accept(w->ctx.loop, &a->h, &a->io) == SW_OK)
 		a->active = true;
 }
 
 static void resume_accepting(struct sw_worker *w)
 {
-	w->paused = false;
+	w->ctx.paused = false;
 	for (size_t i = 0; i < w->acceptor_count; i++)
 		start_accept(&w->acceptors[i]);
 }
 
 static int open_acceptors(struct sw_worker *w)
 {
-	size_t n = w->listens->n;
+	size_t n = w->ctx.listens->n;
 
 	w->acceptors = sw_calloc(n ? n : 1, sizeof(*w->acceptors));
 	for (size_t i = 0; i < n; i++) {
 		struct sw_acceptor *a = &w->acceptors[i];
-		const struct sw_listen *l = &w->listens->v[i];
+		const struct sw_listen *l = &w->ctx.listens->v[i];
 
 		a->w = w;
 		a->listen = l;
-		if (sw_loop_add(w->loop, &a->h, l->fds[w->slot], a) != SW_OK) {
+		if (sw_loop_add(w->ctx.loop, &a->h, l->fds[w->ctx.slot], a) != SW_OK) {
 			sw_log_listener(SW_LOG_ERROR, 0, l->name, "cannot watch listener %s", l->name);
 			return SW_ERROR;
 		}
 		/* The loop closes the fd with the handle; the set must not again. */
-		w->listens->v[i].fds[w->slot] = -1;
+		w->ctx.listens->v[i].fds[w->ctx.slot] = -1;
 		a->open = true;
 		w->acceptor_count = i + 1;
 		start_accept(a);
@@ -121,7 +122,7 @@ static void close_acceptors(struct sw_worker *w)
 		if (a->open) {
 			a->open = false;
 			w->acceptors_closing++;
-			sw_loop_close_handle(w->loop, &a->h, on_acceptor_closed);
+			sw_loop_close_handle(w->ctx.loop, &a->h, on_acceptor_closed);
 		}
 	}
 }
@@ -143,7 +144,7 @@ static void accept_backlog(struct sw_worker *w)
 				     SOCK_NONBLOCK | SOCK_CLOEXEC);
 			if (fd < 0)
 				break;
-			sw_conn_open(w, fd, (struct sockaddr *)&ss, len, a->listen);
+			sw_conn_open(&w->ctx, fd, (struct sockaddr *)&ss, len, a->listen);
 		}
 	}
 }
@@ -157,20 +158,23 @@ static void accept_backlog(struct sw_worker *w)
  */
 static void maybe_exit(struct sw_worker *w)
 {
-	if (w->draining && w->conn_count == 0 && w->conns_closing == 0 &&
-	    w->acceptors_closing == 0 && (!w->quic || w->quic_api->count(w) == 0)) {
-		sw_timer_del(w->loop, &w->stop_timer);
-		sw_loop_stop(w->loop);
+	if (w->ctx.draining && w->ctx.conn_count == 0 && w->ctx.conns_closing == 0 &&
+	    w->acceptors_closing == 0 && (!w->ctx.quic || w->ctx.quic_api->count(&w->ctx) == 0)) {
+		sw_timer_del(w->ctx.loop, &w->stop_timer);
+		sw_loop_stop(w->ctx.loop);
 	}
 }
 
-void sw_worker_conn_closed(struct sw_worker *w)
+/* The context's conn_closed hook: a connection is gone. */
+static void on_conn_closed(void *owner)
 {
-	if (w->draining) {
+	struct sw_worker *w = owner;
+
+	if (w->ctx.draining) {
 		maybe_exit(w);
 		return;
 	}
-	if (w->paused)
+	if (w->ctx.paused)
 		resume_accepting(w);
 }
 
@@ -188,21 +192,21 @@ static void on_stop_grace(struct sw_timer *t)
 	struct sw_worker *w = t->data;
 
 	sw_warn("%u aborted connection(s) not closed within %d ms; exiting anyway",
-		w->conns_closing, STOP_GRACE_MS);
-	sw_loop_stop(w->loop);
+		w->ctx.conns_closing, STOP_GRACE_MS);
+	sw_loop_stop(w->ctx.loop);
 }
 
 static void abort_and_exit(struct sw_worker *w)
 {
-	w->draining = true;
+	w->ctx.draining = true;
 	if (w->stopping)
 		return;
 	w->stopping = true;
-	sw_timer_del(w->loop, &w->drain_timer);
-	sw_conn_abort_all(w);
-	if (w->quic)
-		w->quic_api->stop(w);
-	sw_timer_add(w->loop, &w->stop_timer, STOP_GRACE_MS);
+	sw_timer_del(w->ctx.loop, &w->drain_timer);
+	sw_conn_abort_all(&w->ctx);
+	if (w->ctx.quic)
+		w->ctx.quic_api->stop(&w->ctx);
+	sw_timer_add(w->ctx.loop, &w->stop_timer, STOP_GRACE_MS);
 	maybe_exit(w);
 }
 
@@ -213,21 +217,27 @@ static void on_trim_timer(struct sw_timer *t)
 {
 	struct sw_worker *w = t->data;
 
-	sw_conn_trim(w, TRIM_MS);
-	sw_timer_add(w->loop, &w->trim_timer, TRIM_MS);
+	sw_conn_trim(&w->ctx, TRIM_MS);
+	sw_timer_add(w->ctx.loop, &w->trim_timer, TRIM_MS);
 }
 
 static void on_accept_timer(struct sw_timer *t)
 {
 	struct sw_worker *w = t->data;
 
-	if (w->paused && !w->draining)
+	if (w->ctx.paused && !w->ctx.draining)
 		resume_accepting(w);
 }
 
-void sw_worker_wake_accept(struct sw_worker *w)
+/*
+ * The context's wake_accept hook: a connection became idle while accepting
+ * is paused at the limit; try again from the loop, never inside the caller.
+ */
+static void on_wake_accept(void *owner)
 {
-	sw_timer_add(w->loop, &w->accept_timer, 0);
+	struct sw_worker *w = owner;
+
+	sw_timer_add(w->ctx.loop, &w->accept_timer, 0);
 }
 
 /* A drain that reached timeouts.drain_ms still ends as a drain: exit status 0. */
@@ -235,57 +245,57 @@ static void on_drain_timeout(struct sw_timer *t)
 {
 	struct sw_worker *w = t->data;
 
-	sw_warn("drain timeout: closing %u connection(s) still open", w->conn_count);
+	sw_warn("drain timeout: closing %u connection(s) still open", w->ctx.conn_count);
 	abort_and_exit(w);
 }
 
 static void worker_drain(struct sw_worker *w)
 {
-	if (w->draining)
+	if (w->ctx.draining)
 		return;
-	sw_info("draining %u connection(s)", w->conn_count);
+	sw_info("draining %u connection(s)", w->ctx.conn_count);
 	if (w->ctl_fd < 0)
 		sw_notify("STOPPING=1");
 	accept_backlog(w);
-	w->draining = true;
+	w->ctx.draining = true;
 	close_acceptors(w);
-	sw_conn_drain_all(w);
-	if (w->quic)
-		w->quic_api->drain(w);
-	sw_timer_add(w->loop, &w->drain_timer, w->cfg->timeouts.drain_ms);
+	sw_conn_drain_all(&w->ctx);
+	if (w->ctx.quic)
+		w->ctx.quic_api->drain(&w->ctx);
+	sw_timer_add(w->ctx.loop, &w->drain_timer, w->ctx.cfg->timeouts.drain_ms);
 	maybe_exit(w);
 }
 
 static void worker_stop(struct sw_worker *w)
 {
-	w->draining = true;
+	w->ctx.draining = true;
 	close_acceptors(w);
 	abort_and_exit(w);
 }
 
 /* ---- reload (value fields in place) ---- */
 
-/* The global policy chain of w->cfg; exchanges using the old one hold it until they finish. */
+/* The global policy chain of w->ctx.cfg; exchanges using the old one hold it until they finish. */
 static void build_policies(struct sw_worker *w)
 {
-	sw_policy_chain_put(w->policies);
-	w->policies = sw_policy_chain_build(&w->cfg->policies, SW_POLICY_GLOBAL, "");
+	sw_policy_chain_put(w->ctx.policies);
+	w->ctx.policies = sw_policy_chain_build(&w->ctx.cfg->policies, SW_POLICY_GLOBAL, "");
 }
 
 static void apply_config(struct sw_worker *w, struct sw_config *next)
 {
 	/*
-	 * Connections read limits and timeouts through w->cfg at each step and
+	 * Connections read limits and timeouts through w->ctx.cfg at each step and
 	 * keep no pointer into it across events, so the swap is safe here.
 	 */
 	sw_log_reconfigure(&next->log);
-	sw_config_deinit(w->cfg);
-	*w->cfg = *next;
-	sw_static_reconfigure(w);
-	sw_access_log_reconfigure(w);
+	sw_config_deinit(w->ctx.cfg);
+	*w->ctx.cfg = *next;
+	sw_static_reconfigure(&w->ctx);
+	sw_access_log_reconfigure(&w->ctx);
 	build_policies(w);
-	if (w->proxy_api)
-		w->proxy_api->reconfigure(w);
+	if (w->ctx.proxy_api)
+		w->ctx.proxy_api->reconfigure(&w->ctx);
 	sw_info("configuration applied in place");
 }
 
@@ -320,12 +330,12 @@ static void adopt_conn(struct sw_worker *w, struct sw_ctl_msg *m)
 	socklen_t len = sizeof(peer);
 	int fd = m->fd;
 
-	if (fd < 0 || i >= w->listens->n || w->draining ||
-	    !sw_conn_limit_room(w, w->listens->v[i].admin) ||
+	if (fd < 0 || i >= w->ctx.listens->n || w->ctx.draining ||
+	    !sw_conn_limit_room(&w->ctx, w->ctx.listens->v[i].admin) ||
 	    getpeername(fd, (struct sockaddr *)&peer, &len) != 0)
 		return;  /* sw_ctl_msg_free closes it */
 	m->fd = -1;
-	sw_conn_open(w, fd, (struct sockaddr *)&peer, len, &w->listens->v[i]);
+	sw_conn_open(&w->ctx, fd, (struct sockaddr *)&peer, len, &w->ctx.listens->v[i]);
 }
 
 static void handle_ctl(struct sw_worker *w, struct sw_ctl_msg *m)
@@ -339,7 +349,7 @@ static void handle_ctl(struct sw_worker *w, struct sw_ctl_msg *m)
 		break;
 	case SW_CTL_REOPEN_LOGS:
 		sw_log_reopen();
-		sw_access_log_reopen(w);
+		sw_access_log_reopen(&w->ctx);
 		break;
 	case SW_CTL_CONFIG:
 		apply_config_text(w, m->payload ? m->payload : "{}", m->len);
@@ -379,7 +389,7 @@ static void watch_ctl(struct sw_worker *w)
 {
 	w->ctl_io.data = w;
 	w->ctl_io.cb = on_ctl;
-	sw_loop_poll(w->loop, &w->ctl_h, &w->ctl_io, false);
+	sw_loop_poll(w->ctx.loop, &w->ctl_h, &w->ctl_io, false);
 }
 
 /* ---- signals ---- */
@@ -405,7 +415,7 @@ static void on_signal(void *data, int signo)
 		break;
 	case SIGUSR1:
 		sw_log_reopen();
-		sw_access_log_reopen(w);
+		sw_access_log_reopen(&w->ctx);
 		break;
 	case SIGUSR2:
 		/* Caught so that it does not kill: the master upgrades, a worker cannot. */
@@ -420,7 +430,7 @@ static int open_signals(struct sw_worker *w)
 {
 	static const int signos[] = { SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2, 0 };
 
-	return sw_signals_open(&w->sigs, w->loop, signos, on_signal, w);
+	return sw_signals_open(&w->sigs, w->ctx.loop, signos, on_signal, w);
 }
 
 static int open_tls(struct sw_worker *w);
@@ -432,12 +442,12 @@ static int open_tls(struct sw_worker *w);
  */
 static void reload_tls(struct sw_worker *w)
 {
-	void *old = w->tls_ctx;
+	void *old = w->ctx.tls_ctx;
 
-	w->tls_ctx = NULL;
+	w->ctx.tls_ctx = NULL;
 	if (open_tls(w) != SW_OK) {
 		sw_error("reload: keeping the previous TLS certificates");
-		w->tls_ctx = old;
+		w->ctx.tls_ctx = old;
 		return;
 	}
 	if (!old)
@@ -455,10 +465,10 @@ static int reload_failed_single(struct sw_worker *w, const char *why, char *err,
 {
 	snprintf(err, n, "%s", why);
 	sw_error("reload failed (%s); keeping the running configuration", why);
-	sw_stat_add(&w->shm->reload_failures, 1);
-	sw_shm_set_outcome(w->shm, "failed: %s", why);
+	sw_stat_add(&w->ctx.shm->reload_failures, 1);
+	sw_shm_set_outcome(w->ctx.shm, "failed: %s", why);
 	sw_notify_printf("READY=1\nSTATUS=reload failed (%s); running generation %llu", why,
-			 (unsigned long long)sw_stat_get(&w->shm->generation));
+			 (unsigned long long)sw_stat_get(&w->ctx.shm->generation));
 	return SW_ERROR;
 }
 
@@ -492,7 +502,7 @@ int sw_worker_reload_single(struct sw_worker *w, struct sw_config *given, char *
 		sw_diag_log(&d);
 		sw_diag_deinit(&d);
 	}
-	what = sw_config_compare(w->cfg, &next);
+	what = sw_config_compare(w->ctx.cfg, &next);
 	if (next.server.workers != 1)
 		sw_warn("reload: changing the worker count from 1 needs a restart");
 	if (what & SW_CFG_STRUCTURAL) {
@@ -506,8 +516,8 @@ int sw_worker_reload_single(struct sw_worker *w, struct sw_config *given, char *
 		w->retired[w->retired_count++] = w->acceptors;
 		w->acceptors = NULL;
 		w->acceptor_count = 0;
-		sw_listen_set_close(w->listens);
-		*w->listens = set;
+		sw_listen_set_close(w->ctx.listens);
+		*w->ctx.listens = set;
 		for (size_t i = 0; i < set.n; i++)
 			sw_log_listener(SW_LOG_INFO, 0, set.v[i].name, "%slistening on %s",
 					set.v[i].admin ? "admin API " : "", set.v[i].name);
@@ -516,16 +526,16 @@ int sw_worker_reload_single(struct sw_worker *w, struct sw_config *given, char *
 	apply_config(w, &next);
 	if (what & SW_CFG_STRUCTURAL)
 		reload_tls(w);
-	/* After the swap: QUIC loads the new certificates from w->cfg. */
-	if ((what & SW_CFG_STRUCTURAL) && w->quic_api && w->quic_api->relisten(w) != SW_OK)
+	/* After the swap: QUIC loads the new certificates from w->ctx.cfg. */
+	if ((what & SW_CFG_STRUCTURAL) && w->ctx.quic_api && w->ctx.quic_api->relisten(&w->ctx) != SW_OK)
 		sw_error("reload: HTTP/3 keeps its previous sockets and certificates");
-	sw_stat_add(&w->shm->reloads, 1);
-	sw_stat_add(&w->shm->generation, 1);
-	sw_shm_set_outcome(w->shm, "%s: generation %llu", what == SW_CFG_SAME ? "unchanged" :
-			   "reloaded", (unsigned long long)sw_stat_get(&w->shm->generation));
+	sw_stat_add(&w->ctx.shm->reloads, 1);
+	sw_stat_add(&w->ctx.shm->generation, 1);
+	sw_shm_set_outcome(w->ctx.shm, "%s: generation %llu", what == SW_CFG_SAME ? "unchanged" :
+			   "reloaded", (unsigned long long)sw_stat_get(&w->ctx.shm->generation));
 	sw_notify_printf("READY=1\nSTATUS=serving; generation %llu; last reload: %s",
-			 (unsigned long long)sw_stat_get(&w->shm->generation), w->shm->last_reload);
-	snprintf(err, n, "%s", w->shm->last_reload);
+			 (unsigned long long)sw_stat_get(&w->ctx.shm->generation), w->ctx.shm->last_reload);
+	snprintf(err, n, "%s", w->ctx.shm->last_reload);
 	return SW_OK;
 }
 
@@ -534,9 +544,9 @@ int sw_worker_reload_single(struct sw_worker *w, struct sw_config *given, char *
 static int open_loop(struct sw_worker *w)
 {
 	char why[256] = "";
-	enum sw_io_backend want = w->cfg->server.io_backend;
+	enum sw_io_backend want = w->ctx.cfg->server.io_backend;
 
-	if (sw_loop_open(&w->loop, want, 0, why, sizeof(why)) != SW_OK) {
+	if (sw_loop_open(&w->ctx.loop, want, 0, why, sizeof(why)) != SW_OK) {
 		sw_error("cannot start the %s I/O backend: %s", sw_io_backend_name(want), why);
 		return SW_ERROR;
 	}
@@ -552,17 +562,17 @@ static int open_tls(struct sw_worker *w)
 	char err[256] = "";
 	bool wanted = false;
 
-	for (size_t i = 0; i < w->listens->n; i++)
-		wanted = wanted || w->listens->v[i].cfg.use_tls;
+	for (size_t i = 0; i < w->ctx.listens->n; i++)
+		wanted = wanted || w->ctx.listens->v[i].cfg.use_tls;
 	if (!wanted)
 		return SW_OK;
 	if (!api) {
 		sw_error("a listener uses TLS, but this build has no --enable-tls");
 		return SW_ERROR;
 	}
-	w->tls_api = api;
-	w->tls_ctx = w->tls_api->ctx_open(w->cfg, &w->shm->head.tickets, err, sizeof(err));
-	if (!w->tls_ctx) {
+	w->ctx.tls_api = api;
+	w->ctx.tls_ctx = w->ctx.tls_api->ctx_open(w->ctx.cfg, &w->ctx.shm->head.tickets, err, sizeof(err));
+	if (!w->ctx.tls_ctx) {
 		sw_error("TLS: %s", err);
 		return SW_ERROR;
 	}
@@ -574,8 +584,8 @@ static void on_ticket_rotation(struct sw_timer *t)
 {
 	struct sw_worker *w = t->data;
 
-	sw_ticket_keys_rotate(&w->shm->head.tickets);
-	sw_timer_add(w->loop, &w->ticket_timer, SW_TICKET_ROTATION_MS);
+	sw_ticket_keys_rotate(&w->ctx.shm->head.tickets);
+	sw_timer_add(w->ctx.loop, &w->ticket_timer, SW_TICKET_ROTATION_MS);
 }
 
 static void on_run_timeout(struct sw_timer *t)
@@ -588,12 +598,17 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	char role[32];
 
 	memset(w, 0, sizeof(*w));
-	w->slot = p->slot;
-	w->generation = p->generation;
-	w->cfg = p->cfg;
-	w->shm = p->shm;
-	w->stats = &p->shm->slots[p->slot];
-	w->listens = p->listens;
+	w->ctx.slot = p->slot;
+	w->ctx.generation = p->generation;
+	w->ctx.cfg = p->cfg;
+	w->ctx.shm = p->shm;
+	w->ctx.stats = &p->shm->slots[p->slot];
+	w->ctx.listens = p->listens;
+	w->ctx.hooks.owner = w;
+	w->ctx.hooks.conn_closed = on_conn_closed;
+	w->ctx.hooks.wake_accept = on_wake_accept;
+	sw_worker_admin_init(w);
+	w->ctx.single_process = p->ctl_fd < 0;
 	w->ctl_fd = p->ctl_fd;
 	w->cli = p->cli;
 	w->sigs.fd = -1;
@@ -605,8 +620,8 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 		sw_log_set_generation(p->generation);
 	}
 	if (p->cpu >= 0 && sw_cpu_pin(p->cpu) == SW_OK)
-		__atomic_store_n(&w->stats->cpu, (uint64_t)p->cpu, __ATOMIC_RELAXED);
-	__atomic_store_n(&w->stats->pid, (uint64_t)getpid(), __ATOMIC_RELAXED);
+		__atomic_store_n(&w->ctx.stats->cpu, (uint64_t)p->cpu, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->ctx.stats->pid, (uint64_t)getpid(), __ATOMIC_RELAXED);
 	sw_timer_init(&w->drain_timer, on_drain_timeout, w);
 	sw_timer_init(&w->stop_timer, on_stop_grace, w);
 	sw_timer_init(&w->accept_timer, on_accept_timer, w);
@@ -615,23 +630,23 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
 	sw_timer_init(&w->ticket_timer, on_ticket_rotation, w);
 	if (open_loop(w) != SW_OK || open_signals(w) != SW_OK)
 		return SW_ERROR;
-	w->h2_api = sw_h2_api();
+	w->ctx.h2_api = sw_h2_api();
 	if (open_tls(w) != SW_OK)
 		return SW_ERROR;
 	/* A root that vanished since start-up costs 404s (logged), not a crash loop. */
-	if (sw_static_init(w) != SW_OK)
+	if (sw_static_init(&w->ctx) != SW_OK)
 		sw_error("static files are off until the root can be opened (reload to retry)");
-	if (sw_access_log_open(w) != SW_OK)
+	if (sw_access_log_open(&w->ctx) != SW_OK)
 		return SW_ERROR;
 	build_policies(w);
-	w->proxy_api = sw_proxy_api();
-	if (w->proxy_api && w->proxy_api->init(w) != SW_OK)
+	w->ctx.proxy_api = sw_proxy_api();
+	if (w->ctx.proxy_api && w->ctx.proxy_api->init(&w->ctx) != SW_OK)
 		return SW_ERROR;
-	w->quic_api = sw_quic_api();
-	if (w->quic_api && w->quic_api->start(w) != SW_OK)
+	w->ctx.quic_api = sw_quic_api();
+	if (w->ctx.quic_api && w->ctx.quic_api->start(&w->ctx) != SW_OK)
 		return SW_ERROR;
 	if (w->ctl_fd >= 0) {
-		if (sw_loop_add(w->loop, &w->ctl_h, w->ctl_fd, w) != SW_OK)
+		if (sw_loop_add(w->ctx.loop, &w->ctl_h, w->ctl_fd, w) != SW_OK)
 			return SW_ERROR;
 		watch_ctl(w);
 	}
@@ -645,25 +660,25 @@ static int worker_init(struct sw_worker *w, const struct sw_worker_params *p)
  */
 static void worker_fini(struct sw_worker *w)
 {
-	sw_policy_chain_put(w->policies);
-	w->policies = NULL;
-	sw_access_log_close(w);
-	sw_static_deinit(w);
-	if (w->tls_ctx)
-		w->tls_api->ctx_close(w->tls_ctx);
+	sw_policy_chain_put(w->ctx.policies);
+	w->ctx.policies = NULL;
+	sw_access_log_close(&w->ctx);
+	sw_static_deinit(&w->ctx);
+	if (w->ctx.tls_ctx)
+		w->ctx.tls_api->ctx_close(w->ctx.tls_ctx);
 	for (size_t i = 0; i < w->retired_tls_count; i++)
-		w->tls_api->ctx_close(w->retired_tls[i]);
+		w->ctx.tls_api->ctx_close(w->retired_tls[i]);
 	free(w->retired_tls);
-	if (w->proxy_api)
-		w->proxy_api->fini(w);
-	sw_conn_free_list(w);
-	if (w->quic)
-		w->quic_api->release(w);
+	if (w->ctx.proxy_api)
+		w->ctx.proxy_api->fini(&w->ctx);
+	sw_conn_free_list(&w->ctx);
+	if (w->ctx.quic)
+		w->ctx.quic_api->release(&w->ctx);
 	free(w->acceptors);
 	for (size_t i = 0; i < w->retired_count; i++)
 		free(w->retired[i]);
 	free(w->retired);
-	sw_loop_close(w->loop);
+	sw_loop_close(w->ctx.loop);
 }
 
 int sw_worker_run(const struct sw_worker_params *p)
@@ -674,20 +689,20 @@ int sw_worker_run(const struct sw_worker_params *p)
 		worker_fini(&w);
 		return SW_EXIT_FAILURE;
 	}
-	w.ready = true;
-	sw_timer_add(w.loop, &w.trim_timer, TRIM_MS);
-	sw_info("serving on the %s backend%s", sw_loop_backend_name(w.loop),
+	w.ctx.ready = true;
+	sw_timer_add(w.ctx.loop, &w.trim_timer, TRIM_MS);
+	sw_info("serving on the %s backend%s", sw_loop_backend_name(w.ctx.loop),
 		p->cpu >= 0 ? "" : " (not pinned)");
 	if (w.ctl_fd >= 0) {
 		sw_heartbeat_start(&w);
 		sw_ctl_send(w.ctl_fd, SW_CTL_READY, NULL, 0);
 	} else {
 		sw_notify("READY=1\nSTATUS=serving; single process");
-		sw_timer_add(w.loop, &w.ticket_timer, SW_TICKET_ROTATION_MS);
+		sw_timer_add(w.ctx.loop, &w.ticket_timer, SW_TICKET_ROTATION_MS);
 		if (p->cli && p->cli->run_for_ms > 0)
-			sw_timer_add(w.loop, &w.run_timer, (uint64_t)p->cli->run_for_ms);
+			sw_timer_add(w.ctx.loop, &w.run_timer, (uint64_t)p->cli->run_for_ms);
 	}
-	if (sw_loop_run(w.loop) != SW_OK)
+	if (sw_loop_run(w.ctx.loop) != SW_OK)
 		w.exit_code = SW_EXIT_FAILURE;
 	worker_fini(&w);
 	return w.exit_code;

@@ -2,19 +2,17 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include "core/diag.h"
 #include "core/log.h"
 #include "daemon/cli.h"
 #include "daemon/control.h"
 #include "daemon/worker.h"
+#include "admin/admin.h"
 #include "http/exchange.h"
 
 
@@ -41,7 +39,7 @@ static void wait_abort(struct sw_exchange *x)
 {
 	struct sw_admin_wait *a = x->handler_data;
 
-	unlink_wait(x->worker, a);
+	unlink_wait(x->ctx->hooks.owner, a);
 	free(a);
 }
 
@@ -66,15 +64,14 @@ void sw_worker_admin_result(struct sw_worker *w, const char *payload)
 
 /* ---- single process: this process is the master ---- */
 
-static void single_config(struct sw_exchange *x, enum sw_admin_op op, const char *arg,
-			  sw_admin_done_fn done)
+static void single_config(struct sw_worker *w, struct sw_exchange *x, enum sw_admin_op op,
+			  const char *arg, sw_admin_done_fn done)
 {
-	struct sw_worker *w = x->worker;
 	struct sw_config next;
 	struct sw_diag d;
 	char out[256], *message = NULL;
 	int status = 0;
-	char *json = sw_admin_edit(w->cfg, op, arg, &status, &message);
+	char *json = sw_admin_edit(w->ctx.cfg, op, arg, &status, &message);
 
 	if (!json) {
 		done(x, status, message ? message : "invalid change");
@@ -97,15 +94,14 @@ static void single_config(struct sw_exchange *x, enum sw_admin_op op, const char
 		done(x, 200, out);
 }
 
-static void single(struct sw_exchange *x, enum sw_admin_op op, const char *arg,
-		   sw_admin_done_fn done)
+static void single(struct sw_worker *w, struct sw_exchange *x, enum sw_admin_op op,
+		   const char *arg, sw_admin_done_fn done)
 {
-	struct sw_worker *w = x->worker;
 	char out[256];
 
 	switch (op) {
 	default:
-		single_config(x, op, arg, done);
+		single_config(w, x, op, arg, done);
 		break;
 	case SW_ADMIN_OP_RELOAD:
 		if (sw_worker_reload_single(w, NULL, out, sizeof(out)) != SW_OK)
@@ -120,7 +116,7 @@ static void single(struct sw_exchange *x, enum sw_admin_op op, const char *arg,
 	case SW_ADMIN_OP_PERSIST:
 		if (!w->cli || !w->cli->config_path)
 			done(x, 409, "running on built-in defaults: there is no config file to persist to");
-		else if (sw_config_persist(w->cfg, w->cli->config_path, out, sizeof(out)) != SW_OK)
+		else if (sw_config_persist(w->ctx.cfg, w->cli->config_path, out, sizeof(out)) != SW_OK)
 			done(x, 500, out);
 		else
 			done(x, 200, out);
@@ -128,16 +124,17 @@ static void single(struct sw_exchange *x, enum sw_admin_op op, const char *arg,
 	}
 }
 
-void sw_worker_admin_request(struct sw_exchange *x, enum sw_admin_op op, const char *arg,
-			     sw_admin_done_fn done)
+/* The admin unit's request hook (struct sw_admin_hooks). */
+static void admin_request(void *owner, struct sw_exchange *x, enum sw_admin_op op,
+			  const char *arg, sw_admin_done_fn done)
 {
-	struct sw_worker *w = x->worker;
+	struct sw_worker *w = owner;
 	struct sw_admin_wait *a;
 	char *msg;
 	int n;
 
 	if (w->ctl_fd < 0) {
-		single(x, op, arg, done);
+		single(w, x, op, arg, done);
 		return;
 	}
 	a = sw_calloc(1, sizeof(*a));
@@ -159,64 +156,12 @@ void sw_worker_admin_request(struct sw_exchange *x, enum sw_admin_op op, const c
 	x->on_abort = wait_abort;
 }
 
-/* ---- persisting ---- */
+static const struct sw_admin_hooks admin_hooks = {
+	.request = admin_request,
+};
 
-static int fail(char *err, size_t n, const char *what, const char *path)
+void sw_worker_admin_init(struct sw_worker *w)
 {
-	snprintf(err, n, "%s %s: %s", what, path, strerror(errno));
-	return SW_ERROR;
-}
-
-/*
- * A temporary file beside the target, fsync'ed, given the target's owner
- * and mode (never more than 0640: it may hold the admin key), renamed
- * over it, and the directory fsync'ed: a crash leaves the old file or the
- * new one, never half of one.
- */
-int sw_config_persist(const struct sw_config *cfg, const char *path, char *err, size_t n)
-{
-	char *json = sw_config_to_json(cfg, false), tmp[4096], dir[4096];
-	size_t len = strlen(json), off = 0;
-	bool add_newline = len == 0 || json[len - 1] != '\n';   /* end the file with exactly one */
-	struct stat st;
-	int fd, dfd;
-
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((fd = mkstemp(tmp)) < 0) {
-		free(json);
-		return fail(err, n, "cannot create a temporary file beside", path);
-	}
-	while (off < len) {
-		ssize_t k = write(fd, json + off, len - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		off += (size_t)k;
-	}
-	free(json);
-	if (off < len || (add_newline && write(fd, "\n", 1) != 1) || fsync(fd) != 0) {
-		close(fd);
-		unlink(tmp);
-		return fail(err, n, "cannot write", tmp);
-	}
-	bool exists = stat(path, &st) == 0;
-	if (fchmod(fd, exists ? st.st_mode & 0640 : 0640) != 0 ||
-	    (exists && fchown(fd, st.st_uid, st.st_gid) != 0 && errno != EPERM)) {
-		close(fd);
-		unlink(tmp);
-		return fail(err, n, "cannot give the mode and owner of", path);
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		unlink(tmp);
-		return fail(err, n, "cannot rename over", path);
-	}
-	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	snprintf(err, n, "persisted to %s", path);
-	return SW_OK;
+	w->ctx.hooks.admin_handle = sw_admin_handle;
+	w->ctx.hooks.admin = &admin_hooks;
 }

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/access_log.h"
 #include "http/client_addr.h"
 
@@ -29,7 +29,7 @@
 enum al_target { AL_STDERR, AL_SYSLOG, AL_FILE };
 
 struct sw_access_log {
-	struct sw_worker *w;
+	struct sw_ctx *ctx;
 	enum sw_access_format format;
 	enum al_target target;
 	int fd;                     /* stderr or the file */
@@ -169,16 +169,16 @@ static bool same_target(const struct sw_access_log *al, const struct sw_access_l
 
 /* ---- life cycle ---- */
 
-int sw_access_log_open(struct sw_worker *w)
+int sw_access_log_open(struct sw_ctx *ctx)
 {
-	const struct sw_access_log_cfg *cfg = &w->cfg->access_log;
+	const struct sw_access_log_cfg *cfg = &ctx->cfg->access_log;
 	struct sw_access_log *al;
 
-	w->access_log = NULL;
+	ctx->access_log = NULL;
 	if (cfg->format == SW_ACCESS_OFF)
 		return SW_OK;
 	al = sw_calloc(1, sizeof(*al));
-	al->w = w;
+	al->ctx = ctx;
 	al->fd = -1;
 	al->format = cfg->format;
 	al->sec = (time_t)-1;
@@ -187,27 +187,27 @@ int sw_access_log_open(struct sw_worker *w)
 		free(al);
 		return SW_ERROR;
 	}
-	w->access_log = al;
+	ctx->access_log = al;
 	return SW_OK;
 }
 
-void sw_access_log_close(struct sw_worker *w)
+void sw_access_log_close(struct sw_ctx *ctx)
 {
-	struct sw_access_log *al = w->access_log;
+	struct sw_access_log *al = ctx->access_log;
 
 	if (!al)
 		return;
 	flush(al);
-	if (w->loop)
-		sw_timer_del(w->loop, &al->timer);
+	if (ctx->loop)
+		sw_timer_del(ctx->loop, &al->timer);
 	close_target(al);
 	free(al);
-	w->access_log = NULL;
+	ctx->access_log = NULL;
 }
 
-void sw_access_log_reopen(struct sw_worker *w)
+void sw_access_log_reopen(struct sw_ctx *ctx)
 {
-	struct sw_access_log *al = w->access_log;
+	struct sw_access_log *al = ctx->access_log;
 	int fd;
 
 	if (!al)
@@ -223,18 +223,18 @@ void sw_access_log_reopen(struct sw_worker *w)
 	al->failing = false;
 }
 
-void sw_access_log_reconfigure(struct sw_worker *w)
+void sw_access_log_reconfigure(struct sw_ctx *ctx)
 {
-	const struct sw_access_log_cfg *cfg = &w->cfg->access_log;
-	struct sw_access_log *al = w->access_log;
+	const struct sw_access_log_cfg *cfg = &ctx->cfg->access_log;
+	struct sw_access_log *al = ctx->access_log;
 
 	if (!al) {
-		if (sw_access_log_open(w) != SW_OK)
+		if (sw_access_log_open(ctx) != SW_OK)
 			sw_error("access log stays off");
 		return;
 	}
 	if (cfg->format == SW_ACCESS_OFF) {
-		sw_access_log_close(w);
+		sw_access_log_close(ctx);
 		return;
 	}
 	flush(al);
@@ -396,7 +396,7 @@ static uint64_t body_bytes(const struct sw_exchange *x)
 
 static uint64_t duration_ms(const struct sw_exchange *x)
 {
-	uint64_t now = x->worker->loop ? sw_loop_now(x->worker->loop) : x->started_ms;
+	uint64_t now = x->ctx->loop ? sw_loop_now(x->ctx->loop) : x->started_ms;
 
 	return now > x->started_ms ? now - x->started_ms : 0;
 }
@@ -479,12 +479,12 @@ static void format_json(struct line *l, const struct sw_exchange *x,
 		json_key_str(l, "tls_client", cstr(x->tls_client), AL_HEADER_MAX);
 	if (x->consumer)
 		json_key_str(l, "consumer", cstr(x->consumer), AL_SHORT_MAX);
-	putf(l, ",\"worker\":%u}", x->worker->slot);
+	putf(l, ",\"worker\":%u}", x->ctx->slot);
 }
 
 void sw_access_log_write(const struct sw_exchange *x)
 {
-	struct sw_access_log *al = x->worker ? x->worker->access_log : NULL;
+	struct sw_access_log *al = x->ctx ? x->ctx->access_log : NULL;
 	char client[SW_CLIENT_ADDR_LEN];
 	struct timespec ts;
 	struct line l;
@@ -504,6 +504,6 @@ void sw_access_log_write(const struct sw_exchange *x)
 		format_combined(&l, x, al, client);
 	l.p[l.len++] = '\n';
 	al->len += l.len;
-	if (!sw_timer_armed(&al->timer) && x->worker->loop)
-		sw_timer_add(x->worker->loop, &al->timer, AL_FLUSH_MS);
+	if (!sw_timer_armed(&al->timer) && x->ctx->loop)
+		sw_timer_add(x->ctx->loop, &al->timer, AL_FLUSH_MS);
 }

@@ -4,7 +4,7 @@
 
 #include "http/exchange.h"
 
-struct sw_worker;
+struct sw_ctx;
 
 /*
  * Formats (access_log.format):
@@ -48,13 +48,13 @@ struct sw_worker;
  */
 
 /* Opens the configured target for this worker (nothing when format is off). */
-int sw_access_log_open(struct sw_worker *w);
+int sw_access_log_open(struct sw_ctx *ctx);
 /* Flushes and closes; call before the worker's loop is closed. */
-void sw_access_log_close(struct sw_worker *w);
+void sw_access_log_close(struct sw_ctx *ctx);
 /* SIGUSR1: flushes and reopens a file target (after logrotate moved it). */
-void sw_access_log_reopen(struct sw_worker *w);
-/* After a reload changed w->cfg->access_log: flushes, then applies format and target. */
-void sw_access_log_reconfigure(struct sw_worker *w);
+void sw_access_log_reopen(struct sw_ctx *ctx);
+/* After a reload changed ctx->cfg->access_log: flushes, then applies format and target. */
+void sw_access_log_reconfigure(struct sw_ctx *ctx);
 /* Logs one finished exchange (sw_exchange_finish calls it exactly once). */
 void sw_access_log_write(const struct sw_exchange *x);
 

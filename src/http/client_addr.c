@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/client_addr.h"
 
 /* An address normalized so that IPv4-mapped IPv6 and IPv4 compare alike. */
@@ -195,7 +195,7 @@ static bool walk_field(const struct sw_cidr *list, size_t n, struct sw_str v, st
 
 void sw_client_addr(const struct sw_exchange *x, char *buf, size_t size)
 {
-	const struct sw_server_cfg *srv = &x->worker->cfg->server;
+	const struct sw_server_cfg *srv = &x->ctx->cfg->server;
 	const struct sw_request *req = &x->req;
 	struct ip cur;
 

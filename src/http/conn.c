@@ -10,7 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
+#include "http/listen.h"
 #include "http/conn.h"
 #include "http/client_addr.h"
 #include "http/conn_impl.h"
@@ -57,7 +58,7 @@ void sw_conn_reserve(struct sw_conn *c, size_t size)
 
 void sw_conn_set_timer(struct sw_conn *c, uint32_t ms)
 {
-	sw_timer_add(c->w->loop, &c->timer, ms);
+	sw_timer_add(c->ctx->loop, &c->timer, ms);
 }
 
 /* Has the client sent bytes we have not read yet? */
@@ -70,7 +71,7 @@ static bool input_waiting(const struct sw_conn *c)
 
 void sw_conn_slow_client(struct sw_conn *c, bool body, uint64_t rate)
 {
-	const struct sw_limits_cfg *l = &c->w->cfg->limits;
+	const struct sw_limits_cfg *l = &c->ctx->cfg->limits;
 	char addr[64];
 
 	sw_addr_format((const struct sockaddr *)&c->peer, addr, sizeof(addr));
@@ -78,7 +79,7 @@ void sw_conn_slow_client(struct sw_conn *c, bool body, uint64_t rate)
 		body ? "request body" : "response taken", (unsigned long long)rate,
 		l->min_rate_window_ms, body ? "min_body_rate" : "min_send_rate",
 		body ? l->min_body_rate : l->min_send_rate);
-	sw_stat_add(body ? &c->w->stats->slow_bodies : &c->w->stats->slow_sends, 1);
+	sw_stat_add(body ? &c->ctx->stats->slow_bodies : &c->ctx->stats->slow_sends, 1);
 }
 
 /* ---- life cycle ---- */
@@ -86,26 +87,26 @@ void sw_conn_slow_client(struct sw_conn *c, bool body, uint64_t rate)
 static void on_closed(struct sw_handle *h)
 {
 	struct sw_conn *c = h->data;
-	struct sw_worker *w = c->w;
+	struct sw_ctx *ctx = c->ctx;
 
 	sw_conn_recycle(c);
-	w->conns_closing--;
-	sw_worker_conn_closed(w);
+	ctx->conns_closing--;
+	sw_ctx_conn_closed(ctx);
 }
 
 static void unlink_conn(struct sw_conn *c)
 {
-	struct sw_worker *w = c->w;
+	struct sw_ctx *ctx = c->ctx;
 
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		w->conns = c->next;
+		ctx->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
-	w->conn_count--;
-	sw_stat_sub(&w->stats->connections_open, 1);
+	ctx->conn_count--;
+	sw_stat_sub(&ctx->stats->connections_open, 1);
 }
 
 void sw_conn_close(struct sw_conn *c)
@@ -124,7 +125,7 @@ void sw_conn_close(struct sw_conn *c)
 		sw_exchange_finish(&c->x);
 	}
 	if (c->h2) {
-		c->w->h2_api->close(c);
+		c->ctx->h2_api->close(c);
 		c->h2 = NULL;
 	}
 	if (c->x.resp.file_fd >= 0) {
@@ -133,11 +134,11 @@ void sw_conn_close(struct sw_conn *c)
 	}
 	sw_conn_tls_close(c);
 	c->state = C_CLOSED;
-	sw_timer_del(c->w->loop, &c->timer);
+	sw_timer_del(c->ctx->loop, &c->timer);
 	unlink_conn(c);
-	c->w->conns_closing++;
+	c->ctx->conns_closing++;
 	sw_conn_limit_closed(c);
-	sw_loop_close_handle(c->w->loop, &c->h, on_closed);
+	sw_loop_close_handle(c->ctx->loop, &c->h, on_closed);
 }
 
 static void refuse(struct sw_conn *c, int status);
@@ -148,8 +149,8 @@ static void on_timer(struct sw_timer *t)
 
 	switch (c->state) {
 	case C_IDLE:
-		if (c->w->draining && c->requests > 0 && input_waiting(c))
-			sw_conn_set_timer(c, c->w->cfg->timeouts.header_ms);
+		if (c->ctx->draining && c->requests > 0 && input_waiting(c))
+			sw_conn_set_timer(c, c->ctx->cfg->timeouts.header_ms);
 		else
 			sw_conn_close(c);
 		break;
@@ -158,7 +159,7 @@ static void on_timer(struct sw_timer *t)
 		refuse(c, 408);
 		break;
 	case C_H2:
-		c->w->h2_api->timeout(c);
+		c->ctx->h2_api->timeout(c);
 		break;
 	case C_WRITE:
 		sw_conn_write_timeout(c);
@@ -169,10 +170,10 @@ static void on_timer(struct sw_timer *t)
 	}
 }
 
-static struct sw_conn *conn_alloc(struct sw_worker *w)
+static struct sw_conn *conn_alloc(struct sw_ctx *ctx)
 {
-	struct sw_conn *c = sw_conn_reuse(w);
-	unsigned hcap = w->cfg->limits.max_header_count;
+	struct sw_conn *c = sw_conn_reuse(ctx);
+	unsigned hcap = ctx->cfg->limits.max_header_count;
 
 	if (!c) {
 		c = sw_calloc(1, sizeof(*c));
@@ -187,24 +188,24 @@ static struct sw_conn *conn_alloc(struct sw_worker *w)
 	return c;
 }
 
-static void link_conn(struct sw_worker *w, struct sw_conn *c)
+static void link_conn(struct sw_ctx *ctx, struct sw_conn *c)
 {
 	c->prev = NULL;
-	c->next = w->conns;
-	if (w->conns)
-		w->conns->prev = c;
-	w->conns = c;
-	w->conn_count++;
-	sw_stat_add(&w->stats->connections_open, 1);
-	sw_stat_add(&w->stats->connections_accepted, 1);
+	c->next = ctx->conns;
+	if (ctx->conns)
+		ctx->conns->prev = c;
+	ctx->conns = c;
+	ctx->conn_count++;
+	sw_stat_add(&ctx->stats->connections_open, 1);
+	sw_stat_add(&ctx->stats->connections_accepted, 1);
 }
 
-int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
+int sw_conn_open(struct sw_ctx *ctx, int fd, const struct sockaddr *peer,
 		 socklen_t peer_len, const struct sw_listen *listen)
 {
-	struct sw_conn *c = conn_alloc(w);
+	struct sw_conn *c = conn_alloc(ctx);
 
-	c->w = w;
+	c->ctx = ctx;
 	c->on_admin = listen->admin;
 	c->h2c_only = listen->cfg.h2c_only;
 	c->h3_port = listen->cfg.quic_enabled ? listen->udp_port : 0;
@@ -228,18 +229,18 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 	memcpy(&c->peer, peer, c->peer_len);
 	sw_http1_parser_reset(&c->parser);
 	sw_timer_init(&c->timer, on_timer, c);
-	if (sw_loop_add_flags(w->loop, &c->h, fd, c, SW_HANDLE_FRESH | SW_HANDLE_PRIVATE) != SW_OK) {
+	if (sw_loop_add_flags(ctx->loop, &c->h, fd, c, SW_HANDLE_FRESH | SW_HANDLE_PRIVATE) != SW_OK) {
 		close(fd);
-		c->w = w;
+		c->ctx = ctx;
 		sw_conn_recycle(c);
 		return SW_ERROR;
 	}
-	link_conn(w, c);
+	link_conn(ctx, c);
 	sw_conn_limit_opened(c);
 	/* The first request (and a TLS handshake) gets header_ms; later ones idle_ms. */
-	sw_conn_set_timer(c, w->cfg->timeouts.header_ms);
+	sw_conn_set_timer(c, ctx->cfg->timeouts.header_ms);
 	if (listen->cfg.use_tls) {
-		c->tls = w->tls_ctx ? w->tls_api->session_new(w->tls_ctx, fd) : NULL;
+		c->tls = ctx->tls_ctx ? ctx->tls_api->session_new(ctx->tls_ctx, fd) : NULL;
 		if (!c->tls) {
 			sw_conn_close(c);
 			return SW_ERROR;
@@ -255,7 +256,7 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
  * A connection that has not sent its first request yet is not idle: its
  * client is about to send one, so it keeps header_ms (within drain_ms).
  * A request in progress is answered with "Connection: close" (the head
- * is written after w->draining is set); one whose head already went out
+ * is written after ctx->draining is set); one whose head already went out
  * saying keep-alive goes back to idle after it (sw_conn_next), because
  * its client may already be sending the next request on it.  Only a
  * keep-alive connection quiet for DRAIN_QUIET_MS is closed unasked, as
@@ -264,16 +265,16 @@ int sw_conn_open(struct sw_worker *w, int fd, const struct sockaddr *peer,
 void sw_conn_drain(struct sw_conn *c)
 {
 	if (c->state == C_H2) {
-		c->w->h2_api->drain(c);
+		c->ctx->h2_api->drain(c);
 		return;
 	}
 	if (c->state == C_IDLE && c->requests > 0)
 		sw_conn_set_timer(c, DRAIN_QUIET_MS);
 }
 
-void sw_conn_drain_all(struct sw_worker *w)
+void sw_conn_drain_all(struct sw_ctx *ctx)
 {
-	struct sw_conn *c = w->conns, *next;
+	struct sw_conn *c = ctx->conns, *next;
 
 	for (; c; c = next) {
 		next = c->next;   /* draining may unlink c */
@@ -281,10 +282,10 @@ void sw_conn_drain_all(struct sw_worker *w)
 	}
 }
 
-void sw_conn_abort_all(struct sw_worker *w)
+void sw_conn_abort_all(struct sw_ctx *ctx)
 {
-	while (w->conns)
-		sw_conn_close(w->conns);
+	while (ctx->conns)
+		sw_conn_close(ctx->conns);
 }
 
 /* ---- reading ---- */
@@ -314,7 +315,7 @@ void sw_conn_on_recv(struct sw_io *io, ssize_t res)
 /* Makes room for more of the head, up to the configured limit (plus slack). */
 static int grow_buffer(struct sw_conn *c)
 {
-	size_t limit = (size_t)c->w->cfg->limits.max_header_bytes + 1024;
+	size_t limit = (size_t)c->ctx->cfg->limits.max_header_bytes + 1024;
 
 	if (c->len < c->cap)
 		return SW_OK;
@@ -339,7 +340,7 @@ void sw_conn_recv(struct sw_conn *c, char *p, size_t n)
 	c->recv_pending = false;
 	c->rio.data = c;
 	c->rio.cb = c->state == C_LINGER ? sw_conn_on_recv : c->read_done;
-	if (sw_loop_recv(c->w->loop, &c->h, &c->rio, p, n) != SW_OK) {
+	if (sw_loop_recv(c->ctx->loop, &c->h, &c->rio, p, n) != SW_OK) {
 		sw_conn_close(c);
 		return;
 	}
@@ -368,7 +369,7 @@ static void start_exchange(struct sw_conn *c)
 	x->req = req;
 	x->ops = &sw_http1_exchange_ops;
 	x->codec = c;
-	x->worker = c->w;
+	x->ctx = c->ctx;
 	x->proto = SW_PROTO_HTTP1;
 	x->peer = (const struct sockaddr *)&c->peer;
 	x->peer_len = c->peer_len;
@@ -427,7 +428,7 @@ static bool skip_leading_crlf(struct sw_conn *c)
 static int take_body(struct sw_conn *c)
 {
 	const struct sw_request *req = &c->x.req;
-	uint64_t max = c->w->cfg->limits.max_body_bytes;
+	uint64_t max = c->ctx->cfg->limits.max_body_bytes;
 
 	if (req->content_length > 0 && (uint64_t)req->content_length > max)
 		return 413;   /* refused before a byte of it is read */
@@ -450,7 +451,7 @@ static void parse_head(struct sw_conn *c)
 	int rc;
 
 	c->x.req.headers = c->req_headers;
-	rc = sw_http1_parse(&c->parser, c->buf, c->len, &c->w->cfg->limits,
+	rc = sw_http1_parse(&c->parser, c->buf, c->len, &c->ctx->cfg->limits,
 			    &c->x.req, &head_len);
 	if (rc == SW_AGAIN) {
 		if (grow_buffer(c) != SW_OK)
@@ -467,8 +468,8 @@ static void parse_head(struct sw_conn *c)
 		refuse(c, rc);
 		return;
 	}
-	sw_timer_del(c->w->loop, &c->timer);
-	if (!c->x.req.keep_alive || c->w->draining)
+	sw_timer_del(c->ctx->loop, &c->timer);
+	if (!c->x.req.keep_alive || c->ctx->draining)
 		c->keep_alive = false;
 	start_exchange(c);
 	c->state = C_HANDLER;
@@ -482,7 +483,7 @@ static void parse_head(struct sw_conn *c)
  */
 static int discard_body(struct sw_conn *c)
 {
-	uint64_t max = c->w->cfg->limits.max_body_bytes;
+	uint64_t max = c->ctx->cfg->limits.max_body_bytes;
 
 	if (!c->x.req.chunked) {
 		size_t n = (size_t)SW_MIN((uint64_t)(c->len - c->used), c->body_left);
@@ -522,8 +523,8 @@ static void continue_discard(struct sw_conn *c)
 void sw_conn_start_h2(struct sw_conn *c)
 {
 	c->state = C_H2;
-	sw_timer_del(c->w->loop, &c->timer);
-	c->w->h2_api->start(c);
+	sw_timer_del(c->ctx->loop, &c->timer);
+	c->ctx->h2_api->start(c);
 }
 
 /*
@@ -535,7 +536,7 @@ void sw_conn_start_h2(struct sw_conn *c)
 static bool pick_protocol(struct sw_conn *c)
 {
 	size_t n = SW_MIN(c->len, (size_t)SW_H2_PREFACE_LEN);
-	bool h2 = c->w->h2_api && memcmp(c->buf, SW_H2_PREFACE, n) == 0;
+	bool h2 = c->ctx->h2_api && memcmp(c->buf, SW_H2_PREFACE, n) == 0;
 
 	if (h2 && n < SW_H2_PREFACE_LEN) {
 		sw_conn_read(c);
@@ -545,7 +546,7 @@ static bool pick_protocol(struct sw_conn *c)
 		sw_conn_start_h2(c);
 		return false;
 	}
-	const struct sw_http2_cfg *h2cfg = sw_http2_config(c->w->cfg);
+	const struct sw_http2_cfg *h2cfg = sw_http2_config(c->ctx->cfg);
 	if (c->h2c_only || (h2cfg && h2cfg->h2c_only)) {
 		/* An HTTP/1.1 client on an HTTP/2-only port: say so, then close. */
 		refuse(c, 505);
@@ -569,14 +570,14 @@ static void conn_process(struct sw_conn *c)
 			return;
 		c->state = C_HEAD;
 		sw_conn_set_idle(c, false);
-		sw_conn_set_timer(c, c->w->cfg->timeouts.header_ms);
+		sw_conn_set_timer(c, c->ctx->cfg->timeouts.header_ms);
 	}
 	parse_head(c);
 }
 
 void sw_conn_next(struct sw_conn *c)
 {
-	struct sw_worker *w = c->w;
+	struct sw_ctx *ctx = c->ctx;
 
 	sw_conn_body_leftover(c);
 	/* Draining, a response that said keep-alive still waits for the next request. */
@@ -595,7 +596,7 @@ void sw_conn_next(struct sw_conn *c)
 		return;
 	}
 	if (c->body_pending) {
-		sw_conn_set_timer(c, w->cfg->timeouts.body_ms);
+		sw_conn_set_timer(c, ctx->cfg->timeouts.body_ms);
 		continue_discard(c);
 		return;
 	}
@@ -611,7 +612,7 @@ void sw_conn_next(struct sw_conn *c)
 	sw_http1_parser_reset(&c->parser);
 	c->state = C_IDLE;
 	sw_conn_set_idle(c, true);
-	sw_conn_set_timer(c, w->draining ? DRAIN_QUIET_MS : w->cfg->timeouts.idle_ms);
+	sw_conn_set_timer(c, ctx->draining ? DRAIN_QUIET_MS : ctx->cfg->timeouts.idle_ms);
 	if (c->len)
 		conn_process(c);
 	else

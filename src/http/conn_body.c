@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/conn_impl.h"
 
 /*
@@ -36,7 +36,7 @@ static void on_piece(struct sw_io *io, ssize_t res)
 		c->body_pending = false;
 		/* The body was read after all: the close take_body planned is not needed. */
 		if (c->x.req.expect_continue && c->x.req.keep_alive && !c->refused &&
-		    !c->w->draining && !c->over_limit)
+		    !c->ctx->draining && !c->over_limit)
 			c->keep_alive = true;
 	}
 	cb(&c->x, c->piece, c->piece_n, c->piece_last);
@@ -50,7 +50,7 @@ static void post_piece(struct sw_conn *c, const char *p, ssize_t n, bool last)
 	c->piece_last = last;
 	c->rio.data = c;
 	c->rio.cb = on_piece;
-	if (sw_loop_post(c->w->loop, &c->h, &c->rio, false, 0) != SW_OK)
+	if (sw_loop_post(c->ctx->loop, &c->h, &c->rio, false, 0) != SW_OK)
 		sw_conn_close(c);
 }
 
@@ -61,7 +61,7 @@ static void post_piece(struct sw_conn *c, const char *p, ssize_t n, bool last)
 static ssize_t take_piece(struct sw_conn *c, const char *p, size_t n, const char **data,
 			  size_t *dlen, bool *last)
 {
-	uint64_t max = c->w->cfg->limits.max_body_bytes;
+	uint64_t max = c->ctx->cfg->limits.max_body_bytes;
 	size_t used = 0;
 
 	*dlen = 0;
@@ -151,10 +151,10 @@ static void on_body_recv(struct sw_io *io, ssize_t res)
  */
 static bool body_rate_ok(struct sw_conn *c, size_t n)
 {
-	const struct sw_limits_cfg *l = &c->w->cfg->limits;
+	const struct sw_limits_cfg *l = &c->ctx->cfg->limits;
 	uint64_t rate;
 
-	if (sw_min_rate_ok(&c->body_rate, sw_loop_now(c->w->loop), n, l->min_body_rate,
+	if (sw_min_rate_ok(&c->body_rate, sw_loop_now(c->ctx->loop), n, l->min_body_rate,
 			   l->min_rate_window_ms, &rate))
 		return true;
 	sw_conn_slow_client(c, true, rate);
@@ -183,8 +183,8 @@ static void next_piece(struct sw_conn *c)
 		c->bbuf = sw_malloc(BODY_BUF);
 	c->bbuf_off = c->bbuf_len = 0;
 	c->read_done = on_body_recv;
-	sw_conn_set_timer(c, c->tunnel ? c->w->cfg->timeouts.idle_ms : c->w->cfg->timeouts.body_ms);
-	sw_min_rate_wait(&c->body_rate, sw_loop_now(c->w->loop));
+	sw_conn_set_timer(c, c->tunnel ? c->ctx->cfg->timeouts.idle_ms : c->ctx->cfg->timeouts.body_ms);
+	sw_min_rate_wait(&c->body_rate, sw_loop_now(c->ctx->loop));
 	sw_conn_recv(c, c->bbuf, want);
 }
 

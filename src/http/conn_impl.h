@@ -29,7 +29,7 @@ enum conn_state {
 };
 
 struct sw_conn {
-	struct sw_worker *w;
+	struct sw_ctx *ctx;
 	struct sw_conn *prev, *next;
 	struct sw_handle h;
 	struct sw_io rio, wio;
@@ -52,11 +52,11 @@ struct sw_conn {
 	bool nodelay;             /* TCP_NODELAY is set */
 	bool refused;             /* framing in doubt: linger before closing */
 	/* server.max_connections (conn_limit.c) */
-	struct sw_lru_node idle_node; /* in w->idle_conns, most recently idle first */
+	struct sw_lru_node idle_node; /* in ctx->idle_conns, most recently idle first */
 	bool idle_listed;         /* between requests (HTTP/2: no open stream) */
 	bool over_limit;          /* accepted past the limit: probes only, then close */
 	bool reclaimed;           /* closed (HTTP/2: told GOAWAY) to make room */
-	bool reclaiming;          /* reclaimed HTTP/2, counted in w->reclaiming until closed */
+	bool reclaiming;          /* reclaimed HTTP/2, counted in ctx->reclaiming until closed */
 	bool closing;             /* in sw_conn_close: its streams' ends are no idleness */
 	uint64_t idle_since;      /* loop time it went idle (conn_trim.c) */
 	bool trimmed;             /* its spare buffers were released since */
@@ -124,7 +124,7 @@ struct sw_conn {
 
 /*
  * The HTTP/2 codec, found through sw_h2_api() (the worker
- * keeps it in w->h2_api) so this file links without nghttp2.  It takes the
+ * keeps it in ctx->h2_api) so this file links without nghttp2.  It takes the
  * connection over after ALPN "h2" or a cleartext prior-knowledge preface
  * and uses the transport below (sw_conn_read, sw_conn_send_iov).
  */
@@ -167,7 +167,7 @@ void sw_conn_read(struct sw_conn *c);
 void sw_conn_recv(struct sw_conn *c, char *p, size_t n);
 /* After a response: next request, body discard, or linger and close. */
 void sw_conn_next(struct sw_conn *c);
-/* Hands the connection to the HTTP/2 codec (w->h2_api must be set). */
+/* Hands the connection to the HTTP/2 codec (ctx->h2_api must be set). */
 void sw_conn_start_h2(struct sw_conn *c);
 
 /* conn_tls.c */
@@ -191,7 +191,7 @@ void sw_conn_limit_closed(struct sw_conn *c);
 /* Onto the worker's free list, without the buffers only a request needs. */
 void sw_conn_recycle(struct sw_conn *c);
 /* Off the free list, or NULL. */
-struct sw_conn *sw_conn_reuse(struct sw_worker *w);
+struct sw_conn *sw_conn_reuse(struct sw_ctx *ctx);
 
 /* conn_body.c */
 void sw_conn_read_body(struct sw_exchange *x, sw_body_cb cb);

@@ -3,7 +3,7 @@
 
 #include <sys/socket.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/conn.h"
 #include "http/conn_impl.h"
 
@@ -30,9 +30,9 @@ static unsigned episode_end(unsigned max)
 	return max > gap ? max - gap : 0;
 }
 
-static unsigned regular(const struct sw_worker *w)
+static unsigned regular(const struct sw_ctx *ctx)
 {
-	return w->conn_count - w->admin_count - w->reserve_count;
+	return ctx->conn_count - ctx->admin_count - ctx->reserve_count;
 }
 
 static struct sw_conn *conn_of(struct sw_lru_node *n)
@@ -42,21 +42,21 @@ static struct sw_conn *conn_of(struct sw_lru_node *n)
 
 void sw_conn_set_idle(struct sw_conn *c, bool idle)
 {
-	struct sw_worker *w = c->w;
+	struct sw_ctx *ctx = c->ctx;
 
 	if (idle == c->idle_listed || c->reclaimed || c->closing)
 		return;
 	c->idle_listed = idle;
 	if (!idle) {
-		sw_lru_unlink(&w->idle_conns, &c->idle_node);
+		sw_lru_unlink(&ctx->idle_conns, &c->idle_node);
 		return;
 	}
-	c->idle_since = sw_loop_now(w->loop);
+	c->idle_since = sw_loop_now(ctx->loop);
 	c->trimmed = false;
-	sw_lru_push(&w->idle_conns, &c->idle_node);
+	sw_lru_push(&ctx->idle_conns, &c->idle_node);
 	/* Clients may be waiting in the queue for a place this one can give. */
-	if (w->paused)
-		sw_worker_wake_accept(w);
+	if (ctx->paused)
+		sw_ctx_wake_accept(ctx);
 }
 
 static bool input_waiting(const struct sw_conn *c)
@@ -72,9 +72,9 @@ static bool input_waiting(const struct sw_conn *c)
  * next request has already arrived is left to it.  HTTP/2 gets GOAWAY and
  * closes when its client has seen it; until then it counts in reclaiming.
  */
-static bool reclaim_one(struct sw_worker *w)
+static bool reclaim_one(struct sw_ctx *ctx)
 {
-	struct sw_lru_node *n = w->idle_conns.tail;
+	struct sw_lru_node *n = ctx->idle_conns.tail;
 
 	while (n) {
 		struct sw_conn *c = conn_of(n);
@@ -84,12 +84,12 @@ static bool reclaim_one(struct sw_worker *w)
 		if (c->state == C_IDLE && input_waiting(c))
 			continue;
 		c->reclaimed = true;
-		sw_stat_add(&w->stats->connections_reclaimed, 1);
-		w->limit_reclaimed++;
+		sw_stat_add(&ctx->stats->connections_reclaimed, 1);
+		ctx->limit_reclaimed++;
 		if (c->state == C_H2) {
 			c->reclaiming = true;
-			w->reclaiming++;
-			w->h2_api->drain(c);
+			ctx->reclaiming++;
+			ctx->h2_api->drain(c);
 		} else {
 			sw_conn_close(c);
 		}
@@ -98,77 +98,77 @@ static bool reclaim_one(struct sw_worker *w)
 	return false;
 }
 
-static void episode_begin(struct sw_worker *w)
+static void episode_begin(struct sw_ctx *ctx)
 {
-	if (w->at_limit)
+	if (ctx->at_limit)
 		return;
-	w->at_limit = true;
-	w->limit_reclaimed = w->limit_refused = 0;
+	ctx->at_limit = true;
+	ctx->limit_reclaimed = ctx->limit_refused = 0;
 	sw_warn("%u connections open: at server.max_connections; closing the longest idle "
-		"keep-alive connections to admit new ones", w->conn_count);
+		"keep-alive connections to admit new ones", ctx->conn_count);
 }
 
-static void episode_check_end(struct sw_worker *w)
+static void episode_check_end(struct sw_ctx *ctx)
 {
-	unsigned max = w->cfg->server.max_connections;
+	unsigned max = ctx->cfg->server.max_connections;
 
-	if (!w->at_limit || regular(w) > episode_end(max))
+	if (!ctx->at_limit || regular(ctx) > episode_end(max))
 		return;
-	w->at_limit = false;
+	ctx->at_limit = false;
 	sw_info("connections back under server.max_connections: %u idle closed to admit new "
-		"ones, %u answered 503 past the limit", w->limit_reclaimed, w->limit_refused);
+		"ones, %u answered 503 past the limit", ctx->limit_reclaimed, ctx->limit_refused);
 }
 
-bool sw_conn_limit_room(struct sw_worker *w, bool admin)
+bool sw_conn_limit_room(struct sw_ctx *ctx, bool admin)
 {
-	unsigned max = w->cfg->server.max_connections;
+	unsigned max = ctx->cfg->server.max_connections;
 
 	if (admin)
-		return w->admin_count < ADMIN_RESERVE;
-	if (regular(w) < max)
+		return ctx->admin_count < ADMIN_RESERVE;
+	if (regular(ctx) < max)
 		return true;
-	episode_begin(w);
+	episode_begin(ctx);
 	/* One place is freed ahead of the accept that will take it. */
-	if (!w->reclaiming && reclaim_one(w) && regular(w) < max)
+	if (!ctx->reclaiming && reclaim_one(ctx) && regular(ctx) < max)
 		return true;
 	/* An HTTP/2 connection is leaving to make room: wait for it. */
-	if (w->reclaiming)
+	if (ctx->reclaiming)
 		return false;
-	return w->reserve_count < PROBE_RESERVE;
+	return ctx->reserve_count < PROBE_RESERVE;
 }
 
 void sw_conn_limit_opened(struct sw_conn *c)
 {
-	struct sw_worker *w = c->w;
+	struct sw_ctx *ctx = c->ctx;
 
 	c->idle_listed = c->reclaimed = c->reclaiming = c->closing = false;
 	c->over_limit = false;
 	if (c->on_admin) {
-		w->admin_count++;
+		ctx->admin_count++;
 		return;
 	}
 	/* c is linked already: it counts in regular() until it is found over. */
-	if (regular(w) <= w->cfg->server.max_connections)
+	if (regular(ctx) <= ctx->cfg->server.max_connections)
 		return;
 	c->over_limit = true;
 	c->keep_alive = false;
-	w->reserve_count++;
-	sw_stat_add(&w->stats->connections_over_limit, 1);
+	ctx->reserve_count++;
+	sw_stat_add(&ctx->stats->connections_over_limit, 1);
 }
 
 void sw_conn_limit_closed(struct sw_conn *c)
 {
-	struct sw_worker *w = c->w;
+	struct sw_ctx *ctx = c->ctx;
 
 	if (c->idle_listed) {
-		sw_lru_unlink(&w->idle_conns, &c->idle_node);
+		sw_lru_unlink(&ctx->idle_conns, &c->idle_node);
 		c->idle_listed = false;
 	}
 	if (c->on_admin)
-		w->admin_count--;
+		ctx->admin_count--;
 	else if (c->over_limit)
-		w->reserve_count--;
+		ctx->reserve_count--;
 	if (c->reclaiming)
-		w->reclaiming--;
-	episode_check_end(w);
+		ctx->reclaiming--;
+	episode_check_end(ctx);
 }

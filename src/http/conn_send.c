@@ -11,7 +11,7 @@
 #include "core/clock.h"
 #include "core/iov.h"
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/conn_impl.h"
 
 static void respond(struct sw_exchange *x);
@@ -83,7 +83,7 @@ static size_t format_head(struct sw_conn *c, const struct sw_response *r)
 	put_str(&o, sw_status_reason(r->status));
 	PUT_LIT(&o, "\r\nDate: ");
 	put(&o, sw_clock_http_date(), SW_HTTP_DATE_LEN);
-	if (c->w->cfg->server.server_header)
+	if (c->ctx->cfg->server.server_header)
 		PUT_LIT(&o, "\r\nServer: swerver");
 	for (unsigned i = 0; i < r->header_count; i++) {
 		PUT_LIT(&o, "\r\n");
@@ -123,7 +123,7 @@ static void response_done(struct sw_conn *c)
 		c->keep_alive = false;
 	c->x.on_abort = NULL;
 	c->requests++;
-	sw_timer_del(c->w->loop, &c->timer);
+	sw_timer_del(c->ctx->loop, &c->timer);
 	sw_exchange_finish(&c->x);
 	if (c->x.resp.file_fd >= 0) {
 		close(c->x.resp.file_fd);
@@ -139,7 +139,7 @@ static void response_done(struct sw_conn *c)
  */
 static void write_timer(struct sw_conn *c)
 {
-	const struct sw_config *cfg = c->w->cfg;
+	const struct sw_config *cfg = c->ctx->cfg;
 	uint32_t ms = cfg->timeouts.write_ms;
 
 	if (cfg->limits.min_send_rate && !c->tunnel)
@@ -163,7 +163,7 @@ static uint64_t send_taken(const struct sw_conn *c)
 
 static void send_window_start(struct sw_conn *c)
 {
-	c->send_mark_ms = sw_loop_now(c->w->loop);
+	c->send_mark_ms = sw_loop_now(c->ctx->loop);
 	c->send_mark_taken = send_taken(c);
 	c->send_done_ms = 0;
 }
@@ -171,7 +171,7 @@ static void send_window_start(struct sw_conn *c)
 /* A write begins; a pause before it (the handler had nothing) is not the client's time. */
 static void send_wait(struct sw_conn *c)
 {
-	uint64_t now = sw_loop_now(c->w->loop);
+	uint64_t now = sw_loop_now(c->ctx->loop);
 
 	if (!c->send_waiting && c->send_done_ms && now > c->send_done_ms)
 		c->send_mark_ms += now - c->send_done_ms;
@@ -182,14 +182,14 @@ static void send_wait(struct sw_conn *c)
 static void send_done(struct sw_conn *c, size_t n)
 {
 	c->send_waiting = false;
-	c->send_done_ms = sw_loop_now(c->w->loop);
+	c->send_done_ms = sw_loop_now(c->ctx->loop);
 	c->sent_total += n;
 }
 
 /* A window of limits.min_rate_window_ms has passed: did the client take enough? */
 static bool send_rate_ok(struct sw_conn *c, uint64_t now)
 {
-	const struct sw_limits_cfg *l = &c->w->cfg->limits;
+	const struct sw_limits_cfg *l = &c->ctx->cfg->limits;
 	uint64_t elapsed = now - c->send_mark_ms, taken, rate;
 
 	if (!l->min_send_rate || c->tunnel || elapsed < l->min_rate_window_ms)
@@ -215,8 +215,8 @@ static bool send_rate_ok(struct sw_conn *c, uint64_t now)
 
 void sw_conn_write_timeout(struct sw_conn *c)
 {
-	const struct sw_config *cfg = c->w->cfg;
-	uint64_t now = sw_loop_now(c->w->loop), waited;
+	const struct sw_config *cfg = c->ctx->cfg;
+	uint64_t now = sw_loop_now(c->ctx->loop), waited;
 
 	if (!c->send_waiting) {
 		sw_conn_close(c);   /* idle_ms: a streamed body's handler went quiet */
@@ -240,7 +240,7 @@ static bool progress(struct sw_conn *c, size_t n)
 {
 	c->x.bytes_out += n;
 	send_done(c, n);
-	if (!send_rate_ok(c, sw_loop_now(c->w->loop))) {
+	if (!send_rate_ok(c, sw_loop_now(c->ctx->loop))) {
 		sw_conn_close(c);
 		return false;
 	}
@@ -282,7 +282,7 @@ static void start_sendfile(struct sw_conn *c)
 
 	c->wio.data = c;
 	c->wio.cb = on_sendfile;
-	if (sw_loop_sendfile(c->w->loop, &c->h, &c->wio, c->x.resp.file_fd,
+	if (sw_loop_sendfile(c->ctx->loop, &c->h, &c->wio, c->x.resp.file_fd,
 			     c->x.resp.file_offset, chunk) != SW_OK)
 		sw_conn_close(c);
 }
@@ -318,7 +318,7 @@ void sw_conn_send_iov(struct sw_conn *c, sw_io_cb cb)
 	}
 	c->wio.data = c;
 	c->wio.cb = cb;
-	if (sw_loop_writev(c->w->loop, &c->h, &c->wio, c->iov, c->iovcnt) != SW_OK)
+	if (sw_loop_writev(c->ctx->loop, &c->h, &c->wio, c->iov, c->iovcnt) != SW_OK)
 		sw_conn_close(c);
 }
 
@@ -355,7 +355,7 @@ static void piece_sent(struct sw_conn *c, int res)
 	else if (last)
 		response_done(c);
 	else
-		sw_conn_set_timer(c, c->w->cfg->timeouts.idle_ms);
+		sw_conn_set_timer(c, c->ctx->cfg->timeouts.idle_ms);
 }
 
 static void on_piece_write(struct sw_io *io, ssize_t res)
@@ -412,7 +412,7 @@ static void send_piece(struct sw_conn *c, bool with_head)
 		/* Nothing to put on the wire (HEAD, an empty piece): complete from the loop. */
 		c->wio.data = c;
 		c->wio.cb = on_piece_write;
-		if (sw_loop_post(c->w->loop, &c->h, &c->wio, true, 0) != SW_OK)
+		if (sw_loop_post(c->ctx->loop, &c->h, &c->wio, true, 0) != SW_OK)
 			sw_conn_close(c);
 		return;
 	}
@@ -426,7 +426,7 @@ static void stream_head_sent(struct sw_conn *c)
 	if (c->sent_cb && !c->stream_busy)
 		send_piece(c, false);
 	else
-		sw_conn_set_timer(c, c->w->cfg->timeouts.idle_ms);
+		sw_conn_set_timer(c, c->ctx->cfg->timeouts.idle_ms);
 }
 
 static void write_body(struct sw_exchange *x, const char *data, size_t n, bool last,
@@ -471,7 +471,7 @@ static void respond(struct sw_exchange *x)
 	body = x->req.method != SW_METHOD_HEAD && sw_status_has_length(r->status);
 
 	/* A drain that began after the request was parsed: say close now. */
-	if (r->close || c->w->draining)
+	if (r->close || c->ctx->draining)
 		c->keep_alive = false;
 	/*
 	 * 101 to an Upgrade (the proxy's WebSocket): the connection becomes a
@@ -520,7 +520,7 @@ static void respond(struct sw_exchange *x)
 	if (c->streaming && !c->tunnel) {
 		c->wio.data = c;
 		c->wio.cb = on_stream_head;
-		if (sw_loop_post(c->w->loop, &c->h, &c->wio, true, 0) != SW_OK)
+		if (sw_loop_post(c->ctx->loop, &c->h, &c->wio, true, 0) != SW_OK)
 			sw_conn_close(c);
 		return;
 	}

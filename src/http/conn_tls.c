@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include "core/iov.h"
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/conn_impl.h"
 #include "tls/tls.h"
 
@@ -37,7 +37,7 @@ static void write_step(struct sw_conn *c);
 
 static const struct sw_tls_api *api(const struct sw_conn *c)
 {
-	return c->w->tls_api;
+	return c->ctx->tls_api;
 }
 
 /*
@@ -52,7 +52,7 @@ static int wait_for(struct sw_conn *c, ssize_t want, sw_io_cb cb)
 
 	io->data = c;
 	io->cb = cb;
-	return sw_loop_poll_spent(c->w->loop, &c->h, io, out);
+	return sw_loop_poll_spent(c->ctx->loop, &c->h, io, out);
 }
 
 /* ---- handshake ---- */
@@ -74,7 +74,7 @@ static void handshake_step(struct sw_conn *c)
 	if (rc == SW_OK) {
 		api(c)->peer_subject(c->tls, c->tls_client, sizeof(c->tls_client));
 		/* ALPN offers h2 only when the codec is built in. */
-		if (c->w->h2_api && strcmp(api(c)->alpn(c->tls), "h2") == 0)
+		if (c->ctx->h2_api && strcmp(api(c)->alpn(c->tls), "h2") == 0)
 			sw_conn_start_h2(c);
 		else
 			sw_conn_read(c);
@@ -120,7 +120,7 @@ static void read_step(struct sw_conn *c)
 	}
 	c->rio.data = c;
 	c->rio.cb = c->read_done;
-	if (sw_loop_post(c->w->loop, &c->h, &c->rio, false, n >= 0 ? n : -EPROTO) != SW_OK)
+	if (sw_loop_post(c->ctx->loop, &c->h, &c->rio, false, n >= 0 ? n : -EPROTO) != SW_OK)
 		sw_conn_close(c);
 }
 
@@ -134,7 +134,7 @@ void sw_conn_tls_read(struct sw_conn *c)
 /* How much the next write may carry: full, or one segment's worth after a pause. */
 static size_t record_size(struct sw_conn *c, size_t full)
 {
-	uint64_t now = sw_loop_now(c->w->loop);
+	uint64_t now = sw_loop_now(c->ctx->loop);
 	bool paused = now - c->tls_last_write_ms >= TLS_PAUSE_MS;
 
 	c->tls_last_write_ms = now;
@@ -210,7 +210,7 @@ static void post_write(struct sw_conn *c, ssize_t res)
 {
 	c->wio.data = c;
 	c->wio.cb = c->write_done;
-	if (sw_loop_post(c->w->loop, &c->h, &c->wio, true, res) != SW_OK)
+	if (sw_loop_post(c->ctx->loop, &c->h, &c->wio, true, res) != SW_OK)
 		sw_conn_close(c);
 }
 

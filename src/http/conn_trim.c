@@ -5,7 +5,7 @@
 #if HAVE_MALLOC_TRIM
 #include <malloc.h>
 #endif
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/conn.h"
 #include "http/conn_impl.h"
 
@@ -37,7 +37,7 @@ static bool release_buffers(struct sw_conn *c)
 
 void sw_conn_recycle(struct sw_conn *c)
 {
-	struct sw_worker *w = c->w;
+	struct sw_ctx *ctx = c->ctx;
 
 	release_buffers(c);
 	/* A head that needed a big buffer, or HTTP/2's, does not make every later one big. */
@@ -45,21 +45,21 @@ void sw_conn_recycle(struct sw_conn *c)
 		c->buf = sw_realloc(c->buf, SW_CONN_BUF_INITIAL);
 		c->cap = SW_CONN_BUF_INITIAL;
 	}
-	c->next = w->free_conns;
-	w->free_conns = c;
-	w->free_count++;
+	c->next = ctx->free_conns;
+	ctx->free_conns = c;
+	ctx->free_count++;
 }
 
-struct sw_conn *sw_conn_reuse(struct sw_worker *w)
+struct sw_conn *sw_conn_reuse(struct sw_ctx *ctx)
 {
-	struct sw_conn *c = w->free_conns;
+	struct sw_conn *c = ctx->free_conns;
 
 	if (!c)
 		return NULL;
-	w->free_conns = c->next;
-	w->free_count--;
-	if (w->free_count < w->free_low)
-		w->free_low = w->free_count;
+	ctx->free_conns = c->next;
+	ctx->free_count--;
+	if (ctx->free_count < ctx->free_low)
+		ctx->free_low = ctx->free_count;
 	return c;
 }
 
@@ -73,11 +73,11 @@ static void free_conn(struct sw_conn *c)
 	free(c);
 }
 
-void sw_conn_free_list(struct sw_worker *w)
+void sw_conn_free_list(struct sw_ctx *ctx)
 {
 	struct sw_conn *c;
 
-	while ((c = sw_conn_reuse(w)) != NULL)
+	while ((c = sw_conn_reuse(ctx)) != NULL)
 		free_conn(c);
 }
 
@@ -86,11 +86,11 @@ void sw_conn_free_list(struct sw_worker *w)
  * buffers (HTTP/2: its output buffer and recycled streams too).  The idle
  * list is in the order they went idle, the longest idle at the tail.
  */
-static bool trim_idle(struct sw_worker *w, uint64_t before)
+static bool trim_idle(struct sw_ctx *ctx, uint64_t before)
 {
 	bool any = false;
 
-	for (struct sw_lru_node *n = w->idle_conns.tail; n; n = n->prev) {
+	for (struct sw_lru_node *n = ctx->idle_conns.tail; n; n = n->prev) {
 		struct sw_conn *c = SW_CONTAINER_OF(n, struct sw_conn, idle_node);
 
 		if (c->idle_since > before)
@@ -100,23 +100,23 @@ static bool trim_idle(struct sw_worker *w, uint64_t before)
 		c->trimmed = true;
 		any = release_buffers(c) || any;
 		if (c->state == C_H2)
-			any = w->h2_api->trim(c) || any;
+			any = ctx->h2_api->trim(c) || any;
 	}
 	return any;
 }
 
-void sw_conn_trim(struct sw_worker *w, uint64_t interval_ms)
+void sw_conn_trim(struct sw_ctx *ctx, uint64_t interval_ms)
 {
-	uint64_t now = sw_loop_now(w->loop);
+	uint64_t now = sw_loop_now(ctx->loop);
 	/* Those that stayed on the free list through the whole interval were not needed. */
-	unsigned drop = w->free_low > FREE_KEEP ? w->free_low - FREE_KEEP : 0;
+	unsigned drop = ctx->free_low > FREE_KEEP ? ctx->free_low - FREE_KEEP : 0;
 	bool any = drop > 0;
 
 	for (unsigned i = 0; i < drop; i++)
-		free_conn(sw_conn_reuse(w));
-	w->free_low = w->free_count;
+		free_conn(sw_conn_reuse(ctx));
+	ctx->free_low = ctx->free_count;
 	if (now > interval_ms)
-		any = trim_idle(w, now - interval_ms) || any;
+		any = trim_idle(ctx, now - interval_ms) || any;
 #if HAVE_MALLOC_TRIM
 	/*
 	 * Freed small blocks stay in the heap, between live ones, unless

@@ -7,7 +7,7 @@
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/access_log.h"
 #include "http/exchange.h"
 #include "http/metrics.h"
@@ -119,11 +119,11 @@ void sw_exchange_begin(struct sw_exchange *x)
 
 	if (base == 0 && getrandom(&base, sizeof(base), 0) != (ssize_t)sizeof(base))
 		base = (uint64_t)getpid() << 32 | (uint64_t)time(NULL);
-	id = base + ++x->worker->request_seq;
+	id = base + ++x->ctx->request_seq;
 	for (int i = SW_REQUEST_ID_LEN - 1; i >= 0; i--, id >>= 4)
 		x->request_id[i] = hex[id & 15];
 	x->request_id[SW_REQUEST_ID_LEN] = '\0';
-	x->started_ms = sw_loop_now(x->worker->loop);
+	x->started_ms = sw_loop_now(x->ctx->loop);
 }
 
 void sw_exchange_finish(struct sw_exchange *x)

@@ -127,7 +127,7 @@ struct sw_exchange_ops {
 			unsigned count);
 };
 
-struct sw_worker;
+struct sw_ctx;
 struct sw_route_cfg;
 struct sw_policy_run;
 
@@ -136,7 +136,7 @@ struct sw_policy_run;
 struct sw_exchange {
 	const struct sw_exchange_ops *ops;
 	void *codec;                 /* the connection or stream */
-	struct sw_worker *worker;
+	struct sw_ctx *ctx;
 	enum sw_proto proto;
 	bool tls;
 	bool admin;                  /* came in on the admin API's listener */

@@ -7,7 +7,7 @@
 #include <string.h>
 #include "core/log.h"
 #include "core/module.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/client_addr.h"
 #include "http/conn_impl.h"
 #include "http/http2_impl.h"
@@ -60,7 +60,7 @@ static int flooded(struct h2_conn *h, const char *what)
 	if (!h->flooded) {
 		sw_addr_format((const struct sockaddr *)&h->c->peer, addr, sizeof(addr));
 		sw_warn("HTTP/2 %s from %s; closing the connection", what, addr);
-		sw_stat_add(&h->c->w->stats->h2_floods, 1);
+		sw_stat_add(&h->c->ctx->stats->h2_floods, 1);
 		nghttp2_session_terminate_session(h->s, NGHTTP2_ENHANCE_YOUR_CALM);
 		h->flooded = true;
 	}
@@ -70,7 +70,7 @@ static int flooded(struct h2_conn *h, const char *what)
 static int on_begin_frame(nghttp2_session *s, const nghttp2_frame_hd *hd, void *user_data)
 {
 	struct h2_conn *h = user_data;
-	uint64_t now = sw_loop_now(h->c->w->loop);
+	uint64_t now = sw_loop_now(h->c->ctx->loop);
 	bool control;
 
 	(void)s;
@@ -239,7 +239,7 @@ static void write_out(struct h2_conn *h)
 /* What the connection waits for decides which timeout applies. */
 static void rearm(struct h2_conn *h)
 {
-	const struct sw_timeouts_cfg *t = &h->c->w->cfg->timeouts;
+	const struct sw_timeouts_cfg *t = &h->c->ctx->cfg->timeouts;
 
 	if (h->writing || nghttp2_session_want_write(h->s))
 		sw_conn_set_timer(h->c, t->write_ms);
@@ -279,7 +279,7 @@ void sw_h2_schedule_flush(struct h2_conn *h)
 {
 	/* Inside a receive, feed() flushes once nghttp2 has returned. */
 	if (!h->in_recv)
-		sw_timer_add(h->c->w->loop, &h->flush_timer, 0);
+		sw_timer_add(h->c->ctx->loop, &h->flush_timer, 0);
 }
 
 static void on_sent(struct sw_io *io, ssize_t res)
@@ -384,7 +384,7 @@ static void h2_drain(struct sw_conn *c)
 		return;
 	h->draining = true;
 	nghttp2_submit_shutdown_notice(h->s);
-	sw_timer_add(c->w->loop, &h->goaway_timer, GOAWAY_GRACE_MS);
+	sw_timer_add(c->ctx->loop, &h->goaway_timer, GOAWAY_GRACE_MS);
 	sw_h2_flush(h);
 }
 
@@ -392,7 +392,7 @@ static void h2_drain(struct sw_conn *c)
 
 static int submit_settings(struct h2_conn *h)
 {
-	const struct sw_http2_cfg *cfg = sw_http2_config(h->c->w->cfg);
+	const struct sw_http2_cfg *cfg = sw_http2_config(h->c->ctx->cfg);
 	nghttp2_settings_entry iv[] = {
 		/* The client sees max_streams instead (sw_h2_patch_settings). */
 		{ NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, NGHTTP2_INITIAL_MAX_CONCURRENT_STREAMS },
@@ -461,7 +461,7 @@ static void h2_start(struct sw_conn *c)
 	c->read_done = on_recv;
 	sw_conn_reserve(c, RECV_BUF);
 	/* The worker may have begun draining during the TLS handshake. */
-	if (c->w->draining)
+	if (c->ctx->draining)
 		h2_drain(c);
 	sw_conn_set_idle(c, true);
 	if (c->len)
@@ -494,8 +494,8 @@ static void h2_close(struct sw_conn *c)
 {
 	struct h2_conn *h = conn_h2(c);
 
-	sw_timer_del(c->w->loop, &h->goaway_timer);
-	sw_timer_del(c->w->loop, &h->flush_timer);
+	sw_timer_del(c->ctx->loop, &h->goaway_timer);
+	sw_timer_del(c->ctx->loop, &h->flush_timer);
 	while (h->streams.open)
 		sw_h2_stream_close((struct h2_stream *)h->streams.open);
 	sw_h2_stream_free_list(h);

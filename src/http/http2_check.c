@@ -20,7 +20,6 @@
 
 #include <string.h>
 #include "core/log.h"
-#include "daemon/worker.h"
 #include "http/conn_impl.h"
 #include "http/http2_impl.h"
 

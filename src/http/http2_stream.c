@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/client_addr.h"
 #include "http/conn_impl.h"
 #include "http/fields.h"
@@ -17,9 +17,9 @@ static const struct sw_stream_class h2_class;
 
 struct h2_stream *sw_h2_stream_new(struct h2_conn *h, int32_t id)
 {
-	const struct sw_config *cfg = h->c->w->cfg;
+	const struct sw_config *cfg = h->c->ctx->cfg;
 	struct h2_stream *st = (struct h2_stream *)sw_stream_open(
-		&h->streams, sizeof(*st), &h2_class, h->c->w->loop, &cfg->limits,
+		&h->streams, sizeof(*st), &h2_class, h->c->ctx->loop, &cfg->limits,
 		sw_http2_config(cfg)->max_header_list_size);
 
 	st->h = h;
@@ -71,7 +71,7 @@ void sw_h2_stream_dispatch(struct h2_stream *st)
 	struct sw_conn *c = st->h->c;
 	struct sw_exchange *x = &st->s.x;
 
-	x->worker = c->w;
+	x->ctx = c->ctx;
 	x->proto = SW_PROTO_HTTP2;
 	x->tls = c->tls != NULL;
 	x->tls_client = c->tls_client[0] ? c->tls_client : NULL;
@@ -208,7 +208,7 @@ static void respond(struct sw_exchange *x)
 				     .read_callback = stream ? frame_stream : frame_body };
 	struct nv_list l;
 
-	sw_fields_response(&l.f, x, h->c->w->cfg->server.server_header);
+	sw_fields_response(&l.f, x, h->c->ctx->cfg->server.server_header);
 	to_nv(&l);
 	/*
 	 * x-request-id, last: a value never seen twice.  Indexing it would only
@@ -263,7 +263,7 @@ static void slow_body(struct h2_stream *st, uint64_t rate)
 	sw_info("slow client %s: request body at %llu bytes/s over %u ms, below "
 		"limits.min_body_rate %u; ending HTTP/2 stream %d", addr,
 		(unsigned long long)rate, st->s.rate_window_ms, st->s.min_body_rate, st->id);
-	sw_stat_add(&c->w->stats->slow_bodies, 1);
+	sw_stat_add(&c->ctx->stats->slow_bodies, 1);
 }
 
 void sw_h2_stream_data(struct h2_stream *st, const uint8_t *data, size_t len)

@@ -8,7 +8,7 @@
 #include <time.h>
 #include "core/module.h"
 #include "core/version.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/metrics.h"
 
 static const uint64_t bounds_ms[] = { SW_DURATION_BOUNDS_MS };
@@ -34,8 +34,8 @@ unsigned sw_metrics_bucket(uint64_t ms)
 
 void sw_metrics_observe(const struct sw_exchange *x)
 {
-	struct sw_worker *w = x->worker;
-	struct sw_slot_stats *st = w ? w->stats : NULL;
+	struct sw_ctx *ctx = x->ctx;
+	struct sw_slot_stats *st = ctx ? ctx->stats : NULL;
 	unsigned p = (unsigned)x->proto;
 	int cls = x->resp.status / 100;
 	uint64_t now, ms;
@@ -47,7 +47,7 @@ void sw_metrics_observe(const struct sw_exchange *x)
 	/* An exchange abandoned before any status was meant is not a request. */
 	if (cls < 1 || cls > 5)
 		return;
-	now = w->loop ? sw_loop_now(w->loop) : x->started_ms;
+	now = ctx->loop ? sw_loop_now(ctx->loop) : x->started_ms;
 	ms = now > x->started_ms ? now - x->started_ms : 0;
 	sw_stat_add(&st->requests[p][cls], 1);
 	sw_stat_add(&st->duration[p][sw_metrics_bucket(ms)], 1);
@@ -381,8 +381,8 @@ void sw_metrics_respond(struct sw_exchange *x)
 	struct snap s;
 	char *buf, *units;
 
-	take_snapshot(&s, x->worker->shm);
-	units = units_text(x->worker->shm, &units_len);
+	take_snapshot(&s, x->ctx->shm);
+	units = units_text(x->ctx->shm, &units_len);
 	n = render(&s, units, units_len, NULL, 0);
 	buf = x->ops->buffer ? sw_exchange_buffer(x, n + 1) : NULL;
 	if (buf)

@@ -9,7 +9,7 @@
 #include <strings.h>
 #include "core/diag.h"
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/policy.h"
 
 #define MAX_UPSTREAM_EDITS 32
@@ -254,7 +254,7 @@ void sw_policy_finish(struct sw_exchange *x)
 	for (unsigned k = 0; k < r->nresp; k++)
 		sw_policy_chain_put(r->resp[k]);
 	if (sw_timer_armed(&r->timer))
-		sw_timer_del(x->worker->loop, &r->timer);
+		sw_timer_del(x->ctx->loop, &r->timer);
 	while (r->mem) {
 		struct chunk *next = r->mem->next;
 		free(r->mem);
@@ -380,7 +380,7 @@ static void on_timer(struct sw_timer *t)
 void sw_exchange_hold_body(struct sw_exchange *x, size_t max, sw_hold_cb cb)
 {
 	struct sw_policy_run *r = run_of(x);
-	uint64_t limit = x->worker->cfg->limits.max_body_bytes;
+	uint64_t limit = x->ctx->cfg->limits.max_body_bytes;
 
 	r->hold_cb = cb;
 	r->max = limit && limit < max ? (size_t)limit : max;
@@ -390,7 +390,7 @@ void sw_exchange_hold_body(struct sw_exchange *x, size_t max, sw_hold_cb cb)
 		return;
 	}
 	r->held = true;         /* nothing to read: cb from the loop all the same */
-	sw_timer_add(x->worker->loop, &r->timer, 0);
+	sw_timer_add(x->ctx->loop, &r->timer, 0);
 }
 
 bool sw_policy_read_body(struct sw_exchange *x, sw_body_cb cb)
@@ -400,7 +400,7 @@ bool sw_policy_read_body(struct sw_exchange *x, sw_body_cb cb)
 	if (!r->held)
 		return false;
 	r->replay_cb = cb;
-	sw_timer_add(x->worker->loop, &r->timer, 0);
+	sw_timer_add(x->ctx->loop, &r->timer, 0);
 	return true;
 }
 

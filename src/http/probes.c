@@ -1,7 +1,7 @@
 /* probes.c - liveness (/.healthz) and readiness (/.ready) for orchestrators: the chain's first policy. */
 #include <config.h>
 
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/policy.h"
 
 /* Probes answer GET and HEAD only; anything else is told what is allowed. */
@@ -28,7 +28,7 @@ static enum sw_policy_verdict probes_request(struct sw_exchange *x, void *state)
 	}
 	if (sw_str_eq(p, "/.ready")) {
 		if (method_ok(x))
-			sw_exchange_empty(x, x->worker->ready && !x->worker->draining ? 200 : 503);
+			sw_exchange_empty(x, x->ctx->ready && !x->ctx->draining ? 200 : 503);
 		return SW_POLICY_DONE;
 	}
 	return SW_POLICY_CONTINUE;

@@ -3,9 +3,9 @@
 
 #include <string.h>
 #include <strings.h>
-#include "admin/admin.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/metrics.h"
+#include "http/quic_api.h"
 #include "http/policy.h"
 #include "http/router.h"
 #include "http/static.h"
@@ -56,7 +56,7 @@ static bool host_matches(struct sw_str host, const char *pattern)
 
 static bool host_allowed(const struct sw_exchange *x)
 {
-	const struct sw_server_cfg *s = &x->worker->cfg->server;
+	const struct sw_server_cfg *s = &x->ctx->cfg->server;
 	struct sw_str host = host_of(x->req.authority);
 
 	if (s->allowed_hosts_count == 0)
@@ -87,7 +87,7 @@ static bool run(const sw_handler_fn *fns, size_t n, struct sw_exchange *x)
 
 static void add_alt_svc(struct sw_exchange *x)
 {
-	const char *v = x->worker->quic_api->alt_svc(x->worker, x->h3_port);
+	const char *v = x->ctx->quic_api->alt_svc(x->ctx, x->h3_port);
 
 	if (v)
 		sw_response_add_header(&x->resp, SW_STR("Alt-Svc"), (struct sw_str){ v, strlen(v) });
@@ -101,7 +101,7 @@ static void after_global(struct sw_exchange *x, void *data)
 		return;
 	/* Taken past server.max_connections for the probes: nothing else, say when to retry. */
 	if (x->over_limit) {
-		x->worker->limit_refused++;
+		x->ctx->limit_refused++;
 		x->resp.close = true;
 		sw_response_add_header(&x->resp, SW_STR("Retry-After"), SW_STR("1"));
 		sw_exchange_error(x, 503);
@@ -115,7 +115,7 @@ static void after_global(struct sw_exchange *x, void *data)
 	}
 	if (options_star(x))
 		return;
-	if (x->worker->proxy_api && x->worker->proxy_api->handle(x) != SW_DECLINED)
+	if (x->ctx->proxy_api && x->ctx->proxy_api->handle(x) != SW_DECLINED)
 		return;
 	if (run(chain, SW_ARRAY_SIZE(chain), x))
 		return;
@@ -130,12 +130,16 @@ void sw_router_dispatch(struct sw_exchange *x)
 	 * policies (CORS, auth, headers) are not the admin API's.
 	 */
 	if (x->admin) {
-		sw_admin_handle(x);
+		/* The admin unit's handler, which the worker registered (admin sits above http). */
+		if (x->ctx->hooks.admin_handle)
+			x->ctx->hooks.admin_handle(x);
+		else
+			sw_exchange_error(x, 404);
 		return;
 	}
 	/* This listener serves HTTP/3 too: tell TCP clients where (RFC 7838). */
-	if (x->proto != SW_PROTO_HTTP3 && x->h3_port && x->worker->quic_api)
+	if (x->proto != SW_PROTO_HTTP3 && x->h3_port && x->ctx->quic_api)
 		add_alt_svc(x);
-	if (sw_policy_run(x, x->worker->policies, after_global, NULL, NULL) == SW_POLICY_CONTINUE)
+	if (sw_policy_run(x, x->ctx->policies, after_global, NULL, NULL) == SW_POLICY_CONTINUE)
 		after_global(x, NULL);
 }

@@ -14,15 +14,15 @@ typedef int (*sw_handler_fn)(struct sw_exchange *x);
 /* The global policies (probes first), /metrics, proxy routes, static files; else 404. */
 void sw_router_dispatch(struct sw_exchange *x);
 
-struct sw_worker;
+struct sw_ctx;
 struct sw_subreq;
 struct sw_subreq_args;
 
 /* The reverse proxy (src/proxy/), found through sw_proxy_api(). */
 struct sw_proxy_api {
-	int (*init)(struct sw_worker *w);          /* routes and upstreams of w->cfg */
-	void (*reconfigure)(struct sw_worker *w);  /* after an in-place reload */
-	void (*fini)(struct sw_worker *w);
+	int (*init)(struct sw_ctx *ctx);          /* routes and upstreams of ctx->cfg */
+	void (*reconfigure)(struct sw_ctx *ctx);  /* after an in-place reload */
+	void (*fini)(struct sw_ctx *ctx);
 	/* Forwards x when a route matches; SW_DECLINED otherwise. */
 	int (*handle)(struct sw_exchange *x);
 	/*

@@ -13,7 +13,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/lru.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/beneath.h"
 #include "http/file_cache.h"
 #include "http/mime.h"
@@ -1047,7 +1047,7 @@ static void serve(struct sw_exchange *x, struct sw_static_state *st, size_t len)
 
 int sw_static_handle(struct sw_exchange *x)
 {
-	struct sw_static_state *st = x->worker->statics;
+	struct sw_static_state *st = x->ctx->statics;
 	size_t len;
 	int rc;
 
@@ -1129,18 +1129,18 @@ static void set_root(struct sw_static_state *st, int fd, const struct stat *sb, 
 }
 
 /*
- * Applies w->cfg; SW_ERROR when the configured root cannot be used.  The
+ * Applies ctx->cfg; SW_ERROR when the configured root cannot be used.  The
  * open-file cache starts empty after every reload, whatever changed: a
  * reload is the operator's word that the files or the root may be new.
  */
-static int apply(struct sw_worker *w, struct sw_static_state *st)
+static int apply(struct sw_ctx *ctx, struct sw_static_state *st)
 {
-	const struct sw_static_cfg *sc = &w->cfg->static_files;
-	const char *root = w->cfg->server.static_root;
+	const struct sw_static_cfg *sc = &ctx->cfg->static_files;
+	const char *root = ctx->cfg->server.static_root;
 	struct stat sb;
 	int fd = -1;
 
-	st->cache_on = w->cfg->server.cache_static_files;
+	st->cache_on = ctx->cfg->server.cache_static_files;
 	if (!st->cache_on)
 		cache_flush(&st->cache);
 	st->open_cache_on = sc->open_file_cache > 0;
@@ -1157,26 +1157,26 @@ static int apply(struct sw_worker *w, struct sw_static_state *st)
 	return SW_OK;
 }
 
-int sw_static_init(struct sw_worker *w)
+int sw_static_init(struct sw_ctx *ctx)
 {
 	struct sw_static_state *st = sw_calloc(1, sizeof(*st));
 
 	st->root_fd = -1;
 	st->mime = sw_mime_open(SW_MIME_SYSTEM_TYPES);
 	st->files = sw_file_cache_create();
-	w->statics = st;
-	return apply(w, st);
+	ctx->statics = st;
+	return apply(ctx, st);
 }
 
-void sw_static_reconfigure(struct sw_worker *w)
+void sw_static_reconfigure(struct sw_ctx *ctx)
 {
-	if (w->statics)
-		apply(w, w->statics);
+	if (ctx->statics)
+		apply(ctx, ctx->statics);
 }
 
-void sw_static_deinit(struct sw_worker *w)
+void sw_static_deinit(struct sw_ctx *ctx)
 {
-	struct sw_static_state *st = w->statics;
+	struct sw_static_state *st = ctx->statics;
 
 	if (!st)
 		return;
@@ -1187,5 +1187,5 @@ void sw_static_deinit(struct sw_worker *w)
 	free(st->root);
 	sw_mime_close(st->mime);
 	free(st);
-	w->statics = NULL;
+	ctx->statics = NULL;
 }

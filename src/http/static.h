@@ -8,16 +8,16 @@
 #include "http/exchange.h"
 
 struct stat;
-struct sw_worker;
+struct sw_ctx;
 
 /*
- * Allocates w->statics, loads the MIME table (/etc/mime.types once per
+ * Allocates ctx->statics, loads the MIME table (/etc/mime.types once per
  * worker) and opens server.static_root (sw_static_open_root).  Returns
  * SW_ERROR (logged) when static_root is set but cannot be opened; the
  * state still exists then and the handler declines, so the worker may
  * keep serving everything else.
  */
-int sw_static_init(struct sw_worker *w);
+int sw_static_init(struct sw_ctx *ctx);
 /*
  * Opens root as the O_PATH directory fd files are looked up beneath, and
  * looks the root itself up that way (sw_beneath_open), so a root that
@@ -32,14 +32,14 @@ int sw_static_open_root(const char *root, struct stat *sb);
  */
 void sw_static_select_lookup(void);
 /* Drops the caches (entries still being sent are freed after the send) and the state. */
-void sw_static_deinit(struct sw_worker *w);
+void sw_static_deinit(struct sw_ctx *ctx);
 /*
  * After a reload: reopens static_root (so a deploy that swapped a symlink
  * is seen), empties the open-file cache, and flushes the content cache
  * when the root changed or caching was turned off.  A root that cannot be
  * opened is logged and the old one kept.
  */
-void sw_static_reconfigure(struct sw_worker *w);
+void sw_static_reconfigure(struct sw_ctx *ctx);
 /*
  * Answers GET and HEAD for files under static_root (SW_OK); SW_DECLINED
  * when static_root is unset.  Missing files are answered (404) here, as

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/client_addr.h"
 #include "proxy/proxy.h"
 
@@ -131,7 +131,7 @@ struct px_server *px_balance_pick(struct px_upstream *up, const struct sw_exchan
 				  const struct px_server *avoid)
 {
 	struct px_server *c[up->nservers ? up->nservers : 1];
-	uint64_t now = sw_loop_now(x->worker->loop);
+	uint64_t now = sw_loop_now(x->ctx->loop);
 	size_t n = candidates(up, now, avoid, c);
 
 	if (n == 0 && avoid)

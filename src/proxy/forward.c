@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include "core/iov.h"
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "proxy/proxy.h"
 
 #define HEAD_SLACK 4096   /* our own fields on top of the client's head */
@@ -98,7 +98,7 @@ static struct px_fwd *fwd_alloc(size_t head_cap)
 
 static void stop_timers(struct px_fwd *f)
 {
-	struct sw_loop *loop = f->st->w->loop;
+	struct sw_loop *loop = f->st->ctx->loop;
 
 	sw_timer_del(loop, &f->send_timer);
 	sw_timer_del(loop, &f->read_timer);
@@ -265,7 +265,7 @@ static void body_done(struct px_fwd *f)
 {
 	f->body_sent = true;
 	if (f->reading && !f->responded)
-		sw_timer_add(f->st->w->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
+		sw_timer_add(f->st->ctx->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
 }
 
 static void write_iov(struct px_fwd *f, sw_io_cb cb)
@@ -274,8 +274,8 @@ static void write_iov(struct px_fwd *f, sw_io_cb cb)
 
 	uc->wio.data = f;
 	uc->wio.cb = cb;
-	sw_timer_add(f->st->w->loop, &f->send_timer, f->r->cfg->send_timeout_ms);
-	if (sw_loop_writev(f->st->w->loop, &uc->h, &uc->wio, f->iov, f->iovcnt) != SW_OK)
+	sw_timer_add(f->st->ctx->loop, &f->send_timer, f->r->cfg->send_timeout_ms);
+	if (sw_loop_writev(f->st->ctx->loop, &uc->h, &uc->wio, f->iov, f->iovcnt) != SW_OK)
 		fail(f, 502, "cannot write upstream");
 }
 
@@ -291,7 +291,7 @@ static void on_body_written(struct sw_io *io, ssize_t res)
 {
 	struct px_fwd *f = io->data;
 
-	sw_timer_del(f->st->w->loop, &f->send_timer);
+	sw_timer_del(f->st->ctx->loop, &f->send_timer);
 	if (res < 0) {
 		/*
 		 * After the answer began, the upstream may simply have stopped
@@ -353,7 +353,7 @@ static void on_head_written(struct sw_io *io, ssize_t res)
 {
 	struct px_fwd *f = io->data;
 
-	sw_timer_del(f->st->w->loop, &f->send_timer);
+	sw_timer_del(f->st->ctx->loop, &f->send_timer);
 	if (res < 0) {
 		if (!retry_stale(f))
 			connect_failed(f, (int)res);
@@ -389,7 +389,7 @@ static void unwait(struct px_fwd *f)
 	if (!f->waiting)
 		return;
 	f->waiting = false;
-	sw_timer_del(f->st->w->loop, &f->wait_timer);
+	sw_timer_del(f->st->ctx->loop, &f->wait_timer);
 	for (pp = &s->waiters; *pp != f; pp = &(*pp)->wait_next)
 		;
 	*pp = f->wait_next;
@@ -397,7 +397,7 @@ static void unwait(struct px_fwd *f)
 		s->waiters_tail = pp;
 	f->wait_next = NULL;
 	if (!s->waiters)
-		sw_timer_del(f->st->w->loop, &s->wake);
+		sw_timer_del(f->st->ctx->loop, &s->wake);
 }
 
 static void on_wait_timeout(struct sw_timer *t)
@@ -436,19 +436,19 @@ static void wait_for_connection(struct px_fwd *f)
 	f->wait_next = NULL;
 	*s->waiters_tail = f;
 	s->waiters_tail = &f->wait_next;
-	sw_timer_add(f->st->w->loop, &f->wait_timer, connect_timeout(f));
+	sw_timer_add(f->st->ctx->loop, &f->wait_timer, connect_timeout(f));
 }
 
 void px_fwd_capacity(struct px_server *s)
 {
 	if (s->waiters && !sw_timer_armed(&s->wake))
-		sw_timer_add(s->up->st->w->loop, &s->wake, 0);
+		sw_timer_add(s->up->st->ctx->loop, &s->wake, 0);
 }
 
 void px_fwd_forget(struct px_server *s)
 {
 	if (s->wake.cb && sw_timer_armed(&s->wake))
-		sw_timer_del(s->up->st->w->loop, &s->wake);
+		sw_timer_del(s->up->st->ctx->loop, &s->wake);
 }
 
 static void send_head(struct px_fwd *f)
@@ -518,7 +518,7 @@ static void start_attempt(struct px_fwd *f)
 	/* This attempt's wait for the answer starts when its request is out. */
 	f->body_sent = false;
 	f->interims = 0;
-	sw_timer_del(f->st->w->loop, &f->read_timer);
+	sw_timer_del(f->st->ctx->loop, &f->read_timer);
 	f->parser = (struct sw_http1_parser){ 0 };
 	use_connection(f);
 }
@@ -645,7 +645,7 @@ static void respond(struct px_fwd *f, size_t head_len)
 
 static void tunnel_activity(struct px_fwd *f)
 {
-	sw_timer_add(f->st->w->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
+	sw_timer_add(f->st->ctx->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
 }
 
 static void on_tunnel_in(struct sw_exchange *x, const char *data, ssize_t n, bool last);
@@ -654,7 +654,7 @@ static void on_tunnel_written(struct sw_io *io, ssize_t res)
 {
 	struct px_fwd *f = io->data;
 
-	sw_timer_del(f->st->w->loop, &f->send_timer);
+	sw_timer_del(f->st->ctx->loop, &f->send_timer);
 	if (res < 0) {
 		fail(f, 502, "upstream write failed in the tunnel");
 		return;
@@ -689,11 +689,11 @@ static void start_tunnel(struct px_fwd *f, size_t head_len)
 	struct sw_exchange *x = f->x;
 
 	f->tunnel = true;
-	sw_timer_del(f->st->w->loop, &f->total_timer);   /* a tunnel lives as long as it is used */
+	sw_timer_del(f->st->ctx->loop, &f->total_timer);   /* a tunnel lives as long as it is used */
 	f->resp.until_close = true;   /* upstream to client: raw, until it closes */
 	f->resp.chunked = false;
 	f->resp.keep_alive = false;
-	sw_timer_del(f->st->w->loop, &f->read_timer);
+	sw_timer_del(f->st->ctx->loop, &f->read_timer);
 	px_server_ok(f->srv);
 	px_stat_response(f->srv, px_now(f->st) - f->sent_ms);
 	x->resp.status = 101;
@@ -800,7 +800,7 @@ static void take_head(struct px_fwd *f)
 		start_tunnel(f, head_len);
 		return;
 	}
-	sw_timer_del(f->st->w->loop, &f->read_timer);
+	sw_timer_del(f->st->ctx->loop, &f->read_timer);
 	respond(f, head_len);
 }
 
@@ -835,7 +835,7 @@ static void on_upstream_data(struct sw_io *io, ssize_t res)
 	f->got_bytes = true;
 	uc->len += (size_t)res;
 	if (f->responded) {
-		sw_timer_del(f->st->w->loop, &f->read_timer);
+		sw_timer_del(f->st->ctx->loop, &f->read_timer);
 		if (f->tunnel)
 			tunnel_activity(f);
 		pump(f);
@@ -860,8 +860,8 @@ static void start_read(struct px_fwd *f)
 	 * answers; between body pieces it is an idle timeout.
 	 */
 	if (f->responded || (f->body_sent && !sw_timer_armed(&f->read_timer)))
-		sw_timer_add(f->st->w->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
-	if (sw_loop_recv(f->st->w->loop, &uc->h, &uc->rio, uc->buf + uc->len,
+		sw_timer_add(f->st->ctx->loop, &f->read_timer, f->r->cfg->read_timeout_ms);
+	if (sw_loop_recv(f->st->ctx->loop, &uc->h, &uc->rio, uc->buf + uc->len,
 			 uc->cap - uc->len) != SW_OK) {
 		fail(f, 502, "cannot read upstream");
 		return;
@@ -895,7 +895,7 @@ int px_forward(struct px_state *st, const struct px_route *r, struct sw_exchange
 		return SW_OK;
 	}
 	if (r->cfg->total_timeout_ms)
-		sw_timer_add(st->w->loop, &f->total_timer, r->cfg->total_timeout_ms);
+		sw_timer_add(st->ctx->loop, &f->total_timer, r->cfg->total_timeout_ms);
 	start_attempt(f);
 	return SW_OK;
 }

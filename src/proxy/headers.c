@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/client_addr.h"
 #include "http/policy.h"
 #include "proxy/proxy.h"
@@ -150,7 +150,7 @@ static void policy_fields(struct out *o, const struct sw_exchange *x,
  */
 static void forwarded_for(struct out *o, const struct sw_exchange *x)
 {
-	const struct sw_server_cfg *s = &x->worker->cfg->server;
+	const struct sw_server_cfg *s = &x->ctx->cfg->server;
 	bool trusted = sw_cidr_match(s->trusted_proxies, s->trusted_proxies_count, x->peer);
 	char peer[SW_CLIENT_ADDR_LEN];
 

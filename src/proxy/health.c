@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/metrics.h"
 #include "proxy/proxy.h"
 
@@ -75,7 +75,7 @@ static void check_done(struct check *c, bool ok, const char *why)
 	struct sw_health_slot *h = s->health;
 	int change = 0;
 
-	sw_timer_del(s->up->st->w->loop, &c->timer);
+	sw_timer_del(s->up->st->ctx->loop, &c->timer);
 	if (c->uc)
 		px_upconn_close(c->uc);
 	sw_spin_lock(&h->lock);
@@ -129,7 +129,7 @@ static void on_check_response(struct sw_io *io, ssize_t res)
 	if (rc == SW_AGAIN && uc->len < uc->cap) {
 		uc->rio.data = c;
 		uc->rio.cb = on_check_response;
-		if (sw_loop_recv(c->srv->up->st->w->loop, &uc->h, &uc->rio, uc->buf + uc->len,
+		if (sw_loop_recv(c->srv->up->st->ctx->loop, &uc->h, &uc->rio, uc->buf + uc->len,
 				 uc->cap - uc->len) != SW_OK)
 			check_done(c, false, "cannot read");
 		return;
@@ -153,7 +153,7 @@ static void on_check_sent(struct sw_io *io, ssize_t res)
 	}
 	uc->rio.data = c;
 	uc->rio.cb = on_check_response;
-	if (sw_loop_recv(c->srv->up->st->w->loop, &uc->h, &uc->rio, uc->buf, uc->cap) != SW_OK)
+	if (sw_loop_recv(c->srv->up->st->ctx->loop, &uc->h, &uc->rio, uc->buf, uc->cap) != SW_OK)
 		check_done(c, false, "cannot read");
 }
 
@@ -168,7 +168,7 @@ static void on_check_connected(struct sw_io *io, ssize_t res)
 	}
 	uc->wio.data = c;
 	uc->wio.cb = on_check_sent;
-	if (sw_loop_writev(c->srv->up->st->w->loop, &uc->h, &uc->wio, &c->iov, 1) != SW_OK)
+	if (sw_loop_writev(c->srv->up->st->ctx->loop, &uc->h, &uc->wio, &c->iov, 1) != SW_OK)
 		check_done(c, false, "cannot write");
 }
 
@@ -182,7 +182,7 @@ static void run_check(struct px_server *s)
 	c->srv = s;
 	st->refs++;
 	sw_timer_init(&c->timer, on_check_timeout, c);
-	sw_timer_add(st->w->loop, &c->timer, hc->timeout_ms);
+	sw_timer_add(st->ctx->loop, &c->timer, hc->timeout_ms);
 	n = snprintf(c->req, sizeof(c->req),
 		     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: swerver-health-check\r\n"
 		     "Connection: close\r\n\r\n", hc->path ? hc->path : "/", s->name);
@@ -213,7 +213,7 @@ static void on_tick(struct sw_timer *t)
 						__ATOMIC_ACQUIRE))
 			run_check(s);
 	}
-	sw_timer_add(up->st->w->loop, &up->check_timer, SW_MAX(hc->interval_ms / 4, 10u));
+	sw_timer_add(up->st->ctx->loop, &up->check_timer, SW_MAX(hc->interval_ms / 4, 10u));
 }
 
 void px_health_start(struct px_state *st)
@@ -223,17 +223,17 @@ void px_health_start(struct px_state *st)
 
 		up->st = st;
 		for (size_t k = 0; k < up->nservers; k++)
-			attach(&up->servers[k], st->w->shm);
+			attach(&up->servers[k], st->ctx->shm);
 		sw_timer_init(&up->check_timer, on_tick, up);
 		if (up->cfg->health_check.enabled)
-			sw_timer_add(st->w->loop, &up->check_timer, 0);
+			sw_timer_add(st->ctx->loop, &up->check_timer, 0);
 	}
 }
 
 void px_health_stop(struct px_state *st)
 {
 	for (size_t i = 0; i < st->nups; i++)
-		sw_timer_del(st->w->loop, &st->ups[i].check_timer);
+		sw_timer_del(st->ctx->loop, &st->ups[i].check_timer);
 }
 
 /* ---- per-server counters for /metrics (relaxed adds, shared by the workers) ---- */

@@ -8,14 +8,14 @@
 #include <sys/un.h>
 #include "core/log.h"
 #include "core/module.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/policy.h"
 #include "http/router.h"
 #include "proxy/proxy.h"
 
 uint64_t px_now(const struct px_state *st)
 {
-	return sw_loop_now(st->w->loop);
+	return sw_loop_now(st->ctx->loop);
 }
 
 /*
@@ -84,14 +84,14 @@ static int by_prefix_len(const void *a, const void *b)
 	return ra->cfg < rb->cfg ? -1 : ra->cfg > rb->cfg;
 }
 
-static struct px_state *state_new(struct sw_worker *w)
+static struct px_state *state_new(struct sw_ctx *ctx)
 {
 	struct px_state *st = sw_calloc(1, sizeof(*st));
 	const struct sw_proxy_cfg *px;
 
-	sw_config_copy(&st->cfg, w->cfg);
+	sw_config_copy(&st->cfg, ctx->cfg);
 	px = sw_proxy_config(&st->cfg);
-	st->w = w;
+	st->ctx = ctx;
 	st->refs = 1;
 	st->nups = px->upstreams_count;
 	st->ups = sw_calloc(st->nups ? st->nups : 1, sizeof(*st->ups));
@@ -116,9 +116,9 @@ static struct px_state *state_new(struct sw_worker *w)
 	return st;
 }
 
-struct px_state *px_state_get(struct sw_worker *w)
+struct px_state *px_state_get(struct sw_ctx *ctx)
 {
-	struct px_state *st = w->proxy;
+	struct px_state *st = ctx->proxy;
 
 	st->refs++;
 	return st;
@@ -143,18 +143,18 @@ void px_state_put(struct px_state *st)
 
 /* ---- the module's interface ---- */
 
-static int proxy_init(struct sw_worker *w)
+static int proxy_init(struct sw_ctx *ctx)
 {
-	w->proxy = state_new(w);
+	ctx->proxy = state_new(ctx);
 	return SW_OK;
 }
 
 /* An in-place reload: new routes and pools; forwards in flight finish on the old ones. */
-static void proxy_reconfigure(struct sw_worker *w)
+static void proxy_reconfigure(struct sw_ctx *ctx)
 {
-	struct px_state *old = w->proxy;
+	struct px_state *old = ctx->proxy;
 
-	w->proxy = state_new(w);
+	ctx->proxy = state_new(ctx);
 	if (old) {
 		px_health_stop(old);
 		px_pool_drain(old);
@@ -162,13 +162,13 @@ static void proxy_reconfigure(struct sw_worker *w)
 	}
 }
 
-static void proxy_fini(struct sw_worker *w)
+static void proxy_fini(struct sw_ctx *ctx)
 {
-	struct px_state *st = w->proxy;
+	struct px_state *st = ctx->proxy;
 
 	if (!st)
 		return;
-	w->proxy = NULL;
+	ctx->proxy = NULL;
 	px_health_stop(st);
 	px_pool_drain(st);
 	px_state_put(st);
@@ -193,7 +193,7 @@ static void route_drop(void *data)
 
 static int proxy_handle(struct sw_exchange *x)
 {
-	struct px_state *st = x->worker->proxy;
+	struct px_state *st = x->ctx->proxy;
 	const struct px_route *r;
 
 	if (!st || st->nroutes == 0 || !(r = px_route_match(st, x)))
@@ -207,7 +207,7 @@ static int proxy_handle(struct sw_exchange *x)
 	if (r->policies) {
 		/* A paused policy may outlive a reload: the route's state stays until then. */
 		struct px_route *rr = (struct px_route *)r;
-		px_state_get(x->worker);
+		px_state_get(x->ctx);
 		switch (sw_policy_run(x, rr->policies, route_then, route_drop, rr)) {
 		case SW_POLICY_CONTINUE: route_then(x, rr); break;
 		case SW_POLICY_DONE: px_state_put(st); break;

@@ -16,7 +16,7 @@
 
 extern const struct sw_module sw_module_proxy;
 
-struct sw_worker;
+struct sw_ctx;
 struct px_state;
 struct px_fwd;
 
@@ -70,7 +70,7 @@ struct px_route {
  */
 struct px_state {
 	struct sw_config cfg;         /* a private copy: what the pointers above point into */
-	struct sw_worker *w;
+	struct sw_ctx *ctx;
 	struct px_upstream *ups;
 	size_t nups;
 	struct px_route *routes;      /* longest path_prefix first */
@@ -99,7 +99,7 @@ struct px_upconn {
 size_t sw_proxy_metrics(const struct sw_shm *shm, char *buf, size_t size);
 
 /* proxy.c */
-struct px_state *px_state_get(struct sw_worker *w);
+struct px_state *px_state_get(struct sw_ctx *ctx);
 void px_state_put(struct px_state *st);
 uint64_t px_now(const struct px_state *st);
 

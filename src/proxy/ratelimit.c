@@ -4,7 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/client_addr.h"
 #include "http/policy.h"
 #include "proxy/proxy.h"
@@ -82,8 +82,8 @@ static unsigned retry_after_s(uint64_t tokens_milli, double rps)
 bool px_rate_allow(const struct px_rate_conf *rl, const struct sw_route_cfg *route,
 		   const struct sw_exchange *x, struct px_rate *out)
 {
-	struct sw_shm *shm = x->worker->shm;
-	uint64_t key = bucket_key(rl, route, x), now = sw_loop_now(x->worker->loop);
+	struct sw_shm *shm = x->ctx->shm;
+	uint64_t key = bucket_key(rl, route, x), now = sw_loop_now(x->ctx->loop);
 	uint64_t cap = (uint64_t)rl->burst_size * 1000;
 	struct sw_rate_slot *s = find_slot(shm, key);
 	bool ok;

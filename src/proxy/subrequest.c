@@ -6,7 +6,7 @@
 #include <string.h>
 #include "core/iov.h"
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/subreq.h"
 #include "proxy/proxy.h"
 
@@ -39,8 +39,8 @@ struct sw_subreq {
 
 static void sub_free(struct sw_subreq *s)
 {
-	sw_timer_del(s->st->w->loop, &s->deadline);
-	sw_timer_del(s->st->w->loop, &s->later);
+	sw_timer_del(s->st->ctx->loop, &s->deadline);
+	sw_timer_del(s->st->ctx->loop, &s->later);
 	px_state_put(s->st);
 	free(s->head);
 	free(s->answer_head);
@@ -226,7 +226,7 @@ static void start_read(struct sw_subreq *s)
 	}
 	uc->rio.data = s;
 	uc->rio.cb = on_data;
-	if (sw_loop_recv(s->st->w->loop, &uc->h, &uc->rio, uc->buf + from, uc->cap - from) != SW_OK) {
+	if (sw_loop_recv(s->st->ctx->loop, &uc->h, &uc->rio, uc->buf + from, uc->cap - from) != SW_OK) {
 		failed(s, -EIO, "cannot read");
 		return;
 	}
@@ -242,7 +242,7 @@ static void on_written(struct sw_io *io, ssize_t res)
 		return;
 	}
 	if (!sw_iov_advance(s->iov, &s->iovcnt, (size_t)res) &&
-	    sw_loop_writev(s->st->w->loop, &s->uc->h, &s->uc->wio, s->iov, s->iovcnt) != SW_OK)
+	    sw_loop_writev(s->st->ctx->loop, &s->uc->h, &s->uc->wio, s->iov, s->iovcnt) != SW_OK)
 		failed(s, -EIO, "cannot write the request");
 }
 
@@ -253,7 +253,7 @@ static void send_request(struct sw_subreq *s)
 	uc->len = uc->used = 0;
 	uc->wio.data = s;
 	uc->wio.cb = on_written;
-	if (sw_loop_writev(s->st->w->loop, &uc->h, &uc->wio, s->iov, s->iovcnt) != SW_OK) {
+	if (sw_loop_writev(s->st->ctx->loop, &uc->h, &uc->wio, s->iov, s->iovcnt) != SW_OK) {
 		failed(s, -EIO, "cannot write the request");
 		return;
 	}
@@ -275,7 +275,7 @@ static void on_connected(struct sw_io *io, ssize_t res)
 static struct sw_subreq *fail_later(struct sw_subreq *s, int err)
 {
 	s->early_err = err;
-	sw_timer_add(s->st->w->loop, &s->later, 0);
+	sw_timer_add(s->st->ctx->loop, &s->later, 0);
 	return s;
 }
 
@@ -285,7 +285,7 @@ struct sw_subreq *px_subrequest(const struct sw_subreq_args *a)
 	struct px_upstream *up = NULL;
 	int err = 0;
 
-	s->st = px_state_get(a->x->worker);
+	s->st = px_state_get(a->x->ctx);
 	s->cb = a->cb;
 	s->data = a->data;
 	s->max_body = a->max_body;
@@ -305,7 +305,7 @@ struct sw_subreq *px_subrequest(const struct sw_subreq_args *a)
 		return fail_later(s, -ENOENT);
 	if (!(s->srv = px_balance_pick(up, a->x, NULL)))
 		return fail_later(s, -EHOSTUNREACH);
-	sw_timer_add(s->st->w->loop, &s->deadline, a->timeout_ms);
+	sw_timer_add(s->st->ctx->loop, &s->deadline, a->timeout_ms);
 	if ((s->uc = px_upconn_take(s->srv))) {
 		send_request(s);
 		return s;

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "proxy/proxy.h"
 
 #define UPCONN_BUF (16 * 1024)
@@ -29,8 +29,8 @@ void px_upconn_close(struct px_upconn *uc)
 	px_stat_pool(uc->srv, uc->pooled ? 0 : -1, uc->pooled ? -1 : 0);
 	uc->pooled = false;
 	uc->srv->nopen--;
-	sw_timer_del(uc->st->w->loop, &uc->timer);
-	sw_loop_close_handle(uc->st->w->loop, &uc->h, on_closed);
+	sw_timer_del(uc->st->ctx->loop, &uc->timer);
+	sw_loop_close_handle(uc->st->ctx->loop, &uc->h, on_closed);
 	px_fwd_capacity(uc->srv);
 }
 
@@ -67,7 +67,7 @@ static void on_idle_timeout(struct sw_timer *t)
 		return;   /* busy: the forward's own timers govern it */
 	unlink_idle(uc);
 	if (uc->idle_watch)
-		sw_loop_cancel(uc->st->w->loop, &uc->rio);
+		sw_loop_cancel(uc->st->ctx->loop, &uc->rio);
 	px_upconn_close(uc);
 }
 
@@ -83,10 +83,10 @@ struct px_upconn *px_upconn_take(struct px_server *s)
 	uc->pooled = false;
 	px_stat_pool(s, 1, -1);
 	if (uc->idle_watch) {
-		sw_loop_cancel(uc->st->w->loop, &uc->rio);
+		sw_loop_cancel(uc->st->ctx->loop, &uc->rio);
 		uc->idle_watch = false;
 	}
-	sw_timer_del(uc->st->w->loop, &uc->timer);
+	sw_timer_del(uc->st->ctx->loop, &uc->timer);
 	uc->reused = true;
 	uc->len = uc->used = 0;
 	return uc;
@@ -97,7 +97,7 @@ static void on_connect_timeout(struct sw_timer *t)
 	struct px_upconn *uc = t->data;
 
 	/* Completes the connect as failed; the forward decides what follows. */
-	sw_loop_cancel(uc->st->w->loop, &uc->wio);
+	sw_loop_cancel(uc->st->ctx->loop, &uc->wio);
 	uc->wio.cb(&uc->wio, -ETIMEDOUT);
 }
 
@@ -107,7 +107,7 @@ static void on_writable(struct sw_io *io, ssize_t res)
 	int err = 0;
 	socklen_t len = sizeof(err);
 
-	sw_timer_del(uc->st->w->loop, &uc->timer);
+	sw_timer_del(uc->st->ctx->loop, &uc->timer);
 	if (res >= 0 && getsockopt(uc->h.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
 		uc->connected = true;
 	else if (res >= 0)
@@ -137,7 +137,7 @@ struct px_upconn *px_upconn_open(struct px_server *s, struct px_state *st, sw_io
 	uc->cap = UPCONN_BUF;
 	uc->buf = sw_malloc(uc->cap);
 	sw_timer_init(&uc->timer, on_connect_timeout, uc);
-	if (sw_loop_add_flags(st->w->loop, &uc->h, fd, uc, SW_HANDLE_PRIVATE) != SW_OK) {
+	if (sw_loop_add_flags(st->ctx->loop, &uc->h, fd, uc, SW_HANDLE_PRIVATE) != SW_OK) {
 		close(fd);
 		px_state_put(st);
 		free(uc->buf);
@@ -158,7 +158,7 @@ struct px_upconn *px_upconn_open(struct px_server *s, struct px_state *st, sw_io
 	uc->rio.data = data;
 	uc->wio.data = uc;
 	uc->wio.cb = on_writable;
-	if (sw_loop_poll(st->w->loop, &uc->h, &uc->wio, true) != SW_OK) {
+	if (sw_loop_poll(st->ctx->loop, &uc->h, &uc->wio, true) != SW_OK) {
 		*err = EIO;
 		px_upconn_close(uc);
 		return NULL;
@@ -169,7 +169,7 @@ struct px_upconn *px_upconn_open(struct px_server *s, struct px_state *st, sw_io
 /* Arms the connect deadline of a connection px_upconn_open just made. */
 void px_upconn_connect_timeout(struct px_upconn *uc, uint32_t ms)
 {
-	sw_timer_add(uc->st->w->loop, &uc->timer, ms);
+	sw_timer_add(uc->st->ctx->loop, &uc->timer, ms);
 }
 
 void px_upconn_release(struct px_upconn *uc, bool reusable)
@@ -179,7 +179,7 @@ void px_upconn_release(struct px_upconn *uc, bool reusable)
 
 	uc->fwd = NULL;
 	/* A state replaced by a reload keeps no pool: its connections just close. */
-	if (!reusable || s->nidle >= pool->max_idle || uc->st != uc->st->w->proxy) {
+	if (!reusable || s->nidle >= pool->max_idle || uc->st != uc->st->ctx->proxy) {
 		px_upconn_close(uc);
 		return;
 	}
@@ -191,9 +191,9 @@ void px_upconn_release(struct px_upconn *uc, bool reusable)
 	px_stat_pool(s, -1, 1);
 	uc->rio.data = uc;
 	uc->rio.cb = on_idle_event;
-	uc->idle_watch = sw_loop_poll(uc->st->w->loop, &uc->h, &uc->rio, false) == SW_OK;
+	uc->idle_watch = sw_loop_poll(uc->st->ctx->loop, &uc->h, &uc->rio, false) == SW_OK;
 	sw_timer_init(&uc->timer, on_idle_timeout, uc);
-	sw_timer_add(uc->st->w->loop, &uc->timer, pool->idle_timeout_ms);
+	sw_timer_add(uc->st->ctx->loop, &uc->timer, pool->idle_timeout_ms);
 	px_fwd_capacity(s);
 }
 

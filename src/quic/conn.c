@@ -6,7 +6,7 @@
 #include <time.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "quic/quic_impl.h"
 
 #define MAX_WINDOW (6 << 20)            /* flow-control auto-tuning ceiling */
@@ -269,8 +269,8 @@ static void link_conn(struct quic_ep *ep, struct quic_conn *qc)
 	ep->nconns++;
 	ep->handshakes++;
 	qc->handshaking = true;
-	sw_stat_add(&ep->w->stats->connections_open, 1);
-	sw_stat_add(&ep->w->stats->connections_accepted, 1);
+	sw_stat_add(&ep->ctx->stats->connections_open, 1);
+	sw_stat_add(&ep->ctx->stats->connections_accepted, 1);
 }
 
 static void set_peer(struct quic_conn *qc, const struct sockaddr *sa, socklen_t len)
@@ -283,7 +283,7 @@ struct quic_conn *sw_quic_conn_new(struct quic_ep *ep, struct quic_sock *sock,
 				   const struct quic_path *p, const ngtcp2_pkt_hd *hd,
 				   const ngtcp2_cid *odcid, ngtcp2_token_type token_type)
 {
-	const struct sw_quic_cfg *qcfg = sw_quic_config(ep->w->cfg);
+	const struct sw_quic_cfg *qcfg = sw_quic_config(ep->ctx->cfg);
 	struct quic_conn *qc = sw_calloc(1, sizeof(*qc));
 	ngtcp2_path path = {
 		.local = { (ngtcp2_sockaddr *)&p->local, p->local_len },
@@ -383,8 +383,8 @@ void sw_quic_conn_free(struct quic_conn *qc)
 		gnutls_deinit(qc->tls);
 	if (qc->handshaking)
 		ep->handshakes--;
-	sw_timer_del(ep->w->loop, &qc->timer);
-	sw_timer_del(ep->w->loop, &qc->close_timer);
+	sw_timer_del(ep->ctx->loop, &qc->timer);
+	sw_timer_del(ep->ctx->loop, &qc->close_timer);
 	sw_h3_free_streams(qc);
 	sw_quic_unlist(qc);
 	free(qc->close_buf);
@@ -399,7 +399,7 @@ static void linger(struct quic_conn *qc)
 {
 	uint64_t ms = 3 * ngtcp2_conn_get_pto(qc->conn) / NGTCP2_MILLISECONDS + 1;
 
-	sw_timer_add(qc->ep->w->loop, &qc->timer, ms);
+	sw_timer_add(qc->ep->ctx->loop, &qc->timer, ms);
 }
 
 static void start_close(struct quic_conn *qc, const ngtcp2_ccerr *ccerr)
@@ -531,7 +531,7 @@ void sw_quic_conn_read(struct quic_conn *qc, struct quic_sock *sock, const struc
 		sw_quic_conn_goaway(qc, false);
 	/* A client still talking after our GOAWAY has not read it yet: wait on. */
 	if (qc->closing_soon)
-		sw_timer_add(qc->ep->w->loop, &qc->close_timer, close_grace(qc));
+		sw_timer_add(qc->ep->ctx->loop, &qc->close_timer, close_grace(qc));
 	sw_quic_want_write(qc);
 }
 
@@ -634,7 +634,7 @@ void sw_quic_conn_write(struct quic_conn *qc)
 		return;
 	if (qc->goaway_sent && !qc->closing_soon && qc->h3 && nghttp3_conn_is_drained(qc->h3)) {
 		qc->closing_soon = true;
-		sw_timer_add(qc->ep->w->loop, &qc->close_timer, close_grace(qc));
+		sw_timer_add(qc->ep->ctx->loop, &qc->close_timer, close_grace(qc));
 	}
 	max_udp = ngtcp2_conn_get_max_tx_udp_payload_size(qc->conn);
 	quantum = ngtcp2_conn_get_send_quantum(qc->conn);
@@ -679,7 +679,7 @@ void sw_quic_conn_write(struct quic_conn *qc)
 	ngtcp2_conn_update_pkt_tx_time(qc->conn, ts);
 	if (more) {
 		/* The quantum is spent: the rest after other connections had their turn. */
-		sw_timer_add(qc->ep->w->loop, &qc->timer, 0);
+		sw_timer_add(qc->ep->ctx->loop, &qc->timer, 0);
 		return;
 	}
 	arm_timer(qc);
@@ -698,10 +698,10 @@ static void arm_timer(struct quic_conn *qc)
 	uint64_t now = sw_quic_now_ns();
 
 	if (expiry == UINT64_MAX) {
-		sw_timer_del(qc->ep->w->loop, &qc->timer);
+		sw_timer_del(qc->ep->ctx->loop, &qc->timer);
 		return;
 	}
-	sw_timer_add(qc->ep->w->loop, &qc->timer,
+	sw_timer_add(qc->ep->ctx->loop, &qc->timer,
 		     expiry <= now ? 0 : (expiry - now + NGTCP2_MILLISECONDS - 1) / NGTCP2_MILLISECONDS);
 }
 

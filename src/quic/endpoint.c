@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <gnutls/crypto.h>
 #include "core/log.h"
-#include "daemon/listener.h"
-#include "daemon/worker.h"
+#include "http/context.h"
+#include "http/listen.h"
 #include "quic/quic.h"
 #include "quic/quic_impl.h"
 #include "quic/handover.h"
@@ -63,8 +63,8 @@ void sw_quic_cid_new(struct quic_ep *ep, ngtcp2_cid *cid)
 {
 	cid->datalen = QUIC_SCID_LEN;
 	sw_quic_rand(cid->data, QUIC_SCID_LEN);
-	cid->data[0] = (uint8_t)ep->w->slot;
-	cid->data[1] = (uint8_t)((cid->data[1] & ~QUIC_GEN_MASK) | (ep->w->generation & QUIC_GEN_MASK));
+	cid->data[0] = (uint8_t)ep->ctx->slot;
+	cid->data[1] = (uint8_t)((cid->data[1] & ~QUIC_GEN_MASK) | (ep->ctx->generation & QUIC_GEN_MASK));
 }
 
 /* Client-chosen IDs live in the map too: the hash is keyed so they cannot aim at one bucket. */
@@ -173,7 +173,7 @@ static void wait_writable(struct quic_sock *sock)
 		return;
 	sock->wio.data = sock;
 	sock->wio.cb = on_writable;
-	if (sw_loop_poll(sock->ep->w->loop, &sock->h, &sock->wio, true) == SW_OK)
+	if (sw_loop_poll(sock->ep->ctx->loop, &sock->h, &sock->wio, true) == SW_OK)
 		sock->write_wait = true;
 }
 
@@ -340,7 +340,7 @@ void sw_quic_want_write(struct quic_conn *qc)
 	qc->dirty_next = ep->dirty;
 	ep->dirty = qc;
 	if (!ep->in_pass && !sw_timer_armed(&ep->flush_timer))
-		sw_timer_add(ep->w->loop, &ep->flush_timer, 0);
+		sw_timer_add(ep->ctx->loop, &ep->flush_timer, 0);
 }
 
 void sw_quic_unlist(struct quic_conn *qc)
@@ -363,7 +363,7 @@ void sw_quic_unlist(struct quic_conn *qc)
 	if (qc->next)
 		qc->next->prev = qc->prev;
 	ep->nconns--;
-	sw_stat_sub(&ep->w->stats->connections_open, 1);
+	sw_stat_sub(&ep->ctx->stats->connections_open, 1);
 }
 
 static void sock_close(struct quic_sock *sock);
@@ -372,7 +372,7 @@ void sw_quic_conn_gone(struct quic_ep *ep, struct quic_sock *sock)
 {
 	if (sock && --sock->conns == 0 && sock->retired)
 		sock_close(sock);
-	sw_worker_conn_closed(ep->w);
+	sw_ctx_conn_closed(ep->ctx);
 }
 
 /* ---- answers without a connection ---- */
@@ -398,7 +398,7 @@ static void send_version_negotiation(struct quic_sock *sock, const struct quic_p
 /* Refills one token per 10 ms: a flood of stray packets gets few answers. */
 static bool reset_allowed(struct quic_ep *ep)
 {
-	uint64_t now = sw_loop_now(ep->w->loop);
+	uint64_t now = sw_loop_now(ep->ctx->loop);
 	uint64_t cap = QUIC_RESETS_PER_SEC * 1000ULL;
 
 	ep->reset_tokens_milli = SW_MIN(cap, ep->reset_tokens_milli +
@@ -475,7 +475,7 @@ static void send_retry(struct quic_sock *sock, const struct quic_path *p,
 
 static bool want_retry(const struct quic_ep *ep)
 {
-	enum sw_quic_retry r = sw_quic_config(ep->w->cfg)->retry;
+	enum sw_quic_retry r = sw_quic_config(ep->ctx->cfg)->retry;
 
 	return r == SW_QUIC_RETRY_ALWAYS ||
 	       (r == SW_QUIC_RETRY_AUTO && ep->handshakes >= QUIC_AUTO_RETRY_HANDSHAKES);
@@ -497,7 +497,7 @@ static void accept_initial(struct quic_sock *sock, const struct quic_path *p, ui
 	/* A draining or replaced socket takes no new connections: the client's retries go elsewhere. */
 	if (ep->draining || sock->retired || ngtcp2_accept(&hd, data, len) != 0)
 		return;
-	if (ep->nconns >= sw_quic_config(ep->w->cfg)->max_connections) {
+	if (ep->nconns >= sw_quic_config(ep->ctx->cfg)->max_connections) {
 		send_refusal(sock, p, &hd, NGTCP2_CONNECTION_REFUSED);
 		return;
 	}
@@ -574,7 +574,7 @@ void sw_quic_dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t
 		 * such as curl report as failures rather than retry.
 		 */
 		if (ep->draining && !forwarded) {
-			int rc = sw_quic_forward(ep, ep->w->slot, ep->w->generation + 1, p, ecn,
+			int rc = sw_quic_forward(ep, ep->ctx->slot, ep->ctx->generation + 1, p, ecn,
 						 data, len);
 
 			if (rc == SW_OK || rc == SW_AGAIN)
@@ -604,8 +604,8 @@ void sw_quic_dispatch(struct quic_sock *sock, const struct quic_path *p, uint8_t
 	 * connection a reset would kill; else a connection this slot lost
 	 * (a crash, a timeout).
 	 */
-	if (!forwarded && ep->w->generation > QUIC_GEN_MASK + 1 &&
-	    sw_quic_forward(ep, ep->w->slot, ep->w->generation - (QUIC_GEN_MASK + 1), p, ecn, data,
+	if (!forwarded && ep->ctx->generation > QUIC_GEN_MASK + 1 &&
+	    sw_quic_forward(ep, ep->ctx->slot, ep->ctx->generation - (QUIC_GEN_MASK + 1), p, ecn, data,
 		    len) == SW_OK)
 		return;
 	sw_debug("QUIC: stateless reset for an unknown connection of generation bits %u%s",
@@ -731,7 +731,7 @@ static void watch(struct quic_sock *sock)
 		return;
 	sock->rio.data = sock;
 	sock->rio.cb = on_readable;
-	if (sw_loop_poll(sock->ep->w->loop, &sock->h, &sock->rio, false) == SW_OK)
+	if (sw_loop_poll(sock->ep->ctx->loop, &sock->h, &sock->rio, false) == SW_OK)
 		sock->reading = true;
 }
 
@@ -769,7 +769,7 @@ static bool is_wildcard(const struct sockaddr_storage *ss)
 static int sock_open(struct quic_ep *ep, struct sw_listen *l)
 {
 	struct quic_sock *sock = sw_calloc(1, sizeof(*sock));
-	int fd = l->udp_fds[ep->w->slot];
+	int fd = l->udp_fds[ep->ctx->slot];
 
 	sock->ep = ep;
 	sock->family = l->udp_addr.ss_family;
@@ -779,13 +779,13 @@ static int sock_open(struct quic_ep *ep, struct sw_listen *l)
 	sock->wildcard = is_wildcard(&l->udp_addr);
 	sock->gso = true;
 	sock_options(fd, sock->family);
-	if (sw_loop_add(ep->w->loop, &sock->h, fd, sock) != SW_OK) {
+	if (sw_loop_add(ep->ctx->loop, &sock->h, fd, sock) != SW_OK) {
 		sw_log_listener(SW_LOG_ERROR, 0, l->udp_name, "cannot watch udp %s", l->udp_name);
 		free(sock);
 		return SW_ERROR;
 	}
 	/* The loop closes the fd with the handle. */
-	l->udp_fds[ep->w->slot] = -1;
+	l->udp_fds[ep->ctx->slot] = -1;
 	sock->next = ep->socks;
 	ep->socks = sock;
 	sw_log_listener(SW_LOG_INFO, 0, l->udp_name, "HTTP/3 on udp %s", l->udp_name);
@@ -812,41 +812,41 @@ static void sock_close(struct quic_sock *sock)
 	if (sock->closing)
 		return;
 	sock->closing = true;
-	sw_loop_close_handle(sock->ep->w->loop, &sock->h, on_sock_closed);
+	sw_loop_close_handle(sock->ep->ctx->loop, &sock->h, on_sock_closed);
 }
 
 static int open_socks(struct quic_ep *ep)
 {
-	struct sw_listen_set *ls = ep->w->listens;
+	struct sw_listen_set *ls = ep->ctx->listens;
 
 	for (size_t i = 0; i < ls->n; i++) {
 		struct sw_listen *l = &ls->v[i];
-		if (l->udp_nslots > ep->w->slot && l->udp_fds[ep->w->slot] >= 0 &&
+		if (l->udp_nslots > ep->ctx->slot && l->udp_fds[ep->ctx->slot] >= 0 &&
 		    sock_open(ep, l) != SW_OK)
 			return SW_ERROR;
 	}
 	return SW_OK;
 }
 
-static bool has_udp(const struct sw_worker *w)
+static bool has_udp(const struct sw_ctx *ctx)
 {
-	for (size_t i = 0; i < w->listens->n; i++)
-		if (w->listens->v[i].udp_nslots > w->slot && w->listens->v[i].udp_fds[w->slot] >= 0)
+	for (size_t i = 0; i < ctx->listens->n; i++)
+		if (ctx->listens->v[i].udp_nslots > ctx->slot && ctx->listens->v[i].udp_fds[ctx->slot] >= 0)
 			return true;
 	return false;
 }
 
 /* ---- the worker's API ---- */
 
-int sw_quic_start(struct sw_worker *w)
+int sw_quic_start(struct sw_ctx *ctx)
 {
 	struct quic_ep *ep;
 	char err[256];
 
-	if (!has_udp(w))
+	if (!has_udp(ctx))
 		return SW_OK;
 	ep = sw_calloc(1, sizeof(*ep));
-	ep->w = w;
+	ep->ctx = ctx;
 	ep->fwd_fd = -1;
 	ep->nbuckets = CID_BUCKETS_INITIAL;
 	ep->buckets = sw_calloc(ep->nbuckets, sizeof(*ep->buckets));
@@ -854,11 +854,11 @@ int sw_quic_start(struct sw_worker *w)
 	ep->rbuf = sw_malloc(QUIC_MAX_DGRAM);
 	ep->sbuf = sw_malloc(QUIC_MAX_DGRAM);
 	ep->reset_tokens_milli = QUIC_RESETS_PER_SEC * 1000ULL;
-	ep->reset_last_ms = sw_loop_now(w->loop);
+	ep->reset_last_ms = sw_loop_now(ctx->loop);
 	sw_timer_init(&ep->flush_timer, on_flush_timer, ep);
 	sw_timer_init(&ep->goaway_timer, NULL, ep);
-	w->quic = ep;
-	memcpy(sw_quic_secrets.statics, w->shm->head.secret, QUIC_SECRET_LEN);
+	ctx->quic = ep;
+	memcpy(sw_quic_secrets.statics, ctx->shm->head.secret, QUIC_SECRET_LEN);
 	if (sw_quic_tls_load(ep, err, sizeof(err)) != SW_OK) {
 		sw_error("HTTP/3: %s", err);
 		return SW_ERROR;
@@ -876,14 +876,14 @@ int sw_quic_start(struct sw_worker *w)
  * new one, which sends from the very same address; others stay, retired,
  * until their connections end.  New certificates apply to new connections.
  */
-int sw_quic_relisten(struct sw_worker *w)
+int sw_quic_relisten(struct sw_ctx *ctx)
 {
-	struct quic_ep *ep = w->quic;
+	struct quic_ep *ep = ctx->quic;
 	struct quic_sock *old, *fresh;
 	char err[256];
 
 	if (!ep)
-		return sw_quic_start(w);
+		return sw_quic_start(ctx);
 	for (old = ep->socks; old; old = old->next)
 		old->retired = true;
 	if (open_socks(ep) != SW_OK)
@@ -933,7 +933,7 @@ int sw_quic_relisten(struct sw_worker *w)
 static void on_goaway_timer(struct sw_timer *t)
 {
 	struct quic_ep *ep = t->data;
-	uint64_t now = sw_loop_now(ep->w->loop);
+	uint64_t now = sw_loop_now(ep->ctx->loop);
 	struct quic_conn *qc, *next;
 	bool waiting = false;
 
@@ -960,13 +960,13 @@ static void on_goaway_timer(struct sw_timer *t)
 	}
 	/* The drain deadline (timeouts.drain_ms) still ends the wait. */
 	if (waiting)
-		sw_timer_add(ep->w->loop, &ep->goaway_timer, GOAWAY_QUIET_MS / 2);
+		sw_timer_add(ep->ctx->loop, &ep->goaway_timer, GOAWAY_QUIET_MS / 2);
 }
 
 void sw_quic_goaway_later(struct quic_ep *ep)
 {
 	if (ep->goaway_timer.cb && !sw_timer_armed(&ep->goaway_timer))
-		sw_timer_add(ep->w->loop, &ep->goaway_timer, GOAWAY_QUIET_MS / 2);
+		sw_timer_add(ep->ctx->loop, &ep->goaway_timer, GOAWAY_QUIET_MS / 2);
 }
 
 /*
@@ -975,9 +975,9 @@ void sw_quic_goaway_later(struct quic_ep *ep)
  * requests; each connection then closes once its last stream is done and
  * its client is quiet, within timeouts.drain_ms.
  */
-void sw_quic_drain(struct sw_worker *w)
+void sw_quic_drain(struct sw_ctx *ctx)
 {
-	struct quic_ep *ep = w->quic;
+	struct quic_ep *ep = ctx->quic;
 	struct quic_conn *qc, *next;
 	uint64_t wait_ns = 0;
 
@@ -991,7 +991,7 @@ void sw_quic_drain(struct sw_worker *w)
 		sw_quic_conn_goaway(qc, false);
 	}
 	ep->goaway_timer.cb = on_goaway_timer;
-	sw_timer_add(w->loop, &ep->goaway_timer,
+	sw_timer_add(ctx->loop, &ep->goaway_timer,
 		     SW_MIN(SW_MAX(wait_ns / 1000000, (uint64_t)50), (uint64_t)1000));
 }
 
@@ -1009,9 +1009,9 @@ static bool serves_port(const struct quic_ep *ep, uint16_t port)
  * stay for the endpoint's life: a response head made now may go out after
  * a reload has retired the socket.
  */
-const char *sw_quic_alt_svc(struct sw_worker *w, uint16_t port)
+const char *sw_quic_alt_svc(struct sw_ctx *ctx, uint16_t port)
 {
-	struct quic_ep *ep = w->quic;
+	struct quic_ep *ep = ctx->quic;
 	struct quic_alt_svc *a;
 
 	if (!ep || ep->draining || !serves_port(ep, port))
@@ -1027,24 +1027,24 @@ const char *sw_quic_alt_svc(struct sw_worker *w, uint16_t port)
 	return a->value;
 }
 
-unsigned sw_quic_count(const struct sw_worker *w)
+unsigned sw_quic_count(const struct sw_ctx *ctx)
 {
-	const struct quic_ep *ep = w->quic;
+	const struct quic_ep *ep = ctx->quic;
 
 	return ep ? ep->nconns : 0;
 }
 
-void sw_quic_stop(struct sw_worker *w)
+void sw_quic_stop(struct sw_ctx *ctx)
 {
-	struct quic_ep *ep = w->quic;
+	struct quic_ep *ep = ctx->quic;
 
 	if (!ep)
 		return;
 	ep->draining = true;
-	sw_timer_del(w->loop, &ep->flush_timer);
-	sw_timer_del(w->loop, &ep->goaway_timer);
+	sw_timer_del(ctx->loop, &ep->flush_timer);
+	sw_timer_del(ctx->loop, &ep->goaway_timer);
 	if (ep->conns)
-		sw_debug("QUIC: closing %u connection(s) the drain did not end", sw_quic_count(w));
+		sw_debug("QUIC: closing %u connection(s) the drain did not end", sw_quic_count(ctx));
 	while (ep->conns) {
 		struct quic_conn *qc = ep->conns;
 		sw_quic_conn_close_app(qc, NGHTTP3_H3_NO_ERROR);
@@ -1056,13 +1056,13 @@ void sw_quic_stop(struct sw_worker *w)
 	sw_quic_fwd_close(ep);
 }
 
-void sw_quic_release(struct sw_worker *w)
+void sw_quic_release(struct sw_ctx *ctx)
 {
-	struct quic_ep *ep = w->quic;
+	struct quic_ep *ep = ctx->quic;
 
 	if (!ep)
 		return;
-	sw_quic_stop(w);
+	sw_quic_stop(ctx);
 	/* The loop has ended: on_sock_closed will not run. */
 	while (ep->socks) {
 		struct quic_sock *s = ep->socks;
@@ -1089,5 +1089,5 @@ void sw_quic_release(struct sw_worker *w)
 	free(ep->rbuf);
 	free(ep->sbuf);
 	free(ep);
-	w->quic = NULL;
+	ctx->quic = NULL;
 }

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/client_addr.h"
 #include "http/fields.h"
 #include "http/stream.h"
@@ -63,11 +63,11 @@ static void consume(struct sw_stream *s, size_t n)
 
 static struct h3_stream *stream_new(struct quic_conn *qc, int64_t id)
 {
-	const struct sw_limits_cfg *lim = &qc->ep->w->cfg->limits;
+	const struct sw_limits_cfg *lim = &qc->ep->ctx->cfg->limits;
 	struct h3_stream *st = (struct h3_stream *)sw_stream_open(
-		&qc->streams, sizeof(*st), &h3_class, qc->ep->w->loop, lim, lim->max_header_bytes);
+		&qc->streams, sizeof(*st), &h3_class, qc->ep->ctx->loop, lim, lim->max_header_bytes);
 
-	qc->last_stream_ms = sw_loop_now(qc->ep->w->loop);
+	qc->last_stream_ms = sw_loop_now(qc->ep->ctx->loop);
 	qc->requests++;
 	st->qc = qc;
 	st->id = id;
@@ -155,7 +155,7 @@ static int on_end_headers(nghttp3_conn *h3, int64_t sid, int fin, void *user_dat
 	x = &st->s.x;
 	st->req_done = fin != 0;
 	x->req.has_body = !fin;
-	x->worker = qc->ep->w;
+	x->ctx = qc->ep->ctx;
 	x->proto = SW_PROTO_HTTP3;
 	x->tls = true;
 	x->peer = (const struct sockaddr *)&qc->peer;
@@ -180,7 +180,7 @@ static void slow_body(struct h3_stream *st, uint64_t rate)
 		"limits.min_body_rate %u; ending HTTP/3 stream %lld", addr,
 		(unsigned long long)rate, st->s.rate_window_ms, st->s.min_body_rate,
 		(long long)st->id);
-	sw_stat_add(&qc->ep->w->stats->slow_bodies, 1);
+	sw_stat_add(&qc->ep->ctx->stats->slow_bodies, 1);
 	ngtcp2_conn_shutdown_stream_read(qc->conn, 0, st->id, NGHTTP3_H3_NO_ERROR);
 	sw_quic_want_write(qc);
 }
@@ -466,7 +466,7 @@ static void respond(struct sw_exchange *x)
 	nghttp3_data_reader dr = { .read_data = stream ? read_stream_body : read_file_or_memory };
 	struct nv_list l;
 
-	sw_fields_response(&l.f, x, qc->ep->w->cfg->server.server_header);
+	sw_fields_response(&l.f, x, qc->ep->ctx->cfg->server.server_header);
 	to_nv(&l);
 	st->s.responded = true;
 	st->s.has_data = body;
@@ -520,7 +520,7 @@ static const nghttp3_callbacks callbacks = {
 
 int sw_h3_open(struct quic_conn *qc)
 {
-	const struct sw_config *cfg = qc->ep->w->cfg;
+	const struct sw_config *cfg = qc->ep->ctx->cfg;
 	const ngtcp2_transport_params *params = ngtcp2_conn_get_local_transport_params(qc->conn);
 	nghttp3_settings settings;
 	int64_t ctrl, enc, dec;
@@ -540,7 +540,7 @@ int sw_h3_open(struct quic_conn *qc)
 	    ngtcp2_conn_open_uni_stream(qc->conn, &dec, NULL) != 0 ||
 	    nghttp3_conn_bind_qpack_streams(qc->h3, enc, dec) != 0)
 		return SW_ERROR;
-	qc->h3_open_ms = sw_loop_now(qc->ep->w->loop);
+	qc->h3_open_ms = sw_loop_now(qc->ep->ctx->loop);
 	/*
 	 * Handshake done while the worker drains: the client may already have
 	 * requests queued for this connection, so it gets the notice (once its

@@ -11,7 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "core/log.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "quic/quic_impl.h"
 #include "quic/handover.h"
 
@@ -49,7 +49,7 @@ static socklen_t fwd_name(const struct quic_ep *ep, unsigned slot, unsigned gen,
 	 * the new generation have different masters.
 	 */
 	n = snprintf(sun->sun_path + 1, sizeof(sun->sun_path) - 1, "swerver-quic.%llu.%u.%u",
-		     (unsigned long long)ep->w->shm->head.tree_id, slot, gen);
+		     (unsigned long long)ep->ctx->shm->head.tree_id, slot, gen);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
@@ -68,7 +68,7 @@ int sw_quic_forward(struct quic_ep *ep, unsigned slot, unsigned gen, const struc
 	memcpy(&hd.local, &p->local, p->local_len);
 	memcpy(&hd.remote, &p->remote, p->remote_len);
 	if (sendmsg(ep->fwd_fd, &m, MSG_DONTWAIT) >= 0) {
-		sw_stat_add(&ep->w->stats->quic_handed_over, 1);
+		sw_stat_add(&ep->ctx->stats->quic_handed_over, 1);
 		return SW_OK;
 	}
 	return errno == EAGAIN || errno == ENOBUFS ? SW_AGAIN : SW_ERROR;
@@ -78,7 +78,7 @@ int sw_quic_forward(struct quic_ep *ep, unsigned slot, unsigned gen, const struc
 int sw_quic_forward_by_cid(struct quic_ep *ep, const uint8_t *cid, const struct quic_path *p,
 			   uint8_t ecn, const uint8_t *data, size_t len)
 {
-	unsigned slot = cid[0], gen = ep->w->generation;
+	unsigned slot = cid[0], gen = ep->ctx->generation;
 	unsigned delta = (cid[1] - gen) & QUIC_GEN_MASK;
 
 	if (delta == 0)
@@ -145,7 +145,7 @@ static void watch_fwd(struct quic_ep *ep)
 		return;
 	ep->fwd_io.data = ep;
 	ep->fwd_io.cb = on_forwarded;
-	if (sw_loop_poll(ep->w->loop, &ep->fwd_h, &ep->fwd_io, false) == SW_OK)
+	if (sw_loop_poll(ep->ctx->loop, &ep->fwd_h, &ep->fwd_io, false) == SW_OK)
 		ep->fwd_reading = true;
 }
 
@@ -157,14 +157,14 @@ void sw_quic_fwd_open(struct quic_ep *ep)
 	int fd;
 
 	ep->fwd_fd = -1;
-	if (ep->w->ctl_fd < 0)
+	if (ep->ctx->single_process)
 		return;
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	len = fwd_name(ep, ep->w->slot, ep->w->generation, &sun);
+	len = fwd_name(ep, ep->ctx->slot, ep->ctx->generation, &sun);
 	if (bind(fd, (struct sockaddr *)&sun, len) != 0 ||
-	    sw_loop_add_flags(ep->w->loop, &ep->fwd_h, fd, ep, SW_HANDLE_PRIVATE) != SW_OK) {
+	    sw_loop_add_flags(ep->ctx->loop, &ep->fwd_h, fd, ep, SW_HANDLE_PRIVATE) != SW_OK) {
 		sw_log_errno(SW_LOG_WARN, errno, "QUIC: no hand-over socket between generations");
 		close(fd);
 		return;
@@ -178,17 +178,17 @@ void sw_quic_fwd_close(struct quic_ep *ep)
 	if (ep->fwd_fd < 0)
 		return;
 	ep->fwd_fd = -1;
-	sw_loop_close_handle(ep->w->loop, &ep->fwd_h, NULL);
+	sw_loop_close_handle(ep->ctx->loop, &ep->fwd_h, NULL);
 }
 
 /* ---- which connection IDs are this worker's (else handed over or reset) ---- */
 
 bool sw_quic_slot_cid(const struct quic_ep *ep, const uint8_t *cid, size_t len)
 {
-	return len == QUIC_SCID_LEN && cid[0] == (uint8_t)ep->w->slot;
+	return len == QUIC_SCID_LEN && cid[0] == (uint8_t)ep->ctx->slot;
 }
 
 bool sw_quic_same_gen(const struct quic_ep *ep, const uint8_t *cid)
 {
-	return (cid[1] & QUIC_GEN_MASK) == (ep->w->generation & QUIC_GEN_MASK);
+	return (cid[1] & QUIC_GEN_MASK) == (ep->ctx->generation & QUIC_GEN_MASK);
 }

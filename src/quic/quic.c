@@ -14,7 +14,6 @@
 #include "core/diag.h"
 #include "core/log.h"
 #include "core/module.h"
-#include "daemon/worker.h"
 #include "quic/quic.h"
 #include "quic/quic_impl.h"
 

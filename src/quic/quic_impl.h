@@ -15,7 +15,7 @@
 #include "http/exchange.h"
 #include "http/stream.h"
 
-struct sw_worker;
+struct sw_ctx;
 struct sw_listen;
 
 /*
@@ -126,7 +126,7 @@ struct quic_conn {
 };
 
 struct quic_ep {
-	struct sw_worker *w;
+	struct sw_ctx *ctx;
 	struct quic_sock *socks;
 	struct cid_entry **buckets;
 	size_t nbuckets, ncids;

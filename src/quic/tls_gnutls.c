@@ -8,7 +8,7 @@
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 #include "core/log.h"
 #include "core/shm.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "quic/quic_impl.h"
 
 /*
@@ -56,7 +56,7 @@ int sw_quic_tls_load(struct quic_ep *ep, char *err, size_t err_size)
 	gnutls_certificate_credentials_t cred;
 	const char *pos;
 
-	if (load_cred(ep->w->cfg, &cred, err, err_size) != SW_OK)
+	if (load_cred(ep->ctx->cfg, &cred, err, err_size) != SW_OK)
 		return SW_ERROR;
 	if (ep->cred) {
 		/* Sessions still handshaking hold the old ones: keep them till exit. */
@@ -122,7 +122,7 @@ static int derive(const uint8_t tcp[SW_TICKET_KEY_LEN], uint8_t out[QUIC_TICKET_
 /* Derives again only when the master has rotated (the seqlock moved). */
 static void tickets_refresh(struct quic_ep *ep)
 {
-	const struct sw_ticket_keys *k = &ep->w->shm->head.tickets;
+	const struct sw_ticket_keys *k = &ep->ctx->shm->head.tickets;
 	uint64_t seq = __atomic_load_n(&k->seq, __ATOMIC_ACQUIRE);
 	uint8_t cur[SW_TICKET_KEY_LEN], prev[SW_TICKET_KEY_LEN];
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/client_addr.h"
 #include "check_main.h"
 
@@ -132,7 +132,7 @@ END_TEST
 
 struct fixture {
 	struct sw_config cfg;
-	struct sw_worker w;
+	struct sw_ctx w;
 	struct sw_exchange x;
 	struct sockaddr_storage peer;
 	struct sw_header headers[MAX_FIELDS + 1];
@@ -153,7 +153,7 @@ static const char *client(const char *peer, bool trust, const char *const *xff)
 	f.cfg.server.trusted_proxies = trust ? f.trusted : NULL;
 	f.cfg.server.trusted_proxies_count = trust ? 3 : 0;
 	f.w.cfg = &f.cfg;
-	f.x.worker = &f.w;
+	f.x.ctx = &f.w;
 	if (peer) {
 		f.peer = sockaddr(peer);
 		f.x.peer = (struct sockaddr *)&f.peer;
@@ -219,7 +219,7 @@ START_TEST(test_xff_lowercase_name)
 	f.cfg.server.trusted_proxies = f.trusted;
 	f.cfg.server.trusted_proxies_count = 1;
 	f.w.cfg = &f.cfg;
-	f.x.worker = &f.w;
+	f.x.ctx = &f.w;
 	f.peer = sockaddr("127.0.0.1");
 	f.x.peer = (struct sockaddr *)&f.peer;
 	f.headers[0] = (struct sw_header){ SW_STR("x-forwarded-for"), SW_STR("203.0.113.8") };
@@ -272,7 +272,7 @@ START_TEST(test_no_peer)
 		static struct fixture f;
 		memset(&f, 0, sizeof(f));
 		f.w.cfg = &f.cfg;
-		f.x.worker = &f.w;
+		f.x.ctx = &f.w;
 		f.peer = sockaddr("2001:db8:aaaa:bbbb::1");
 		f.x.peer = (struct sockaddr *)&f.peer;
 		sw_client_addr(&f.x, out, sizeof(out));

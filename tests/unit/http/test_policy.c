@@ -14,7 +14,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "core/diag.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "event/backend.h"
 #include "http/policy.h"
 
@@ -22,7 +22,7 @@
 
 static struct sw_loop loop;
 static struct sw_config cfg;
-static struct sw_worker w;
+static struct sw_ctx w;
 static struct sw_exchange x;
 static char log_[256];         /* what ran, in order: "A B then" */
 static int responded;          /* respond calls */
@@ -82,7 +82,7 @@ static void setup(void)
 	w.cfg = &cfg;
 	memset(&x, 0, sizeof(x));
 	x.ops = &ops;
-	x.worker = &w;
+	x.ctx = &w;
 	x.req.path = SW_STR("/x");
 	log_[0] = '\0';
 	responded = 0;

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include "core/clock.h"
 #include "core/config.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "http/static.h"
 #include "check_main.h"
 
@@ -180,7 +180,7 @@ END_TEST
 
 static char root[64];
 static struct sw_config cfg;
-static struct sw_worker worker;
+static struct sw_ctx worker;
 static struct sw_exchange X;
 static struct sw_header req_headers[8];
 static int responded;
@@ -305,7 +305,7 @@ static int request_x(struct sw_exchange *x, enum sw_method m, const char *target
 	finish_x(x);
 	memset(x, 0, sizeof(*x));
 	x->ops = &fake_ops;
-	x->worker = &worker;
+	x->ctx = &worker;
 	x->resp.file_fd = -1;
 	x->req.method = m;
 	x->req.path = (struct sw_str){ target, q ? (size_t)(q - target) : strlen(target) };
@@ -430,7 +430,7 @@ START_TEST(declines_without_root)
 	worker.cfg = &cfg;
 	ck_assert_int_eq(sw_static_init(&worker), SW_OK);
 	memset(&X, 0, sizeof(X));
-	X.worker = &worker;
+	X.ctx = &worker;
 	X.req.path = S("/x");
 	ck_assert_int_eq(sw_static_handle(&X), SW_DECLINED);
 	sw_static_deinit(&worker);
@@ -726,7 +726,7 @@ START_TEST(reconfigure_root)
 	sw_static_reconfigure(&worker);
 	finish();
 	memset(&X, 0, sizeof(X));
-	X.worker = &worker;
+	X.ctx = &worker;
 	X.req.path = S("/hello.txt");
 	ck_assert_int_eq(sw_static_handle(&X), SW_DECLINED);
 	unlink(path);

@@ -16,7 +16,7 @@
 #include "core/config.h"
 #include "core/diag.h"
 #include "core/shm.h"
-#include "daemon/worker.h"
+#include "http/context.h"
 #include "event/backend.h"
 #include "http/router.h"
 #include "proxy/proxy.h"
@@ -25,7 +25,7 @@ struct fx {
 	struct sw_config cfg;
 	struct sw_loop loop;          /* only its clock is read by the code under test */
 	struct sw_shm *shm;
-	struct sw_worker w;
+	struct sw_ctx w;
 	struct px_state *st;
 };
 
@@ -85,7 +85,7 @@ static inline void fx_exchange(struct fx_x *f, const char *peer, const char *pat
 {
 	memset(f, 0, sizeof(*f));
 	f->x.ops = &fx_ops;
-	f->x.worker = &fx.w;
+	f->x.ctx = &fx.w;
 	if (strchr(peer, ':')) {
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&f->peer;
 		in6->sin6_family = AF_INET6;
