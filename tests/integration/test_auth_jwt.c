@@ -168,7 +168,8 @@ START_TEST(jwt_over_http1_and_h2)
 		free(h);
 	}
 	tampered = strdup(good);
-	tampered[strlen(tampered) - 5] ^= 1;
+	/* another base64url character in the signature (a flipped bit could leave the alphabet) */
+	tampered[strlen(tampered) - 5] = tampered[strlen(tampered) - 5] == 'A' ? 'B' : 'A';
 	for (size_t k = 0; k < 2; k++) {
 		const char *proto = protos[k];
 
