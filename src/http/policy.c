@@ -326,6 +326,12 @@ const struct sw_upstream_edit *sw_exchange_upstream_edits(const struct sw_exchan
 
 /* ---- the body hold ---- */
 
+/* Never NULL, so a policy may memcpy or compare an empty body. */
+static const char *held_body(const struct sw_policy_run *r)
+{
+	return r->body ? r->body : "";
+}
+
 /* The hold ends in an answer: the paused chain is done. */
 static void hold_failed(struct sw_exchange *x, int status)
 {
@@ -351,14 +357,16 @@ static void on_hold_piece(struct sw_exchange *x, const char *data, ssize_t n, bo
 		r->cap = SW_MAX(r->len + (size_t)n, 2 * r->cap);
 		r->body = sw_realloc(r->body, r->cap);
 	}
-	memcpy(r->body + r->len, data, (size_t)n);
-	r->len += (size_t)n;
+	if (n > 0) {            /* a last piece may be empty (and data NULL) */
+		memcpy(r->body + r->len, data, (size_t)n);
+		r->len += (size_t)n;
+	}
 	if (!last) {
 		x->ops->read_body(x, on_hold_piece);
 		return;
 	}
 	r->held = true;
-	r->hold_cb(x, r->body, r->len);
+	r->hold_cb(x, held_body(r), r->len);
 }
 
 static void on_timer(struct sw_timer *t)
@@ -371,10 +379,10 @@ static void on_timer(struct sw_timer *t)
 		bool first = !r->replayed;
 		r->replay_cb = NULL;
 		r->replayed = true;
-		replay(x, first ? r->body : NULL, first ? (ssize_t)r->len : 0, true);
+		replay(x, first ? held_body(r) : "", first ? (ssize_t)r->len : 0, true);
 		return;
 	}
-	r->hold_cb(x, r->body, r->len);
+	r->hold_cb(x, held_body(r), r->len);
 }
 
 void sw_exchange_hold_body(struct sw_exchange *x, size_t max, sw_hold_cb cb)
