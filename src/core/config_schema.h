@@ -137,6 +137,17 @@ struct sw_cfg_table {
 	{ f, SW_ARRAY_SIZE(f), sizeof(s), present, fin, sh, scope, \
 	  offsetof(s, member) + SW_CFG_IS(member, struct sw_policy_set) }
 
+/*
+ * A unit section that is one top-level object ("tls": {...}): a table whose
+ * one field is that object, at offset 0 of the same struct (type T).
+ */
+#define SW_SECTION_OBJECT(name, k, T, tab) \
+	static const struct sw_cfg_field name##_fields[] = { \
+		{ .key = k, .type = SW_T_OBJ, .off = 0, .sub = &(tab) }, \
+	}; \
+	static const struct sw_cfg_table name = { .fields = name##_fields, .count = 1, \
+		.size = sizeof(T), .present_off = SW_CFG_NONE }
+
 #define SW_CFG_MAX_U32 ((int64_t)UINT32_MAX)
 #define SW_CFG_MAX_I32 ((int64_t)INT32_MAX)
 

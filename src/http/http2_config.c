@@ -15,13 +15,7 @@ static const struct sw_cfg_field http2_fields[] = {
 static const struct sw_cfg_table http2_table = SW_TABLE(http2_fields, S, SW_CFG_NONE, NULL, NULL);
 #undef S
 
-/* The section is one object: its table at offset 0 of the same struct. */
-#define S struct sw_http2_cfg
-static const struct sw_cfg_field section_fields[] = {
-	{ .key = "http2", .type = SW_T_OBJ, .off = 0, .sub = &http2_table },
-};
-static const struct sw_cfg_table section_table = SW_TABLE(section_fields, S, SW_CFG_NONE, NULL, NULL);
-#undef S
+SW_SECTION_OBJECT(section_table, "http2", struct sw_http2_cfg, http2_table);
 
 const struct sw_config_section sw_http2_config_section = {
 	.slot = SW_UNIT_HTTP2,

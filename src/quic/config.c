@@ -25,13 +25,7 @@ static const struct sw_cfg_field quic_fields[] = {
 static const struct sw_cfg_table quic_table = SW_TABLE(quic_fields, S, SW_CFG_NONE, NULL, NULL);
 #undef S
 
-/* The section is one object: its table at offset 0 of the same struct. */
-#define S struct sw_quic_cfg
-static const struct sw_cfg_field section_fields[] = {
-	{ .key = "quic", .type = SW_T_OBJ, .off = 0, .sub = &quic_table },
-};
-static const struct sw_cfg_table section_table = SW_TABLE(section_fields, S, SW_CFG_NONE, NULL, NULL);
-#undef S
+SW_SECTION_OBJECT(section_table, "quic", struct sw_quic_cfg, quic_table);
 
 const char *sw_quic_cert_path(const struct sw_config *cfg)
 {

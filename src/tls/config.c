@@ -26,13 +26,7 @@ static const struct sw_cfg_field tls_fields[] = {
 static const struct sw_cfg_table tls_table = SW_TABLE(tls_fields, S, SW_CFG_NONE, NULL, NULL);
 #undef S
 
-/* The section is one object: its table at offset 0 of the same struct. */
-#define S struct sw_tls_cfg
-static const struct sw_cfg_field section_fields[] = {
-	{ .key = "tls", .type = SW_T_OBJ, .off = 0, .sub = &tls_table },
-};
-static const struct sw_cfg_table section_table = SW_TABLE(section_fields, S, SW_CFG_NONE, NULL, NULL);
-#undef S
+SW_SECTION_OBJECT(section_table, "tls", struct sw_tls_cfg, tls_table);
 
 static void check_certs(const struct sw_tls_cfg *t, struct sw_diag *d)
 {
