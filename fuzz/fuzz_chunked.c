@@ -11,7 +11,7 @@
  *
  * The body is decoded whole, then as it trickles in (the bytes not yet
  * "received" ASan-poisoned, so a read past len is caught), driven the way
- * src/http/conn.c drives it: call again on the rest after SW_OK, wait for
+ * src/http/http1_conn.c drives it: call again on the rest after SW_OK, wait for
  * more after SW_AGAIN.  Both runs must yield the same bytes and verdict.
  */
 #include <config.h>

@@ -32,7 +32,7 @@
 #include "fake_router.h"
 #include "core/module.h"
 #include "http/context.h"
-#include "http/conn_impl.h"
+#include "http/http1_conn_impl.h"
 #include "http/http2_config.h"
 
 extern const struct sw_module sw_module_http2;

@@ -20,8 +20,8 @@
 #include "core/module.h"
 #include "daemon/worker.h"
 #include "http/access_log.h"
-#include "http/conn.h"
-#include "http/conn_impl.h"   /* sw_h2_api() */
+#include "http/http1_conn.h"
+#include "http/http1_conn_impl.h"   /* sw_h2_api() */
 #include "http/policy.h"
 #include "http/router.h"
 #include "http/static.h"

@@ -62,7 +62,7 @@ struct sw_ctx {
 	unsigned free_count, free_low; /* its length, and the least since the last trim */
 	unsigned conn_count;
 	unsigned conns_closing;       /* closed, their handles' on_closed not yet called */
-	/* server.max_connections (src/http/conn_limit.c) */
+	/* server.max_connections (src/http/http1_conn_limit.c) */
 	struct sw_lru idle_conns;     /* keep-alive connections between requests, oldest at the tail */
 	unsigned admin_count;         /* of conn_count: on the admin listener (own reserve) */
 	unsigned reserve_count;       /* of conn_count: past the limit, for probes */

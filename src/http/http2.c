@@ -9,7 +9,7 @@
 #include "core/module.h"
 #include "http/context.h"
 #include "http/client_addr.h"
-#include "http/conn_impl.h"
+#include "http/http1_conn_impl.h"
 #include "http/http2_impl.h"
 
 #define RECV_BUF (16 * 1024)

@@ -20,7 +20,7 @@
 
 #include <string.h>
 #include "core/log.h"
-#include "http/conn_impl.h"
+#include "http/http1_conn_impl.h"
 #include "http/http2_impl.h"
 
 #define PREFACE_LEN 24   /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */

@@ -7,7 +7,7 @@
 #include "core/log.h"
 #include "http/context.h"
 #include "http/client_addr.h"
-#include "http/conn_impl.h"
+#include "http/http1_conn_impl.h"
 #include "http/fields.h"
 #include "http/http2_impl.h"
 

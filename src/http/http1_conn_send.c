@@ -1,4 +1,4 @@
-/* conn_send.c - HTTP/1.1 responses: the head, writev, sendfile, then what comes next. */
+/* http1_conn_send.c - HTTP/1.1 responses: the head, writev, sendfile, then what comes next. */
 #include <config.h>
 
 #include <errno.h>
@@ -12,7 +12,7 @@
 #include "core/iov.h"
 #include "core/log.h"
 #include "http/context.h"
-#include "http/conn_impl.h"
+#include "http/http1_conn_impl.h"
 
 static void respond(struct sw_exchange *x);
 static char *scratch(struct sw_exchange *x, size_t size);

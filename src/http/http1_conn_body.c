@@ -1,11 +1,11 @@
-/* conn_body.c - HTTP/1.1 request bodies for handlers that read them (the proxy). */
+/* http1_conn_body.c - HTTP/1.1 request bodies for handlers that read them (the proxy). */
 #include <config.h>
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "http/context.h"
-#include "http/conn_impl.h"
+#include "http/http1_conn_impl.h"
 
 /*
  * The head stays where it was parsed (the exchange's views point into

@@ -1,6 +1,6 @@
-/* conn_impl.h - the HTTP/1.1 connection's state, shared by conn.c and conn_send.c only. */
-#ifndef SW_HTTP_CONN_IMPL_H
-#define SW_HTTP_CONN_IMPL_H
+/* http1_conn_impl.h - the HTTP/1.1 connection's state, shared by http1_conn.c and http1_conn_send.c only. */
+#ifndef SW_HTTP_HTTP1_CONN_IMPL_H
+#define SW_HTTP_HTTP1_CONN_IMPL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,14 +51,14 @@ struct sw_conn {
 	unsigned requests;        /* answered on this connection so far */
 	bool nodelay;             /* TCP_NODELAY is set */
 	bool refused;             /* framing in doubt: linger before closing */
-	/* server.max_connections (conn_limit.c) */
+	/* server.max_connections (http1_conn_limit.c) */
 	struct sw_lru_node idle_node; /* in ctx->idle_conns, most recently idle first */
 	bool idle_listed;         /* between requests (HTTP/2: no open stream) */
 	bool over_limit;          /* accepted past the limit: probes only, then close */
 	bool reclaimed;           /* closed (HTTP/2: told GOAWAY) to make room */
 	bool reclaiming;          /* reclaimed HTTP/2, counted in ctx->reclaiming until closed */
 	bool closing;             /* in sw_conn_close: its streams' ends are no idleness */
-	uint64_t idle_since;      /* loop time it went idle (conn_trim.c) */
+	uint64_t idle_since;      /* loop time it went idle (http1_conn_trim.c) */
 	bool trimmed;             /* its spare buffers were released since */
 	/* receive side */
 	char *buf;
@@ -79,13 +79,13 @@ struct sw_conn {
 	uint64_t file_left;       /* SW_BODY_FILE bytes still to sendfile */
 	char *scratch;            /* sw_exchange_buffer memory */
 	size_t scratch_cap;
-	/* a request body the handler reads (conn_body.c) */
+	/* a request body the handler reads (http1_conn_body.c) */
 	char *bbuf;               /* body bytes read after the head's buffer */
 	size_t bbuf_len, bbuf_off;
 	sw_body_cb body_cb;       /* the handler's pending read_body */
 	bool body_reading;        /* the handler has begun reading the body */
 	struct sw_min_rate body_rate;  /* limits.min_body_rate */
-	/* limits.min_send_rate (conn_send.c) */
+	/* limits.min_send_rate (http1_conn_send.c) */
 	bool send_waiting;        /* a write of ours is pending */
 	uint64_t send_since;      /* when it began */
 	uint64_t send_done_ms;    /* when the last one completed */
@@ -95,7 +95,7 @@ struct sw_conn {
 	const char *piece;        /* the piece being posted to body_cb */
 	ssize_t piece_n;
 	bool piece_last;
-	/* a streamed response (conn_send.c) */
+	/* a streamed response (http1_conn_send.c) */
 	bool streaming;           /* resp.body_kind is SW_BODY_STREAM */
 	bool tunnel;              /* after 101 Switching Protocols: raw bytes both ways */
 	bool stream_chunked;      /* framed with chunked coding */
@@ -107,7 +107,7 @@ struct sw_conn {
 	sw_sent_cb sent_cb;
 	uint64_t stream_total;    /* body bytes streamed so far */
 	char chunk_line[32];
-	/* TLS (conn_tls.c): the session does its own socket I/O */
+	/* TLS (http1_conn_tls.c): the session does its own socket I/O */
 	void *tls;
 	char *tls_buf;            /* plaintext copied for one SSL_write */
 	const char *tls_wptr;     /* what the next SSL_write takes: tls_buf or the iovec */
@@ -153,7 +153,7 @@ static inline const struct sw_h2_api *sw_h2_api(void)
 #define SW_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 #define SW_H2_PREFACE_LEN 24
 
-/* conn.c */
+/* http1_conn.c */
 /* The read completion of HTTP/1.1 heads, discards and lingering closes. */
 void sw_conn_on_recv(struct sw_io *io, ssize_t res);
 void sw_conn_nodelay(struct sw_conn *c);
@@ -170,14 +170,14 @@ void sw_conn_next(struct sw_conn *c);
 /* Hands the connection to the HTTP/2 codec (ctx->h2_api must be set). */
 void sw_conn_start_h2(struct sw_conn *c);
 
-/* conn_tls.c */
+/* http1_conn_tls.c */
 void sw_conn_tls_handshake(struct sw_conn *c);
 void sw_conn_tls_read(struct sw_conn *c);
 /* Writes c->iov (or, with file, the next piece of the file body) through TLS. */
 void sw_conn_tls_write(struct sw_conn *c, bool file);
 void sw_conn_tls_close(struct sw_conn *c);
 
-/* conn_limit.c */
+/* http1_conn_limit.c */
 /*
  * Idle (between requests; HTTP/2: no open stream) or busy again: idle
  * connections are the ones closed to make room at the limit.
@@ -187,18 +187,18 @@ void sw_conn_set_idle(struct sw_conn *c, bool idle);
 void sw_conn_limit_opened(struct sw_conn *c);
 void sw_conn_limit_closed(struct sw_conn *c);
 
-/* conn_trim.c */
+/* http1_conn_trim.c */
 /* Onto the worker's free list, without the buffers only a request needs. */
 void sw_conn_recycle(struct sw_conn *c);
 /* Off the free list, or NULL. */
 struct sw_conn *sw_conn_reuse(struct sw_ctx *ctx);
 
-/* conn_body.c */
+/* http1_conn_body.c */
 void sw_conn_read_body(struct sw_exchange *x, sw_body_cb cb);
 /* The request is over: body bytes read past its end belong to the next one. */
 void sw_conn_body_leftover(struct sw_conn *c);
 
-/* conn_send.c */
+/* http1_conn_send.c */
 extern const struct sw_exchange_ops sw_http1_exchange_ops;
 /*
  * Writes c->iov[0..iovcnt) over the connection's transport (plain writev

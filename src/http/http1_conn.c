@@ -1,4 +1,4 @@
-/* conn.c - the HTTP/1.1 connection: life cycle, reading, parsing, request bodies. */
+/* http1_conn.c - the HTTP/1.1 connection: life cycle, reading, parsing, request bodies. */
 #include <config.h>
 
 #include <errno.h>
@@ -12,9 +12,9 @@
 #include "core/log.h"
 #include "http/context.h"
 #include "http/listen.h"
-#include "http/conn.h"
+#include "http/http1_conn.h"
 #include "http/client_addr.h"
-#include "http/conn_impl.h"
+#include "http/http1_conn_impl.h"
 #include "http/http2_config.h"
 #include "http/router.h"
 #include "tls/tls.h"

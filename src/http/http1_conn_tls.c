@@ -1,4 +1,4 @@
-/* conn_tls.c - the HTTP/1.1 connection over TLS: handshake, reads and writes by readiness. */
+/* http1_conn_tls.c - the HTTP/1.1 connection over TLS: handshake, reads and writes by readiness. */
 #include <config.h>
 
 #include <errno.h>
@@ -8,7 +8,7 @@
 #include "core/iov.h"
 #include "core/log.h"
 #include "http/context.h"
-#include "http/conn_impl.h"
+#include "http/http1_conn_impl.h"
 #include "tls/tls.h"
 
 /*

@@ -1,4 +1,4 @@
-/* conn_trim.c - the memory a burst of connections leaves behind: recycled connections, idle ones' spare buffers. */
+/* http1_conn_trim.c - the memory a burst of connections leaves behind: recycled connections, idle ones' spare buffers. */
 #include <config.h>
 
 #include <stdlib.h>
@@ -6,8 +6,8 @@
 #include <malloc.h>
 #endif
 #include "http/context.h"
-#include "http/conn.h"
-#include "http/conn_impl.h"
+#include "http/http1_conn.h"
+#include "http/http1_conn_impl.h"
 
 /* Recycled connections kept whatever happened: accept never mallocs for a trickle. */
 #define FREE_KEEP 16

@@ -1,11 +1,11 @@
-/* conn_limit.c - server.max_connections: idle connections reclaimed, reserves for the admin API and probes. */
+/* http1_conn_limit.c - server.max_connections: idle connections reclaimed, reserves for the admin API and probes. */
 #include <config.h>
 
 #include <sys/socket.h>
 #include "core/log.h"
 #include "http/context.h"
-#include "http/conn.h"
-#include "http/conn_impl.h"
+#include "http/http1_conn.h"
+#include "http/http1_conn_impl.h"
 
 /*
  * The admin API has its own connections, outside max_connections: an
