@@ -1,8 +1,12 @@
 /* test_secheaders.c - src/gateway/secheaders.c and header_edit.c: config checks with key paths, presets, HSTS over TLS only, set/add/remove order. */
 #include <config.h>
 
+#include <strings.h>
+
 #include "gw_fixture.h"
+#include "gateway/gateway.h"
 #include "gateway/secheaders.h"
+#include "http/policy.h"
 #include "check_main.h"
 
 static void refused(const char *text, const char *want)
@@ -169,6 +173,55 @@ START_TEST(test_full_response)
 }
 END_TEST
 
+/* The upstream edit named name: its value, "(removed)", or NULL when none. */
+static const char *edit_of(struct sw_exchange *x, const char *name)
+{
+	size_t n;
+	const struct sw_upstream_edit *e = sw_exchange_upstream_edits(x, &n);
+	const char *v = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(e[i].name, name) == 0)
+			v = e[i].value ? e[i].value : "(removed)";
+	return v;
+}
+
+/*
+ * request: remove and set become upstream edits; add extends what would go
+ * so far (the client's fields joined, or an earlier policy's edit), with
+ * "; " between cookies.  The global policy runs before the route's.
+ */
+START_TEST(test_request_edits)
+{
+	struct sw_secheaders *global = compiled(
+		"{\"request\": {\"add\": [{\"name\": \"X-Trace\", \"value\": \"g\"}],"
+		" \"set\": [{\"name\": \"X-Tenant\", \"value\": \"blue\"}]}}");
+	struct sw_secheaders *route = compiled(
+		"{\"request\": {\"remove\": [\"X-Drop\"],"
+		" \"add\": [{\"name\": \"X-Trace\", \"value\": \"r\"},"
+		"  {\"name\": \"Cookie\", \"value\": \"gw=1\"},"
+		"  {\"name\": \"X-New\", \"value\": \"n\"}]}}");
+	struct gw_req g;
+	struct sw_exchange x;
+
+	gw_request(&g, SW_METHOD_GET, "X-Trace", "c1", "x-trace", "c2", "Cookie", "a=1",
+		   "cookie", "b=2", "X-Drop", "1", NULL);
+	memset(&x, 0, sizeof(x));
+	x.req = g.req;
+	ck_assert_int_eq(sw_policy_headers.request(&x, global), SW_POLICY_CONTINUE);
+	ck_assert_str_eq(edit_of(&x, "x-trace"), "c1, c2, g");
+	ck_assert_int_eq(sw_policy_headers.request(&x, route), SW_POLICY_CONTINUE);
+	ck_assert_str_eq(edit_of(&x, "X-Trace"), "c1, c2, g, r");
+	ck_assert_str_eq(edit_of(&x, "cookie"), "a=1; b=2; gw=1");
+	ck_assert_str_eq(edit_of(&x, "X-New"), "n");
+	ck_assert_str_eq(edit_of(&x, "X-Drop"), "(removed)");
+	ck_assert_str_eq(edit_of(&x, "X-Tenant"), "blue");
+	sw_policy_finish(&x);
+	sw_secheaders_release(global);
+	sw_secheaders_release(route);
+}
+END_TEST
+
 static Suite *secheaders_suite(void)
 {
 	Suite *s = suite_create("gateway headers");
@@ -180,6 +233,7 @@ static Suite *secheaders_suite(void)
 	tcase_add_test(tc, test_presets_and_hsts_tls_only);
 	tcase_add_test(tc, test_set_add_remove);
 	tcase_add_test(tc, test_full_response);
+	tcase_add_test(tc, test_request_edits);
 	suite_add_tcase(s, tc);
 	return s;
 }
