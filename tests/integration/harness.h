@@ -177,7 +177,7 @@ int64_t it_now_ms(void);
 int64_t it_now_us(void);
 void it_sleep_ms(int ms);
 
-/* HTTP client.  Functions return 0 or -errno (-ECONNREFUSED, -ETIMEDOUT, -EPROTO). */
+/* HTTP client (client.c).  Functions return 0 or -errno (-ECONNREFUSED, -ETIMEDOUT, -EPROTO). */
 int it_conn_open(struct it_conn *c, const char *host, int port);
 /* A heap connection to 127.0.0.1:port; fails the test when connect fails. */
 struct it_conn *it_conn_new(int port);
