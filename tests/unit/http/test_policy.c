@@ -438,9 +438,12 @@ static char held[64];
 static size_t held_len;
 static int hold_calls;
 
+static size_t *hold_state;           /* what hold_compile returned */
+
 static void on_held(struct sw_exchange *e, const char *body, size_t len)
 {
-	(void)e;
+	/* sw_hold_cb has no data pointer: the paused policy's state comes from x. */
+	ck_assert_ptr_eq(sw_policy_paused_state(e), hold_state);
 	ck_assert_ptr_nonnull(body);        /* "" for an empty body */
 	memcpy(held, body, len);
 	held_len = len;
@@ -473,6 +476,7 @@ static void *hold_compile(struct json_object *conf, const char *path, struct sw_
 	(void)path;
 	(void)d;
 	max = (size_t)json_object_get_int64(conf);
+	hold_state = &max;
 	return &max;
 }
 
@@ -505,6 +509,7 @@ START_TEST(test_hold_body_replayed)
 	ck_assert(memcmp(held, "abcdefgh", 8) == 0);
 	sw_policy_resume(&x, SW_POLICY_CONTINUE);
 	ck_assert_str_eq(log_, "h");
+	ck_assert_ptr_null(sw_policy_paused_state(&x));
 	/* The handler reads: the held body, from the loop, never inside the call. */
 	read_calls = 0;
 	sw_exchange_read_body(&x, on_replay);
