@@ -9,6 +9,8 @@
 #include <check.h>
 #include "check_main.h"
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -434,6 +436,26 @@ START_TEST(test_upstream_edits)
 }
 END_TEST
 
+/* Exchange memory: zeroed, aligned, disjoint, whether it fits the run's own bytes or not. */
+START_TEST(test_exchange_alloc)
+{
+	size_t sizes[] = { 1, 64, 40, 64, 1000, 3 };
+	char *p[6];
+
+	for (size_t i = 0; i < 6; i++) {
+		p[i] = sw_exchange_alloc(&x, sizes[i]);
+		ck_assert_uint_eq((uintptr_t)p[i] % _Alignof(max_align_t), 0);
+		for (size_t k = 0; k < sizes[i]; k++)
+			ck_assert_int_eq(p[i][k], 0);
+		memset(p[i], (int)i + 1, sizes[i]);
+	}
+	for (size_t i = 0; i < 6; i++)
+		for (size_t k = 0; k < sizes[i]; k++)
+			ck_assert_int_eq(p[i][k], (int)i + 1);    /* nothing overlapped */
+	ck_assert(sw_str_eq(sw_exchange_str(&x, "alice!", 5), "alice"));
+}
+END_TEST
+
 static char held[64];
 static size_t held_len;
 static int hold_calls;
@@ -615,6 +637,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_response_hooks_global_then_route);
 	tcase_add_test(tc, test_failed_compile_refuses);
 	tcase_add_test(tc, test_upstream_edits);
+	tcase_add_test(tc, test_exchange_alloc);
 	tcase_add_test(tc, test_hold_body_replayed);
 	tcase_add_test(tc, test_hold_body_too_large);
 	tcase_add_test(tc, test_hold_body_limits_and_errors);
