@@ -35,12 +35,6 @@ struct sw_policy_run {
 	sw_policy_drop_fn drop;
 	void *data;
 	struct chunk *mem;
-	/*
-	 * The first sw_exchange_alloc bytes (header values, a consumer name):
-	 * a rate-limited request then makes one allocation, not two.
-	 */
-	size_t local_used;
-	alignas(max_align_t) char local[128];
 	struct sw_upstream_edit *edits;
 	size_t nedits;
 	/* the held body */
@@ -280,16 +274,7 @@ void sw_policy_finish(struct sw_exchange *x)
 void *sw_exchange_alloc(struct sw_exchange *x, size_t size)
 {
 	struct sw_policy_run *r = run_of(x);
-	size_t align = alignof(max_align_t);
-	size_t rounded = (size + align - 1) / align * align;
-	struct chunk *c;
-
-	if (rounded >= size && rounded <= sizeof(r->local) - r->local_used) {
-		void *p = r->local + r->local_used;   /* zeroed by run_of's calloc */
-		r->local_used += rounded;
-		return p;
-	}
-	c = sw_calloc(1, sizeof(*c) + size);
+	struct chunk *c = sw_calloc(1, sizeof(*c) + size);
 
 	c->next = r->mem;
 	r->mem = c;
