@@ -125,6 +125,7 @@ static void check(struct sw_exchange *x, void *state, struct sw_auth_result *r, 
 const struct sw_auth_method sw_auth_jwt = {
 	.name = "jwt",
 	.challenge = "Bearer",
+	.fail_error = "invalid_token",
 	.compile = compile,
 	.release = release,
 	.check = check,

@@ -33,6 +33,9 @@ typedef void (*sw_auth_done_fn)(struct sw_exchange *x, const struct sw_auth_resu
 struct sw_auth_method {
 	const char *name;       /* its key inside "auth": "api_key", "jwt", "basic", "forward_auth", "anonymous" */
 	const char *challenge;  /* WWW-Authenticate scheme on 401 ("Bearer", "Basic"), or NULL */
+	/* The challenge's error attribute when a credential was presented and
+	 * failed (RFC 6750 3.1: "invalid_token"); never sent for a missing one.  NULL: none. */
+	const char *fail_error;
 	/* Validates and compiles the method's JSON value; errors go to diag with
 	 * their key path ("routes[2].auth.jwt.alg: ..."); NULL on error. */
 	void *(*compile)(struct json_object *conf, const char *path, struct sw_diag *diag);

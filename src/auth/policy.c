@@ -102,6 +102,28 @@ static void challenge_header(struct sw_exchange *x, const char *value)
 }
 
 /*
+ * The failed method's challenge: with its error attribute when it has one
+ * (RFC 6750 3.1: a bad or expired token gets error="invalid_token", so a
+ * client knows to fetch a new one rather than ask the user).
+ */
+static void fail_challenge(struct sw_exchange *x, const struct auth_policy *p,
+			   const struct sw_auth_method *m)
+{
+	const char *c = challenge_of(p, m->challenge);
+	char *v;
+	size_t len;
+
+	if (!c || !m->fail_error) {
+		challenge_header(x, c);
+		return;
+	}
+	len = strlen(c) + strlen(m->fail_error) + sizeof(", error=\"\"");
+	v = sw_exchange_alloc(x, len);   /* the body takes the scratch buffer */
+	snprintf(v, len, "%s, error=\"%s\"", c, m->fail_error);
+	challenge_header(x, v);
+}
+
+/*
  * 401 says "authenticate" (with the challenges of the methods that could
  * have), 403 "you did, and may not", 503 "the auth service did not
  * answer" (never a pass).  The body names the reason label, never what
@@ -125,7 +147,7 @@ static void refuse(struct sw_exchange *x, const struct auth_policy *p, const cha
 	if (status == 401 && p) {
 		const struct sw_auth_method *m = sw_auth_method_find(method);
 		if (r->outcome == SW_AUTH_FAIL && m && m->challenge) {
-			challenge_header(x, challenge_of(p, m->challenge));
+			fail_challenge(x, p, m);
 		} else {
 			for (size_t i = 0; i < p->nchallenges; i++)
 				challenge_header(x, p->challenge[i]);

@@ -185,8 +185,9 @@ START_TEST(jwt_over_http1_and_h2)
 		const char *proto = protos[k];
 
 		curl(&r, proto, port, NULL, "/jwt/echo");
-		IT_ASSERT(r.code == 401 && has(&r, "www-authenticate: Bearer realm=\"api\"") &&
-			  has(&r, "\"reason\":\"missing\""), "%s no token: %s", proto, r.text);
+		/* no token: a challenge without an error attribute (RFC 6750 3.1) */
+		IT_ASSERT(r.code == 401 && has(&r, "www-authenticate: Bearer realm=\"api\"\r\n") &&
+			  !has(&r, "error=") && has(&r, "\"reason\":\"missing\""), "%s no token: %s", proto, r.text);
 		done(&r);
 		/* the consumer and the claim go upstream, the client's X-User-Email and the token do not */
 		bearer(&r, proto, port, good, "/jwt/echo");
@@ -208,7 +209,9 @@ START_TEST(jwt_over_http1_and_h2)
 
 			bearer(&r, proto, port, toks[b], "/jwt/echo");
 			snprintf(reason, sizeof(reason), "\"reason\":\"%s\"", bad[b].reason);
-			IT_ASSERT(r.code == 401 && has(&r, reason) && has(&r, "www-authenticate: Bearer") &&
+			/* a bad token: error="invalid_token" (RFC 6750 3.1) */
+			IT_ASSERT(r.code == 401 && has(&r, reason) &&
+				  has(&r, "www-authenticate: Bearer realm=\"api\", error=\"invalid_token\"\r\n") &&
 				  !has(&r, "X-Consumer"), "%s %s: %s", proto, bad[b].what, r.text);
 			done(&r);
 		}
