@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include "core/config_policy.h"
 #include "core/diag.h"
+#include "core/module.h"
 #include "core/policy_def.h"
 
 /* Checks val with the policy's compile; the state is only built to see that it can be. */
@@ -27,6 +28,28 @@ static bool check(const struct sw_policy *p, struct json_object *val, const char
 	return true;
 }
 
+/*
+ * Policy keys whose unit a build may leave out, and that unit.  Such a key
+ * in a build without it is an error, like "quic.enabled" without HTTP/3:
+ * ignored with a warning, "auth" would leave its route open to anyone.
+ */
+static const struct {
+	const char *key, *unit;
+} unit_keys[] = {
+	{ "auth", "auth" },
+};
+
+static bool compiled_out(const char *key, const char *path, struct sw_diag *d)
+{
+	for (size_t i = 0; i < sizeof(unit_keys) / sizeof(unit_keys[0]); i++) {
+		if (strcmp(key, unit_keys[i].key) == 0 && !sw_module_find(unit_keys[i].unit)) {
+			sw_diag_error(d, path, "requires a build with --enable-%s", unit_keys[i].unit);
+			return true;
+		}
+	}
+	return false;
+}
+
 bool sw_policy_set_parse(struct sw_policy_set *set, unsigned scope, const char *key,
 			 struct json_object *val, const char *path, struct sw_diag *d)
 {
@@ -34,6 +57,8 @@ bool sw_policy_set_parse(struct sw_policy_set *set, unsigned scope, const char *
 	const struct sw_policy *p = sw_policy_find(key, scope, &other);
 
 	if (!p) {
+		if (compiled_out(key, path, d))
+			return true;
 		if (other)
 			sw_diag_error(d, path, scope == SW_POLICY_ROUTE ?
 				      "allowed only at the top level, not in a route" :

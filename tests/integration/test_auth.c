@@ -569,6 +569,29 @@ START_TEST(bad_htpasswd_refused_at_load)
 }
 END_TEST
 
+/* A build without the auth unit refuses an auth key rather than leave the route open. */
+START_TEST(auth_key_refused_without_the_unit)
+{
+	char cfg[IT_PATH_MAX];
+	int st;
+	char *o;
+
+	if (!it_backend(_i) || !sw_module_find("proxy"))
+		return;
+	it_path(cfg, "auth.json");
+	it_write_file(cfg, "{ \"upstreams\": [ {\"name\": \"o\", \"servers\": [ {\"address\": \"127.0.0.1\", \"port\": 9} ]} ],"
+		      "  \"routes\": [ {\"path_prefix\": \"/\", \"upstream\": \"o\","
+		      "    \"auth\": {\"api_key\": {\"keys\": [{\"name\": \"a\", \"key\": \"k\"}]}}} ] }\n");
+	o = it_run(&st, "%s -t -c %s 2>&1", getenv("SWERVER_BIN"), cfg);
+	if (sw_module_find("auth"))
+		IT_ASSERT(st == 0, "-t with the unit: exit %d: %s", st, o);
+	else
+		IT_ASSERT(st == 78 && strstr(o, "routes[0].auth: requires a build with --enable-auth"),
+			  "-t without the unit: exit %d: %s", st, o);
+	free(o);
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
 	Suite *s = suite_create("auth");
@@ -585,6 +608,7 @@ static Suite *auth_suite(void)
 	tcase_add_loop_test(tc, rate_limit_by_consumer, 0, 1);
 	tcase_add_loop_test(tc, api_key_and_basic_over_http3, 0, 1);
 	tcase_add_loop_test(tc, bad_htpasswd_refused_at_load, 0, 1);
+	tcase_add_loop_test(tc, auth_key_refused_without_the_unit, 0, 1);
 	tcase_add_loop_test(tc, forward_auth_over_http1_and_h2, 0, 2);
 	tcase_add_loop_test(tc, forward_auth_over_http3, 0, 1);
 	tcase_add_loop_test(tc, forward_auth_client_leaves, 0, 1);
