@@ -21,7 +21,7 @@
 #include "daemon/worker.h"
 #include "http/access_log.h"
 #include "http/http1_conn.h"
-#include "http/http1_conn_impl.h"   /* sw_h2_api() */
+#include "http/http2.h"
 #include "http/policy.h"
 #include "http/router.h"
 #include "http/static.h"

@@ -6,12 +6,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include "core/module.h"
 #include "core/lru.h"
 #include "event/loop.h"
 #include "http/chunked.h"
 #include "http/exchange.h"
 #include "http/http1.h"
+#include "http/http2.h"
 #include "http/min_rate.h"
 
 #define CONN_HEAD_MAX 8192    /* status line + response headers (proxied ones too) */
@@ -121,33 +121,6 @@ struct sw_conn {
 	/* HTTP/2 (http2.c): the session and its streams once C_H2 */
 	void *h2;
 };
-
-/*
- * The HTTP/2 codec, found through sw_h2_api() (the worker
- * keeps it in ctx->h2_api) so this file links without nghttp2.  It takes the
- * connection over after ALPN "h2" or a cleartext prior-knowledge preface
- * and uses the transport below (sw_conn_read, sw_conn_send_iov).
- */
-struct sw_h2_api {
-	/* Takes c over; c->buf[0..len) holds bytes already read (the preface). */
-	void (*start)(struct sw_conn *c);
-	/* Worker drain: GOAWAY, let the open streams finish, then close. */
-	void (*drain)(struct sw_conn *c);
-	/* The connection timer fired. */
-	void (*timeout)(struct sw_conn *c);
-	/* Finishes every open stream's exchange and frees the session. */
-	void (*close)(struct sw_conn *c);
-	/* Idle (no open stream): frees the output buffer and recycled streams; true if any. */
-	bool (*trim)(struct sw_conn *c);
-};
-
-/* The unit's table, or NULL when it was compiled out: the one place its sw_module's impl is converted. */
-static inline const struct sw_h2_api *sw_h2_api(void)
-{
-	const struct sw_module *m = sw_module_find("http2");
-
-	return m ? m->impl : NULL;
-}
 
 /* The client preface of cleartext HTTP/2 with prior knowledge (RFC 9113 3.4). */
 #define SW_H2_PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
