@@ -212,8 +212,17 @@ static void cancel(struct sw_exchange *x, void *state)
 		p->node.m->cancel(x, p->node.state);
 }
 
+/*
+ * The keys of the methods' JSON that hold secrets, wherever a chain puts
+ * them: jwt's inline HMAC "secret", api_key's plain "key" and its
+ * "key_sha256" (a fast hash of a key invites offline guessing).  basic
+ * and forward_auth take none inline (an htpasswd path, a service URL).
+ */
+static const char *const secrets[] = { "secret", "key", "key_sha256", NULL };
+
 const struct sw_policy sw_auth_policy = {
 	.key = "auth",
+	.secrets = secrets,
 	.scopes = SW_POLICY_ROUTE,
 	.order = SW_POLICY_ORDER_AUTH,
 	.compile = compile,

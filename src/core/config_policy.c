@@ -7,6 +7,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "core/config_policy.h"
+#include "core/config_secret.h"
 #include "core/diag.h"
 #include "core/module.h"
 #include "core/policy_def.h"
@@ -65,7 +66,7 @@ bool sw_policy_set_parse(struct sw_policy_set *set, unsigned scope, const char *
 				      "allowed only in routes[], not at the top level");
 		return other;
 	}
-	if (!check(p, val, path, d))
+	if (!sw_secret_check(val, p->secrets, path, d) || !check(p, val, path, d))
 		return true;
 	for (size_t i = 0; i < set->count; i++) {
 		if (set->v[i].policy == p) {         /* parsed again into the same object */
@@ -111,10 +112,12 @@ bool sw_policy_set_equal(const struct sw_policy_set *a, const struct sw_policy_s
 	return true;
 }
 
-void sw_policy_set_emit(const struct sw_policy_set *set, struct json_object *obj)
+void sw_policy_set_emit(const struct sw_policy_set *set, struct json_object *obj, bool redact)
 {
 	for (size_t i = 0; i < set->count; i++)
-		json_object_object_add(obj, set->v[i].policy->key, json_object_get(set->v[i].value));
+		json_object_object_add(obj, set->v[i].policy->key,
+				       redact ? sw_secret_redacted(set->v[i].value, set->v[i].policy->secrets) :
+				       json_object_get(set->v[i].value));
 }
 
 /* ---- helpers for compile functions ---- */

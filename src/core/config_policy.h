@@ -18,7 +18,7 @@ void sw_policy_set_free(struct sw_policy_set *set);
 /* dst shares src's values (a reference each). */
 void sw_policy_set_copy(struct sw_policy_set *dst, const struct sw_policy_set *src);
 bool sw_policy_set_equal(const struct sw_policy_set *a, const struct sw_policy_set *b);
-/* Adds each key and its value to obj. */
-void sw_policy_set_emit(const struct sw_policy_set *set, struct json_object *obj);
+/* Adds each key and its value to obj; with redact, the policy's secrets read "<redacted>". */
+void sw_policy_set_emit(const struct sw_policy_set *set, struct json_object *obj, bool redact);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "core/config_schema.h"
+#include "core/config_secret.h"
 #include "core/diag.h"
 #include "core/module.h"
 #include "core/config_policy.h"
@@ -607,7 +608,7 @@ static json_object *emit_string(const struct sw_cfg_field *f, const char *s, boo
 {
 	if (!s)
 		return NULL;    /* json-c's null */
-	return json_object_new_string(redact && (f->flags & SW_F_SECRET) ? "<redacted>" : s);
+	return json_object_new_string(redact && (f->flags & SW_F_SECRET) ? SW_REDACTED : s);
 }
 
 static json_object *emit_array(const struct sw_cfg_field *f, const void *st, bool redact)
@@ -688,7 +689,7 @@ json_object *sw_cfg_emit(const struct sw_cfg_table *t, const void *st, bool reda
 			json_object_put(v);
 	}
 	if (t->policy_scope)
-		sw_policy_set_emit(cat(st, t->policies_off), obj);
+		sw_policy_set_emit(cat(st, t->policies_off), obj, redact);
 	return obj;
 }
 

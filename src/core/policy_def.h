@@ -29,6 +29,13 @@ struct sw_policy {
 	unsigned scopes;      /* SW_POLICY_ROUTE | SW_POLICY_GLOBAL (| SW_POLICY_ALWAYS) */
 	int order;            /* place in the chain, lower runs first (table in http/policy.h) */
 	/*
+	 * Key names whose values, at any depth of the policy's JSON, are
+	 * secrets (an inline key, a password); NULL-terminated, NULL: none.
+	 * The admin API shows them as "<redacted>" (the file keeps them), and a
+	 * value of "<redacted>" for one is refused (core/config_secret.h).
+	 */
+	const char *const *secrets;
+	/*
 	 * Validates and compiles the key's JSON value (json-c); errors go to
 	 * diag with their key path ("routes[2].auth.jwt.alg: ..."), path being
 	 * the key's own ("routes[2].auth"); NULL on error.  Called at every

@@ -16,6 +16,7 @@
 #include "proxy/config.h"
 #include "check_main.h"
 #include "core/policy_def.h"
+#include "core/config_secret.h"
 #include <json-c/json.h>
 
 /*
@@ -48,8 +49,10 @@ static void *fake_compile(struct json_object *conf, const char *path, struct sw_
 	fake_compiled++;
 	return &fake_compiled;
 }
+static const char *const fake_secrets[] = { "pw", NULL };
 static const struct sw_policy fake_policy = {
 	.key = "fake", .scopes = SW_POLICY_ROUTE | SW_POLICY_GLOBAL, .compile = fake_compile,
+	.secrets = fake_secrets,
 };
 static const struct sw_policy fake_route_only = {
 	.key = "route_only", .scopes = SW_POLICY_ROUTE, .compile = fake_compile,
@@ -448,6 +451,47 @@ START_TEST(policy_keys_copied_and_compared)
 	ck_assert_uint_eq(sw_config_compare(&cfg, &cfg), SW_CFG_SAME);
 	sw_config_deinit(&next);
 	sw_diag_deinit(&d2);
+}
+END_TEST
+
+/* sw_secret_redacted: every value at a secret key name, at any depth, on a copy. */
+START_TEST(secret_redacted_at_any_depth)
+{
+	static const char *const names[] = { "pw", "key", NULL };
+	json_object *v = json_tokener_parse("{\"pw\": \"a\", \"x\": [{\"key\": \"b\", \"k\": \"c\"}, 3],"
+					    " \"o\": {\"pw\": {\"deep\": 1}, \"pwx\": \"d\"}}");
+	json_object *r = sw_secret_redacted(v, names);
+
+	ck_assert_str_eq(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN),
+			 "{\"pw\":\"<redacted>\",\"x\":[{\"key\":\"<redacted>\",\"k\":\"c\"},3],"
+			 "\"o\":{\"pw\":\"<redacted>\",\"pwx\":\"d\"}}");
+	/* the original (what persist writes) keeps its values */
+	ck_assert_str_eq(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+			 "{\"pw\":\"a\",\"x\":[{\"key\":\"b\",\"k\":\"c\"},3],\"o\":{\"pw\":{\"deep\":1},\"pwx\":\"d\"}}");
+	json_object_put(r);
+	r = sw_secret_redacted(v, NULL);
+	ck_assert_ptr_eq(r, v);
+	json_object_put(r);
+	json_object_put(v);
+}
+END_TEST
+
+/* A policy's secrets: redacted in redacted JSON only; the placeholder is refused with its path. */
+START_TEST(policy_secrets_redacted_and_refused)
+{
+	char *json;
+
+	ck_clean(ROUTE_WITH(", \"fake\": {\"n\": 1, \"extra\": [{\"pw\": \"hunter2\"}]}"));
+	json = sw_config_to_json(&cfg, true);
+	ck_assert_ptr_null(strstr(json, "hunter2"));
+	ck_assert_ptr_nonnull(strstr(json, "\"pw\": \"<redacted>\""));
+	free(json);
+	json = sw_config_to_json(&cfg, false);
+	ck_assert_ptr_nonnull(strstr(json, "\"pw\": \"hunter2\""));
+	free(json);
+	ck_only_error(ROUTE_WITH(", \"fake\": {\"n\": 1, \"extra\": [{\"pw\": \"<redacted>\"}]}"),
+		      "t.json: routes[0].fake.extra[0].pw: \"<redacted>\" is how the admin API shows a "
+		      "secret, not one: send the real value");
 }
 END_TEST
 
@@ -972,6 +1016,7 @@ static Suite *config_suite(void)
 		{ "values", bad_enum }, { "values", unknown_key_warns }, { "values", missing_required },
 		{ "semantics", unknown_upstream_reference }, { "semantics", route_headers },
 		{ "policy", policy_keys_checked_with_paths }, { "policy", policy_keys_copied_and_compared },
+		{ "policy", secret_redacted_at_any_depth }, { "policy", policy_secrets_redacted_and_refused },
 		{ "listeners", listener_from_address_port }, { "listeners", listeners_override_address_port },
 		{ "listeners", duplicate_listener }, { "listeners", derive_after_override }, { "listeners", trusted_proxies_cidrs },
 		{ "admin", admin_rules }, { "admin", admin_key_sources },
