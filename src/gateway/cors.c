@@ -625,11 +625,27 @@ static void cors_release(void *state)
 	sw_cors_release(state);
 }
 
-/* A preflight is answered here, 204, and never reaches the handler (the upstream). */
+/*
+ * A preflight is answered here, 204, and never reaches the handler (the
+ * upstream).  The most specific cors decides: the global one (before
+ * routing, x->route not set yet) answers with the config of the route x
+ * will match when that route has its own.  It still answers, rather than
+ * leaving it to the route's chain, so global policies after it (auth)
+ * treat preflights as before.  Other requests pay nothing for this.
+ */
 static enum sw_policy_verdict cors_request(struct sw_exchange *x, void *state)
 {
+	const struct sw_policy_item *route;
+
 	if (!sw_cors_is_preflight(&x->req))
 		return SW_POLICY_CONTINUE;
+	if (!x->route && (route = sw_policy_route_item(x, &sw_policy_cors))) {
+		if (!route->state) {    /* the route's cors failed to compile: as its chain would */
+			sw_exchange_error(x, 503);
+			return SW_POLICY_DONE;
+		}
+		state = route->state;
+	}
 	sw_cors_preflight(state, &x->req, &x->resp);
 	sw_exchange_empty(x, 204);
 	return SW_POLICY_DONE;

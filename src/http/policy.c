@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "http/context.h"
 #include "http/policy.h"
+#include "http/router.h"
 
 #define MAX_UPSTREAM_EDITS 32
 
@@ -270,6 +271,29 @@ void sw_policy_finish(struct sw_exchange *x)
 }
 
 /* ---- helpers ---- */
+
+static const struct sw_policy_item *item_in(const struct sw_policy_chain *c,
+					    const struct sw_policy *p)
+{
+	for (unsigned i = 0; c && i < c->count; i++)
+		if (c->items[i].policy == p)
+			return &c->items[i];
+	return NULL;
+}
+
+const struct sw_policy_item *sw_policy_route_item(const struct sw_exchange *x,
+						  const struct sw_policy *p)
+{
+	const struct sw_proxy_api *api = x->ctx->proxy_api;
+
+	return api && api->route_policies ? item_in(api->route_policies(x), p) : NULL;
+}
+
+const struct sw_policy_item *sw_policy_global_item(const struct sw_exchange *x,
+						   const struct sw_policy *p)
+{
+	return item_in(x->ctx->policies, p);
+}
 
 void *sw_exchange_alloc(struct sw_exchange *x, size_t size)
 {

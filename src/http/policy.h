@@ -80,6 +80,19 @@ void sw_policy_resume(struct sw_exchange *x, enum sw_policy_verdict v);
  */
 void *sw_policy_paused_state(const struct sw_exchange *x);
 
+/*
+ * p's item in the chain of the route x will match (a proxy route; matched
+ * here, so ask only for the few requests that need it), or in the global
+ * chain; NULL when that chain has none.  Its state is NULL when it failed
+ * to compile (its requests get 503).  For a global policy that lets a
+ * route's own decide (cors) and one that judges a request another answers
+ * (access, a CORS preflight).
+ */
+const struct sw_policy_item *sw_policy_route_item(const struct sw_exchange *x,
+						  const struct sw_policy *p);
+const struct sw_policy_item *sw_policy_global_item(const struct sw_exchange *x,
+						   const struct sw_policy *p);
+
 /* sw_policy_respond (exchange.h): codecs, before a response head (x->policy set). */
 /* sw_exchange_finish: frees x's policy state (x->policy is not NULL). */
 void sw_policy_finish(struct sw_exchange *x);

@@ -15,6 +15,7 @@ typedef int (*sw_handler_fn)(struct sw_exchange *x);
 void sw_router_dispatch(struct sw_exchange *x);
 
 struct sw_ctx;
+struct sw_policy_chain;
 struct sw_subreq;
 struct sw_subreq_args;
 
@@ -25,6 +26,11 @@ struct sw_proxy_api {
 	void (*fini)(struct sw_ctx *ctx);
 	/* Forwards x when a route matches; SW_DECLINED otherwise. */
 	int (*handle)(struct sw_exchange *x);
+	/*
+	 * The policy chain of the route x will match (NULL: no route, or one
+	 * without policies), for the global stage: sw_policy_route_item.
+	 */
+	const struct sw_policy_chain *(*route_policies)(const struct sw_exchange *x);
 	/*
 	 * A request of the gateway's own through an upstream's pool
 	 * (http/subreq.h), non-blocking; cancel stops one whose callback has

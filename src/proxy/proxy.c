@@ -218,6 +218,17 @@ static int proxy_handle(struct sw_exchange *x)
 	return px_forward(st, r, x);
 }
 
+/* Matched again when the route's own chain runs: only preflights ask (the global cors, access). */
+static const struct sw_policy_chain *proxy_route_policies(const struct sw_exchange *x)
+{
+	const struct px_state *st = x->ctx->proxy;
+	const struct px_route *r;
+
+	if (!st || st->nroutes == 0 || !(r = px_route_match(st, x)))
+		return NULL;
+	return r->policies;
+}
+
 static const struct sw_policy *const policies[] = {
 	&px_policy_rate_limit,
 	NULL,
@@ -228,6 +239,7 @@ static const struct sw_proxy_api api = {
 	.reconfigure = proxy_reconfigure,
 	.fini = proxy_fini,
 	.handle = proxy_handle,
+	.route_policies = proxy_route_policies,
 	.subrequest = px_subrequest,
 	.subrequest_cancel = px_subrequest_cancel,
 };

@@ -153,7 +153,7 @@ struct gw {
  * credentials, request and response edits.  Top level: HSTS, nosniff,
  * frame options for everything, the static files and 404s included.
  */
-static void gw_start(struct gw *g, int backend)
+static void gw_start_with(struct gw *g, int backend, const char *top)
 {
 	char cfg[IT_PATH_MAX], www[IT_PATH_MAX];
 	const char *d = it_tmpdir();
@@ -171,7 +171,7 @@ static void gw_start(struct gw *g, int backend)
 		"{ \"server\": { \"workers\": 1, \"io_backend\": \"%s\", \"static_root\": \"%s\","
 		"    \"listeners\": [ { \"address\": \"127.0.0.1\", \"port\": 0 },"
 		"      { \"address\": \"127.0.0.1\", \"port\": %d, \"use_tls\": true %s } ] },"
-		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" },"
+		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" }, %s"
 		"  \"headers\": { \"response\": { \"hsts\": { \"max_age\": 600 }, \"nosniff\": true,"
 		"    \"frame_options\": \"DENY\" } },"
 		"  \"upstreams\": [ { \"name\": \"o\", \"servers\": [ { \"address\": \"127.0.0.1\","
@@ -195,8 +195,13 @@ static void gw_start(struct gw *g, int backend)
 		"          \"add\": [ { \"name\": \"X-Add\", \"value\": \"gw\" } ],"
 		"          \"remove\": [\"X-Drop\", \"Cookie\"] } } } ] }",
 		it_backend(backend), www, g->tls_port, g->h3 ? ", \"quic_enabled\": true" : "", d, d,
-		g->origin->port);
+		top, g->origin->port);
 	g->p = it_start_ready(cfg, "127.0.0.1", &g->plain_port);
+}
+
+static void gw_start(struct gw *g, int backend)
+{
+	gw_start_with(g, backend, "");
 }
 
 /* Requests the origin has served so far (its /requests does not count itself). */
@@ -297,6 +302,47 @@ START_TEST(test_preflight_refused)
 	}
 	IT_ASSERT(origin_count(&g) == before, "a preflight reached the origin");
 	}
+END_TEST
+
+#define OTHER "https://other.example.com"
+
+/*
+ * With a top-level cors too, the most specific one decides a preflight:
+ * /api/'s own, the top-level one where no route has a cors (a static file).
+ */
+START_TEST(test_preflight_route_cors_wins)
+{
+	const char *const app[] = { "Origin: " APP, "Access-Control-Request-Method: PUT", NULL };
+	const char *const other[] = { "Origin: " OTHER, "Access-Control-Request-Method: GET", NULL };
+	struct answer a;
+	struct gw g;
+	long before;
+
+	if (!have_gateway(_i))
+		return;
+	gw_start_with(&g, _i, "\"cors\": { \"origins\": [\"" OTHER "\"], \"methods\": [\"GET\"] },");
+	before = origin_count(&g);
+	for (enum proto pr = H1; pr < NPROTO; pr++) {
+		if (skip(&g, pr))
+			continue;
+		fetch(pr, false, g.tls_port, "OPTIONS", "/api/echo", app, &a);
+		ck_assert_int_eq(a.status, 204);
+		ck_assert_str_eq(pick(&a, cors_fields),
+				 VARY_PF "|access-control-allow-origin: " APP
+				 "|access-control-allow-credentials: true"
+				 "|access-control-allow-methods: GET, PUT"
+				 "|access-control-allow-headers: X-Token, Content-Type"
+				 "|access-control-max-age: 600");
+		fetch(pr, false, g.tls_port, "OPTIONS", "/api/echo", other, &a);
+		ck_assert_int_eq(a.status, 204);
+		ck_assert_str_eq(pick(&a, cors_fields), VARY_PF);
+		fetch(pr, false, g.tls_port, "OPTIONS", "/index.html", other, &a);
+		ck_assert_int_eq(a.status, 204);
+		ck_assert_str_eq(pick(&a, cors_fields), VARY_PF "|access-control-allow-origin: " OTHER
+				 "|access-control-allow-methods: GET");
+	}
+	IT_ASSERT(origin_count(&g) == before, "a preflight reached the origin");
+}
 END_TEST
 
 /* A simple request to the any-origin route: "*", nothing varies on the origin. */
@@ -509,6 +555,7 @@ static Suite *gateway_headers_suite(void)
 	tcase_add_checked_fixture(tc, NULL, it_origins_kill);
 	tcase_add_loop_test(tc, test_preflight_exchange, 0, 2);
 	tcase_add_loop_test(tc, test_preflight_refused, 0, 2);
+	tcase_add_loop_test(tc, test_preflight_route_cors_wins, 0, 2);
 	tcase_add_loop_test(tc, test_simple_request, 0, 2);
 	tcase_add_loop_test(tc, test_credentialed_request, 0, 2);
 	tcase_add_loop_test(tc, test_disallowed_origin, 0, 2);
