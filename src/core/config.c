@@ -32,6 +32,7 @@ static const struct sw_cfg_field listener_fields[] = {
 	SW_BOOL("h2c_only", h2c_only, false, 0),
 	SW_BOOL("quic_enabled", quic_enabled, false, 0),
 	SW_U16("quic_port", quic_port, 0, 65535, 0, 0),
+	SW_BOOL("proxy_protocol", proxy_protocol, false, 0),
 };
 static const struct sw_cfg_table listener_table = SW_TABLE(listener_fields, S, SW_CFG_NONE, finish_listener, NULL);
 #undef S
@@ -377,7 +378,7 @@ static void emit_listeners(const struct sw_config *cfg, json_object *root)
 	bool implicit = s->listeners_count == 1 && sw_cfg_same_str(l->address, want.address) &&
 			l->port == want.port && l->use_tls == want.use_tls &&
 			l->h2c_only == want.h2c_only && l->quic_enabled == want.quic_enabled &&
-			l->quic_port == want.quic_port;
+			l->quic_port == want.quic_port && l->proxy_protocol == want.proxy_protocol;
 	if (implicit) {
 		json_object_object_del(server, "listeners");
 	} else {

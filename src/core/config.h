@@ -44,6 +44,7 @@ struct sw_listener_cfg {
 	bool h2c_only;            /* cleartext HTTP/2 only; refuses HTTP/1.1 */
 	bool quic_enabled;
 	uint16_t quic_port;       /* 0 = same as port */
+	bool proxy_protocol;      /* connections begin with a PROXY header (TCP only) */
 };
 
 enum sw_io_backend { SW_IO_AUTO, SW_IO_EPOLL, SW_IO_URING };

@@ -100,6 +100,11 @@ static void check_listeners(const struct sw_config *cfg, struct sw_diag *d)
 			snprintf(path, sizeof(path), "server.listeners[%zu].h2c_only", i);
 			sw_diag_error(d, path, "cannot be combined with use_tls");
 		}
+		if (l->proxy_protocol && s->trusted_proxies_count == 0) {
+			/* Headers are believed only from trusted_proxies: none could be. */
+			snprintf(path, sizeof(path), "server.listeners[%zu].proxy_protocol", i);
+			sw_diag_error(d, path, "requires server.trusted_proxies (the load balancers' addresses)");
+		}
 		check_listener_pair(d, s, i);
 	}
 }

@@ -28,6 +28,8 @@ struct sw_slot_stats {
 	uint64_t connections_over_limit; /* accepted past max_connections for probes */
 	uint64_t slow_bodies;           /* connections, streams cut below limits.min_body_rate */
 	uint64_t slow_sends;            /* connections cut below limits.min_send_rate */
+	uint64_t pp_untrusted;          /* proxy_protocol connections from outside trusted_proxies */
+	uint64_t pp_bad;                /* proxy_protocol connections without a valid header in time */
 	uint64_t quic_handed_over;      /* HTTP/3 packets passed to another generation's worker */
 	uint64_t admin_auth_failures;   /* admin API requests without a valid key */
 	uint64_t admin_auth_lockouts;   /* lockouts begun (an address, or every address) */

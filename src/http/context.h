@@ -69,6 +69,8 @@ struct sw_ctx {
 	unsigned reclaiming;          /* HTTP/2 connections told GOAWAY to make room */
 	bool at_limit;                /* in an episode at the limit (logged once) */
 	unsigned limit_reclaimed, limit_refused; /* this episode's, for its end's log line */
+	/* listeners[].proxy_protocol refusals (http1_conn_pp.c): the last, for one log line an episode */
+	uint64_t pp_untrusted_ms, pp_bad_ms;
 	bool ready;                   /* /.ready answers 200 */
 	bool draining;
 	bool paused;                  /* accept paused at max_connections */

@@ -158,6 +158,9 @@ static void on_timer(struct sw_timer *t)
 		/* A client trickling its head is cut at the deadline, with an answer. */
 		refuse(c, 408);
 		break;
+	case C_PROXY:
+		sw_conn_pp_timeout(c);
+		break;
 	case C_H2:
 		c->ctx->h2_api->timeout(c);
 		break;
@@ -239,17 +242,30 @@ int sw_conn_open(struct sw_ctx *ctx, int fd, const struct sockaddr *peer,
 	sw_conn_limit_opened(c);
 	/* The first request (and a TLS handshake) gets header_ms; later ones idle_ms. */
 	sw_conn_set_timer(c, ctx->cfg->timeouts.header_ms);
-	if (listen->cfg.use_tls) {
-		c->tls = ctx->tls_ctx ? ctx->tls_api->session_new(ctx->tls_ctx, fd) : NULL;
-		if (!c->tls) {
+	c->use_tls = listen->cfg.use_tls;
+	if (listen->cfg.proxy_protocol)
+		sw_conn_pp_start(c);
+	else
+		sw_conn_begin(c);
+	return SW_OK;
+}
+
+void sw_conn_begin(struct sw_conn *c)
+{
+	c->state = C_IDLE;
+	c->read_done = sw_conn_on_recv;
+	if (c->use_tls) {
+		struct sw_ctx *ctx = c->ctx;
+		c->tls = ctx->tls_ctx ? ctx->tls_api->session_new(ctx->tls_ctx, c->h.fd) : NULL;
+		if (!c->tls)
 			sw_conn_close(c);
-			return SW_ERROR;
-		}
-		sw_conn_tls_handshake(c);
+		else
+			sw_conn_tls_handshake(c);
+	} else if (c->len) {
+		conn_process(c);
 	} else {
 		sw_conn_read(c);
 	}
-	return SW_OK;
 }
 
 /*

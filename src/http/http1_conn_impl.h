@@ -18,6 +18,7 @@
 #define SW_CONN_BUF_INITIAL 4096 /* receive buffer; grown for a big head or HTTP/2 */
 
 enum conn_state {
+	C_PROXY,     /* reading the PROXY protocol header (http1_conn_pp.c) */
 	C_IDLE,      /* waiting for the first byte of a request */
 	C_HEAD,      /* a request head has started arriving */
 	C_HANDLER,   /* a handler owns the exchange */
@@ -43,6 +44,7 @@ struct sw_conn {
 	bool on_admin;            /* the admin API's listener */
 	bool h2c_only;            /* listeners[].h2c_only */
 	uint16_t h3_port;         /* the listener's HTTP/3 port, 0 without QUIC */
+	bool use_tls;             /* TLS begins after the PROXY header, when there is one */
 	enum conn_state state;
 	bool keep_alive;
 	bool recv_pending;
@@ -142,6 +144,17 @@ void sw_conn_recv(struct sw_conn *c, char *p, size_t n);
 void sw_conn_next(struct sw_conn *c);
 /* Hands the connection to the HTTP/2 codec (ctx->h2_api must be set). */
 void sw_conn_start_h2(struct sw_conn *c);
+/*
+ * The connection's own protocol begins: the TLS handshake, or the first
+ * request (c->buf may already hold bytes read after a PROXY header).
+ */
+void sw_conn_begin(struct sw_conn *c);
+
+/* http1_conn_pp.c */
+/* listeners[].proxy_protocol: the peer must be trusted and send the header before sw_conn_begin. */
+void sw_conn_pp_start(struct sw_conn *c);
+/* timeouts.header_ms passed before the header was whole. */
+void sw_conn_pp_timeout(struct sw_conn *c);
 
 /* http1_conn_tls.c */
 void sw_conn_tls_handshake(struct sw_conn *c);

@@ -69,7 +69,7 @@ struct snap {
 	int64_t open;
 	uint64_t accepted, h2_floods, admin_auth_failures, admin_auth_lockouts, admin_auth_locked;
 	uint64_t reclaimed, over_limit, quic_handed_over;
-	uint64_t slow_bodies, slow_sends;
+	uint64_t slow_bodies, slow_sends, pp_untrusted, pp_bad;
 	uint64_t started_at, generation, reloads, reload_failures, restarts, workers;
 	uint64_t stalls, stall_replacements, stalled, stall_passed;
 	uint64_t now;
@@ -105,6 +105,8 @@ static void add_slot(struct snap *s, const struct sw_slot_stats *st)
 	s->over_limit += sw_stat_get(&st->connections_over_limit);
 	s->slow_bodies += sw_stat_get(&st->slow_bodies);
 	s->slow_sends += sw_stat_get(&st->slow_sends);
+	s->pp_untrusted += sw_stat_get(&st->pp_untrusted);
+	s->pp_bad += sw_stat_get(&st->pp_bad);
 	s->quic_handed_over += sw_stat_get(&st->quic_handed_over);
 	s->admin_auth_failures += sw_stat_get(&st->admin_auth_failures);
 	s->admin_auth_lockouts += sw_stat_get(&st->admin_auth_lockouts);
@@ -256,6 +258,12 @@ static void emit_connections(struct sw_metrics_out *o, const struct snap *s)
 	       "limits.min_body_rate (kind=body) or limits.min_send_rate (kind=send).");
 	put_u(o, "swerver_slow_clients_total{kind=\"body\"}", s->slow_bodies);
 	put_u(o, "swerver_slow_clients_total{kind=\"send\"}", s->slow_sends);
+	sw_metrics_family(o, "swerver_proxy_protocol_refused_total", "counter",
+	       "Connections closed on a listeners[].proxy_protocol listener: from a peer outside "
+	       "server.trusted_proxies (reason=untrusted), or without a valid PROXY header within "
+	       "timeouts.header_ms (reason=header).");
+	put_u(o, "swerver_proxy_protocol_refused_total{reason=\"untrusted\"}", s->pp_untrusted);
+	put_u(o, "swerver_proxy_protocol_refused_total{reason=\"header\"}", s->pp_bad);
 	scalar(o, "swerver_http3_packets_handed_over_total", "counter",
 	       "HTTP/3 packets a worker passed to the worker of another generation on its slot "
 	       "(reloads, binary upgrades).", s->quic_handed_over);
