@@ -46,15 +46,18 @@ base="build-essential autoconf automake libtool pkg-config
  clang $release_pkgs
  groff-base man-db debhelper dpkg-dev devscripts lintian fakeroot
  rpm rpmlint debootstrap systemd-container logrotate
- systemd wrk"
+ systemd wrk haproxy"
 backports="libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev
  libgnutls28-dev libcurl4-gnutls-dev ngtcp2-client"
-bench="nginx-light h2o haproxy caddy"
+bench="nginx-light h2o caddy"
 
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $base
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $from_backports $backports
+
+# haproxy (test_proxy_protocol puts it in front of swerver) must not hold :80 as a service.
+$SUDO systemctl disable --now haproxy >/dev/null 2>&1 || true
 
 # ngtcp2-client may pull ngtcp2-server, whose unit listens on :7777; keep it off.
 if systemctl list-unit-files ngtcp2d.service >/dev/null 2>&1; then

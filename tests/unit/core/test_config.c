@@ -603,6 +603,19 @@ START_TEST(trusted_proxies_cidrs)
 }
 END_TEST
 
+/* proxy_protocol is believed from trusted_proxies only: without any, nobody could use it. */
+START_TEST(proxy_protocol_needs_trusted)
+{
+	ck_only_error("{\"server\": {\"listeners\": [{\"port\": 80},"
+		      " {\"port\": 81, \"proxy_protocol\": true}]}}",
+		      "t.json: server.listeners[1].proxy_protocol: requires server.trusted_proxies "
+		      "(the load balancers' addresses)");
+	ck_assert_int_eq(parse("{\"server\": {\"trusted_proxies\": [\"10.0.0.0/8\"], \"listeners\":"
+			       " [{\"port\": 80, \"proxy_protocol\": true}]}}"), SW_OK);
+	ck_assert(cfg.server.listeners[0].proxy_protocol);
+}
+END_TEST
+
 /* ---- admin ---- */
 
 START_TEST(admin_rules)
@@ -1019,6 +1032,7 @@ static Suite *config_suite(void)
 		{ "policy", secret_redacted_at_any_depth }, { "policy", policy_secrets_redacted_and_refused },
 		{ "listeners", listener_from_address_port }, { "listeners", listeners_override_address_port },
 		{ "listeners", duplicate_listener }, { "listeners", derive_after_override }, { "listeners", trusted_proxies_cidrs },
+		{ "listeners", proxy_protocol_needs_trusted },
 		{ "admin", admin_rules }, { "admin", admin_key_sources },
 		{ "syntax", utf8_and_name_limits }, { "features", feature_http3 }, { "features", feature_quic_needs_cert },
 		{ "features", feature_tls }, { "features", feature_http2 }, { "features", feature_proxy },
