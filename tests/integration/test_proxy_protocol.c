@@ -22,7 +22,7 @@ struct pp {
 	int plain;          /* listener 0: no PROXY header (readiness, /metrics) */
 	int pp;             /* proxy_protocol */
 	int pps;            /* proxy_protocol, then TLS */
-	int h1, h2, hs;     /* haproxy: send-proxy, send-proxy-v2, send-proxy-v2 to pps */
+	int h1, h2, hs, hs1; /* haproxy: send-proxy, send-proxy-v2; to pps: send-proxy-v2, send-proxy */
 	char log[IT_PATH_MAX];
 };
 
@@ -101,13 +101,14 @@ static int connect_from(const char *src, int port)
 static void start_haproxy(struct pp *s)
 {
 	char cfg[IT_PATH_MAX], out[IT_PATH_MAX];
-	int ports[3], fd = -1;
+	int ports[4], fd = -1;
 	int64_t end;
 
-	it_free_ports(ports, 3);
+	it_free_ports(ports, 4);
 	s->h1 = ports[0];
 	s->h2 = ports[1];
 	s->hs = ports[2];
+	s->hs1 = ports[3];
 	it_path(cfg, "haproxy.cfg");
 	it_path(out, "haproxy.log");
 	it_write_filef(cfg,
@@ -118,8 +119,10 @@ static void start_haproxy(struct pp *s)
 		"frontend v2\n  bind 127.0.0.1:%d\n  default_backend v2\n"
 		"backend v2\n  server s 127.0.0.1:%d send-proxy-v2\n"
 		"frontend tls\n  bind 127.0.0.1:%d\n  default_backend tls\n"
-		"backend tls\n  server s 127.0.0.1:%d send-proxy-v2\n",
-		s->h1, s->pp, s->h2, s->pp, s->hs, s->pps);
+		"backend tls\n  server s 127.0.0.1:%d send-proxy-v2\n"
+		"frontend tls1\n  bind 127.0.0.1:%d\n  default_backend tls1\n"
+		"backend tls1\n  server s 127.0.0.1:%d send-proxy\n",
+		s->h1, s->pp, s->h2, s->pp, s->hs, s->pps, s->hs1, s->pps);
 	fflush(NULL);
 	haproxy_pid = fork();
 	ck_assert_int_ge(haproxy_pid, 0);
@@ -132,14 +135,14 @@ static void start_haproxy(struct pp *s)
 	/* Listening once every frontend takes a connection. */
 	for (end = it_now_ms() + IT_WAIT_MS; it_now_ms() < end; it_sleep_ms(20)) {
 		int ok = 0;
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < 4; k++) {
 			fd = connect_from("127.0.0.1", ports[k]);
 			if (fd >= 0) {
 				ok++;
 				close(fd);
 			}
 		}
-		if (ok == 3)
+		if (ok == 4)
 			return;
 	}
 	char *log = it_read_file(out);
@@ -198,6 +201,8 @@ START_TEST(test_behind_haproxy)
 	expect_client(&s, "--interface " CLIENT " --http2-prior-knowledge", url, "2");
 	snprintf(url, sizeof(url), "https://127.0.0.1:%d/echo", s.hs);
 	expect_client(&s, "-k --http2 --interface " CLIENT, url, "2");   /* v2, then TLS with ALPN h2 */
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/echo", s.hs1);
+	expect_client(&s, "-k --http1.1 --interface " CLIENT, url, "1.1"); /* v1 read to its CRLF, then TLS */
 	IT_ASSERT(it_metric(s.plain, "swerver_proxy_protocol_refused_total{reason=\"header\"}") == 0,
 		  "haproxy's headers were refused");
 }
