@@ -10,6 +10,7 @@
 #include <string.h>
 #include "core/diag.h"
 #include "gateway/cidr.h"
+#include "gateway/cors.h"
 #include "gateway/gateway.h"
 #include "gateway/reply.h"
 #include "http/client_addr.h"
@@ -185,15 +186,35 @@ static bool address_allowed(const struct access *a, struct sw_exchange *x)
 	return !a->has_allow || sw_cidr_set_has(&a->allow, ip);
 }
 
+/*
+ * The method judged: a CORS preflight that a cors policy will answer (the
+ * global chain's or the route's) asks whether the method it announces may
+ * be used, so that one is judged, not OPTIONS (which the route may well not
+ * forward).  Without cors the OPTIONS goes to the handler: judged as such.
+ */
+static struct sw_str judged_method(const struct sw_exchange *x)
+{
+	const struct sw_header *acrm;
+
+	if (!sw_cors_is_preflight(&x->req))
+		return x->req.method_name;
+	if (!sw_policy_global_item(x, &sw_policy_cors) && !sw_policy_route_item(x, &sw_policy_cors))
+		return x->req.method_name;
+	acrm = sw_request_header(&x->req, "access-control-request-method");
+	return acrm->value;
+}
+
 static enum sw_policy_verdict access_request(struct sw_exchange *x, void *state)
 {
 	const struct access *a = state;
-	struct sw_str m = x->req.method_name;
+	struct sw_str m;
 
 	if (!address_allowed(a, x)) {
 		sw_gateway_reply_error(x, 403, "forbidden", "the client address may not use this route");
 		return SW_POLICY_DONE;
 	}
+	if (a->nmethods)
+		m = judged_method(x);
 	if (a->nmethods && !has_method(a, m.p, m.len) && !(a->get && sw_str_eq(m, "HEAD"))) {
 		sw_response_add_header(&x->resp, SW_STR("Allow"),
 				       (struct sw_str){ a->allow_field, strlen(a->allow_field) });

@@ -61,6 +61,7 @@ struct req {
 	const char *body;       /* NULL: none */
 	size_t body_len;        /* 0: strlen(body) */
 	const char *header;     /* one more request field, or NULL */
+	const char *header2;    /* and another */
 };
 
 static void perform(const struct req *q, struct res *r)
@@ -94,6 +95,8 @@ static void perform(const struct req *q, struct res *r)
 	}
 	if (q->header)
 		h = curl_slist_append(h, q->header);
+	if (q->header2)
+		h = curl_slist_append(h, q->header2);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	if (q->body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
@@ -157,6 +160,8 @@ static const char *field(const struct res *r, const char *name)
 	"  \"required\": [\"name\"], \"properties\": {\"name\": {\"type\": \"string\", \"minLength\": 1}," \
 	"  \"qty\": {\"type\": \"integer\", \"minimum\": 1}}}}}}"
 
+#define APP "https://app.example.com"
+
 static int port4, port6;
 
 static bool have_gateway(void)
@@ -214,6 +219,9 @@ static void write_config(const char *path, const char *global, const char *local
 		"    " ROUTE("/ro", ", \"access\": {\"methods\": [\"GET\", \"OPTIONS\"]}") ",\n"
 		"    " ROUTE("/orders", ", \"body_schema\": " ORDERS_SCHEMA) ",\n"
 		"    " ROUTE("/hooks", ", \"body_schema\": {\"schema\": {\"required\": [\"event\"]}, \"require_json\": false}") ",\n"
+		"    " ROUTE("/cors", ", \"access\": {\"methods\": [\"GET\", \"PUT\"]}, \"cors\": "
+			    "{\"origins\": [\"" APP "\"], \"methods\": [\"GET\", \"PUT\", \"DELETE\"]}") ",\n"
+		"    " ROUTE("/plain", ", \"access\": {\"methods\": [\"GET\", \"PUT\"]}") ",\n"
 		"    " ROUTE("/open", "") " ] }\n",
 		it_backend(0), port4, have_h3() ? "true" : "false", d, d,
 		global ? "\"access\": " : "", global ? global : "", global ? ",\n" : "", origin_port, local);
@@ -426,6 +434,72 @@ START_TEST(test_methods)
 }
 END_TEST
 
+/* OPTIONS on port4's path; a CORS preflight for acrm when it is not NULL. */
+static void options(enum proto p, const char *path, const char *acrm, struct res *r)
+{
+	char field[128];
+	struct req q = { .proto = p, .port = port4, .path = path, .method = "OPTIONS" };
+
+	snprintf(field, sizeof(field), "Access-Control-Request-Method: %s", acrm ? acrm : "");
+	q.header = acrm ? "Origin: " APP : NULL;
+	q.header2 = acrm ? field : NULL;
+	perform(&q, r);
+}
+
+/*
+ * Where a cors answers preflights, access.methods judges the method a
+ * preflight announces, not OPTIONS; a plain OPTIONS, or a preflight no
+ * cors answers (/plain), is judged as OPTIONS.
+ */
+START_TEST(test_methods_preflight)
+{
+	struct res r;
+	long before;
+
+	if (!have_gateway())
+		return;
+	start(NULL);
+	before = origin_requests();
+	for (int i = 0; i < nprotos; i++) {
+		enum proto p = protos[i];
+
+		options(p, "/cors/name", "PUT", &r);
+		IT_ASSERT(r.code == 204 && strcmp(field(&r, "Access-Control-Allow-Methods"),
+						  "GET, PUT, DELETE") == 0,
+			  "%s preflight PUT /cors: %ld, Allow-Methods \"%s\"", proto_name[p], r.code,
+			  field(&r, "Access-Control-Allow-Methods"));
+		options(p, "/cors/name", "DELETE", &r);
+		assert_refused(&r, 405, "method_not_allowed", "preflight DELETE /cors");
+		ck_assert_str_eq(field(&r, "Allow"), "GET, PUT, HEAD");
+		options(p, "/cors/name", NULL, &r);
+		assert_refused(&r, 405, "method_not_allowed", "plain OPTIONS /cors");
+		options(p, "/plain/name", "PUT", &r);
+		assert_refused(&r, 405, "method_not_allowed", "preflight PUT /plain (no cors)");
+	}
+	IT_ASSERT(origin_requests() == before, "the origin saw %ld requests",
+		  origin_requests() - before);
+}
+END_TEST
+
+/* A top-level access.methods sees the preflight first; the route's cors still counts. */
+START_TEST(test_global_methods_preflight)
+{
+	struct res r;
+
+	if (!have_gateway())
+		return;
+	start("{\"methods\": [\"GET\", \"PUT\"]}");
+	for (int i = 0; i < nprotos; i++) {
+		enum proto p = protos[i];
+
+		options(p, "/cors/name", "PUT", &r);
+		IT_ASSERT(r.code == 204, "%s preflight PUT /cors: %ld", proto_name[p], r.code);
+		options(p, "/open/name", "PUT", &r);
+		assert_refused(&r, 405, "method_not_allowed", "preflight PUT /open (no cors)");
+	}
+}
+END_TEST
+
 /* ---- body_schema ---- */
 
 /* What the origin's /echo got as its body: after the echoed head's blank line. */
@@ -603,6 +677,8 @@ static Suite *gateway_access_suite(void)
 	tcase_add_test(a, test_global_access);
 	tcase_add_test(a, test_reload_in_place);
 	tcase_add_test(a, test_methods);
+	tcase_add_test(a, test_methods_preflight);
+	tcase_add_test(a, test_global_methods_preflight);
 	tcase_add_test(b, test_valid_body_forwarded_unchanged);
 	tcase_add_test(b, test_invalid_body_refused);
 	tcase_add_test(b, test_options_form);
