@@ -1,8 +1,19 @@
 /* test_forward_auth.c - src/auth/forward_auth.c: what its config accepts and refuses (the exchange side is test_auth's). */
 #include <config.h>
 
+#include "core/module.h"
 #include "fixture.h"
 #include "check_main.h"
+
+/* forward_auth's subrequest is the proxy's: without it the method is refused at load. */
+START_TEST(test_needs_proxy)
+{
+	char err[512];
+
+	ck_assert_ptr_null(fx_compile("{\"forward_auth\": {\"upstream\": \"auth\"}}", err, sizeof(err)));
+	ck_assert_msg(strstr(err, "needs a build with the proxy (--enable-proxy)") != NULL, "%s", err);
+}
+END_TEST
 
 static void refused(const char *json, const char *expect)
 {
@@ -53,8 +64,12 @@ static Suite *forward_auth_suite(void)
 	Suite *s = suite_create("forward_auth");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_accepted);
-	tcase_add_test(tc, test_refused);
+	if (sw_module_find("proxy")) {
+		tcase_add_test(tc, test_accepted);
+		tcase_add_test(tc, test_refused);
+	} else {
+		tcase_add_test(tc, test_needs_proxy);
+	}
 	suite_add_tcase(s, tc);
 	return s;
 }
