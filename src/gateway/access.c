@@ -213,9 +213,10 @@ static enum sw_policy_verdict access_request(struct sw_exchange *x, void *state)
 		sw_gateway_reply_error(x, 403, "forbidden", "the client address may not use this route");
 		return SW_POLICY_DONE;
 	}
-	if (a->nmethods)
-		m = judged_method(x);
-	if (a->nmethods && !has_method(a, m.p, m.len) && !(a->get && sw_str_eq(m, "HEAD"))) {
+	if (a->nmethods == 0)
+		return SW_POLICY_CONTINUE;
+	m = judged_method(x);
+	if (!has_method(a, m.p, m.len) && !(a->get && sw_str_eq(m, "HEAD"))) {
 		sw_response_add_header(&x->resp, SW_STR("Allow"),
 				       (struct sw_str){ a->allow_field, strlen(a->allow_field) });
 		sw_gateway_reply_error(x, 405, "method_not_allowed", "this route does not take that method");
