@@ -671,6 +671,16 @@ static void worker_fini(struct sw_worker *w)
 	free(w->retired_tls);
 	if (w->ctx.proxy_api)
 		w->ctx.proxy_api->fini(&w->ctx);
+	/*
+	 * Upstream connections (the pools fini just emptied, those of aborted
+	 * forwards) free their memory in their handle's on_closed: the loop
+	 * has stopped, so wait for those closes here.
+	 */
+	if (w->ctx.loop) {
+		size_t left = sw_loop_finish_closes(w->ctx.loop, STOP_GRACE_MS);
+		if (left)
+			sw_warn("%zu handle(s) not closed within %d ms; exiting anyway", left, STOP_GRACE_MS);
+	}
 	sw_conn_free_list(&w->ctx);
 	if (w->ctx.quic)
 		w->ctx.quic_api->release(&w->ctx);

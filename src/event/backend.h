@@ -41,6 +41,7 @@ struct sw_loop {
 	struct sw_io *cq_head, *cq_tail; /* completions whose callback is due */
 	size_t cq_len;
 	struct sw_handle *closed_head, *closed_tail; /* on_closed is due */
+	size_t closing;                  /* handles closed, their on_closed not yet run */
 	struct sw_timer **heap;          /* 1-based binary min-heap */
 	size_t heap_len, heap_cap;
 };

@@ -195,6 +195,7 @@ void sw_loop_close_handle(struct sw_loop *loop, struct sw_handle *h,
 		return;
 	h->closing = true;
 	h->on_closed = on_closed;
+	loop->closing++;
 	if (h->rd)
 		sw_loop_cancel(loop, h->rd);
 	if (h->wr)
@@ -431,6 +432,7 @@ static void run_closed(struct sw_loop *loop)
 		if (!loop->closed_head)
 			loop->closed_tail = NULL;
 		h->next_closed = NULL;
+		loop->closing--;
 		/* The owner may free h in on_closed: touch nothing after. */
 		if (h->on_closed)
 			h->on_closed(h);
@@ -473,4 +475,22 @@ int sw_loop_run(struct sw_loop *loop)
 void sw_loop_stop(struct sw_loop *loop)
 {
 	loop->stop = true;
+}
+
+size_t sw_loop_finish_closes(struct sw_loop *loop, uint64_t ms)
+{
+	uint64_t end;
+
+	sw_loop_update_time(loop);
+	end = loop->now + ms;
+	run_closed(loop);
+	while (loop->closing && loop->now < end) {
+		uint64_t left = end - loop->now;
+
+		if (loop->ops->wait(loop, left > INT_MAX ? INT_MAX : (int)left) != SW_OK)
+			break;
+		sw_loop_update_time(loop);
+		run_closed(loop);
+	}
+	return loop->closing;
 }

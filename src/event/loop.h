@@ -123,6 +123,13 @@ bool sw_loop_uring_available(char *why, size_t why_size);
 /* Runs until sw_loop_stop(); returns SW_OK, or SW_ERROR on a backend failure. */
 int sw_loop_run(struct sw_loop *loop);
 void sw_loop_stop(struct sw_loop *loop);
+/*
+ * Once the loop has stopped: waits, at most ms, until every handle whose
+ * close was started has had its on_closed (an owner frees its memory
+ * there), running nothing else (no timers, no I/O callbacks: the process
+ * is on its way out).  Returns how many are still closing.
+ */
+size_t sw_loop_finish_closes(struct sw_loop *loop, uint64_t ms);
 
 /* Monotonic milliseconds, cached once per loop iteration. */
 uint64_t sw_loop_now(const struct sw_loop *loop);

@@ -319,6 +319,35 @@ static int decode_status(int status)
 	return IT_TIMEOUT;
 }
 
+/* Set while it_cleanup kills what is left: no assertion may fire from there. */
+static bool cleaning_up;
+
+/*
+ * A sanitizer build's report goes to the daemon's stderr, and a leak
+ * report only at exit (whatever status it gives): a test that stopped a
+ * swerver which left one fails here, with the report in its log.
+ */
+static void check_sanitizer_report(const struct it_proc *p)
+{
+	static const char *const marks[] = {
+		"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+	};
+	char *text;
+
+	if (cleaning_up)
+		return;
+	text = it_read_file(p->err_path);
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		const char *at = strstr(text, marks[i]);
+		if (at) {
+			it_dump_logs();
+			ck_abort_msg("swerver pid %d (%s) left a sanitizer report: %.300s", (int)p->pid,
+				     p->err_path, at);
+		}
+	}
+	free(text);
+}
+
 int it_poll_exit(struct it_proc *p)
 {
 	int status;
@@ -331,6 +360,7 @@ int it_poll_exit(struct it_proc *p)
 		return IT_TIMEOUT;
 	p->reaped = true;
 	p->code = decode_status(status);
+	check_sanitizer_report(p);
 	return p->code;
 }
 
@@ -410,6 +440,7 @@ static void reap_all(void)
 
 void it_cleanup(void)
 {
+	cleaning_up = true;
 	if (nprocs && getenv("IT_VERBOSE"))
 		it_dump_logs();
 	for (int i = 0; i < nprocs; i++) {
@@ -422,6 +453,7 @@ void it_cleanup(void)
 		rm_tree(test_dir);
 		test_dir[0] = '\0';
 	}
+	cleaning_up = false;
 }
 
 /* ---- /proc ---------------------------------------------------------------- */
