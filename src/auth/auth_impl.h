@@ -54,6 +54,8 @@ bool sw_auth_is_label(const char *s);
  * in is not base64 or does not fit cap.
  */
 long sw_auth_base64_decode(const char *in, size_t len, unsigned char *out, size_t cap);
+/* One base64 digit's value, of the standard alphabet or (url) RFC 4648 5's; -1 for others. */
+int sw_auth_b64_value(unsigned char c, bool url);
 
 /*
  * The query without every parameter named param (the rest in their order,

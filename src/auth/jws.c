@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
+#include "auth/auth_impl.h"
 #include "auth/jwt_impl.h"
 
 struct alg_info {
@@ -170,21 +171,6 @@ bool sw_jws_verify(const struct sw_jwt_key *k, enum sw_jws_alg alg, const char *
 	return verify_pkey(k, alg, input, input_len, sig, sig_len);
 }
 
-static int b64url_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 ssize_t sw_b64url_decode(const char *in, size_t len, unsigned char *out)
 {
 	uint32_t acc = 0;
@@ -194,7 +180,7 @@ ssize_t sw_b64url_decode(const char *in, size_t len, unsigned char *out)
 	if (len % 4 == 1)
 		return -1;
 	for (size_t i = 0; i < len; i++) {
-		int v = b64url_value((unsigned char)in[i]);
+		int v = sw_auth_b64_value((unsigned char)in[i], true);
 
 		if (v < 0)
 			return -1;

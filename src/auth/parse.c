@@ -26,7 +26,7 @@ bool sw_auth_is_label(const char *s)
 	return true;
 }
 
-static int b64_value(unsigned char c)
+int sw_auth_b64_value(unsigned char c, bool url)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -34,9 +34,9 @@ static int b64_value(unsigned char c)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == '+')
+	if (c == (url ? '-' : '+'))
 		return 62;
-	if (c == '/')
+	if (c == (url ? '_' : '/'))
 		return 63;
 	return -1;
 }
@@ -55,7 +55,7 @@ long sw_auth_base64_decode(const char *in, size_t len, unsigned char *out, size_
 			if (c == '=' && i + 4 == len && j >= 2 && (j == 3 || in[i + 3] == '=')) {
 				v[j] = 0;
 				pad++;
-			} else if ((v[j] = b64_value(c)) < 0) {
+			} else if ((v[j] = sw_auth_b64_value(c, false)) < 0) {
 				return -1;
 			}
 		}

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include "core/log.h"
+#include "core/str.h"
 #include "gateway/header_edit.h"
 
 void sw_key_path(char *out, size_t size, const char *base, const char *fmt, ...)
@@ -24,13 +25,7 @@ void sw_key_path(char *out, size_t size, const char *base, const char *fmt, ...)
 
 bool sw_field_name_valid(const char *s)
 {
-	if (!*s)
-		return false;
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
-		if (!((*c | 0x20u) - 'a' < 26 || (unsigned)(*c - '0') < 10 ||
-		      strchr("!#$%&'*+-.^_`|~", *c)))
-			return false;
-	return true;
+	return sw_str_is_token(s);
 }
 
 bool sw_field_value_valid(const char *s, size_t len)
