@@ -1,4 +1,4 @@
-/* test_config.c - the config loader: defaults, every error class, reloads, persistence. */
+/* test_config.c - the config engine and the core's sections: defaults, every error class, listeners, admin, logs, reloads, persistence. */
 #include <check.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -7,137 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include "core/config.h"
-#include "core/diag.h"
-#include "core/module.h"
-#include "http/http2_config.h"
-#include "quic/config.h"
-#include "tls/config.h"
-#include "proxy/config.h"
-#include "check_main.h"
-#include "core/policy_def.h"
 #include "core/config_secret.h"
-#include <json-c/json.h>
-
-/*
- * The module registry the loader sees.  Defining sw_modules here keeps the
- * generated one (src/core/modules.c) out of the link, so each test decides
- * which features are "compiled in", whatever ./configure chose.  The units'
- * config sections are compiled into this test (tests/Makefile.inc): they need
- * no library.
- */
-static struct sw_module mod_tls = { .name = "tls", .config = &sw_tls_config_section };
-static struct sw_module mod_http2 = { .name = "http2", .config = &sw_http2_config_section };
-static struct sw_module mod_http3 = { .name = "http3", .config = &sw_quic_config_section };
-/*
- * A policy of the test's own ("n": an integer >= 0), to check the policy
- * slot of routes[] and the top level; the proxy "unit" registers it.
- */
-static int fake_compiled;
-static void *fake_compile(struct json_object *conf, const char *path, struct sw_diag *diag)
-{
-	static const char *const known[] = { "n", "extra", NULL };
-	struct json_object *n;
-
-	if (!sw_policy_conf_object(conf, path, known, diag))
-		return NULL;
-	if (!json_object_object_get_ex(conf, "n", &n) || !json_object_is_type(n, json_type_int) ||
-	    json_object_get_int64(n) < 0) {
-		sw_policy_conf_error(diag, path, "n", "must be an integer >= 0");
-		return NULL;
-	}
-	fake_compiled++;
-	return &fake_compiled;
-}
-static const char *const fake_secrets[] = { "pw", NULL };
-static const struct sw_policy fake_policy = {
-	.key = "fake", .scopes = SW_POLICY_ROUTE | SW_POLICY_GLOBAL, .compile = fake_compile,
-	.secrets = fake_secrets,
-};
-static const struct sw_policy fake_route_only = {
-	.key = "route_only", .scopes = SW_POLICY_ROUTE, .compile = fake_compile,
-};
-static const struct sw_policy *const fake_policies[] = { &fake_policy, &fake_route_only, NULL };
-static struct sw_module mod_proxy = { .name = "proxy", .config = &sw_proxy_config_section,
-				       .policies = fake_policies };
-static struct sw_module mod_io_uring = { .name = "io_uring" };
-static struct sw_module mod_systemd = { .name = "systemd" };
-const struct sw_module *const sw_modules[] = {
-	&mod_tls, &mod_http2, &mod_http3, &mod_proxy, &mod_io_uring, &mod_systemd, NULL
-};
-
-static void compile_out(struct sw_module *m)
-{
-	m->name = "(compiled out)";
-}
-
-static struct sw_diag d;
-static struct sw_config cfg;
-
-static void setup(void)
-{
-	mod_tls.name = "tls";
-	mod_http2.name = "http2";
-	mod_http3.name = "http3";
-	mod_proxy.name = "proxy";
-	mod_io_uring.name = "io_uring";
-	mod_systemd.name = "systemd";
-	sw_diag_init(&d, "t.json");
-	memset(&cfg, 0, sizeof(cfg));
-}
-
-static void teardown(void)
-{
-	sw_config_deinit(&cfg);
-	sw_diag_deinit(&d);
-}
-
-static int parse(const char *json)
-{
-	sw_config_deinit(&cfg);
-	sw_diag_deinit(&d);
-	sw_diag_init(&d, "t.json");
-	return sw_config_parse(&cfg, json, strlen(json), &d);
-}
-
-static const char *dump(void)
-{
-	static char buf[4096];
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < d.count && len < sizeof(buf); i++)
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "  [%s] %s\n",
-					d.entries[i].level == SW_DIAG_ERROR ? "error" : "warn",
-					d.entries[i].text);
-	return buf;
-}
-
-static bool has(enum sw_diag_level level, const char *text)
-{
-	for (size_t i = 0; i < d.count; i++)
-		if (d.entries[i].level == level && strcmp(d.entries[i].text, text) == 0)
-			return true;
-	return false;
-}
-
-#define ck_error(text) \
-	ck_assert_msg(has(SW_DIAG_ERROR, text), "no error \"%s\"; got:\n%s", text, dump())
-#define ck_no_error(text) \
-	ck_assert_msg(!has(SW_DIAG_ERROR, text), "unexpected error \"%s\"", text)
-#define ck_warning(text) \
-	ck_assert_msg(has(SW_DIAG_WARNING, text), "no warning \"%s\"; got:\n%s", text, dump())
-#define ck_only_error(json, text) do { \
-	ck_assert_int_eq(parse(json), SW_ERROR); \
-	ck_error(text); \
-	ck_assert_msg(d.errors == 1, "expected one error, got:\n%s", dump()); \
-} while (0)
-#define ck_clean(json) do { \
-	ck_assert_msg(parse(json) == SW_OK && d.count == 0, "%s:\n%s", json, dump()); \
-} while (0)
-
-/* An upstream and a route to it, so proxy tests start valid. */
-#define UPSTREAM_API "{\"name\": \"api\", \"servers\": [{\"address\": \"10.0.0.1\", \"port\": 80}]}"
+#include "config_fixture.h"
+#include "check_main.h"
 
 /* ---- defaults ---- */
 
@@ -409,92 +281,6 @@ START_TEST(route_headers)
 }
 END_TEST
 
-/* ---- the policy slot (routes[] and the top level) ---- */
-
-#define ROUTE_WITH(extra) "{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\"," \
-	" \"upstream\": \"api\"" extra "}]}"
-
-START_TEST(policy_keys_checked_with_paths)
-{
-	fake_compiled = 0;
-	ck_clean(ROUTE_WITH(", \"fake\": {\"n\": 1}"));
-	ck_assert_int_eq(fake_compiled, 1);                /* checked at load */
-	ck_assert_uint_eq(sw_proxy_config(&cfg)->routes[0].policies.count, 1);
-	ck_assert_str_eq(sw_proxy_config(&cfg)->routes[0].policies.v[0].policy->key, "fake");
-	ck_only_error(ROUTE_WITH(", \"fake\": {\"n\": -1}"), "t.json: routes[0].fake.n: must be an integer >= 0");
-	ck_only_error(ROUTE_WITH(", \"fake\": 3"), "t.json: routes[0].fake: must be an object");
-	ck_only_error("{\"route_only\": {\"n\": 1}}",
-		      "t.json: route_only: allowed only in routes[], not at the top level");
-	ck_only_error("{\"fake\": {\"n\": \"x\"}}", "t.json: fake.n: must be an integer >= 0");
-	/* Unknown keys stay warnings, inside a policy's object too. */
-	ck_assert_int_eq(parse(ROUTE_WITH(", \"nope\": 1, \"fake\": {\"n\": 0, \"m\": 1}")), SW_OK);
-	ck_warning("t.json: routes[0].nope: unknown key");
-	ck_warning("t.json: routes[0].fake.m: unknown key");
-}
-END_TEST
-
-START_TEST(policy_keys_copied_and_compared)
-{
-	struct sw_config copy, next;
-	struct sw_diag d2;
-	const char *changed = ROUTE_WITH(", \"fake\": {\"n\": 2}");
-
-	ck_clean(ROUTE_WITH(", \"fake\": {\"n\": 1}"));
-	sw_config_copy(&copy, &cfg);
-	ck_assert_uint_eq(sw_config_compare(&cfg, &copy), SW_CFG_SAME);
-	ck_assert_ptr_eq(sw_proxy_config(&copy)->routes[0].policies.v[0].value, sw_proxy_config(&cfg)->routes[0].policies.v[0].value);
-	sw_diag_init(&d2, "t2.json");
-	ck_assert_int_eq(sw_config_parse(&next, changed, strlen(changed), &d2), SW_OK);
-	/* A policy's value changes in place: workers rebuild their state. */
-	ck_assert_uint_eq(sw_config_compare(&copy, &next), SW_CFG_VALUES);
-	sw_config_deinit(&copy);        /* the values are shared: one reference each */
-	ck_assert_uint_eq(sw_config_compare(&cfg, &cfg), SW_CFG_SAME);
-	sw_config_deinit(&next);
-	sw_diag_deinit(&d2);
-}
-END_TEST
-
-/* sw_secret_redacted: every value at a secret key name, at any depth, on a copy. */
-START_TEST(secret_redacted_at_any_depth)
-{
-	static const char *const names[] = { "pw", "key", NULL };
-	json_object *v = json_tokener_parse("{\"pw\": \"a\", \"x\": [{\"key\": \"b\", \"k\": \"c\"}, 3],"
-					    " \"o\": {\"pw\": {\"deep\": 1}, \"pwx\": \"d\"}}");
-	json_object *r = sw_secret_redacted(v, names);
-
-	ck_assert_str_eq(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN),
-			 "{\"pw\":\"<redacted>\",\"x\":[{\"key\":\"<redacted>\",\"k\":\"c\"},3],"
-			 "\"o\":{\"pw\":\"<redacted>\",\"pwx\":\"d\"}}");
-	/* the original (what persist writes) keeps its values */
-	ck_assert_str_eq(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
-			 "{\"pw\":\"a\",\"x\":[{\"key\":\"b\",\"k\":\"c\"},3],\"o\":{\"pw\":{\"deep\":1},\"pwx\":\"d\"}}");
-	json_object_put(r);
-	r = sw_secret_redacted(v, NULL);
-	ck_assert_ptr_eq(r, v);
-	json_object_put(r);
-	json_object_put(v);
-}
-END_TEST
-
-/* A policy's secrets: redacted in redacted JSON only; the placeholder is refused with its path. */
-START_TEST(policy_secrets_redacted_and_refused)
-{
-	char *json;
-
-	ck_clean(ROUTE_WITH(", \"fake\": {\"n\": 1, \"extra\": [{\"pw\": \"hunter2\"}]}"));
-	json = sw_config_to_json(&cfg, true);
-	ck_assert_ptr_null(strstr(json, "hunter2"));
-	ck_assert_ptr_nonnull(strstr(json, "\"pw\": \"<redacted>\""));
-	free(json);
-	json = sw_config_to_json(&cfg, false);
-	ck_assert_ptr_nonnull(strstr(json, "\"pw\": \"hunter2\""));
-	free(json);
-	ck_only_error(ROUTE_WITH(", \"fake\": {\"n\": 1, \"extra\": [{\"pw\": \"<redacted>\"}]}"),
-		      "t.json: routes[0].fake.extra[0].pw: \"<redacted>\" is how the admin API shows a "
-		      "secret, not one: send the real value");
-}
-END_TEST
-
 /* ---- listeners ---- */
 
 START_TEST(listener_from_address_port)
@@ -670,114 +456,6 @@ START_TEST(utf8_and_name_limits)
 	snprintf(json, sizeof(json), "{\"upstreams\": [{\"name\": \"%0256d\", \"servers\": "
 		 "[{\"address\": \"10.0.0.1\", \"port\": 80}]}]}", 0);
 	ck_clean(json);
-}
-END_TEST
-
-/* ---- features compiled out ---- */
-
-#define QUIC_ON "{\"tls\": {\"cert_path\": \"/c.pem\", \"key_path\": \"/k.pem\"}, \"quic\": {\"enabled\": true}}"
-
-START_TEST(feature_http3)
-{
-	ck_clean(QUIC_ON);
-	compile_out(&mod_http3);
-	ck_only_error(QUIC_ON, "t.json: quic.enabled: requires a build with --enable-http3");
-	ck_only_error("{\"server\": {\"listeners\": [{\"port\": 1}, {\"port\": 2, \"quic_enabled\": true}]}}",
-		      "t.json: server.listeners[1].quic_enabled: requires a build with --enable-http3");
-}
-END_TEST
-
-START_TEST(feature_quic_needs_cert)
-{
-	ck_only_error("{\"quic\": {\"enabled\": true, \"key_path\": \"/k.pem\"}}",
-		      "t.json: quic.cert_path: required when QUIC is enabled (or set tls.cert_path)");
-}
-END_TEST
-
-START_TEST(feature_tls)
-{
-	const char *tls = "{\"tls\": {\"cert_path\": \"/c.pem\", \"key_path\": \"/k.pem\"}}";
-	const char *lst = "{\"server\": {\"listeners\": [{\"port\": 443, \"use_tls\": true}]}}";
-
-	ck_clean(tls);
-	ck_only_error(lst, "t.json: server.listeners[0].use_tls: requires tls.cert_path or tls.certificates");
-	compile_out(&mod_tls);
-	ck_only_error(tls, "t.json: tls.cert_path: requires a build with --enable-tls");
-	ck_only_error(lst, "t.json: server.listeners[0].use_tls: requires a build with --enable-tls");
-}
-END_TEST
-
-START_TEST(feature_http2)
-{
-	ck_clean("{\"http2\": {\"h2c_only\": true}}");
-	ck_clean("{\"server\": {\"listeners\": [{\"port\": 80, \"h2c_only\": true}]}}");
-	compile_out(&mod_http2);
-	ck_only_error("{\"http2\": {\"h2c_only\": true}}", "t.json: http2.h2c_only: requires a build with --enable-http2");
-	ck_only_error("{\"server\": {\"listeners\": [{\"port\": 80, \"h2c_only\": true}]}}",
-		      "t.json: server.listeners[0].h2c_only: requires a build with --enable-http2");
-}
-END_TEST
-
-START_TEST(feature_proxy)
-{
-	const char *proxy = "{\"upstreams\": [" UPSTREAM_API "], \"routes\": [{\"path_prefix\": \"/\","
-			    " \"upstream\": \"api\"}]}";
-
-	ck_clean(proxy);
-	compile_out(&mod_proxy);
-	ck_assert_int_eq(parse(proxy), SW_ERROR);
-	ck_error("t.json: upstreams: requires a build with --enable-proxy");
-	ck_error("t.json: routes: requires a build with --enable-proxy");
-	ck_assert_uint_eq(d.errors, 2);
-}
-END_TEST
-
-/* TLS and QUIC own theirs: without them, cfg keeps nothing and the implicit listener is plain. */
-START_TEST(feature_tls_quic_sections_owned)
-{
-	ck_clean(QUIC_ON);
-	ck_assert(cfg.server.listeners[0].use_tls && cfg.server.listeners[0].quic_enabled);
-	compile_out(&mod_tls);
-	compile_out(&mod_http3);
-	ck_clean("{\"tls\": {\"client_cert_required\": false}, \"quic\": {\"port\": 8443}}");
-	ck_assert_ptr_null(sw_tls_config(&cfg));
-	ck_assert_ptr_null(sw_quic_config(&cfg));
-	ck_assert(!cfg.server.listeners[0].use_tls && !cfg.server.listeners[0].quic_enabled);
-}
-END_TEST
-
-/* The proxy owns its section: a build without it keeps no storage, and writes its arrays empty. */
-START_TEST(feature_proxy_section_owned)
-{
-	char *json;
-
-	ck_clean("{}");
-	ck_assert_ptr_nonnull(sw_proxy_config(&cfg));
-	json = sw_config_to_json(&cfg, true);
-	ck_assert_ptr_nonnull(strstr(json, "\"routes\": ["));
-	free(json);
-	compile_out(&mod_proxy);
-	ck_clean("{\"upstreams\": [], \"routes\": null}");
-	ck_assert_ptr_null(sw_proxy_config(&cfg));
-	json = sw_config_to_json(&cfg, true);
-	ck_assert_ptr_nonnull(strstr(json, "\"upstreams\": ["));
-	ck_assert_ptr_nonnull(strstr(json, "\"routes\": ["));
-	free(json);
-}
-END_TEST
-
-START_TEST(feature_systemd_and_io_uring)
-{
-	const char *cfgs = "{\"log\": {\"target\": \"journal\"}, \"server\": {\"io_backend\": \"io_uring\"}}";
-
-	ck_clean(cfgs);
-	compile_out(&mod_systemd);
-	compile_out(&mod_io_uring);
-	ck_assert_int_eq(parse(cfgs), SW_ERROR);
-	ck_error("t.json: log.target: requires a build with --with-systemd");
-	ck_error("t.json: server.io_backend: requires a build with --enable-io-uring");
-	ck_assert_uint_eq(d.errors, 2);
-	ck_clean("{\"log\": {\"target\": \"/var/log/swerver/error.log\"}, \"server\": {\"io_backend\": \"auto\"}}");
 }
 END_TEST
 
@@ -1018,45 +696,28 @@ START_TEST(diag_formats)
 }
 END_TEST
 
+
 static Suite *config_suite(void)
 {
-	Suite *s = suite_create("config");
-	struct { const char *name; const TTest *test; } cases[] = {
+	const struct config_case cases[] = {
 		{ "defaults", defaults_from_empty_object }, { "defaults", init_matches_empty_object },
 		{ "defaults", section_defaults }, { "syntax", comments_allowed },
 		{ "syntax", syntax_error_line_col }, { "syntax", trailing_garbage },
 		{ "syntax", top_level_not_object }, { "values", wrong_type }, { "values", out_of_range },
 		{ "values", bad_enum }, { "values", unknown_key_warns }, { "values", missing_required },
 		{ "semantics", unknown_upstream_reference }, { "semantics", route_headers },
-		{ "policy", policy_keys_checked_with_paths }, { "policy", policy_keys_copied_and_compared },
-		{ "policy", secret_redacted_at_any_depth }, { "policy", policy_secrets_redacted_and_refused },
 		{ "listeners", listener_from_address_port }, { "listeners", listeners_override_address_port },
 		{ "listeners", duplicate_listener }, { "listeners", derive_after_override }, { "listeners", trusted_proxies_cidrs },
 		{ "listeners", proxy_protocol_needs_trusted },
 		{ "admin", admin_rules }, { "admin", admin_key_sources },
-		{ "syntax", utf8_and_name_limits }, { "features", feature_http3 }, { "features", feature_quic_needs_cert },
-		{ "features", feature_tls }, { "features", feature_http2 }, { "features", feature_proxy },
-		{ "features", feature_proxy_section_owned },
-		{ "features", feature_tls_quic_sections_owned },
-		{ "features", feature_systemd_and_io_uring }, { "logs", access_log_forms },
+		{ "syntax", utf8_and_name_limits }, { "logs", access_log_forms },
 		{ "reload", compare_classifies }, { "persist", to_json_round_trip },
 		{ "persist", to_json_defaults_round_trip }, { "persist", to_json_redacts },
 		{ "persist", copy_is_deep }, { "files", load_missing_file }, { "files", load_file },
 		{ "diag", diag_formats },
 	};
-	TCase *tc = NULL;
-	const char *cur = NULL;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (!cur || strcmp(cur, cases[i].name) != 0) {
-			cur = cases[i].name;
-			tc = tcase_create(cur);
-			tcase_add_checked_fixture(tc, setup, teardown);
-			suite_add_tcase(s, tc);
-		}
-		tcase_add_test(tc, cases[i].test);
-	}
-	return s;
+	return config_cases_suite("config", cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 SW_TEST_SUITE(config_suite);
