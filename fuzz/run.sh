@@ -21,7 +21,7 @@ srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=$(cd "${SW_BUILDDIR:-$srcdir}" && pwd)
 fuzz_cc=${FUZZ_CC:-clang}
 out=${SW_FUZZ_OUT:-$PWD/fuzz-artifacts}
-targets=(http1 response chunked h2 h3 admin config body jwt)
+targets=(http1 response chunked proxy_proto h2 h3 admin config body jwt)
 
 command -v "$fuzz_cc" >/dev/null ||
 	{ echo "fuzz: $fuzz_cc not found (Debian: apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
@@ -40,7 +40,7 @@ else
 	bindir=$work/bin
 	mkdir -p "$bindir"
 	printf '#define _GNU_SOURCE 1\n#define _FILE_OFFSET_BITS 64\n' > "$bindir/config.h"
-	targets=(http1 response chunked)
+	targets=(http1 response chunked proxy_proto)
 	for t in "${targets[@]}"; do
 		case $t in
 		http1 | response) srcs=("$srcdir/src/http/http1.c" "$srcdir/src/http/request.c") ;;
@@ -81,6 +81,19 @@ cat > "$work/http.dict" <<'EOF'
 "0\x0d\x0a\x0d\x0a"
 ";ext=v"
 "ffffffffffffffff"
+EOF
+
+# The PROXY protocol's words and v2 signature.
+cat > "$work/pp.dict" <<'EOF'
+"PROXY "
+"TCP4 "
+"TCP6 "
+"UNKNOWN"
+"\x0d\x0a"
+"\x0d\x0a\x0d\x0a\x00\x0d\x0aQUIT\x0a"
+"\x21\x11\x00\x0c"
+"\x21\x21\x00\x24"
+"\x20\x00"
 EOF
 
 # Tokens for the admin API's JSON bodies and config files (h2 and h3 take binary frames).
@@ -149,6 +162,7 @@ for t in "${targets[@]}"; do
 	rc=0
 	case $t in
 	h2 | h3 | jwt) dict=() ;;
+	proxy_proto) dict=(-dict="$work/pp.dict") ;;
 	admin | config | body) dict=(-dict="$work/admin.dict") ;;
 	*) dict=(-dict="$work/http.dict") ;;
 	esac
