@@ -226,6 +226,43 @@ static void expect_closed(int fd, const void *bytes, size_t len, const char *wha
 	close(fd);
 }
 
+/* A raw header and a request in one send from a trusted peer: served, as `as`. */
+static void expect_served_as(int port, const void *hdr, size_t hlen, const char *as)
+{
+	const char *req = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
+	char bytes[1024], want[128];
+	struct it_conn c = { .fd = connect_from("127.0.0.1", port) };
+	struct it_response r;
+
+	ck_assert_int_ge(c.fd, 0);
+	memcpy(bytes, hdr, hlen);
+	memcpy(bytes + hlen, req, strlen(req));
+	ck_assert(send(c.fd, bytes, hlen + strlen(req), MSG_NOSIGNAL) == (ssize_t)(hlen + strlen(req)));
+	IT_ASSERT(it_conn_read(&c, &r, IT_IO_MS) == 0 && r.status == 200, "raw header for %s: %d", as, r.status);
+	snprintf(want, sizeof(want), "X-Forwarded-For: %s", as);
+	IT_ASSERT(it_has_line(c.buf, want), "not forwarded as %s:\n%s", as, c.buf);
+	close(c.fd);
+}
+
+/* v1 TCP6, v2 INET6 with TLVs after the addresses, v2 LOCAL (the socket's own address). */
+START_TEST(test_raw_headers)
+{
+	static const char v2_tlv[] = "\r\n\r\n\0\r\nQUIT\n\x21\x21\x00\x2d"
+		"\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x09" "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01"
+		"\x30\x39\x00\x50" "\x04\x00\x02\0\0" "\x01\x00\x02h2";
+	static const char v2_local[] = "\r\n\r\n\0\r\nQUIT\n\x20\x00\x00\x00";
+	const char *v1 = "PROXY TCP6 2001:db8::7 ::1 1 80\r\n";
+	struct pp s;
+
+	if (!have(_i))
+		return;
+	start_swerver(&s, _i);
+	expect_served_as(s.pp, v1, strlen(v1), "2001:db8::7");
+	expect_served_as(s.pp, v2_tlv, sizeof(v2_tlv) - 1, "2001:db8::9");
+	expect_served_as(s.pp, v2_local, sizeof(v2_local) - 1, "127.0.0.1");
+}
+END_TEST
+
 START_TEST(test_refused)
 {
 	static const char v2_cut[] = "\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x0c" "\x7f\x00\x00";
@@ -280,6 +317,7 @@ static Suite *proxy_protocol_suite(void)
 	tcase_add_checked_fixture(tc, NULL, teardown);
 	tcase_add_loop_test(tc, test_behind_haproxy, 0, 2);
 	tcase_add_loop_test(tc, test_refused, 0, 2);
+	tcase_add_loop_test(tc, test_raw_headers, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
