@@ -6,6 +6,7 @@
 #include <string.h>
 #include <json-c/json.h>
 #include "auth/auth_impl.h"
+#include "auth/lockout.h"
 #include "auth/metrics.h"
 #include "core/common.h"
 #include "core/diag.h"
@@ -19,6 +20,7 @@ struct auth_policy {
 	char *challenge[MAX_CHALLENGES];
 	const char *scheme[MAX_CHALLENGES];
 	size_t nchallenges;
+	struct sw_auth_lockout lockout;
 };
 
 static void release(void *state)
@@ -62,7 +64,7 @@ static void add_challenges(struct auth_policy *p, const struct sw_auth_node *n, 
 
 static void *compile(struct json_object *conf, const char *path, struct sw_diag *d)
 {
-	static const char *const extra[] = { "realm", NULL };
+	static const char *const extra[] = { "realm", "lockout", NULL };
 	struct json_object *v;
 	struct auth_policy *p;
 	const char *realm = "swerver";
@@ -77,7 +79,11 @@ static void *compile(struct json_object *conf, const char *path, struct sw_diag 
 		realm = json_object_get_string(v);
 	}
 	p = sw_calloc(1, sizeof(*p));
-	if (sw_auth_node_compile(&p->node, conf, path, extra, 0, d) != SW_OK) {
+	if (!json_object_object_get_ex(conf, "lockout", &v))
+		v = NULL;   /* on, with the defaults */
+	snprintf(sub, sizeof(sub), "%s.lockout", path);
+	if (sw_auth_lockout_parse(v, sub, &p->lockout, d) != SW_OK ||
+	    sw_auth_node_compile(&p->node, conf, path, extra, 0, d) != SW_OK) {
 		release(p);
 		return NULL;
 	}
@@ -186,11 +192,40 @@ static void on_done(struct sw_exchange *x, const struct sw_auth_result *r)
 	sw_policy_resume(x, SW_POLICY_DONE);
 }
 
+/*
+ * 429 to an address locked out of this route: nothing it sent is checked
+ * (a guess must cost no hash), a right credential included.
+ */
+static void locked_out(struct sw_exchange *x, const struct auth_policy *p, uint64_t left_ms)
+{
+	static const char body[] = "{\"error\":\"too_many_requests\",\"reason\":\"locked_out\"}\n";
+	char *secs = sw_exchange_alloc(x, 24);
+
+	sw_auth_metrics_failure(x, p->node.m->name, "locked_out");
+	snprintf(secs, 24, "%llu", (unsigned long long)((left_ms + 999) / 1000));
+	x->resp.status = 429;
+	sw_response_add_header(&x->resp, SW_STR("Retry-After"), (struct sw_str){ secs, strlen(secs) });
+	sw_response_add_header(&x->resp, SW_STR("Content-Type"), SW_STR("application/json"));
+	sw_response_add_header(&x->resp, SW_STR("Cache-Control"), SW_STR("no-store"));
+	x->resp.body_kind = SW_BODY_MEMORY;
+	x->resp.body = (struct sw_str){ body, sizeof(body) - 1 };
+	x->resp.content_length = sizeof(body) - 1;
+	x->ops->respond(x);
+}
+
 static enum sw_policy_verdict request(struct sw_exchange *x, void *state)
 {
 	const struct auth_policy *p = state;
 	struct sw_auth_result r = { .outcome = SW_AUTH_ABSENT };
+	uint64_t key = 0, left;
 
+	if (p->lockout.failures) {
+		key = sw_auth_lockout_key(x);
+		if ((left = sw_auth_lockout_check(x, key))) {
+			locked_out(x, p, left);
+			return SW_POLICY_DONE;
+		}
+	}
 	p->node.m->check(x, p->node.state, &r, on_done);
 	switch (r.outcome) {
 	case SW_AUTH_OK:
@@ -199,6 +234,9 @@ static enum sw_policy_verdict request(struct sw_exchange *x, void *state)
 	case SW_AUTH_PENDING:
 		return SW_POLICY_PAUSE;
 	default:
+		/* A wrong credential counts; a missing one or an unreachable auth service does not. */
+		if (key && r.outcome == SW_AUTH_FAIL && r.status != 503)
+			sw_auth_lockout_failed(x, key, &p->lockout);
 		refuse(x, p, r.method ? r.method : p->node.m->name, &r);
 		return SW_POLICY_DONE;
 	}

@@ -152,7 +152,24 @@ struct sw_auth_slot {
 	uint64_t locked_until_ms;
 };
 
-/* A spin lock in shared memory, held for a few loads and stores. */
+/*
+ * Failed routes[].auth credentials per route and client address
+ * (src/auth/lockout.c), shared so a guesser has one budget whichever
+ * worker its connections land on.  A fixed table: a key probes a few slots
+ * and takes over the stalest (free, then least recently failed, locked-out
+ * ones last).  Each slot has its own spin lock.
+ */
+#define SW_LOCKOUT_SLOTS 4096
+#define SW_LOCKOUT_PROBE 8
+struct sw_lockout_slot {
+	uint32_t lock;
+	uint32_t failures;              /* in the window that began at window_ms */
+	uint64_t key;                   /* hash of route + client address; 0 = free */
+	uint64_t window_ms;             /* CLOCK_MONOTONIC, the same in every process */
+	uint64_t last_ms;               /* the last failure: staleness for eviction */
+	uint64_t locked_until_ms;
+};
+
 /*
  * Labelled counters that optional units own (auth failures by route,
  * method and reason): one row per family and label set, claimed by the
@@ -170,6 +187,7 @@ struct sw_lcounter_slot {
 	char labels[216];               /* 'name="value",...', escaped for the exposition */
 };
 
+/* A spin lock in shared memory, held for a few loads and stores. */
 static inline void sw_spin_lock(uint32_t *l)
 {
 	while (__atomic_test_and_set(l, __ATOMIC_ACQUIRE))
@@ -202,6 +220,7 @@ struct sw_shm {
 	struct sw_auth_slot auth_all;   /* failures from every address together */
 	struct sw_auth_slot auth[SW_AUTH_SLOTS];
 	struct sw_lcounter_slot lcounters[SW_LCOUNTER_SLOTS];
+	struct sw_lockout_slot auth_lockout[SW_LOCKOUT_SLOTS];
 };
 
 /*

@@ -80,7 +80,7 @@ static struct it_proc *start(int backend, int *port)
 		" {\"name\": \"bob\", \"key_sha256\": \"" BOB_SHA "\"}]}"
 	it_write_filef(config,
 		"{ \"server\": { \"listeners\": [ {\"address\": \"127.0.0.1\", \"port\": %d, \"quic_enabled\": true} ],"
-		"    \"workers\": 1, \"io_backend\": \"%s\" },"
+		"    \"workers\": 1, \"io_backend\": \"%s\", \"trusted_proxies\": [\"127.0.0.1\"] },"
 		"  \"tls\": { \"cert_path\": \"%s/cert.pem\", \"key_path\": \"%s/key.pem\" },"
 		"  \"access_log\": { \"format\": \"json\", \"target\": \"%s\" },"
 		"  \"upstreams\": [ {\"name\": \"o\", \"servers\": [ {\"address\": \"127.0.0.1\", \"port\": %d} ]} ],"
@@ -91,9 +91,11 @@ static struct it_proc *start(int backend, int *port)
 		  " {\"basic\": {\"htpasswd\": \"%s\"}}, {\"anonymous\": {\"consumer\": \"guest\"}}]}") ","
 		R("/rl", ", \"auth\": {\"basic\": {\"htpasswd\": \"%s\"}}, \"rate_limit\":"
 		  " {\"requests_per_second\": 0.001, \"burst_size\": 1, \"key\": \"consumer\"}") ","
+		R("/locked", ", \"auth\": {\"basic\": {\"htpasswd\": \"%s\"},"
+		  " \"lockout\": {\"failures\": 3, \"window_ms\": 60000, \"lockout_ms\": 300}}") ","
 		R("/open", "") " ] }\n",
 		*port, it_backend(backend), it_tmpdir(), it_tmpdir(), access_log, oport, htpasswd, htpasswd,
-		htpasswd);
+		htpasswd, htpasswd);
 #undef R
 #undef KEYS
 	return it_start_ready(config, "127.0.0.1", port);
@@ -334,6 +336,61 @@ START_TEST(failures_counted)
 		  it_series(m, "swerver_auth_failures_total{route=\"/basic\",method=\"basic\",reason=\"bad_credentials\"}") == 1 &&
 		  strstr(m, "# TYPE swerver_auth_failures_total counter"), "metrics: %s", m);
 	free(m);
+	stop(p);
+}
+END_TEST
+
+/*
+ * routes[].auth.lockout: 3 wrong passwords from one client (the
+ * X-Forwarded-For address, 127.0.0.1 being a trusted proxy) lock it out of
+ * /locked for 300 ms: the right password then gets 429 with Retry-After,
+ * while another address and the proxy itself still get in; after the
+ * lockout the right password works again.
+ */
+START_TEST(lockout_after_failures)
+{
+	static const char *const who = "-H 'X-Forwarded-For: 192.0.2.7'";
+	struct it_proc *p;
+	struct res r;
+	char args[256];
+	int port, st;
+	char *m;
+
+	if (!have_auth(_i))
+		return;
+	p = start(_i, &port);
+	snprintf(args, sizeof(args), "%s -u alice:guess", who);
+	for (int i = 0; i < 3; i++) {
+		curl(&r, protos[i % 2], port, args, "/locked/echo");
+		IT_ASSERT(r.code == 401, "guess %d: %s", i, r.text);
+		done(&r);
+	}
+	snprintf(args, sizeof(args), "%s -u alice:wonderland", who);
+	for (size_t k = 0; k < 2; k++) {
+		curl(&r, protos[k], port, args, "/locked/echo");
+		IT_ASSERT(r.code == 429 && has(&r, "\nretry-after: 1\r") && has(&r, "\"reason\":\"locked_out\"") &&
+			  !has(&r, "X-Consumer"), "%s locked out, right password: %s", protos[k], r.text);
+		done(&r);
+	}
+	/* only that address, only that route */
+	curl(&r, protos[0], port, "-H 'X-Forwarded-For: 192.0.2.8' -u alice:wonderland", "/locked/echo");
+	IT_ASSERT(r.code == 200 && has(&r, "\nX-Consumer: alice"), "other address: %s", r.text);
+	done(&r);
+	curl(&r, protos[1], port, "-u alice:wonderland", "/locked/echo");
+	IT_ASSERT(r.code == 200, "the proxy's own address: %s", r.text);
+	done(&r);
+	curl(&r, protos[0], port, args, "/basic/echo");
+	IT_ASSERT(r.code == 200, "same address, another route: %s", r.text);
+	done(&r);
+	m = it_run(&st, T "curl -s http://127.0.0.1:%d/metrics", port);
+	IT_ASSERT(it_series(m, "swerver_auth_failures_total{route=\"/locked\",method=\"basic\",reason=\"locked_out\"}") == 2 &&
+		  it_series(m, "swerver_auth_failures_total{route=\"/locked\",method=\"basic\",reason=\"bad_credentials\"}") == 3,
+		  "metrics: %s", m);
+	free(m);
+	usleep(400 * 1000);   /* past lockout_ms */
+	curl(&r, protos[1], port, args, "/locked/echo");
+	IT_ASSERT(r.code == 200 && has(&r, "\nX-Consumer: alice"), "after the lockout: %s", r.text);
+	done(&r);
 	stop(p);
 }
 END_TEST
@@ -607,6 +664,7 @@ static Suite *auth_suite(void)
 	tcase_add_loop_test(tc, basic_reload_rereads_htpasswd, 0, 1);
 	tcase_add_loop_test(tc, chain_order_and_anonymous, 0, 1);
 	tcase_add_loop_test(tc, failures_counted, 0, 1);
+	tcase_add_loop_test(tc, lockout_after_failures, 0, 2);
 	tcase_add_loop_test(tc, rate_limit_by_consumer, 0, 1);
 	tcase_add_loop_test(tc, api_key_and_basic_over_http3, 0, 1);
 	tcase_add_loop_test(tc, bad_htpasswd_refused_at_load, 0, 1);
