@@ -1,6 +1,6 @@
 /*
- * fake_module.c - the module registry for the config loader's fuzz targets
- * (admin, config): every optional unit is taken as built, with the config
+ * fake_module.c - the module registry for fuzz_admin (fuzz_config links the
+ * daemon's, policies included): every optional unit is taken as built, with the config
  * sections of the units that have one, so the loader accepts the keys they
  * own and the fuzzer reaches their checks.
  */
