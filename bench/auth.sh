@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/auth.sh - the per-request cost of routes[].auth: the same swerver
 # (one worker on CPU 0, epoll) proxies /open/ (no auth) and /key/ (api_key
 # with 16 keys, the client's in X-API-Key) to one nginx backend that answers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/gateway.sh - the per-request cost of the headers and cors policies:
 # one swerver (one worker on CPU 0, epoll) proxies /open/ (no policy) and
 # /gw/ (cors with listed and wildcard origins and credentials, headers with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gateway_fields.c - CPU time of the headers and cors policies' work on one
  * exchange (src/gateway/): a preflight's answer, an actual response's CORS

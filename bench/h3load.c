@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h3load.c - HTTP/3 load generator (Debian's h2load has no HTTP/3): options, clients, the report. */
 
 /*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h3load.h - what the HTTP/3 load generator's driver shares with its engines. */
 #ifndef H3LOAD_H
 #define H3LOAD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h3load_curl.c - h3load's libcurl engine: libcurl's multi interface, HTTP/3, or HTTP/2 with -2. */
 
 /*

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h3load_ngtcp2.c - h3load's own engine on ngtcp2 + nghttp3 + GnuTLS: cheap per request. */
 
 /*

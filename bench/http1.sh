@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/http1.sh - swerver against Debian's nginx over HTTP/1.1, same machine,
 # same run, same worker count: /.healthz, a 4 KiB and a 1 MiB static file,
 # keep-alive and a new connection per request, swerver on epoll and io_uring.

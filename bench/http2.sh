@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/http2.sh - swerver against Debian's nginx and h2o over TLS, same
 # machine, same run, same worker count: HTTP/2 (ALPN h2, h2load) and
 # HTTP/1.1 keep-alive (wrk, https://) on /.healthz and a 4 KiB static file,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/http3.sh - swerver's HTTP/3 against Debian's Caddy (2.6, quic-go),
 # the one Debian peer that speaks HTTP/3 (Debian's nginx 1.22, h2o 2.2 and
 # haproxy 2.6 are built without QUIC), same machine, same run, same worker

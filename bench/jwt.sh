@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/jwt.sh - what routes[].auth.jwt costs per request: the same proxy
 # route to tests/backend/origin without auth, with an ES256 jwt (the
 # per-worker cache of verified tokens on, so every request after the first

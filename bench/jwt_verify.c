@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * jwt_verify.c - CPU time of one JWT verification (src/auth/jwt*.c) per
  * algorithm, with the per-worker cache of verified tokens off and on (hit):

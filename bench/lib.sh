@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bench/lib.sh - what the bench scripts share: scratch directory and cleanup,
 # the -O2 build, the site and certificate, ports, CPU accounting, medians.
 # Sourced, not run. A script sets its own options first, then sources this.

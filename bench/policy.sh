@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/policy.sh - what the policy chain costs a proxied request: two
 # swerver binaries (OLD, before the chain; NEW, with it) in the same run,
 # alternating, each proxying "/" to one nginx backend with a route that has

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/proxy.sh - swerver as a reverse proxy against Debian's nginx and
 # haproxy, same machine, same run, same backend, one worker/thread each:
 # a tiny response and a 4 KiB file through a keep-alive connection pool to

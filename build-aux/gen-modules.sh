@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # gen-modules.sh - write src/core/modules.c, the registry of the optional
 # compile units configure enabled (like nginx's objs/ngx_modules.c), so core
 # code finds features through sw_module_find() and never through #if.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_log.c - the log for the fuzz targets that link code which logs
  * (admin, config, h2, h3): nothing is enabled and nothing is written, so a

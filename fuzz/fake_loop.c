@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_loop.c - the loop's clock and timers, the HTTP date and peer
  * addresses for the HTTP/2 and HTTP/3 fuzz targets (see fake_loop.h).

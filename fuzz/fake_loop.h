@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_loop.h - the event loop as the HTTP/2 and HTTP/3 fuzz targets fake
  * it: a clock that moves only when a timer fires, and timers the target

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_module.c - the module registry for fuzz_admin (fuzz_config links the
  * daemon's, policies included): every optional unit is taken as built, with the config

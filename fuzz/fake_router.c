@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_router.c - the handlers of fake_router.h, and the access log and
  * metrics hooks through which the codecs report a finished exchange.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fake_router.h - the router and handlers behind the HTTP/2 and HTTP/3
  * fuzz targets, answering in the ways real ones do, by the first letter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_admin.c - libFuzzer target for admin API request bodies and
  * arguments as sw_admin_edit (src/admin/admin_edit.c) applies them to the

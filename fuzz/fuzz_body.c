@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_body.c - libFuzzer target for what body_schema does with a request
  * body: strict JSON parsing (src/gateway/json_body.c) and validation

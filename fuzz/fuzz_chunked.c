@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_chunked.c - libFuzzer target for the chunked body decoder
  * (sw_chunked_decode, src/http/chunked.c).

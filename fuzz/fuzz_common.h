@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_common.h - what every libFuzzer target here starts with: the entry
  * point's prototype, CHECK for invariants (the message run.sh greps for),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_config.c - libFuzzer target for the config reader: JSON text
  * through sw_config_parse_partial and sw_config_parse (src/core/config.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_fields.h - what the HTTP/1.1 request and response head fuzzers
  * both check of a parsed field: its views lie in the head, the name is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_h2.c - libFuzzer target for HTTP/2 input as swerver's nghttp2
  * session takes it: src/http/http2.c (session, I/O, flood limits, drain),

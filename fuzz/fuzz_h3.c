@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_h3.c - libFuzzer target for HTTP/3 streams as swerver's nghttp3
  * connection takes them: src/quic/h3.c (request heads, bodies, responses,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_http1.c - libFuzzer target for the HTTP/1.1 request-head parser
  * (sw_http1_parse, src/http/http1.c).

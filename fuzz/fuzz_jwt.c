@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_jwt.c - libFuzzer target for a bearer token: sw_jwt_verify
  * (src/auth/jwt_verify.c: structure, header, signature with jws.c, claims)

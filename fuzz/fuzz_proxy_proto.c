@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_proxy_proto.c - libFuzzer target for the PROXY protocol header
  * parser (sw_pp_parse, src/http/proxy_proto.c), the first bytes of every

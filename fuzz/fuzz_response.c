@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_response.c - libFuzzer target for the upstream response-head
  * parser the proxy and its health checks use (sw_http1_parse_response,

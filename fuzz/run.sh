@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # fuzz/run.sh [SECONDS] - builds the libFuzzer targets if needed and runs each
 # on a scratch copy of its seed corpus, SECONDS in all (default 60) split
 # evenly between the targets that were built (fuzz_h2 needs --enable-http2,

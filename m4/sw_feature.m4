@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 dnl sw_feature.m4 - one macro per optional compile unit of swerver.
 dnl
 dnl SW_FEATURE(NAME, DESCRIPTION, PKG-CONFIG-MODULES, DEBIAN-PACKAGES, [KIND])

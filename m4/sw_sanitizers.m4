@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 dnl sw_sanitizers.m4 - --enable-sanitizers: build everything with ASan and UBSan.
 AC_DEFUN([SW_SANITIZERS], [
 AC_ARG_ENABLE([sanitizers],

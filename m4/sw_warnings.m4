@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 dnl sw_warnings.m4 - the project's warning set; --enable-werror makes them fatal.
 AC_DEFUN([SW_WARNINGS], [
 AC_ARG_ENABLE([werror],

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # scripts/check-includes.sh [SRCDIR] - holds src/ to its layers: nothing
 # below the daemon includes src/daemon/, and no two directories include
 # each other, directly or round a longer cycle.  The order is

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # install-deps.sh - install everything swerver needs to build, test and package
 # on Debian 12 (bookworm): toolchain, libraries (QUIC ones from
 # bookworm-backports), test clients and packaging tools (rpmlint for CI,

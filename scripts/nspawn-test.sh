@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # nspawn-test.sh - the Debian package under a real systemd: builds the .deb
 # from this tree (or takes one), boots a debootstrapped bookworm with
 # systemd-nspawn and checks what only a real service manager shows:

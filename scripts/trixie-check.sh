@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # trixie-check.sh - the release tarball on Debian 13 (trixie), in a chroot:
 # scripts/install-deps.sh, ./configure --enable-werror, make, make check,
 # then the .deb from the same tarball and lintian on it.  Too long for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c - swerver's entry point: CLI, -t, -V, then hand over to the master. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_main.c - the main() of every Check suite program (see check_main.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* check_main.h - what a suite file gives the one Check main (check_main.c). */
 #ifndef SW_TEST_CHECK_MAIN_H
 #define SW_TEST_CHECK_MAIN_H

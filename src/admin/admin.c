@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* admin.c - the admin API: key auth, request bodies, the /v1 endpoints. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* admin.h - the admin API on its own listener: key auth, status, config, routes, upstreams. */
 #ifndef SW_ADMIN_ADMIN_H
 #define SW_ADMIN_ADMIN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* admin_edit.c - routes and upstreams changed on a copy of the running config, then validated. */
 #include <config.h>
 

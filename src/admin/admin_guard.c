@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* admin_guard.c - wrong admin keys counted per client address and in all: past a budget, a lockout. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* admin_status.c - GET /v1/status: the daemon, each worker, listeners and upstream health. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* api_key.c - routes[].auth.api_key: named keys from a header or a query parameter. */
 #include <config.h>
 

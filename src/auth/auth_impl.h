@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* auth_impl.h - what the files of src/auth/ share: the method table and small parsers. */
 #ifndef SW_AUTH_AUTH_IMPL_H
 #define SW_AUTH_AUTH_IMPL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* basic.c - routes[].auth.basic: HTTP Basic (RFC 7617) against an htpasswd file, via libcrypt. */
 #include <config.h>
 

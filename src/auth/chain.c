@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chain.c - routes[].auth.chain (methods in order, the first success wins) and anonymous. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* forward_auth.c - routes[].auth.forward_auth: an auth service (an upstreams[] entry) decides each request. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwks.c - keys for JWT verification from JWKs (RFC 7517, 7518 6, 8037 2) and PEM public key files. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jws.c - JWS signatures (RFC 7515, algorithms of RFC 7518 and 8037) checked with OpenSSL's EVP, and base64url. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt.c - the "auth.jwt" block: its config compiled to keys and claim checks, and a token verified against them. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt.h - JSON Web Token verification (RFC 7519/7515): the "jwt" auth method's checks, with no exchange in sight. */
 #ifndef SW_AUTH_JWT_H
 #define SW_AUTH_JWT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * jwt_cache.c - a worker's verified tokens by SHA-256 of the token, until
  * their exp, least recently used dropped first: a repeated token costs a

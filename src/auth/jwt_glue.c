@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt_glue.c - the exchange edits the jwt method asks for (claims upstream, the consumer's copy), on the policy chain's exchange helpers. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt_impl.h - what the JWT files (jwt.c, jws.c, jwks.c, jwt_cache.c) share: keys, algorithms, the cache. */
 #ifndef SW_AUTH_JWT_IMPL_H
 #define SW_AUTH_JWT_IMPL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt_method.c - the "jwt" auth method: the token from the request, its verification, the consumer and claim headers. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt_verify.c - a compact JWS token checked against a compiled "auth.jwt": structure, signature, claims. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lockout.c - routes[].auth.lockout: failed credentials per route and client address in a shared table; past a budget, 429 without checking. */
 #include <config.h>
 

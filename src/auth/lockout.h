@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lockout.h - routes[].auth.lockout: too many failed credentials from one client address, then 429 for a while. */
 #ifndef SW_AUTH_LOCKOUT_H
 #define SW_AUTH_LOCKOUT_H

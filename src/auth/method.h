@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* method.h - what one authentication method ("api_key", "jwt", "basic", ...) implements for routes[].auth. */
 #ifndef SW_AUTH_METHOD_H
 #define SW_AUTH_METHOD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.c - swerver_auth_failures_total: rows in the shared labelled-counter table. */
 #include <config.h>
 

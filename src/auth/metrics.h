@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.h - swerver_auth_failures_total{route,method,reason}, owned by src/auth/. */
 #ifndef SW_AUTH_METRICS_H
 #define SW_AUTH_METRICS_H

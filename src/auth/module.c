@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* module.c - the auth unit in the module table: its name, its libraries, its policy. */
 #include <config.h>
 

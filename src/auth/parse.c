@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* parse.c - the small parsers the auth methods share: names, base64, query parameters. */
 #include <config.h>
 

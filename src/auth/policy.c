@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* policy.c - routes[].auth as a policy: runs the configured method, then lets through or answers 401/403. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* registry.c - the auth methods by name, and compiling one {"method": conf} object. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* strip.c - the credential a method took, kept from the upstream request (the exchange's upstream edits). */
 #include <config.h>
 

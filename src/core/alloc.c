@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* alloc.c - allocation wrappers: running out of memory ends the process loudly. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clock.c - the cached HTTP date. */
 #include <config.h>
 

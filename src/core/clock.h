@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* clock.h - wall-clock strings cached per second (HTTP Date, logs). */
 #ifndef SW_CORE_CLOCK_H
 #define SW_CORE_CLOCK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* common.h - return codes and small helpers shared by every swerver file. */
 #ifndef SW_CORE_COMMON_H
 #define SW_CORE_COMMON_H

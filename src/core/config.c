@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c - the core's config sections (server, timeouts, limits, ...) and the config's life cycle: defaults, parse, copy, reload comparison, JSON. */
 #include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h - the typed swerver configuration, its defaults and its loader. */
 #ifndef SW_CORE_CONFIG_H
 #define SW_CORE_CONFIG_H

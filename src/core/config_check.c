@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config_check.c - semantic validation of a parsed config: cross-references, conflicts, features. */
 #include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
 

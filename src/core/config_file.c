@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config_file.c - reading the config file (and the files it names for secrets): regular files only. */
 #include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config_json.c - the config's JSON reader: json-c with the loader's rules, errors at line and column. */
 #include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
 

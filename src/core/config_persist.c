@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config_persist.c - writes the running config back to its file, atomically (admin persist). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config_policy.c - the config engine's policy slot: policy keys kept as their JSON. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config_policy.h - the config engine's policy slot: policy keys kept as their JSON. */
 #ifndef SW_CORE_CONFIG_POLICY_H
 #define SW_CORE_CONFIG_POLICY_H

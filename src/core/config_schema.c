@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config_schema.c - the schema-table engine: defaults, freeing, copying, parsing, comparing and serializing a section from its table. */
 #include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config_schema.h - the schema-table engine of the config: a section is a
  * struct plus a table of its keys, and the engine does the rest.  For the

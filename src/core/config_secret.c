@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config_secret.c - secrets inside policy values (struct sw_policy.secrets): redacted for readers, placeholder refused. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config_secret.h - secrets inside policy values: hidden from readers of the config, never accepted as their placeholder. */
 #ifndef SW_CORE_CONFIG_SECRET_H
 #define SW_CORE_CONFIG_SECRET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diag.c - collected errors and warnings about a config, with their location. */
 #include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* diag.h - collected errors and warnings about a config, with their location. */
 #ifndef SW_CORE_DIAG_H
 #define SW_CORE_DIAG_H

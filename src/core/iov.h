@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* iov.h - iovec arrays: their size, and advancing past bytes a partial write sent. */
 #ifndef SW_CORE_IOV_H
 #define SW_CORE_IOV_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.c - the error log: one formatted line per event, to the chosen target. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log.h - the error log: stderr, syslog, the journal or a file, by level. */
 #ifndef SW_CORE_LOG_H
 #define SW_CORE_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log_journal.c - one log line as the journal's structured fields: message, priority, the caller's location, who and what it is about. */
 #include <config.h>
 

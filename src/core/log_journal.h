@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* log_journal.h - one log line as the journal's structured fields: message, priority, the caller's location, who and what it is about. */
 #ifndef SW_CORE_LOG_JOURNAL_H
 #define SW_CORE_LOG_JOURNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lru.h - an intrusive recency list, most recent first: the caches' eviction order. */
 #ifndef SW_LRU_H
 #define SW_LRU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* module.c - lookup in the registry of optional compile units and of their policies. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* module.h - the registry of optional compile units (tls, http2, http3, ...). */
 #ifndef SW_CORE_MODULE_H
 #define SW_CORE_MODULE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy_def.h - what a policy is (struct sw_policy), shared by the config
  * engine, which keeps and checks policy keys, and the module table, which

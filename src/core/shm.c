@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shm.c - the shared counter block, mapped once by the master before fork, handed on by an upgrade. */
 #include <config.h>
 

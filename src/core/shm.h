@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shm.h - counters in shared memory, written per worker slot, summed by readers. */
 #ifndef SW_CORE_SHM_H
 #define SW_CORE_SHM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* str.c - comparisons on sw_str views, and UTF-8 validity. */
 #include <config.h>
 

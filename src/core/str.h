@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* str.h - length-delimited views into buffers the caller owns. */
 #ifndef SW_CORE_STR_H
 #define SW_CORE_STR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* version.c - build facts: version, compiler, switches, library versions. */
 #include <config.h>
 

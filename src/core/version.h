@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* version.h - what `swerver -V` prints and start-up logs. */
 #ifndef SW_CORE_VERSION_H
 #define SW_CORE_VERSION_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.c - getopt_long parsing, CLI overrides, and the validated config load. */
 #include <config.h>
 

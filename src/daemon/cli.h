@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cli.h - command-line options and turning them plus the file into a config. */
 #ifndef SW_DAEMON_CLI_H
 #define SW_DAEMON_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* control.c - master<->worker messages over a SOCK_SEQPACKET socketpair. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* control.h - the message channel between the master and each worker. */
 #ifndef SW_DAEMON_CONTROL_H
 #define SW_DAEMON_CONTROL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu.c - CPU affinity: count allowed CPUs and pin workers. */
 #include <config.h>
 

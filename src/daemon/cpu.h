@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cpu.h - which CPUs this process may use, and pinning workers to them. */
 #ifndef SW_DAEMON_CPU_H
 #define SW_DAEMON_CPU_H

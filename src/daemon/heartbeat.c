@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heartbeat.c - workers prove their loop turns; the master finds the ones that stall. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* heartbeat.h - workers prove their loop turns; the master finds the ones that stall. */
 #ifndef SW_DAEMON_HEARTBEAT_H
 #define SW_DAEMON_HEARTBEAT_H

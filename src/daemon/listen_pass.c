@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listen_pass.c - a listener set described in text, so a binary upgrade's new master takes its sockets. */
 #include <config.h>
 

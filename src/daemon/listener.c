@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listener.c - binding the SO_REUSEPORT socket groups and carrying them over reloads. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listener.h - the listening sockets the master owns, one per worker slot. */
 #ifndef SW_DAEMON_LISTENER_H
 #define SW_DAEMON_LISTENER_H

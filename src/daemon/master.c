@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* master.c - supervise workers: fork, pin, restart, reload, drain, notify. */
 #include <config.h>
 

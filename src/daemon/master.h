@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* master.h - the supervising process: listeners, workers, signals, reloads. */
 #ifndef SW_DAEMON_MASTER_H
 #define SW_DAEMON_MASTER_H

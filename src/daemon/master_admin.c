@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* master_admin.c - the master's side of the admin API: workers' ADMIN requests and their waits. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* master_impl.h - the master's state, shared by master.c and master_admin.c only. */
 #ifndef SW_DAEMON_MASTER_IMPL_H
 #define SW_DAEMON_MASTER_IMPL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify.c - sd_notify helpers common to the libsystemd and plain builds. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify.h - talking to the service manager: sd_notify and the journal. */
 #ifndef SW_DAEMON_NOTIFY_H
 #define SW_DAEMON_NOTIFY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify_plain.c - the sd_notify datagram protocol without libsystemd. */
 #include <config.h>
 

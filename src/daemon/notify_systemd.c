@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* notify_systemd.c - sd_notify readiness and journal logging via libsystemd. */
 #include <config.h>
 

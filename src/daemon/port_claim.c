@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* port_claim.c - refusing an address another process already listens on. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* port_claim.h - refusing an address another process already listens on. */
 #ifndef SW_DAEMON_PORT_CLAIM_H
 #define SW_DAEMON_PORT_CLAIM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* signals.c - a signalfd watched by the loop, dispatching to one callback. */
 #include <config.h>
 

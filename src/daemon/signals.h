@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* signals.h - signals delivered through the event loop by a signalfd. */
 #ifndef SW_DAEMON_SIGNALS_H
 #define SW_DAEMON_SIGNALS_H

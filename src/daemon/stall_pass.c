@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stall_pass.c - the master hands the connections queued on a stalled worker's sockets to the others. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stall_pass.h - the master hands the connections queued on a stalled worker's sockets to the others. */
 #ifndef SW_DAEMON_STALL_PASS_H
 #define SW_DAEMON_STALL_PASS_H

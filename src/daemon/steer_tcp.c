@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* steer_tcp.c - keeping new TCP connections away from the sockets of stalled workers. */
 #include <config.h>
 

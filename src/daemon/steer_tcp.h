@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* steer_tcp.h - keeping new TCP connections away from the sockets of stalled workers. */
 #ifndef SW_DAEMON_STEER_TCP_H
 #define SW_DAEMON_STEER_TCP_H

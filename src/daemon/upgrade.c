@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* upgrade.c - binary upgrade: run the new binary with our sockets and shared memory, step down once it serves. */
 #include <config.h>
 

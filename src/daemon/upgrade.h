@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* upgrade.h - binary upgrade: the master runs the new binary and hands it the sockets and shared memory. */
 #ifndef SW_DAEMON_UPGRADE_H
 #define SW_DAEMON_UPGRADE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker.c - a worker process: accept, serve, obey the master, drain. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker.h - one worker process: its event loop, listeners and connections. */
 #ifndef SW_DAEMON_WORKER_H
 #define SW_DAEMON_WORKER_H

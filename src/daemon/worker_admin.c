@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* worker_admin.c - a worker's side of admin changes: ask the master, answer when it has. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* backend.h - what loop.c needs from an I/O backend (epoll.c, uring.c). */
 #ifndef SW_EVENT_BACKEND_H
 #define SW_EVENT_BACKEND_H

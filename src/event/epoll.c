@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* epoll.c - the epoll backend: completions emulated on edge-triggered readiness. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop.c - the backend-independent event loop: ops, completion queue, timers. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop.h - the completion-style event loop every worker and the master run. */
 #ifndef SW_EVENT_LOOP_H
 #define SW_EVENT_LOOP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* uring.c - the io_uring backend: native ops, one batched submit per iteration. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * access.c - the `access` policy (routes[].access and global): client
  * address allow/deny lists and the methods a route takes.

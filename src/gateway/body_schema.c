@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * body_schema.c - the `body_schema` policy (routes[].body_schema): holds a
  * JSON request body, validates it against the route's schema, and lets it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cidr.c - CIDR blocks as merged, sorted 128-bit ranges; lookups by binary search. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cidr.h - a set of IPv4/IPv6 CIDR blocks compiled into sorted ranges for O(log n) lookups. */
 #ifndef SW_GATEWAY_CIDR_H
 #define SW_GATEWAY_CIDR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cors.c - the `cors` policy's config and its answers, after the Fetch standard's CORS protocol. */
 #include <config.h>
 

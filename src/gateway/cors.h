@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cors.h - the `cors` policy: allowed origins and the Fetch standard's CORS protocol answers. */
 #ifndef SW_GATEWAY_CORS_H
 #define SW_GATEWAY_CORS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway.c - the gateway unit's module entry: its policies, one list every policy file adds to. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gateway.h - the gateway unit's policies, registered through its module entry (gateway.c). */
 #ifndef SW_GATEWAY_GATEWAY_H
 #define SW_GATEWAY_GATEWAY_H

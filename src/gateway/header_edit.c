@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* header_edit.c - set/add/remove lists of header fields: their config checks and their application to a response. */
 #include <config.h>
 

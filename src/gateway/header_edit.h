@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* header_edit.h - set/add/remove lists of header fields, compiled from the config and applied to a response. */
 #ifndef SW_GATEWAY_HEADER_EDIT_H
 #define SW_GATEWAY_HEADER_EDIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_body.c - strict RFC 8259 syntax check in front of json-c, which then builds the value. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* json_body.h - a request body parsed as strict RFC 8259 JSON, for policies that inspect it. */
 #ifndef SW_GATEWAY_JSON_BODY_H
 #define SW_GATEWAY_JSON_BODY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reply.c - JSON error answers for the gateway's policies. */
 #include <config.h>
 

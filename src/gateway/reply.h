@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* reply.h - the gateway policies' JSON answers ({"error": ..., "message": ...}). */
 #ifndef SW_GATEWAY_REPLY_H
 #define SW_GATEWAY_REPLY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* schema.c - compiles the JSON Schema subset of schema.h into a tree and validates json-c values against it. */
 #include <config.h>
 

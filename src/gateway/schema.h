@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* schema.h - a JSON Schema (draft 2020-12) subset, compiled once, checked against json-c values. */
 #ifndef SW_GATEWAY_SCHEMA_H
 #define SW_GATEWAY_SCHEMA_H

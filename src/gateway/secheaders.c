@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* secheaders.c - the `headers` policy's config (set/add/remove and the security presets) and its response edits. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* secheaders.h - the `headers` policy: response and upstream request header edits with security presets. */
 #ifndef SW_GATEWAY_SECHEADERS_H
 #define SW_GATEWAY_SECHEADERS_H

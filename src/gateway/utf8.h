@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* utf8.h - clipping text without cutting a UTF-8 sequence, for names quoted in JSON answers. */
 #ifndef SW_GATEWAY_UTF8_H
 #define SW_GATEWAY_UTF8_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* access_log.c - formats, buffers and writes the access log of one worker. */
 #include <config.h>
 

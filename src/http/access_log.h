@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* access_log.h - one line per finished exchange: combined or JSON, buffered per worker. */
 #ifndef SW_HTTP_ACCESS_LOG_H
 #define SW_HTTP_ACCESS_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* beneath.h - opening a name beneath a directory fd, never outside it: openat2, or a walk where openat2 is refused. */
 #ifndef SW_HTTP_BENEATH_H
 #define SW_HTTP_BENEATH_H

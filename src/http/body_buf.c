@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* body_buf.c - a request body held for a handler, part of it lent out while more arrives. */
 #include <config.h>
 

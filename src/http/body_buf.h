@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* body_buf.h - a request body held for a handler, part of it lent out while more arrives. */
 #ifndef SW_HTTP_BODY_BUF_H
 #define SW_HTTP_BODY_BUF_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chunked.c - chunked transfer coding: sizes, extensions, data, trailers. */
 #include <config.h>
 

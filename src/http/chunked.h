@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* chunked.h - incremental decoder for chunked request bodies (RFC 9112 7.1). */
 #ifndef SW_HTTP_CHUNKED_H
 #define SW_HTTP_CHUNKED_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* client_addr.c - CIDR matching and the X-Forwarded-For walk behind trusted proxies. */
 #include <config.h>
 

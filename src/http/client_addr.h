@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* client_addr.h - who the client really is: the peer, or X-Forwarded-For behind trusted proxies. */
 #ifndef SW_HTTP_CLIENT_ADDR_H
 #define SW_HTTP_CLIENT_ADDR_H

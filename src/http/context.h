@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* context.h - what the request path of one worker shares: its loop, config, connections, units. */
 #ifndef SW_HTTP_CONTEXT_H
 #define SW_HTTP_CONTEXT_H

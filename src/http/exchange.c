@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exchange.c - helpers on the protocol-neutral exchange: headers, canned answers. */
 #include <config.h>
 

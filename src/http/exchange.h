@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* exchange.h - the protocol-neutral request/response every handler sees. */
 #ifndef SW_HTTP_EXCHANGE_H
 #define SW_HTTP_EXCHANGE_H

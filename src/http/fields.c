@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fields.c - HTTP/2 and HTTP/3 fields: the request head taken in and finished, response field lists built. */
 #include <config.h>
 

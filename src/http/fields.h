@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fields.h - HTTP/2 and HTTP/3 fields: the request head taken in and finished, response field lists built. */
 #ifndef SW_HTTP_FIELDS_H
 #define SW_HTTP_FIELDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* file_cache.c - static files opened beneath a root, kept open per worker and shared by the responses sending them. */
 #include <config.h>
 

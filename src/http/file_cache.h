@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* file_cache.h - static files opened beneath a root, kept open per worker and shared by the responses sending them. */
 #ifndef SW_HTTP_FILE_CACHE_H
 #define SW_HTTP_FILE_CACHE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1.c - HTTP/1.1 request heads: strict parsing in place on the receive buffer. */
 #include <config.h>
 

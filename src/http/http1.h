@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1.h - the strict, in-place HTTP/1.1 request-head parser (RFC 9112). */
 #ifndef SW_HTTP_HTTP1_H
 #define SW_HTTP_HTTP1_H

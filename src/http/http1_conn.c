@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1_conn.c - the HTTP/1.1 connection: life cycle, reading, parsing, request bodies. */
 #include <config.h>
 

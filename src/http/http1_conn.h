@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1_conn.h - an HTTP/1.1 connection: read, parse, dispatch, write, keep alive. */
 #ifndef SW_HTTP_HTTP1_CONN_H
 #define SW_HTTP_HTTP1_CONN_H

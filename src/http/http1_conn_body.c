@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1_conn_body.c - HTTP/1.1 request bodies for handlers that read them (the proxy). */
 #include <config.h>
 

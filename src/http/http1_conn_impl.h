@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1_conn_impl.h - the HTTP/1.1 connection's state, shared by http1_conn.c and http1_conn_send.c only. */
 #ifndef SW_HTTP_HTTP1_CONN_IMPL_H
 #define SW_HTTP_HTTP1_CONN_IMPL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1_conn_limit.c - server.max_connections: idle connections reclaimed, reserves for the admin API and probes. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1_conn_pp.c - listeners[].proxy_protocol: the load balancer's PROXY header, read before TLS and HTTP. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1_conn_send.c - HTTP/1.1 responses: the head, writev, sendfile, then what comes next. */
 #include <config.h>
 

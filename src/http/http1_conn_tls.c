@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1_conn_tls.c - the HTTP/1.1 connection over TLS: handshake, reads and writes by readiness. */
 #include <config.h>
 

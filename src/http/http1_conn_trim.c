@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http1_conn_trim.c - the memory a burst of connections leaves behind: recycled connections, idle ones' spare buffers. */
 #include <config.h>
 

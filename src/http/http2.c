@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http2.c - HTTP/2 with nghttp2: the session over a connection, its I/O, drain and flood limits. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http2.h - the table through which the worker and the HTTP/1.1 connection reach the HTTP/2 unit. */
 #ifndef SW_HTTP_HTTP2_H
 #define SW_HTTP_HTTP2_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http2_check.c - the RFC 9113 rules nghttp2 leaves unchecked in the way
  * swerver runs it, checked from http2.c's callbacks:

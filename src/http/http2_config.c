@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http2_config.c - the HTTP/2 unit's config section: the "http2" object's table. */
 #include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http2_config.h - the HTTP/2 unit's config section, "http2" (http2_config.c). */
 #ifndef SW_HTTP_HTTP2_CONFIG_H
 #define SW_HTTP_HTTP2_CONFIG_H

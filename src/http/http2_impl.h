@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http2_impl.h - the HTTP/2 connection and stream state, shared by http2.c and http2_stream.c only. */
 #ifndef SW_HTTP_HTTP2_IMPL_H
 #define SW_HTTP_HTTP2_IMPL_H

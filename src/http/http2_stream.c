@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* http2_stream.c - HTTP/2 streams as exchanges: what nghttp2 needs beyond the shared stream (stream.c). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* listen.h - the listener set as the request path reads it; daemon/listener.c opens it. */
 #ifndef SW_HTTP_LISTEN_H
 #define SW_HTTP_LISTEN_H

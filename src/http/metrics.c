@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.c - /metrics in the Prometheus text format, summed over every worker slot. */
 #include <config.h>
 

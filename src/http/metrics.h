@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.h - Prometheus exposition of the shared counters, and per-exchange accounting. */
 #ifndef SW_HTTP_METRICS_H
 #define SW_HTTP_METRICS_H

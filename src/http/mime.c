@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mime.c - Content-Type by file extension: a built-in table plus /etc/mime.types. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* mime.h - Content-Type by file extension: a built-in table plus /etc/mime.types. */
 #ifndef SW_HTTP_MIME_H
 #define SW_HTTP_MIME_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* min_rate.c - minimum data rates: a client that trickles is cut, not only one that stops (Apache's mod_reqtimeout MinRate). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* min_rate.h - a minimum data rate over a window of time spent waiting on a peer (limits.min_body_rate). */
 #ifndef SW_HTTP_MIN_RATE_H
 #define SW_HTTP_MIN_RATE_H

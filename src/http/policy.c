@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* policy.c - the policy chain on the exchange: compiling chains, running them, their helpers. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * policy.h - the policy chain on the exchange: what runs before the handler
  * (auth, rate limits, CORS preflight, ...) and before every response head.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* probes.c - liveness (/.healthz) and readiness (/.ready) for orchestrators: the chain's first policy. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxy_proto.c - parsing the PROXY protocol header, v1 and v2 (haproxy's proxy-protocol.txt). */
 #include <config.h>
 

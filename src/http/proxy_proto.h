@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxy_proto.h - the PROXY protocol header (v1 text, v2 binary) a load balancer puts before a connection's bytes. */
 #ifndef SW_HTTP_PROXY_PROTO_H
 #define SW_HTTP_PROXY_PROTO_H

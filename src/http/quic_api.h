@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* quic_api.h - the table through which the worker and the router reach the HTTP/3 unit. */
 #ifndef SW_HTTP_QUIC_API_H
 #define SW_HTTP_QUIC_API_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* request.c - request-target, method, Host and Content-Length rules every codec shares. */
 #include <config.h>
 

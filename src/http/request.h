@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* request.h - request-target, method, Host and Content-Length rules every codec shares. */
 #ifndef SW_HTTP_REQUEST_H
 #define SW_HTTP_REQUEST_H

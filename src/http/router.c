@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* router.c - the handler chain every protocol's exchanges go through. */
 #include <config.h>
 

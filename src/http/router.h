@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* router.h - which handler answers an exchange. */
 #ifndef SW_HTTP_ROUTER_H
 #define SW_HTTP_ROUTER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* static.c - files under server.static_root: safe paths, validators, ranges, precompressed siblings, a per-worker cache. */
 #include <config.h>
 

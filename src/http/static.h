@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* static.h - files under server.static_root: safe paths, validators, ranges, precompressed siblings, a per-worker cache. */
 #ifndef SW_HTTP_STATIC_H
 #define SW_HTTP_STATIC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream.c - the request stream HTTP/2 and HTTP/3 share: life cycle, recycling, body holding, handler callbacks. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* stream.h - the request stream HTTP/2 and HTTP/3 share: head intake, limits, body holding, recycling. */
 #ifndef SW_HTTP_STREAM_H
 #define SW_HTTP_STREAM_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* subreq.h - a request of the gateway's own to an upstream (forward_auth), made by the proxy unit. */
 #ifndef SW_HTTP_SUBREQ_H
 #define SW_HTTP_SUBREQ_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* balance.c - choosing an upstream server, and passive health. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c - the reverse proxy's section of the config: the tables of upstreams[] and routes[]. */
 #include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
 

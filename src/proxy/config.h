@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h - the reverse proxy's config section: upstreams[] and routes[] (src/proxy/config.c). */
 #ifndef SW_PROXY_CONFIG_H
 #define SW_PROXY_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config_check.c - the proxy section's checks: upstream servers, routes and their cross-references. */
 #include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* forward.c - one exchange through an upstream: connect, request out, response back, streamed. */
 #include <config.h>
 

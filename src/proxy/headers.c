@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* headers.c - what crosses the proxy: request heads for upstreams, response fields for clients. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* health.c - upstream health shared by the workers, and active health checks. */
 #include <config.h>
 

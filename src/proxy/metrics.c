@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* metrics.c - the proxy's families in /metrics: each upstream server's counters, health, pool and latency (its shared health slots). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxy.c - the reverse proxy module: per-worker state built from the config, the handler. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxy.h - the reverse proxy's state, shared by the files of src/proxy/ only. */
 #ifndef SW_PROXY_PROXY_H
 #define SW_PROXY_PROXY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ratelimit.c - routes[].rate_limit's token buckets per client, shared by all workers. */
 #include <config.h>
 

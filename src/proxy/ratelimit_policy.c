@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ratelimit_policy.c - routes[].rate_limit as a policy: its config and its place in the chain. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* route.c - which route an exchange takes, and the target it has upstream. */
 #include <config.h>
 

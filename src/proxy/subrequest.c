@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* subrequest.c - the gateway's own requests to an upstream (forward_auth): the pool's connections, one answer read whole. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* upconn.c - connections to upstream servers: non-blocking connect, keep-alive pools. */
 #include <config.h>
 

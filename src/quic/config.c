@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.c - the HTTP/3 unit's config section: the "quic" table, its checks, its files. */
 #include <config.h>     /* autoconf's, from the build dir (not core/config.h) */
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h - the HTTP/3 unit's config section, "quic" (src/quic/config.c). */
 #ifndef SW_QUIC_CONFIG_H
 #define SW_QUIC_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* conn.c - one QUIC connection on ngtcp2: creation, callbacks, the write loop, timers, closing. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* endpoint.c - a worker's QUIC endpoint: UDP sockets, routing datagrams by connection ID, GSO sends. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h3.c - HTTP/3 request streams as exchanges: what nghttp3 needs beyond the shared stream (stream.c). */
 #include <config.h>
 

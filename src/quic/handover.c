@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handover.c - QUIC packets handed between worker generations of a slot (or slots, unsteered). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* handover.h - packets passed between worker generations (handover.c), shared by src/quic/ only. */
 #ifndef SW_QUIC_HANDOVER_H
 #define SW_QUIC_HANDOVER_H

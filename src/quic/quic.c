@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* quic.c - HTTP/3: the http3 module's entry, its shared secrets, reuseport steering, config checks. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* quic.h - HTTP/3 over QUIC with ngtcp2, nghttp3 and GnuTLS. */
 #ifndef SW_QUIC_QUIC_H
 #define SW_QUIC_QUIC_H

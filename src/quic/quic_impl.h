@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* quic_impl.h - the QUIC endpoint, connection and HTTP/3 stream state, shared by src/quic/ only. */
 #ifndef SW_QUIC_QUIC_IMPL_H
 #define SW_QUIC_QUIC_IMPL_H

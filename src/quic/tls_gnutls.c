@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tls_gnutls.c - GnuTLS for QUIC: the worker's credentials, each connection's session, session-ticket keys. */
 #include <config.h>
 

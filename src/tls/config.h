@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* config.h - the TLS unit's config section, "tls" (src/tls/config.c). */
 #ifndef SW_TLS_CONFIG_H
 #define SW_TLS_CONFIG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tls.c - OpenSSL: the tls module's registry entry and certificate checks. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tls.h - TLS over TCP with OpenSSL: contexts with SNI, sessions, certificate checks. */
 #ifndef SW_TLS_TLS_H
 #define SW_TLS_TLS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tls_impl.h - what the OpenSSL unit's files share. */
 #ifndef SW_TLS_TLS_IMPL_H
 #define SW_TLS_TLS_IMPL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tls_wbio.c - the session's write side: records gather in memory, one send(2) per flush. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* origin.c - a standalone HTTP/1.1 test origin for the proxy tests: event loop, connections, start-up. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

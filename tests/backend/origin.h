@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* origin.h - the test origin's connection state, shared by its event loop and its HTTP side. */
 #ifndef ORIGIN_H
 #define ORIGIN_H

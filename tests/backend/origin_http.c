@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* origin_http.c - the test origin's HTTP/1.1 side: request parsing, endpoints, WebSocket echo. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

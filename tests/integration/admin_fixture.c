@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* admin_fixture.c - what the admin API suites share (admin_fixture.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * admin_fixture.h - what the admin API suites (test_admin_*.c) share:
  * swerver with the admin API on its own port, a raw client that keeps

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* client.c - the harness's raw HTTP/1.1 client, struct it_conn (declared in harness.h). */
 #include <config.h>
 

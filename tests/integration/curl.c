@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* curl.c - the curl CLI as an independent client (curl.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* curl.h - the curl CLI as an independent client: status, version, head and body kept. */
 #ifndef SW_IT_CURL_H
 #define SW_IT_CURL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gateway_fixture.h - what the gateway's end-to-end suites share
  * (test_gateway_access.c, test_gateway_body_schema.c): libcurl requests

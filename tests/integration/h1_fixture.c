@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h1_fixture.c - what the HTTP/1.1 suites share (h1_fixture.h). */
 #include <config.h>
 

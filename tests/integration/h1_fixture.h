@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * h1_fixture.h - what the HTTP/1.1 suites (test_http1_*.c) share: one
  * worker with chosen server, timeout and limit members, and raw-socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h2_fixture.c - what the HTTP/2 suites share (h2_fixture.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * h2_fixture.h - what the HTTP/2 suites (test_http2_*.c) share: swerver
  * serving a small document root, curl with prior knowledge, /metrics.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h2client.c - a raw HTTP/2 client (h2client.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * h2client.h - a raw HTTP/2 client for the HTTP/2 suites: frames built by
  * hand (static-table HPACK only), sent in one go, and what comes back

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* h3_fixture.c - what the HTTP/3 suites share (h3_fixture.h). */
 #include <config.h>
 

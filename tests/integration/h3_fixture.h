@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * h3_fixture.h - what the HTTP/3 suites (test_http3_*.c) share: swerver
  * with a dual TCP/UDP listener and a small site, libcurl's HTTP/3 (the

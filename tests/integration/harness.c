@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness.c - process, file, /proc, port and certificate helpers for the integration tests; the it_conn client is client.c. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* harness.h - start the built swerver, talk raw HTTP/1.1 to it, clean up after. */
 #ifndef SW_IT_HARNESS_H
 #define SW_IT_HARNESS_H

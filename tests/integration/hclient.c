@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hclient.c - a raw HTTP/1.1 client that keeps whole bodies (hclient.h). */
 #include <config.h>
 

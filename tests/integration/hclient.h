@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * hclient.h - a raw HTTP/1.1 client that keeps whole bodies (sized,
  * chunked or to close), for suites that check what a proxy or origin sent

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* headers.c - header lookup in response heads and echoed request text (headers.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* headers.h - header lookup in response heads and echoed request text, for every suite. */
 #ifndef SW_IT_HEADERS_H
 #define SW_IT_HEADERS_H

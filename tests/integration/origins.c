@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* origins.c - upstreams for the proxy suites: tests/backend/origin, a request-line capture server, a slow sink (origins.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * origins.h - upstreams the proxy suites start: tests/backend/origin (the
  * build's, next to SWERVER_BIN), a server that echoes the request line, a

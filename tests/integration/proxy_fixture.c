@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* proxy_fixture.c - what the proxy suites share: swerver with upstreams and routes, tallies, /metrics, memory watching (proxy_fixture.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proxy_fixture.h - what the proxy suites (test_proxy_*.c) share: swerver
  * started with upstreams and routes, which origin answered, /metrics, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_access_log.c - access log lines: JSON and combined, X-Forwarded-For, flushing, reopen on USR1. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_admin_auth.c - the admin API end to end: key auth: missing, wrong and guessed keys, the failure counter. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_admin_config.c - the admin API end to end: the admin section's config checks, and a log target that is a FIFO without a reader. */
 #include <config.h>
 

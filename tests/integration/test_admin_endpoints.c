@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_admin_endpoints.c - the admin API end to end: the read-only /v1 endpoints and the refusals, names decoded once, single-process mode. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_admin_hardening.c - issue #19: admin bodies held to the loader's rules, key guessing locked out, the key at rest.  Client: curl. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_admin_persist.c - the admin API end to end: persist, and a restart from the persisted file. */
 #include <config.h>
 

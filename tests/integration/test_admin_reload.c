@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_admin_reload.c - the admin API end to end: POST /v1/reload, and reloads whose new workers never become ready or crash. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_admin_routes.c - the admin API end to end: route and upstream changes through the master on every worker (a restarted one too), one after another and side by side. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_auth.c - routes[].auth end to end over HTTP/1.1, HTTP/2 (curl) and HTTP/3 (libcurl): api_key, basic, chain, refusals, X-Consumer, metrics, the access log, reload.  The upstream is tests/backend/origin, whose /echo shows what reached it. */
 #include <config.h>
 

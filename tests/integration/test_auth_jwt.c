@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_auth_jwt.c - routes[].auth.jwt end to end: curl over HTTP/1.1 and HTTP/2, libcurl over HTTP/3, tokens made here with OpenSSL, keys rotated by reload.  The upstream is tests/backend/origin, whose /echo shows what reached it. */
 #include <config.h>
 

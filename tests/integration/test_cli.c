@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli.c - the binary's command line: exit codes, -t (every error in one run, FIFOs refused), -V, --run-for-ms, bind failure. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_conn_limit.c - server.max_connections: idle connections make room, the admin API and probes keep a reserve; a burst's memory goes back. */
 #include <config.h>
 

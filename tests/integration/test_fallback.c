@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_fallback.c - io_backend auto falls back to epoll (and says why) when io_uring is refused. */
 #include <config.h>
 

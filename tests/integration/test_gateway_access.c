@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_gateway_access.c - routes[].access and top-level access end to end: addresses, trusted proxies, methods and CORS preflights, reloads; libcurl over HTTP/1.1, HTTP/2 and HTTP/3 to swerver in front of tests/backend/origin. */
 #include <config.h>
 

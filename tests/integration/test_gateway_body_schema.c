@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_gateway_body_schema.c - routes[].body_schema end to end (what passes is forwarded unchanged, what fails never leaves), and -t's messages for bad access and body_schema keys; libcurl over HTTP/1.1, HTTP/2 and HTTP/3. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_gateway_headers.c - the headers and cors policies end to end over HTTP/1.1, HTTP/2 and HTTP/3 with libcurl: the exact CORS header exchanges, preflights kept from the origin, HSTS over TLS only, security headers on 404s and proxied answers, request edits the origin sees.  The upstream is tests/backend/origin. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http1_bodies.c - the HTTP/1.1 engine end to end, on both I/O backends: request bodies: sized and chunked then pipelined, bad chunk sizes, chunked over the limit, Expect: 100-continue. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http1_curl.c - the HTTP/1.1 engine end to end, on both I/O backends: curl as an independent client. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http1_headers.c - the HTTP/1.1 engine end to end, on both I/O backends: the response headers every answer carries (Date, Server). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http1_keepalive.c - the HTTP/1.1 engine end to end, on both I/O backends: keep-alive rules, leading CRLFs, pipelining, HEAD. */
 #include <config.h>
 

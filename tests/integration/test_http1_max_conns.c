@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http1_max_conns.c - the HTTP/1.1 engine end to end, on both I/O backends: server.max_connections. */
 #include <config.h>
 

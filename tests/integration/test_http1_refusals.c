@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http1_refusals.c - the HTTP/1.1 engine end to end, on both I/O backends: what is refused and how: the refusal table, limits, hosts and methods, smuggling, HTTP/1.0 with Transfer-Encoding, pipelined refusals. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http1_timeouts.c - the HTTP/1.1 engine end to end, on both I/O backends: the four timeouts: header, idle, body, write. */
 #include <config.h>
 

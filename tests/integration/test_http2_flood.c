@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http2_flood.c - HTTP/2 end to end: floods end in ENHANCE_YOUR_CALM and nothing else; resets below the limit do not. */
 #include <config.h>
 

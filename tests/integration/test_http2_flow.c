@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http2_flow.c - HTTP/2 end to end: flow control: a client that stops reading is held by its windows, not buffered; window overflow. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http2_frames.c - HTTP/2 end to end: what nghttp2 does not check (RFC 9113): stream ids, PRIORITY frames, :scheme and fragments. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http2_goaway.c - HTTP/2 end to end: GOAWAY when the server drains. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http2_limits.c - HTTP/2 end to end: header list and header bytes limits, request bodies too large. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http2_logs.c - HTTP/2 end to end: metrics and the access log for HTTP/2 exchanges. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http2_negotiate.c - HTTP/2 end to end: how a connection becomes HTTP/2: h2c with prior knowledge, ALPN h2 over TLS, h2c_only listeners. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http2_static.c - HTTP/2 end to end: static file rules over HTTP/2. */
 #include <config.h>
 

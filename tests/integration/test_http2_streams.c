@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http2_streams.c - HTTP/2 end to end: many streams on one connection: concurrency, max_concurrent_streams and when a change to it applies. */
 #include <config.h>
 

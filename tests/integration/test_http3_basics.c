@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http3_basics.c - HTTP/3 over QUIC: gtlsclient and libcurl: probes, files, precompressed siblings, fifty streams on one connection, Alt-Svc on TCP. */
 #include <config.h>
 

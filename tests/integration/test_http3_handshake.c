@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http3_handshake.c - HTTP/3 over QUIC: TLS and QUIC handshakes: tickets resumed on any worker and after a reload, Alt-Svc per listener, Retry, version negotiation. */
 #include <config.h>
 

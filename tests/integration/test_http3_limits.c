@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http3_limits.c - HTTP/3 over QUIC: max_connections, and header limits and field checks the same as HTTP/2's (test_http2_limits). */
 #include <config.h>
 

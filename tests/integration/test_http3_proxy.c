@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http3_proxy.c - HTTP/3 over QUIC: the reverse proxy over HTTP/3: bodies streamed both ways. */
 #include <config.h>
 

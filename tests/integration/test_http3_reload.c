@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http3_reload.c - HTTP/3 over QUIC: reload, drain and a crashed worker: downloads finish, connections kept, stateless resets from the successor. */
 #include <config.h>
 

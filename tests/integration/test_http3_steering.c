@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http3_steering.c - HTTP/3 over QUIC: packets steered to the worker that owns the connection: both workers serve, migration, a reload that moves the TCP port, workers without the reuseport filter. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_instances.c - one instance per address: a second swerver, or any other process, listening there first makes swerver refuse to start. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_metrics.c - /metrics parses strictly as Prometheus text 0.0.4 and counts every worker's requests. */
 #include <config.h>
 

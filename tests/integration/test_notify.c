@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_notify.c - sd_notify datagrams on a test NOTIFY_SOCKET: READY, RELOADING, READY, STOPPING. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_probes.c - /.healthz, /.ready and 404 over HTTP/1.1 keep-alive, IPv4 and IPv6, both backends. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_balance.c - the reverse proxy end to end: balancers and failover: passive health, backups, active health checks.  Upstreams are tests/backend/origin (origins.h). */
 #include <config.h>
 

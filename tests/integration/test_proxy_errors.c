@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_errors.c - the reverse proxy end to end: upstream errors: refused, reset, timed out, malformed answers.  Upstreams are tests/backend/origin (origins.h). */
 #include <config.h>
 

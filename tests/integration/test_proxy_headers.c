@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_headers.c - the reverse proxy end to end: forwarded headers: what goes upstream (Via, X-Forwarded-*, hop-by-hop fields) over HTTP/1.1 and HTTP/2, and trusted proxies.  Upstreams are tests/backend/origin (origins.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_metrics.c - the reverse proxy end to end: per-server upstream metrics.  Upstreams are tests/backend/origin (origins.h). */
 #include <config.h>
 

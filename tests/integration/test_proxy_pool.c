@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_pool.c - the reverse proxy end to end: keep-alive pools to upstreams: reuse over HTTP/1.1 and HTTP/2, upstream closes, bodiless answers, HEAD lengths, a full pool queues.  Upstreams are tests/backend/origin (origins.h). */
 #include <config.h>
 

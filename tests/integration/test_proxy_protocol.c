@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_protocol.c - listeners[].proxy_protocol behind Debian's haproxy (send-proxy, send-proxy-v2, over TLS), and raw headers for the refusals. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_rate_limit.c - the reverse proxy end to end: rate limits, per worker and shared between workers.  Upstreams are tests/backend/origin (origins.h). */
 #include <config.h>
 

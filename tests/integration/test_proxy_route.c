@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_route.c - the reverse proxy end to end: routing: longest prefix, host, segment boundaries, rewrites, no route.  Upstreams are tests/backend/origin (origins.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_stream.c - the reverse proxy end to end: streaming 100 MiB both ways with bounded memory, slow upstreams and slow clients.  Upstreams are tests/backend/origin (origins.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_websocket.c - the reverse proxy end to end: WebSocket through the proxy.  Upstreams are tests/backend/origin (origins.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_signals.c - TERM/INT drain, HUP reload (bad file, a FIFO, port change), USR1 reopen, QUIT stop. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_stall.c - a stopped worker: new connections go to the others, /.ready answers, and after timeouts.stall_ms it is replaced. */
 #include <config.h>
 

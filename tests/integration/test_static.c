@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_static.c - static files end to end over raw sockets and curl, on both
  * backends: types, bytes, paths, validators, ranges, encodings, caches.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_tls.c - HTTP/1.1 over TLS: handshake, SNI, protocol floor, ALPN, mTLS, files, keep-alive. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_upstream.c - what the proxy does with odd upstream responses (transfer codings, endless 1xx, 103 Early Hints, to HTTP/1.1, HTTP/2 and HTTP/3 clients: curl, gtlsclient) and with clients that trickle (limits.min_body_rate, min_send_rate). */
 #include <config.h>
 

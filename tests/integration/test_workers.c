@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_workers.c - the master/worker tree: worker count, CPU pinning, restart of a killed worker. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_zero_downtime.c - reloads and binary upgrades under load lose nothing; a killed worker loses only its own. */
 #include <config.h>
 

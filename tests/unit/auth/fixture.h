@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fixture.h - what the src/auth/ suites share: a fake exchange, compiling a method, the strip record. */
 #ifndef SW_TEST_AUTH_FIXTURE_H
 #define SW_TEST_AUTH_FIXTURE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* jwt_mint.h - tokens and key files made with OpenSSL for the JWT tests: the signing side swerver itself lacks. */
 #ifndef SW_TEST_JWT_MINT_H
 #define SW_TEST_JWT_MINT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_api_key.c - src/auth/api_key.c: keys by header or query, sha256 keys, what is stripped. */
 #include <config.h>
 

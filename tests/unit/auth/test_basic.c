@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_basic.c - src/auth/basic.c: htpasswd files from openssl passwd and mkpasswd, refused hashes. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_chain.c - src/auth/chain.c: order, first success, no anonymous after a bad credential, depth. */
 #include <config.h>
 

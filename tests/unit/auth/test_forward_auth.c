@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_forward_auth.c - src/auth/forward_auth.c: what its config accepts and refuses (the exchange side is test_auth's). */
 #include <config.h>
 

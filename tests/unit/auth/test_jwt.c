@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_jwt.c - JWT verification: the RFC 7515/7519/8037 vectors, every algorithm, claims, refusals, JWKS, the cache. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_jwt_method.c - src/auth/jwt_method.c: where the token is taken from, what goes upstream, the outcomes. */
 #include <config.h>
 

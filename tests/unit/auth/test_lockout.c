@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_lockout.c - src/auth/lockout.c: the failure table (budget, window, lockout, eviction) and the lockout config. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_parse.c - src/auth/parse.c: base64, query parameter removal, percent decoding. */
 #include <config.h>
 

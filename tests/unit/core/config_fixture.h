@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config_fixture.h - what the config loader's suites share (test_config.c,
  * test_config_policy.c, test_config_units.c): the module registry they

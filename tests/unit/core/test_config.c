@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_config.c - the config engine and the core's sections: defaults, every error class, listeners, admin, logs, reloads, persistence. */
 #include <check.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_config_policy.c - the policy slot of routes[] and the top level: keys checked with their paths, copied and compared, secrets redacted and refused. */
 #include <check.h>
 #include <fcntl.h>

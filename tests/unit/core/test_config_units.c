@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_config_units.c - the units' sections: a feature compiled out is refused or ignored as its unit says, and owns its storage. */
 #include <check.h>
 #include <fcntl.h>

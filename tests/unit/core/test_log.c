@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_log.c - the journal's fields for a log line: the caller's CODE_FILE/CODE_LINE/CODE_FUNC through the log API, SWERVER_* fields, ERRNO. */
 #include <config.h>
 

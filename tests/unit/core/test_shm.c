@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_shm.c - the shared block in a memfd: what a binary upgrade's new master maps, and carries across a layout change. */
 #include <config.h>
 

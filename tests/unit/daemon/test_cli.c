@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cli.c - command-line parsing: both flag spellings, bad values, overrides. */
 #include <config.h>
 

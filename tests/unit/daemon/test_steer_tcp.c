@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_steer_tcp.c - the TCP reuseport steering program: new connections skip stalled slots, and spread again once it is off. */
 #include <config.h>
 

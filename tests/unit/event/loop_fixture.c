@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop_fixture.c - what the event loop suites share (loop_fixture.h). */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* loop_fixture.h - what the event loop suites (test_loop_*.c) share: a loop per backend, sockets, a guarded run, the suite itself. */
 #ifndef SW_TEST_LOOP_FIXTURE_H
 #define SW_TEST_LOOP_FIXTURE_H

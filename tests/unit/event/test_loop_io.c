@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_loop_io.c - the event loop's contract, run once on epoll and once on io_uring: I/O operations: accept, echo over a socketpair and TCP, a large writev against a slow reader, sendfile, poll, a throughput sanity check; and opening the auto backend. */
 #include <config.h>
 

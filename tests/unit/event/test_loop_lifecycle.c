@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_loop_lifecycle.c - the event loop's contract, run once on epoll and once on io_uring: operations and handles over their life: callbacks never inside the starting call, cancel, close_handle (from a callback too), EOF after a short read. */
 #include <config.h>
 

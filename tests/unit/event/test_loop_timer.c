@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_loop_timer.c - the event loop's contract, run once on epoll and once on io_uring: timers (order, re-arm and delete from a callback, zero delays) and stop. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gw_fixture.h - what the gateway policy suites share: JSON in, a request made of fields, a response's fields out. */
 #ifndef SW_TEST_GW_FIXTURE_H
 #define SW_TEST_GW_FIXTURE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_access.c - the access policy's config check (src/gateway/access.c): errors and warnings with their paths. */
 #include <config.h>
 

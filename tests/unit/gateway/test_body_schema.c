@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_body_schema.c - the body_schema policy's config check (src/gateway/body_schema.c): both forms, options, paths. */
 #include <config.h>
 

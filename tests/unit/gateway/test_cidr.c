@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cidr.c - the gateway's CIDR set: parsing, v4/v6/mapped matching, merging, and many blocks. */
 #include <config.h>
 

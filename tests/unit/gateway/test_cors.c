@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cors.c - src/gateway/cors.c: its config checks, origin matching (wildcards, case, ports), preflight and response answers, Vary. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_json_body.c - request bodies as strict RFC 8259 JSON: what json-c alone would let through. */
 #include <config.h>
 

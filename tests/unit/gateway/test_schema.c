@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_schema.c - the JSON Schema subset: each keyword passing and failing, instance paths, compile errors. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_secheaders.c - src/gateway/secheaders.c and header_edit.c: config checks with key paths, presets, HSTS over TLS only, set/add/remove order. */
 #include <config.h>
 

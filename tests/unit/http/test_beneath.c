@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_beneath.c - the lookup walk gives openat2(RESOLVE_BENEATH)'s answer for every path: files, links in and out, "..", loops, lengths. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_chunked.c - the chunked body decoder against a table of inputs: whole, byte by byte, split in two. */
 #include <config.h>
 

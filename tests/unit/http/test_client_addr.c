@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_client_addr.c - CIDR matching (v4, v6, mapped) and the X-Forwarded-For walk. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_file_cache.c - the open-file cache on its own, with a clock the tests move: hits, misses, checks, eviction, references. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_http1.c - the HTTP/1.1 head parser against a table of requests, whole and byte by byte. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_mime.c - Content-Type lookup: the built-in table, case, defaults, and a mime.types file. */
 #include <config.h>
 

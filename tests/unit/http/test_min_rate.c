@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_min_rate.c - limits.min_body_rate's judgement: only time spent waiting on the peer counts, a window at a time. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_policy.c - src/http/policy.c: chain order, verdicts, pause/resume,
  * response hooks, global and route chains, failed compiles, the exchange

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_proxy_proto.c - the PROXY protocol header parser: v1, v2, every truncation, the bounds. */
 #include <config.h>
 

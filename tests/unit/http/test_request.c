@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_request.c - src/http/request.c: methods, request-target forms, :scheme, Content-Length, Host. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_static.c - the static-file handler without a network: parsing helpers, then whole exchanges against a temp root. */
 #include <config.h>
 

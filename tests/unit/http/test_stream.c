@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_stream.c - src/http/stream.c: limits.min_body_rate per HTTP/2 and HTTP/3 stream, on a clock the test moves. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fixture.h - the proxy's real per-worker state, built by its own init
  * from a JSON config, for the tests of src/proxy/.  A zeroed loop whose

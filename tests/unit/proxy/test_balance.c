@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_balance.c - src/proxy/balance.c: each balancer's distribution, backups, passive health. */
 #include <config.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_headers.c - src/proxy/headers.c: hop-by-hop removal, X-Forwarded-*, Via, the request head, response fields. */
 #include <config.h>
 

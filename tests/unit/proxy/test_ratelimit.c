@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_ratelimit.c - src/proxy/ratelimit.c: token buckets (burst, refill, per client and route), the fields. */
 #include <config.h>
 

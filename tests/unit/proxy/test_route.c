@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_route.c - src/proxy/route.c: longest-prefix and host matching, target rewriting, dot segments. */
 #include <config.h>
 
