@@ -157,7 +157,14 @@ START_TEST(alt_svc_per_listener)
 	do
 		cc = it_free_dual_port();
 	while (cc == u);
-	it_free_ports(tcp, 2);
+	/*
+	 * Each probe frees its port before the next, so the kernel may hand
+	 * out one of u and cc again as a TCP port: listeners[2] on cc must not
+	 * meet listeners[1] on the same TCP port (a config error, exit 78).
+	 */
+	do
+		it_free_ports(tcp, 2);
+	while (tcp[0] == u || tcp[0] == cc || tcp[1] == u || tcp[1] == cc);
 	a = tcp[0];
 	b = tcp[1];
 	it_path(cfg, "swerver.json");
